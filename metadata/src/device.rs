@@ -1,0 +1,274 @@
+//! Where bytes come from: block devices, image files and in-memory buffers behind one small
+//! read-at trait, plus a window type for partitions inside an image.
+//!
+//! Everything here is safe code. Block-device size comes from `lseek(SEEK_END)` (what
+//! `BLKGETSIZE64` returns, without an ioctl) and the logical sector size from sysfs. Image files
+//! are read with `pread`, not mapped: the engine reads a few KiB per device, and a mapping turns a
+//! file truncated underneath us into SIGBUS instead of an error.
+
+use std::borrow::Cow;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// A readable device: anything with a size and positioned reads.
+pub trait Device: Send + Sync {
+    /// Name used in messages and reports (`/dev/sdb`, `disk.img`, `disk.img:p1`).
+    fn name(&self) -> &str;
+    /// Size in bytes.
+    fn size(&self) -> u64;
+    /// Logical block size in bytes (512 or 4096). LVM's own units stay 512 regardless.
+    fn logical_block_size(&self) -> u32 {
+        512
+    }
+    /// Fill `buf` from byte `at`. Callers check bounds first (see [`read`]).
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// The whole device as memory, when it already is memory (zero-copy reads).
+    fn as_slice(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// Read `len` bytes at `at`, borrowing when the device is in memory. A read past the end is a
+/// [`Error::Truncated`] naming `what`.
+pub fn read<'d>(dev: &'d dyn Device, what: &'static str, at: u64, len: u64) -> Result<Cow<'d, [u8]>> {
+    let size = dev.size();
+    let end = at.checked_add(len);
+    if end.is_none_or(|e| e > size) {
+        return Err(Error::Truncated { what, at, len, size });
+    }
+    if let Some(s) = dev.as_slice() {
+        return Ok(Cow::Borrowed(&s[at as usize..(at + len) as usize]));
+    }
+    let n = usize::try_from(len).map_err(|_| Error::Truncated { what, at, len, size })?;
+    let mut buf = vec![0u8; n];
+    dev.read_at(at, &mut buf).map_err(|source| Error::Io { at, len, source })?;
+    Ok(Cow::Owned(buf))
+}
+
+/// A device held in memory: tests, fuzzing, decompressed images.
+pub struct MemDevice {
+    name: String,
+    data: Vec<u8>,
+    block: u32,
+}
+
+impl MemDevice {
+    /// Wrap a buffer under a name.
+    pub fn new(name: impl Into<String>, data: Vec<u8>) -> Self {
+        MemDevice { name: name.into(), data, block: 512 }
+    }
+    /// Same, reporting a different logical block size (4Kn images).
+    pub fn with_block_size(mut self, block: u32) -> Self {
+        self.block = block;
+        self
+    }
+    /// The bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl Device for MemDevice {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn size(&self) -> u64 {
+        self.data.len() as u64
+    }
+    fn logical_block_size(&self) -> u32 {
+        self.block
+    }
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
+        let at = usize::try_from(at).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+        let src = self.data.get(at..at + buf.len()).ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(&self.data)
+    }
+}
+
+/// A block device or regular file opened read-only.
+pub struct FileDevice {
+    name: String,
+    file: File,
+    size: u64,
+    block: u32,
+    /// Opened with O_DIRECT: reads must be aligned to `block`.
+    direct: bool,
+}
+
+/// How to open a path.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenOptionsLvm {
+    /// Try O_DIRECT on block devices (falls back to buffered reads if refused). Direct reads do
+    /// not pollute or depend on the page cache, which matters when another node just wrote.
+    pub direct: bool,
+}
+
+impl FileDevice {
+    /// Open a block device or image file read-only.
+    pub fn open(path: &Path, opts: OpenOptionsLvm) -> Result<FileDevice> {
+        let name = path.display().to_string();
+        let oerr = |source| Error::Open { path: name.clone(), source };
+        let meta = std::fs::metadata(path).map_err(oerr)?;
+        let is_block = meta.file_type().is_block_device();
+        let mut direct = false;
+        let mut file = None;
+        if is_block && opts.direct {
+            if let Ok(f) = OpenOptions::new().read(true).custom_flags(libc::O_DIRECT).open(path) {
+                file = Some(f);
+                direct = true;
+            }
+        }
+        let mut file = match file {
+            Some(f) => f,
+            None => File::open(path).map_err(oerr)?,
+        };
+        let (size, block) = if is_block {
+            let size = file.seek(SeekFrom::End(0)).map_err(oerr)?;
+            (size, block_size_from_sysfs(meta.rdev()).unwrap_or(512))
+        } else {
+            (meta.len(), 512)
+        };
+        Ok(FileDevice { name, file, size, block, direct })
+    }
+}
+
+/// `/sys/dev/block/MAJ:MIN/queue/logical_block_size` (partitions: the parent's queue).
+fn block_size_from_sysfs(rdev: u64) -> Option<u32> {
+    let (maj, min) = (libc::major(rdev), libc::minor(rdev));
+    let base = format!("/sys/dev/block/{maj}:{min}");
+    for p in [format!("{base}/queue/logical_block_size"), format!("{base}/../queue/logical_block_size")] {
+        if let Ok(s) = std::fs::read_to_string(&p) {
+            if let Ok(v) = s.trim().parse() {
+                return Some(v);
+            }
+        }
+    }
+    None
+}
+
+impl Device for FileDevice {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn logical_block_size(&self) -> u32 {
+        self.block
+    }
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
+        if !self.direct {
+            return self.file.read_exact_at(buf, at);
+        }
+        // O_DIRECT wants offset, length and memory aligned to the logical block size; read the
+        // aligned superset into an aligned scratch buffer and copy out.
+        let align = self.block.max(512) as u64;
+        let start = at / align * align;
+        let end = (at + buf.len() as u64).div_ceil(align) * align;
+        let len = (end - start) as usize;
+        let mut scratch = vec![0u8; len + align as usize];
+        let skew = scratch.as_ptr().align_offset(align as usize);
+        let aligned = &mut scratch[skew..skew + len];
+        let got = read_full_at(&self.file, aligned, start)?;
+        let want_end = (at - start) as usize + buf.len();
+        if got < want_end {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.copy_from_slice(&aligned[(at - start) as usize..want_end]);
+        Ok(())
+    }
+}
+
+/// Read until `buf` is full or EOF; returns bytes read (the last block of a device may be short).
+fn read_full_at(f: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match f.read_at(&mut buf[done..], at + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// A byte range of another device: a partition inside an image file.
+pub struct Window {
+    name: String,
+    inner: Arc<dyn Device>,
+    start: u64,
+    len: u64,
+}
+
+impl Window {
+    /// `[start, start+len)` of `inner`, clamped to its size, under `name`.
+    pub fn new(name: impl Into<String>, inner: Arc<dyn Device>, start: u64, len: u64) -> Window {
+        let size = inner.size();
+        let start = start.min(size);
+        let len = len.min(size - start);
+        Window { name: name.into(), inner, start, len }
+    }
+    /// Offset of this window in the underlying device.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+}
+
+impl Device for Window {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn size(&self) -> u64 {
+        self.len
+    }
+    fn logical_block_size(&self) -> u32 {
+        self.inner.logical_block_size()
+    }
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
+        if at + buf.len() as u64 > self.len {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.inner.read_at(self.start + at, buf)
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        self.inner.as_slice().map(|s| &s[self.start as usize..(self.start + self.len) as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_past_end_is_truncated_error() {
+        let d = MemDevice::new("m", vec![1, 2, 3, 4]);
+        assert_eq!(&*read(&d, "x", 1, 2).unwrap(), &[2, 3]);
+        let e = read(&d, "label", 3, 2).unwrap_err();
+        assert!(matches!(e, Error::Truncated { what: "label", at: 3, len: 2, size: 4 }), "{e}");
+        assert!(matches!(read(&d, "x", u64::MAX, 2), Err(Error::Truncated { .. })));
+    }
+
+    #[test]
+    fn window_and_file() {
+        let mut data = vec![0u8; 8192];
+        data[4096..4100].copy_from_slice(b"abcd");
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), &data).unwrap();
+        let f: Arc<dyn Device> = Arc::new(FileDevice::open(tmp.path(), OpenOptionsLvm::default()).unwrap());
+        assert_eq!(f.size(), 8192);
+        let w = Window::new("w", f, 4096, 100_000);
+        assert_eq!(w.size(), 4096);
+        assert_eq!(&*read(&w, "x", 0, 4).unwrap(), b"abcd");
+        assert!(read(&w, "x", 4094, 4).is_err());
+    }
+}

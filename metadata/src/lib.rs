@@ -1,0 +1,14 @@
+//! On-disk LVM: the LVM2 label, pv_header, metadata areas and ring buffer, the text metadata
+//! grammar, the volume-group model, device scanning and VG assembly.
+//!
+//! Bytes go in, a model comes out; nothing here talks to device-mapper.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod crc;
+pub mod device;
+pub mod error;
+pub mod text;
+pub mod units;
+
+pub use error::{Error, Result};
