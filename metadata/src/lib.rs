@@ -7,7 +7,15 @@
 
 pub mod crc;
 pub mod device;
+pub mod disk_locn;
 pub mod error;
+pub mod id;
+pub mod label;
+pub mod le;
+pub mod mda_header;
+pub mod pv_header;
+pub mod raw_locn;
+pub mod ring;
 pub mod text;
 pub mod units;
 
