@@ -46,7 +46,7 @@ pub fn read<'d>(dev: &'d dyn Device, what: &'static str, at: u64, len: u64) -> R
     }
     let n = usize::try_from(len).map_err(|_| Error::Truncated { what, at, len, size })?;
     let mut buf = vec![0u8; n];
-    dev.read_at(at, &mut buf).map_err(|source| Error::Io { at, len, source })?;
+    dev.read_at(at, &mut buf).map_err(|e| Error::io(at, len, e))?;
     Ok(Cow::Owned(buf))
 }
 
@@ -116,7 +116,7 @@ impl FileDevice {
     /// Open a block device or image file read-only.
     pub fn open(path: &Path, opts: OpenOptionsLvm) -> Result<FileDevice> {
         let name = path.display().to_string();
-        let oerr = |source| Error::Open { path: name.clone(), source };
+        let oerr = |e| Error::open(name.clone(), e);
         let meta = std::fs::metadata(path).map_err(oerr)?;
         let is_block = meta.file_type().is_block_device();
         let mut direct = false;

@@ -5,12 +5,13 @@
 //! [`Error::on_device`]; lower layers only know offsets.
 
 use std::io;
+use std::sync::Arc;
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong reading or interpreting LVM metadata.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// Wraps another error with the device (or image file) it happened on.
     #[error("{device}: {source}")]
@@ -29,9 +30,9 @@ pub enum Error {
         at: u64,
         /// Length of the read.
         len: u64,
-        /// The OS error.
+        /// The OS error (shared so that errors can be cloned into reports).
         #[source]
-        source: io::Error,
+        source: Arc<io::Error>,
     },
 
     /// Opening or sizing a device failed.
@@ -39,9 +40,9 @@ pub enum Error {
     Open {
         /// The path given.
         path: String,
-        /// The OS error.
+        /// The OS error (shared so that errors can be cloned into reports).
         #[source]
-        source: io::Error,
+        source: Arc<io::Error>,
     },
 
     /// A structure or area runs past the end of the device.
@@ -183,4 +184,15 @@ pub fn escape_bytes(b: &[u8]) -> String {
     }
     s.push('"');
     s
+}
+
+impl Error {
+    /// A read failure at `at`.
+    pub fn io(at: u64, len: u64, e: io::Error) -> Error {
+        Error::Io { at, len, source: Arc::new(e) }
+    }
+    /// An open failure on `path`.
+    pub fn open(path: impl Into<String>, e: io::Error) -> Error {
+        Error::Open { path: path.into(), source: Arc::new(e) }
+    }
 }

@@ -5,17 +5,24 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod assemble;
 pub mod crc;
 pub mod device;
 pub mod disk_locn;
 pub mod error;
+pub mod export;
+pub mod flags;
 pub mod id;
+pub mod import;
 pub mod label;
 pub mod le;
 pub mod mda_header;
+pub mod model;
+pub mod partition;
 pub mod pv_header;
 pub mod raw_locn;
 pub mod ring;
+pub mod scan;
 pub mod text;
 pub mod units;
 

@@ -1,0 +1,375 @@
+//! Devices → what each one holds: label, pv_header, mda headers, committed metadata.
+//! (cf. lvm2's label scan and lvmcache.) Nothing here decides VG membership; see `assemble`.
+//!
+//! Each device is read once at its start (128 KiB, like lvm2's bcache block: label, mda1
+//! header and, on default layouts, the whole current text); other reads only when an area lies
+//! beyond. Parsed texts are shared between PVs carrying identical copies (same size and CRC).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::device::{self, Device, FileDevice, OpenOptionsLvm, Window};
+use crate::disk_locn::DiskLocn;
+use crate::error::{Error, Result};
+use crate::import::parse_metadata;
+use crate::label::{self, Label, LabelNote};
+use crate::mda_header::{MDA_HEADER_SIZE, MdaHeader};
+use crate::model::Metadata;
+use crate::partition;
+use crate::raw_locn::RawLocn;
+use crate::ring;
+
+/// Bytes read from the start of every device in one go.
+pub const PREFETCH: u64 = 128 * 1024;
+
+/// What to scan.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Only these devices or image files (lvm2's `--devices`). `None`: every block device the
+    /// kernel lists in /proc/partitions.
+    pub devices: Option<Vec<PathBuf>>,
+    /// Also scan device-mapper devices (skipped by default, like lvm2's own LVs).
+    pub include_dm: bool,
+    /// Read block devices with O_DIRECT.
+    pub direct: bool,
+}
+
+/// One metadata area of a PV and what it holds.
+#[derive(Debug)]
+pub struct MdaScan {
+    /// 0 for mda1, 1 for mda2.
+    pub index: usize,
+    /// Where the label says it is.
+    pub locn: DiskLocn,
+    /// The checked header, or why it is unusable.
+    pub header: Result<MdaHeader>,
+    /// The committed text and its parse, when the header is good, the slot is set and not
+    /// ignored.
+    pub committed: Option<Result<MdaCopy>>,
+}
+
+impl MdaScan {
+    /// Slot 0 has `RAW_LOCN_IGNORED`.
+    pub fn ignored(&self) -> bool {
+        self.header.as_ref().is_ok_and(|h| h.committed.is_ignored())
+    }
+    /// The parsed committed copy, if good.
+    pub fn copy(&self) -> Option<&MdaCopy> {
+        self.committed.as_ref().and_then(|c| c.as_ref().ok())
+    }
+}
+
+/// A metadata text read from an mda and parsed.
+#[derive(Debug, Clone)]
+pub struct MdaCopy {
+    /// The slot it came from.
+    pub locn: RawLocn,
+    /// The text, NUL included.
+    pub text: Arc<Vec<u8>>,
+    /// Its parse (shared between identical copies).
+    pub metadata: Arc<Metadata>,
+}
+
+/// A device carrying an LVM2 label.
+pub struct PvScan {
+    /// The device (for later reads: history, dumps).
+    pub device: Arc<dyn Device>,
+    /// Device size in bytes.
+    pub dev_size: u64,
+    /// The label and its pv_header.
+    pub label: Label,
+    /// Oddities in the label area.
+    pub label_notes: Vec<LabelNote>,
+    /// Metadata areas in label order.
+    pub mdas: Vec<MdaScan>,
+    /// Problems with the areas the label lists (outside the device, overlapping).
+    pub area_errors: Vec<Error>,
+}
+
+impl PvScan {
+    /// Device name.
+    pub fn name(&self) -> &str {
+        self.device.name()
+    }
+}
+
+impl std::fmt::Debug for PvScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PvScan")
+            .field("device", &self.name())
+            .field("label", &self.label)
+            .field("mdas", &self.mdas)
+            .finish()
+    }
+}
+
+/// Everything a scan found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Devices with an LVM2 label, in scan order.
+    pub pvs: Vec<PvScan>,
+    /// Devices that could not be read or whose label is malformed (error names the device).
+    pub errors: Vec<Error>,
+    /// Devices without a label that had label-area notes (e.g. skipped bad-CRC labels).
+    pub notes: Vec<(String, LabelNote)>,
+    /// Number of devices examined.
+    pub devices_scanned: usize,
+}
+
+/// Scan according to `opts`.
+pub fn scan(opts: &ScanOptions) -> Scan {
+    let mut out = Scan::default();
+    let devices = match &opts.devices {
+        Some(list) => list.clone(),
+        None => match kernel_devices(opts.include_dm) {
+            Ok(l) => l,
+            Err(e) => {
+                out.errors.push(Error::open("/proc/partitions", e));
+                return out;
+            }
+        },
+    };
+    let mut opened: Vec<Arc<dyn Device>> = Vec::new();
+    for path in &devices {
+        match open_with_partitions(path, opts) {
+            Ok(mut devs) => opened.append(&mut devs),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    let scanned = scan_devices(opened);
+    out.devices_scanned = scanned.devices_scanned;
+    out.pvs = scanned.pvs;
+    out.errors.extend(scanned.errors);
+    out.notes.extend(scanned.notes);
+    out
+}
+
+/// Open a path; an image file with a partition table yields its partitions (`IMAGE:pN`)
+/// instead of itself, as lvm2 skips partitioned whole disks.
+pub fn open_with_partitions(path: &Path, opts: &ScanOptions) -> Result<Vec<Arc<dyn Device>>> {
+    let dev = FileDevice::open(path, OpenOptionsLvm { direct: opts.direct })?;
+    let is_file = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(false);
+    let dev: Arc<dyn Device> = Arc::new(dev);
+    if is_file {
+        let parts = partition::partitions(dev.as_ref());
+        if !parts.is_empty() {
+            return Ok(parts
+                .into_iter()
+                .map(|p| {
+                    let name = format!("{}:p{}", dev.name(), p.number);
+                    Arc::new(Window::new(name, dev.clone(), p.start, p.len)) as Arc<dyn Device>
+                })
+                .collect());
+        }
+    }
+    Ok(vec![dev])
+}
+
+/// Block devices from /proc/partitions (`/dev/NAME`), without dm devices unless asked, and
+/// without empty loop devices.
+pub fn kernel_devices(include_dm: bool) -> io::Result<Vec<PathBuf>> {
+    let text = std::fs::read_to_string("/proc/partitions")?;
+    let mut out = Vec::new();
+    for line in text.lines().skip(2) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let [_, _, blocks, name] = cols[..] else { continue };
+        if blocks == "0" || (!include_dm && name.starts_with("dm-")) {
+            continue;
+        }
+        out.push(PathBuf::from(format!("/dev/{name}")));
+    }
+    Ok(out)
+}
+
+/// Scan already-opened devices, in parallel, keeping input order in the result.
+pub fn scan_devices(devices: Vec<Arc<dyn Device>>) -> Scan {
+    let cache = TextCache::default();
+    let n = devices.len();
+    let threads = n.clamp(1, 8);
+    let results: Vec<Mutex<Option<DeviceResult>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let r = scan_device(devices[i].clone(), &cache);
+                    *results[i].lock().expect("no panics while held") = Some(r);
+                }
+            });
+        }
+    });
+    let mut out = Scan { devices_scanned: n, ..Scan::default() };
+    for (dev, r) in devices.iter().zip(results) {
+        match r.into_inner().expect("no panics while held").expect("every index scanned") {
+            DeviceResult::Pv(pv) => out.pvs.push(*pv),
+            DeviceResult::NotPv(notes) => {
+                out.notes.extend(notes.into_iter().map(|n| (dev.name().to_string(), n)))
+            }
+            DeviceResult::Failed(e) => out.errors.push(e),
+        }
+    }
+    out
+}
+
+enum DeviceResult {
+    Pv(Box<PvScan>),
+    NotPv(Vec<LabelNote>),
+    Failed(Error),
+}
+
+/// Serves reads inside the prefetched start of a device from memory.
+struct Prefetched<'a> {
+    dev: &'a dyn Device,
+    head: Cow<'a, [u8]>,
+}
+
+impl Device for Prefetched<'_> {
+    fn name(&self) -> &str {
+        self.dev.name()
+    }
+    fn size(&self) -> u64 {
+        self.dev.size()
+    }
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
+        let end = at as usize + buf.len();
+        if end <= self.head.len() {
+            buf.copy_from_slice(&self.head[at as usize..end]);
+            Ok(())
+        } else {
+            self.dev.read_at(at, buf)
+        }
+    }
+    fn as_slice(&self) -> Option<&[u8]> {
+        self.dev.as_slice()
+    }
+}
+
+fn scan_device(dev: Arc<dyn Device>, cache: &TextCache) -> DeviceResult {
+    let name = dev.name().to_string();
+    let size = dev.size();
+    let head = match device::read(dev.as_ref(), "device start", 0, size.min(PREFETCH)) {
+        Ok(h) => h,
+        Err(e) => return DeviceResult::Failed(e.on_device(&name)),
+    };
+    let label_scan = match label::find_label(&head) {
+        Ok(l) => l,
+        Err(e) => return DeviceResult::Failed(e.on_device(&name)),
+    };
+    let Some(label) = label_scan.label else { return DeviceResult::NotPv(label_scan.notes) };
+    let pre = Prefetched { dev: dev.as_ref(), head };
+    let area_errors = check_areas(&label, size).into_iter().map(|e| e.on_device(&name)).collect();
+    let mut mdas = Vec::new();
+    for (index, locn) in label.pv_header.metadata_areas.iter().enumerate() {
+        mdas.push(scan_mda(&pre, index, *locn, cache, &name));
+    }
+    drop(pre);
+    DeviceResult::Pv(Box::new(PvScan {
+        device: dev,
+        dev_size: size,
+        label,
+        label_notes: label_scan.notes,
+        mdas,
+        area_errors,
+    }))
+}
+
+fn scan_mda(dev: &dyn Device, index: usize, locn: DiskLocn, cache: &TextCache, name: &str) -> MdaScan {
+    let header = device::read(dev, "mda_header", locn.offset, MDA_HEADER_SIZE)
+        .and_then(|b| MdaHeader::parse(&b, locn.offset))
+        .and_then(|h| {
+            if h.start.checked_add(h.size).is_none_or(|e| e > dev.size()) {
+                Err(Error::Truncated { what: "metadata area", at: h.start, len: h.size, size: dev.size() })
+            } else {
+                Ok(h)
+            }
+        })
+        .map_err(|e| e.on_device(name));
+    let committed = match &header {
+        Ok(h) if !h.committed.is_empty() && !h.committed.is_ignored() => {
+            Some(read_copy(dev, h, &h.committed, cache).map_err(|e| e.on_device(name)))
+        }
+        _ => None,
+    };
+    MdaScan { index, locn, header, committed }
+}
+
+/// Read and parse the text `rl` points at (cached by size and CRC).
+pub fn read_copy(dev: &dyn Device, h: &MdaHeader, rl: &RawLocn, cache: &TextCache) -> Result<MdaCopy> {
+    let text = ring::read_text(dev, h, rl)?;
+    let key = (rl.size, rl.checksum);
+    if let Some((t, m)) = cache.get(key, &text) {
+        return Ok(MdaCopy { locn: *rl, text: t, metadata: m });
+    }
+    let metadata = Arc::new(parse_metadata(&text)?);
+    let text = Arc::new(text.into_owned());
+    cache.put(key, text.clone(), metadata.clone());
+    Ok(MdaCopy { locn: *rl, text, metadata })
+}
+
+/// Parsed texts by (size, CRC); the bytes are compared too, so a CRC collision cannot mix VGs.
+#[derive(Default)]
+pub struct TextCache(Mutex<HashMap<(u64, u32), (Arc<Vec<u8>>, Arc<Metadata>)>>);
+
+type Cached = (Arc<Vec<u8>>, Arc<Metadata>);
+
+impl TextCache {
+    fn get(&self, key: (u64, u32), text: &[u8]) -> Option<Cached> {
+        let m = self.0.lock().expect("no panics while held");
+        m.get(&key).filter(|(t, _)| t.as_slice() == text).cloned()
+    }
+    fn put(&self, key: (u64, u32), t: Arc<Vec<u8>>, m: Arc<Metadata>) {
+        self.0.lock().expect("no panics while held").insert(key, (t, m));
+    }
+}
+
+/// Areas listed in the label must lie on the device and not overlap each other or the label
+/// sectors.
+fn check_areas(label: &Label, size: u64) -> Vec<Error> {
+    let mut errs = Vec::new();
+    let mut areas: Vec<(&'static str, u64, u64)> = vec![("label sectors", 0, label::LABEL_SCAN_SIZE as u64)];
+    let pv = &label.pv_header;
+    for (i, m) in pv.metadata_areas.iter().enumerate() {
+        let n = if i == 0 { "mda1" } else { "mda2" };
+        if m.end() > size || m.offset.checked_add(m.size).is_none() {
+            errs.push(Error::Truncated { what: "metadata area", at: m.offset, len: m.size, size });
+        }
+        areas.push((n, m.offset, m.end()));
+    }
+    if let Some(ext) = &pv.extension {
+        for b in &ext.bootloader_areas {
+            if b.end() > size {
+                errs.push(Error::Truncated { what: "bootloader area", at: b.offset, len: b.size, size });
+            }
+            areas.push(("bootloader area", b.offset, b.end()));
+        }
+    }
+    if let Some(d) = pv.data_areas.first() {
+        if d.offset > size {
+            errs.push(Error::Truncated { what: "data area", at: d.offset, len: 0, size });
+        }
+    }
+    for i in 0..areas.len() {
+        for j in i + 1..areas.len() {
+            let (a, b) = (areas[i], areas[j]);
+            if a.1 < b.2 && b.1 < a.2 {
+                errs.push(Error::Overlap {
+                    what: "pv_header areas",
+                    a_name: a.0,
+                    a_start: a.1,
+                    a_end: a.2,
+                    b_name: b.0,
+                    b_start: b.1,
+                    b_end: b.2,
+                });
+            }
+        }
+    }
+    errs
+}
