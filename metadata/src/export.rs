@@ -149,7 +149,11 @@ fn export_segment(seg: &Segment, vg: &VolumeGroup) -> Section {
     s.push_int("start_extent", seg.start_extent as i64);
     s.push_int("extent_count", seg.extent_count as i64);
     opt_int(&mut s, "reshape_count", seg.reshape_count);
-    opt_int(&mut s, "data_copies", seg.data_copies);
+    // lvm2's raid exporter writes data_copies after device_count (seen on a real raid10 image).
+    let is_raid = matches!(seg.kind, SegmentKind::Raid { .. });
+    if !is_raid {
+        opt_int(&mut s, "data_copies", seg.data_copies);
+    }
     s.push_str("type", seg.segtype.to_text());
     push_tags(&mut s, &seg.tags);
     match &seg.kind {
@@ -178,6 +182,7 @@ fn export_segment(seg: &Segment, vg: &VolumeGroup) -> Section {
         } => {
             opt_int(&mut s, "device_count", *device_count);
             opt_int(&mut s, "stripe_count", *stripe_count);
+            opt_int(&mut s, "data_copies", seg.data_copies);
             opt_int(&mut s, "region_size", *region_size);
             opt_int(&mut s, "stripe_size", *stripe_size);
             opt_int(&mut s, "writebehind", *writebehind);

@@ -171,13 +171,13 @@ mod tests {
     pub(crate) fn real_label_sector() -> [u8; 512] {
         let mut s = [0u8; 512];
         let rows: [(usize, &[u8]); 7] = [
-            (0x00, b"LABELONE"),                                   // id
-            (0x08, &[1, 0, 0, 0, 0, 0, 0, 0]),                     // sector_xl = 1
-            (0x10, &[0x21, 0x8f, 0xe1, 0x1a, 0x20, 0, 0, 0]),      // crc 0x1ae18f21, offset_xl 32
-            (0x18, b"LVM2 001CDKxz4IOHldXLadX3I7cCnT7YdN9sgpR"),   // type, pv_uuid
+            (0x00, b"LABELONE"),                                                // id
+            (0x08, &[1, 0, 0, 0, 0, 0, 0, 0]),                                  // sector_xl = 1
+            (0x10, &[0x21, 0x8f, 0xe1, 0x1a, 0x20, 0, 0, 0]), // crc 0x1ae18f21, offset_xl 32
+            (0x18, b"LVM2 001CDKxz4IOHldXLadX3I7cCnT7YdN9sgpR"), // type, pv_uuid
             (0x40, &[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0]), // dev size 64 MiB; da0 1 MiB
             (0x68, &[0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x0f, 0, 0, 0, 0, 0]), // mda0 {4096, 0xff000}
-            (0x88, &[2, 0, 0, 0, 1, 0, 0, 0]),                     // ext version 2, PV_EXT_USED
+            (0x88, &[2, 0, 0, 0, 1, 0, 0, 0]),                // ext version 2, PV_EXT_USED
         ];
         for (off, b) in rows {
             s[off..off + b.len()].copy_from_slice(b);
@@ -214,7 +214,10 @@ mod tests {
         // The sector-1 label copied into sector 2 says sector_xl = 1: skipped.
         let scan = find_label(&area_with(2, &real_label_sector())).unwrap();
         assert!(scan.label.is_none());
-        assert!(matches!(&scan.notes[..], [LabelNote::Skipped(Error::BadField { field: "sector_xl", at: 1024, .. })]));
+        assert!(matches!(
+            &scan.notes[..],
+            [LabelNote::Skipped(Error::BadField { field: "sector_xl", at: 1024, .. })]
+        ));
         let mut s = real_label_sector();
         s[0x100] ^= 1;
         let scan = find_label(&area_with(1, &s)).unwrap();

@@ -12,6 +12,7 @@ pub mod disk_locn;
 pub mod error;
 pub mod export;
 pub mod flags;
+pub mod fuzzing;
 pub mod id;
 pub mod import;
 pub mod label;

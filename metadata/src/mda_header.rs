@@ -57,14 +57,29 @@ impl MdaHeader {
     pub fn parse(sector: &[u8], expected_start: u64) -> Result<MdaHeader, Error> {
         let at = expected_start;
         let Ok((raw, _)) = RawMdaHeader::ref_from_prefix(sector) else {
-            return Err(Error::Truncated { what: "mda_header", at, len: MDA_HEADER_SIZE, size: sector.len() as u64 });
+            return Err(Error::Truncated {
+                what: "mda_header",
+                at,
+                len: MDA_HEADER_SIZE,
+                size: sector.len() as u64,
+            });
         };
         if sector.len() < MDA_HEADER_SIZE as usize {
-            return Err(Error::Truncated { what: "mda_header", at, len: MDA_HEADER_SIZE, size: sector.len() as u64 });
+            return Err(Error::Truncated {
+                what: "mda_header",
+                at,
+                len: MDA_HEADER_SIZE,
+                size: sector.len() as u64,
+            });
         }
         let computed = lvm_crc(&sector[4..MDA_HEADER_SIZE as usize]);
         if computed != raw.checksum_xl.get() {
-            return Err(Error::BadChecksum { what: "mda_header", at, stored: raw.checksum_xl.get(), computed });
+            return Err(Error::BadChecksum {
+                what: "mda_header",
+                at,
+                stored: raw.checksum_xl.get(),
+                computed,
+            });
         }
         if &raw.magic != FMTT_MAGIC {
             return Err(Error::BadMagic {
@@ -74,12 +89,22 @@ impl MdaHeader {
                 found: escape_bytes(&raw.magic),
             });
         }
-        let bad = |field, expected: String, found: String| Error::BadField { what: "mda_header", at, field, expected, found };
+        let bad = |field, expected: String, found: String| Error::BadField {
+            what: "mda_header",
+            at,
+            field,
+            expected,
+            found,
+        };
         if raw.version.get() != FMTT_VERSION {
             return Err(bad("version", "1".into(), raw.version.get().to_string()));
         }
         if raw.start.get() != expected_start {
-            return Err(bad("start", format!("{expected_start} (the offset in the pv_header)"), raw.start.get().to_string()));
+            return Err(bad(
+                "start",
+                format!("{expected_start} (the offset in the pv_header)"),
+                raw.start.get().to_string(),
+            ));
         }
         if raw.size.get() < MDA_HEADER_SIZE {
             return Err(bad("size", "at least 512".into(), raw.size.get().to_string()));

@@ -43,7 +43,12 @@ impl RawLocn {
         self.flags & RAW_LOCN_IGNORED != 0
     }
     pub(crate) fn from_raw(r: &RawRawLocn) -> RawLocn {
-        RawLocn { offset: r.offset.get(), size: r.size.get(), checksum: r.checksum.get(), flags: r.flags.get() }
+        RawLocn {
+            offset: r.offset.get(),
+            size: r.size.get(),
+            checksum: r.checksum.get(),
+            flags: r.flags.get(),
+        }
     }
     pub(crate) fn to_raw(self) -> RawRawLocn {
         RawRawLocn {

@@ -15,12 +15,26 @@ use crate::raw_locn::RawLocn;
 /// CRC of the (possibly two-piece) text equal to `rl.checksum`.
 pub fn read_text<'d>(dev: &'d dyn Device, mda: &MdaHeader, rl: &RawLocn) -> Result<Cow<'d, [u8]>> {
     let at = mda.start;
-    let bad = |field, expected: String, found: String| Error::BadField { what: "raw_locn", at, field, expected, found };
+    let bad = |field, expected: String, found: String| Error::BadField {
+        what: "raw_locn",
+        at,
+        field,
+        expected,
+        found,
+    };
     if rl.offset < MDA_HEADER_SIZE || rl.offset >= mda.size {
-        return Err(bad("offset", format!("in [512, {}) (inside the metadata area)", mda.size), rl.offset.to_string()));
+        return Err(bad(
+            "offset",
+            format!("in [512, {}) (inside the metadata area)", mda.size),
+            rl.offset.to_string(),
+        ));
     }
     if rl.size == 0 || rl.size > mda.size - MDA_HEADER_SIZE {
-        return Err(bad("size", format!("1 to {} bytes (the ring size)", mda.size - MDA_HEADER_SIZE), rl.size.to_string()));
+        return Err(bad(
+            "size",
+            format!("1 to {} bytes (the ring size)", mda.size - MDA_HEADER_SIZE),
+            rl.size.to_string(),
+        ));
     }
     let abs = mda.start + rl.offset;
     let text = if rl.offset + rl.size <= mda.size {
@@ -93,7 +107,8 @@ pub fn scan_ring(ring: &[u8], mda: &MdaHeader) -> Vec<HistoryEntry> {
                 }
                 let checksum = crc.finish();
                 let offset = pos as u64 + MDA_HEADER_SIZE;
-                let matches = |rl: &RawLocn| rl.offset == offset && rl.size == size as u64 && rl.checksum == checksum;
+                let matches =
+                    |rl: &RawLocn| rl.offset == offset && rl.size == size as u64 && rl.checksum == checksum;
                 out.push(HistoryEntry {
                     offset,
                     abs_offset: mda.start + offset,
@@ -153,7 +168,8 @@ mod tests {
     use crate::device::MemDevice;
 
     fn vg_text(seqno: u64, pad: usize) -> Vec<u8> {
-        let mut t = format!("vg0 {{\nid = \"npsDNU-zJAq-nXX6-6zQj-M22x-tv5D-taqdqy\"\nseqno = {seqno}\n").into_bytes();
+        let mut t = format!("vg0 {{\nid = \"npsDNU-zJAq-nXX6-6zQj-M22x-tv5D-taqdqy\"\nseqno = {seqno}\n")
+            .into_bytes();
         t.extend(std::iter::repeat_n(b'#', pad));
         t.extend_from_slice(b"\n}\n\n\0");
         t
@@ -170,7 +186,13 @@ mod tests {
                 dev[(4096 + rel) as usize] = *b;
             }
         }
-        let hdr = MdaHeader { checksum: 0, start: 4096, size, committed: RawLocn::default(), precommitted: RawLocn::default() };
+        let hdr = MdaHeader {
+            checksum: 0,
+            start: 4096,
+            size,
+            committed: RawLocn::default(),
+            precommitted: RawLocn::default(),
+        };
         (MemDevice::new("t", dev), hdr)
     }
 
@@ -198,7 +220,10 @@ mod tests {
         let (dev, mut h) = device_with(&[(512, &a), (1536, &b)]);
         h.committed = RawLocn { offset: 1536, size: b.len() as u64, checksum: lvm_crc(&b), flags: 0 };
         let hist = history(&dev, &h).unwrap();
-        assert_eq!(hist.iter().map(|e| (e.seqno, e.committed)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
+        assert_eq!(
+            hist.iter().map(|e| (e.seqno, e.committed)).collect::<Vec<_>>(),
+            vec![(1, false), (2, true)]
+        );
         assert_eq!(hist[0].checksum, lvm_crc(&a));
     }
 
