@@ -1,0 +1,207 @@
+//! Inspection beyond lvm2's reports: the current metadata text (`dump`), every copy still in a
+//! PV's ring buffer (`history`, like `pvck --dump metadata_all`), and a consistency check
+//! (`check`, like pvck + vgck) whose exit status says whether anything is wrong.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use lvmkit_metadata::Error;
+use lvmkit_metadata::device::{self, Device};
+use lvmkit_metadata::export::export_file_tree;
+use lvmkit_metadata::import::parse_metadata;
+use lvmkit_metadata::label::LabelNote;
+use lvmkit_metadata::mda_header::MdaHeader;
+use lvmkit_metadata::ring::{self, HistoryEntry};
+use lvmkit_metadata::scan::{ScanOptions, open_with_partitions, scan_devices};
+use lvmkit_metadata::text::write_file;
+
+use crate::source::Source;
+
+/// Errors of the inspection commands.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// The VG is not on any scanned device.
+    #[error("volume group \"{0}\" not found")]
+    VgNotFound(String),
+    /// The device carries no LVM2 label.
+    #[error("{0}: no LVM2 label found in sectors 0-3")]
+    NotAPv(String),
+    /// No copy with that seqno in the ring.
+    #[error("{device}: no metadata copy with seqno {seqno} in any metadata area")]
+    NoSuchCopy {
+        /// Device.
+        device: String,
+        /// Requested seqno.
+        seqno: u64,
+    },
+    /// The engine failed.
+    #[error(transparent)]
+    Metadata(#[from] Error),
+}
+
+/// How `dump` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DumpForm {
+    /// The committed text exactly as stored (without the NUL).
+    Raw,
+    /// Re-exported in lvm2's backup-file form (what `vgcfgbackup` writes), from the model.
+    Backup,
+}
+
+/// The current metadata of `vg`.
+pub fn dump(src: &Source, vg: &str, form: DumpForm) -> Result<String, InspectError> {
+    let avg = src.assembly.vg(vg).ok_or_else(|| InspectError::VgNotFound(vg.to_string()))?;
+    Ok(match form {
+        DumpForm::Raw => {
+            let t = avg.text.strip_suffix(&[0]).unwrap_or(&avg.text);
+            String::from_utf8_lossy(t).into_owned()
+        }
+        DumpForm::Backup => write_file(&export_file_tree(&avg.metadata)),
+    })
+}
+
+/// One metadata area's copies.
+pub struct MdaHistory {
+    /// 1-based mda number.
+    pub mda: usize,
+    /// The header, or why it is unusable.
+    pub header: Result<MdaHeader, Error>,
+    /// Copies found.
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// Every metadata copy on `path` (a device or image; an image with partitions: each partition).
+pub fn history(path: &Path) -> Result<Vec<(String, Vec<MdaHistory>)>, InspectError> {
+    let devs = open_with_partitions(path, &ScanOptions::default())?;
+    let scan = scan_devices(devs);
+    if scan.pvs.is_empty() {
+        if let Some(e) = scan.errors.into_iter().next() {
+            return Err(e.into());
+        }
+        return Err(InspectError::NotAPv(path.display().to_string()));
+    }
+    let mut out = Vec::new();
+    for pv in &scan.pvs {
+        let mut mdas = Vec::new();
+        for m in &pv.mdas {
+            let entries = match &m.header {
+                Ok(h) => ring::history(pv.device.as_ref(), h).map_err(|e| e.on_device(pv.name()))?,
+                Err(_) => vec![],
+            };
+            mdas.push(MdaHistory { mda: m.index + 1, header: m.header.clone(), entries });
+        }
+        out.push((pv.name().to_string(), mdas));
+    }
+    Ok(out)
+}
+
+/// `history` as text: one line per copy, in `pvck --dump metadata_all`'s wording, plus state.
+pub fn format_history(h: &[(String, Vec<MdaHistory>)]) -> String {
+    let mut s = String::new();
+    for (dev, mdas) in h {
+        for m in mdas {
+            match &m.header {
+                Ok(hdr) => {
+                    let _ = writeln!(s, "{dev}: mda{} at {} size {}", m.mda, hdr.start, hdr.size);
+                }
+                Err(e) => {
+                    let _ = writeln!(s, "{dev}: mda{}: {e}", m.mda);
+                    continue;
+                }
+            }
+            for e in &m.entries {
+                let state = match (e.committed, e.precommitted, e.damaged) {
+                    (true, _, _) => "committed",
+                    (_, true, _) => "precommitted",
+                    (_, _, true) => "damaged",
+                    _ => "old",
+                };
+                let _ = writeln!(
+                    s,
+                    "  metadata at {} length {} crc {:08x} vg {} seqno {}{} {state}",
+                    e.abs_offset,
+                    e.size,
+                    e.checksum,
+                    e.vg_name,
+                    e.seqno,
+                    if e.wrapped { " wrapped" } else { "" },
+                );
+            }
+        }
+    }
+    s
+}
+
+/// The text of the copy with `seqno` on `path` (first mda that has it), without its NUL.
+pub fn history_text(path: &Path, seqno: u64) -> Result<String, InspectError> {
+    let devs = open_with_partitions(path, &ScanOptions::default())?;
+    for dev in &devs {
+        let scan = scan_devices(vec![dev.clone()]);
+        for pv in &scan.pvs {
+            for m in &pv.mdas {
+                let Ok(h) = &m.header else { continue };
+                for e in ring::history(pv.device.as_ref(), h)? {
+                    if e.seqno == seqno {
+                        return Ok(copy_text(pv.device.as_ref(), h, &e)?);
+                    }
+                }
+            }
+        }
+    }
+    Err(InspectError::NoSuchCopy { device: path.display().to_string(), seqno })
+}
+
+fn copy_text(dev: &dyn Device, h: &MdaHeader, e: &HistoryEntry) -> Result<String, Error> {
+    let ring_len = h.size - 512;
+    let rel = e.offset - 512;
+    let first = e.size.min(ring_len - rel);
+    let mut t = device::read(dev, "metadata copy", e.abs_offset, first)?.into_owned();
+    if e.size > first {
+        t.extend_from_slice(&device::read(dev, "wrapped metadata copy", h.start + 512, e.size - first)?);
+    }
+    while t.last() == Some(&0) {
+        t.pop();
+    }
+    Ok(String::from_utf8_lossy(&t).into_owned())
+}
+
+/// Everything `check` found: one line per problem, and whether the tree is clean.
+pub fn check(src: &Source) -> (Vec<String>, bool) {
+    let mut lines = Vec::new();
+    for e in &src.scan.errors {
+        lines.push(format!("error: {e}"));
+    }
+    let note_line = |dev: &str, n: &LabelNote| match n {
+        LabelNote::LenientAccept { sector, why } => {
+            format!("warning: {dev}: label in sector {sector}: {why}")
+        }
+        LabelNote::Skipped(e) => format!("error: {dev}: label skipped: {e}"),
+        LabelNote::Additional { sector } => {
+            format!("warning: {dev}: ignoring additional label in sector {sector}")
+        }
+    };
+    for (dev, n) in &src.scan.notes {
+        lines.push(note_line(dev, n));
+    }
+    for pv in &src.scan.pvs {
+        for n in &pv.label_notes {
+            lines.push(note_line(pv.name(), n));
+        }
+    }
+    for f in &src.assembly.findings {
+        lines.push(format!("error: {f}"));
+    }
+    // Every VG's winning text must survive a rewrite unchanged (what we would write is what we read).
+    for vg in &src.assembly.vgs {
+        let again = write_file(&export_file_tree(&vg.metadata));
+        match parse_metadata(again.as_bytes()) {
+            Ok(m) if m == *vg.metadata => {}
+            Ok(_) => {
+                lines.push(format!("error: VG {}: metadata does not survive a rewrite unchanged", vg.name()))
+            }
+            Err(e) => lines.push(format!("error: VG {}: rewritten metadata does not parse: {e}", vg.name())),
+        }
+    }
+    let clean = lines.is_empty();
+    (lines, clean)
+}

@@ -1,0 +1,180 @@
+//! Test support: the lvm2-made image cases in `test-images/`, decompressed once per process.
+//!
+//! Each case folder holds `*.img.xz` (one per PV), `devices.txt` (`<loop device used when lvm2
+//! reported> <image file> <partition start byte or 0> <logical sector size>`), and lvm2's own
+//! reports and dumps. Tests may run helper programs (`xz`, `lvm`); the product never does.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repo").to_path_buf()
+}
+
+/// `test-images/`.
+pub fn images_dir() -> PathBuf {
+    repo_root().join("test-images")
+}
+
+/// Names of all cases (folders with a `devices.txt`), sorted.
+pub fn case_names() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(images_dir())
+        .expect("test-images/ exists")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("devices.txt").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// One line of `devices.txt`.
+#[derive(Clone, Debug)]
+pub struct DeviceLine {
+    /// Device name lvm2 used in its reports (`/dev/loop3`, `/dev/loop3p1`).
+    pub lvm_name: String,
+    /// Image file name inside the case folder (without `.xz`).
+    pub image: String,
+    /// Byte offset of the partition holding the PV, 0 for a whole image.
+    pub offset: u64,
+    /// Logical sector size the loop device had.
+    pub sector: u32,
+}
+
+/// A decompressed case.
+pub struct Case {
+    /// Case name.
+    pub name: String,
+    /// `test-images/<name>/`.
+    pub dir: PathBuf,
+    /// Decompressed image paths, in `devices.txt` order (deduplicated).
+    pub images: Vec<PathBuf>,
+    /// `devices.txt`.
+    pub devices: Vec<DeviceLine>,
+    _tmp: Arc<tempfile::TempDir>,
+}
+
+impl Case {
+    /// Parse a JSON file of the case.
+    pub fn json(&self, file: &str) -> serde_json::Value {
+        let text = self.text(file);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}/{file}: {e}", self.dir.display()))
+    }
+
+    /// Whether the case has this file (plain or `.xz`).
+    pub fn has(&self, file: &str) -> bool {
+        self.dir.join(file).exists() || self.dir.join(format!("{file}.xz")).exists()
+    }
+
+    /// Read a text file of the case; files over 256 KiB are stored as `NAME.xz`.
+    pub fn text(&self, file: &str) -> String {
+        let p = self.dir.join(file);
+        if let Ok(t) = std::fs::read_to_string(&p) {
+            return t;
+        }
+        let xz = self.dir.join(format!("{file}.xz"));
+        let out = Command::new("xz").arg("-dc").arg(&xz).output().expect("xz runs");
+        assert!(out.status.success(), "{}: {}", xz.display(), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8 text")
+    }
+
+    /// The name lvmkit gives the device lvm2 called `lvm_name`: the image path, with `:pN` for
+    /// a PV inside partition N of an image (see `scan::open_with_partitions`).
+    pub fn our_name(&self, lvm_name: &str) -> Option<String> {
+        let d = self.devices.iter().find(|d| d.lvm_name == lvm_name)?;
+        let path = self.images.iter().find(|p| p.file_name().is_some_and(|f| f == d.image.as_str()))?;
+        let base = path.display().to_string();
+        if d.offset == 0 {
+            return Some(base);
+        }
+        let dev = lvmkit_metadata::device::FileDevice::open(path, Default::default()).ok()?;
+        let parts = lvmkit_metadata::partition::partitions(&dev);
+        let p = parts.iter().find(|p| p.start == d.offset)?;
+        Some(format!("{base}:p{}", p.number))
+    }
+}
+
+/// Decompress a case (once per process) and describe it.
+pub fn case(name: &str) -> Case {
+    static CACHE: OnceLock<Mutex<HashMap<String, (Arc<tempfile::TempDir>, Vec<PathBuf>)>>> = OnceLock::new();
+    let dir = images_dir().join(name);
+    let devices: Vec<DeviceLine> = std::fs::read_to_string(dir.join("devices.txt"))
+        .unwrap_or_else(|e| panic!("{name}/devices.txt: {e}"))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            DeviceLine {
+                lvm_name: c[0].to_string(),
+                image: c[1].to_string(),
+                offset: c.get(2).and_then(|s| s.parse().ok()).unwrap_or(0),
+                sector: c.get(3).and_then(|s| s.parse().ok()).unwrap_or(512),
+            }
+        })
+        .collect();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let (tmp, images) = cache
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            let tmp = tempfile::Builder::new().prefix(&format!("lvmkit-{name}-")).tempdir().expect("tempdir");
+            let mut images = Vec::new();
+            for d in &devices {
+                let out = tmp.path().join(&d.image);
+                if images.contains(&out) {
+                    continue;
+                }
+                let src = dir.join(format!("{}.xz", d.image));
+                let data = Command::new("xz").arg("-dc").arg(&src).output().expect("xz runs");
+                assert!(
+                    data.status.success(),
+                    "xz -dc {}: {}",
+                    src.display(),
+                    String::from_utf8_lossy(&data.stderr)
+                );
+                std::fs::write(&out, &data.stdout).expect("write image");
+                images.push(out);
+            }
+            (Arc::new(tmp), images)
+        })
+        .clone();
+    Case { name: name.to_string(), dir, images, devices, _tmp: tmp }
+}
+
+/// The first place two config trees differ, as `path: left vs right`, or `None`.
+pub fn tree_diff(a: &lvmkit_metadata::text::Section, b: &lvmkit_metadata::text::Section) -> Option<String> {
+    fn go(
+        a: &lvmkit_metadata::text::Section,
+        b: &lvmkit_metadata::text::Section,
+        path: &str,
+    ) -> Option<String> {
+        use lvmkit_metadata::text::Node;
+        for i in 0..a.items.len().max(b.items.len()) {
+            match (a.items.get(i), b.items.get(i)) {
+                (Some(x), Some(y)) if x.key != y.key => {
+                    return Some(format!("{path}: item {i} is {:?} vs {:?}", x.key, y.key));
+                }
+                (Some(x), Some(y)) => match (&x.node, &y.node) {
+                    (Node::Section(s), Node::Section(t)) => {
+                        if let Some(d) = go(s, t, &format!("{path}/{}", x.key)) {
+                            return Some(d);
+                        }
+                    }
+                    (l, r) if l != r => return Some(format!("{path}/{}: {l:?} vs {r:?}", x.key)),
+                    _ => {}
+                },
+                (l, r) => {
+                    return Some(format!(
+                        "{path}: item {i}: {:?} vs {:?}",
+                        l.map(|i| &i.key),
+                        r.map(|i| &i.key)
+                    ));
+                }
+            }
+        }
+        None
+    }
+    go(a, b, "")
+}
