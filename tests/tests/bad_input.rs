@@ -9,10 +9,11 @@ use lvmkit_metadata::assemble::Finding;
 use lvmkit_metadata::crc::lvm_crc;
 use lvmkit_metadata::device::MemDevice;
 use lvmkit_metadata::import::parse_metadata;
-use lvmkit_metadata::label::{LabelNote, encode_label, find_label};
+use lvmkit_metadata::label::LabelNote;
 use lvmkit_metadata::mda_header::MdaHeader;
 use lvmkit_metadata::model::SegmentKind;
 use lvmkit_metadata::raw_locn::RawLocn;
+use lvmkit_tests::mutate;
 
 /// The `linear` case's image bytes (one PV, mda1 at 4096).
 fn linear_image() -> Vec<u8> {
@@ -44,24 +45,23 @@ fn errors(src: &Source) -> Vec<(String, Error)> {
 }
 
 fn header(img: &[u8]) -> MdaHeader {
-    MdaHeader::parse(&img[4096..4608], 4096).unwrap()
+    mutate::header(img, 4096)
 }
 
-/// Replace the committed text (placed at ring offset 512) and fix slot 0 and the header CRC.
+/// Replace the committed text (placed at ring offset 512, which the large texts here need)
+/// and fix slot 0 and the header CRC. Bytes need not be UTF-8.
 fn with_text(mut img: Vec<u8>, text: &[u8]) -> Vec<u8> {
     let mut t = text.to_vec();
     t.push(0);
     let mut h = header(&img);
     img[4096 + 512..4096 + 512 + t.len()].copy_from_slice(&t);
     h.committed = RawLocn { offset: 512, size: t.len() as u64, checksum: lvm_crc(&t), flags: 0 };
-    img[4096..4608].copy_from_slice(&h.encode());
+    mutate::put_header(&mut img, &h);
     img
 }
 
 fn current_text(img: &[u8]) -> String {
-    let h = header(img);
-    let at = (4096 + h.committed.offset) as usize;
-    String::from_utf8(img[at..at + h.committed.size as usize - 1].to_vec()).unwrap()
+    mutate::committed_text(img, 4096)
 }
 
 #[test]
@@ -130,9 +130,7 @@ fn bad_text_checksum() {
 
 /// Rewrite the label with `f` applied to its pv_header.
 fn with_label(mut img: Vec<u8>, f: impl FnOnce(&mut lvmkit_metadata::pv_header::PvHeader)) -> Vec<u8> {
-    let mut pv = find_label(&img[..2048]).unwrap().label.unwrap().pv_header;
-    f(&mut pv);
-    img[512..1024].copy_from_slice(&encode_label(1, &pv));
+    mutate::edit_label(&mut img, f);
     img
 }
 
