@@ -84,7 +84,7 @@ impl MdaHeader {
         if &raw.magic != FMTT_MAGIC {
             return Err(Error::BadMagic {
                 what: "mda_header magic",
-                at: at + 4,
+                at: at.saturating_add(4),
                 expected: escape_bytes(FMTT_MAGIC),
                 found: escape_bytes(&raw.magic),
             });

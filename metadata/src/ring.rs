@@ -36,14 +36,14 @@ pub fn read_text<'d>(dev: &'d dyn Device, mda: &MdaHeader, rl: &RawLocn) -> Resu
             rl.size.to_string(),
         ));
     }
-    let abs = mda.start + rl.offset;
+    let abs = mda.start.saturating_add(rl.offset);
     let text = if rl.offset + rl.size <= mda.size {
         device::read(dev, "metadata text", abs, rl.size)?
     } else {
         let first = mda.size - rl.offset;
         let wrap = rl.size - first;
         let mut v = device::read(dev, "metadata text", abs, first)?.into_owned();
-        v.extend_from_slice(&device::read(dev, "wrapped metadata text", mda.start + MDA_HEADER_SIZE, wrap)?);
+        v.extend_from_slice(&device::read(dev, "wrapped metadata text", mda.start.saturating_add(MDA_HEADER_SIZE), wrap)?);
         Cow::Owned(v)
     };
     let mut crc = LvmCrc::new();
@@ -87,7 +87,7 @@ const MIN_COPY: usize = 256;
 /// first. Like `pvck --dump metadata_all`, this does not trust `raw_locn`; entries the header
 /// points at are marked.
 pub fn history(dev: &dyn Device, mda: &MdaHeader) -> Result<Vec<HistoryEntry>> {
-    let ring = device::read(dev, "metadata area", mda.start + MDA_HEADER_SIZE, mda.size - MDA_HEADER_SIZE)?;
+    let ring = device::read(dev, "metadata area", mda.start.saturating_add(MDA_HEADER_SIZE), mda.size - MDA_HEADER_SIZE)?;
     Ok(scan_ring(&ring, mda))
 }
 
@@ -111,7 +111,7 @@ pub fn scan_ring(ring: &[u8], mda: &MdaHeader) -> Vec<HistoryEntry> {
                     |rl: &RawLocn| rl.offset == offset && rl.size == size as u64 && rl.checksum == checksum;
                 out.push(HistoryEntry {
                     offset,
-                    abs_offset: mda.start + offset,
+                    abs_offset: mda.start.saturating_add(offset),
                     size: size as u64,
                     checksum,
                     vg_name,

@@ -60,3 +60,27 @@ fn mutated_real_images_never_panic() {
         }
     }
 }
+
+/// Every input a fuzzer ever crashed on stays a test: `fuzz/regressions/<target>/*`.
+#[test]
+fn fuzz_regressions() {
+    let dir = lvmkit_tests::repo_root().join("fuzz/regressions");
+    let mut n = 0;
+    for target in std::fs::read_dir(&dir).unwrap() {
+        let target = target.unwrap();
+        let name = target.file_name().to_string_lossy().into_owned();
+        let run: fn(&[u8]) = match name.as_str() {
+            "label" => fuzzing::label,
+            "mda_header" => fuzzing::mda_header,
+            "ring" => fuzzing::ring,
+            "text" => fuzzing::text,
+            "device" => fuzzing::device,
+            other => panic!("fuzz/regressions/{other}: no such fuzz target"),
+        };
+        for f in std::fs::read_dir(target.path()).unwrap() {
+            run(&std::fs::read(f.unwrap().path()).unwrap());
+            n += 1;
+        }
+    }
+    assert!(n > 0);
+}

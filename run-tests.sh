@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine, then runs every test.
+#   lvm2     - the peer: tests run genuine lvm2 on loop devices (never the product)
+#   xz-utils - the committed test images are xz-compressed
+#   fdisk    - test-images/make-images.sh (regenerating images) partitions one image
+# Then: formatting, clippy with warnings as errors, the whole workspace test suite, and a
+# build check of the cargo-fuzz targets (they live outside the workspace).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v lvm >/dev/null 2>&1 || need+=(lvm2)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v sfdisk >/dev/null 2>&1 || need+=(fdisk)
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing: ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -q -- -D warnings
+cargo test --workspace
+cargo check -q --manifest-path fuzz/Cargo.toml --bins
