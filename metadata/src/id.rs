@@ -35,8 +35,19 @@ impl LvmId {
 
     /// From the text form: hyphens anywhere are ignored, as lvm2's `id_read_format` does.
     pub fn parse(s: &str) -> Result<LvmId, BadId> {
-        let raw: Vec<u8> = s.bytes().filter(|&c| c != b'-').collect();
-        LvmId::from_raw(&raw)
+        let mut arr = [0u8; 32];
+        let mut n = 0;
+        for c in s.bytes().filter(|&c| c != b'-') {
+            if n == 32 {
+                return Err(BadId(format!("more than 32 characters in {s:?}")));
+            }
+            arr[n] = c;
+            n += 1;
+        }
+        if n < 32 {
+            return Err(BadId(format!("{n} characters instead of 32")));
+        }
+        LvmId::from_raw(&arr)
     }
 
     /// The 32 characters without hyphens.
