@@ -1,0 +1,1044 @@
+//! The field table: lvm2's name, the object it describes, the basic-table heading, the minimum
+//! column width lvm2 declares, alignment, and how the value is computed.
+//!
+//! Headings, widths and alignment were read off lvm2 2.03.16's own output (`--separator '|'
+//! --aligned` over images with short and long values); values follow lvm2's `*_disp` functions
+//! for a system where nothing is active.
+
+use lvmkit_metadata::model::{AreaTarget, PhysicalVolume, Segment, SegmentKind};
+use lvmkit_metadata::scan::PvScan;
+use lvmkit_metadata::text::{Node, Scalar, Value};
+
+use super::attr;
+use super::layout;
+use super::units::Units;
+use super::view::{PvSeg, VgView, mda_stats};
+
+/// The kind of object a field describes (lvm2's report types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Obj {
+    /// Label fields (device, uuid, format): PV reports.
+    Label,
+    /// PV fields.
+    Pv,
+    /// VG fields.
+    Vg,
+    /// LV fields.
+    Lv,
+    /// LV segment fields.
+    Seg,
+    /// PV segment fields.
+    PvSeg,
+}
+
+/// Shared formatting state.
+pub(crate) struct Ctx {
+    /// `--units`/`--nosuffix`.
+    pub units: Units,
+}
+
+/// A PV in a row: a device, a metadata PV, or both.
+#[derive(Clone, Copy)]
+pub(crate) struct PvRef<'a> {
+    /// The device, when present.
+    pub scan: Option<&'a PvScan>,
+    /// Index into the VG's `pvs`, when in a VG.
+    pub meta: Option<usize>,
+}
+
+/// One report row: the objects its fields read from.
+#[derive(Clone, Copy)]
+pub(crate) struct Row<'a> {
+    /// The VG (absent for an orphan PV).
+    pub vg: Option<&'a VgView<'a>>,
+    /// The PV (PV and PV-segment rows).
+    pub pv: Option<PvRef<'a>>,
+    /// The LV (absent on a free PV segment).
+    pub lv: Option<usize>,
+    /// The LV segment.
+    pub seg: Option<usize>,
+    /// The PV segment (PV-segment rows).
+    pub pvseg: Option<PvSeg>,
+}
+
+impl<'a> Row<'a> {
+    fn pv_meta(&self) -> Option<(&'a VgView<'a>, usize, &'a PhysicalVolume)> {
+        let v = self.vg?;
+        let p = self.pv?.meta?;
+        Some((v, p, &v.vg.pvs[p]))
+    }
+    fn pv_scan(&self) -> Option<&'a PvScan> {
+        self.pv.and_then(|p| p.scan)
+    }
+    fn lv(&self) -> Option<(&'a VgView<'a>, usize)> {
+        Some((self.vg?, self.lv?))
+    }
+    fn seg(&self) -> Option<(&'a VgView<'a>, usize, &'a Segment)> {
+        let (v, i) = self.lv()?;
+        let s = v.lv(i).segments.get(self.seg?)?;
+        Some((v, i, s))
+    }
+}
+
+/// One field.
+pub(crate) struct Field {
+    /// lvm2's field name (also the JSON key).
+    pub name: &'static str,
+    /// What it describes.
+    pub obj: Obj,
+    /// Basic-table heading.
+    pub heading: &'static str,
+    /// Minimum column width lvm2 declares.
+    pub width: usize,
+    /// Right-aligned (numbers, sizes, binary words).
+    pub right: bool,
+    /// The value.
+    pub get: fn(&Ctx, &Row<'_>) -> String,
+}
+
+const L: bool = false;
+const R: bool = true;
+
+macro_rules! f {
+    ($name:literal, $obj:ident, $head:literal, $w:literal, $al:ident, $get:expr) => {
+        Field { name: $name, obj: Obj::$obj, heading: $head, width: $w, right: $al, get: $get }
+    };
+}
+
+fn word(on: bool, w: &str) -> String {
+    if on { w.to_string() } else { String::new() }
+}
+
+/// Tags as lvm2 lists them: sorted, comma-separated.
+fn tags(t: &[String]) -> String {
+    let mut v: Vec<&str> = t.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.join(",")
+}
+
+fn size(c: &Ctx, bytes: u64) -> String {
+    c.units.bytes(bytes)
+}
+
+/// `YYYY-MM-DD HH:MM:SS +0000` for Unix seconds, in UTC (lvm2 prints local time; lvmkit does
+/// not read the time zone database).
+pub(crate) fn format_time(secs: i64) -> String {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+// ---------------------------------------------------------------- PV ----
+
+fn pv_name(r: &Row) -> String {
+    match (r.pv_scan(), r.pv_meta()) {
+        (Some(s), _) => s.name().to_string(),
+        (None, Some(_)) => "[unknown]".to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+/// PV size: PEs × extent size in a VG (the device size recorded in the metadata when it has no
+/// PEs), the label's device size for an orphan.
+fn pv_size_bytes(r: &Row) -> u64 {
+    match r.pv_meta() {
+        Some((v, _, pv)) if pv.pe_count > 0 => pv.pe_count * v.extent_bytes(),
+        Some((_, _, pv)) => pv.dev_size.map(|s| s * 512).or(r.pv_scan().map(|s| s.dev_size)).unwrap_or(0),
+        None => r.pv_scan().map_or(0, |s| s.label.pv_header.device_size),
+    }
+}
+
+fn pv_alloc(r: &Row) -> Option<(u64, u64)> {
+    let (v, p, pv) = r.pv_meta()?;
+    Some((pv.pe_count, v.pv_alloc[p]))
+}
+
+fn pv_free_bytes(r: &Row) -> u64 {
+    match (pv_alloc(r), r.pv_meta()) {
+        (Some((count, used)), Some((v, _, _))) if count > 0 => count.saturating_sub(used) * v.extent_bytes(),
+        _ => pv_size_bytes(r),
+    }
+}
+
+fn pv_used_bytes(r: &Row) -> u64 {
+    match (pv_alloc(r), r.pv_meta()) {
+        (Some((count, used)), Some((v, _, _))) if count > 0 => used * v.extent_bytes(),
+        _ => 0,
+    }
+}
+
+fn pv_flags(r: &Row) -> (bool, bool, bool) {
+    match r.pv_meta() {
+        Some((v, p, pv)) => {
+            (pv.status.has("ALLOCATABLE"), pv.status.has("EXPORTED") || v.vg.is_exported(), v.pv_missing(p))
+        }
+        None => (false, false, false),
+    }
+}
+
+fn pv_ba(r: &Row) -> (u64, u64) {
+    if let Some((_, _, pv)) = r.pv_meta() {
+        if let (Some(s), Some(z)) = (pv.ba_start, pv.ba_size) {
+            return (s * 512, z * 512);
+        }
+    }
+    r.pv_scan()
+        .and_then(|s| s.label.pv_header.extension.as_ref())
+        .and_then(|e| e.bootloader_areas.first())
+        .map_or((0, 0), |b| (b.offset, b.size))
+}
+
+fn pv_mda(r: &Row) -> Option<super::view::MdaStats> {
+    r.pv_scan().map(mda_stats)
+}
+
+// ---------------------------------------------------------------- VG ----
+
+fn vg_num(r: &Row, f: impl Fn(&VgView) -> u64) -> String {
+    r.vg.map_or(0, f).to_string()
+}
+
+fn vg_size(c: &Ctx, r: &Row, f: impl Fn(&VgView) -> u64) -> String {
+    size(c, r.vg.map_or(0, f))
+}
+
+fn vg_free_count(v: &VgView) -> u64 {
+    v.vg.extent_count().saturating_sub(v.pv_alloc.iter().sum::<u64>())
+}
+
+// ---------------------------------------------------------------- LV ----
+
+fn lv_str(r: &Row, f: impl Fn(&VgView, usize) -> String) -> String {
+    r.lv().map_or_else(String::new, |(v, i)| f(v, i))
+}
+
+fn first_kind<'a>(v: &'a VgView, i: usize) -> Option<&'a SegmentKind> {
+    v.first_seg(i).map(|s| &s.kind)
+}
+
+fn lv_uuid_of(v: &VgView, name: Option<&str>) -> String {
+    name.and_then(|n| v.lv_index(n)).map_or_else(String::new, |j| v.lv(j).id.to_string())
+}
+
+fn pool_lv_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
+    match first_kind(v, i)? {
+        SegmentKind::Thin { thin_pool, .. } => Some(thin_pool),
+        SegmentKind::Cache { cache_pool, .. } => Some(cache_pool),
+        SegmentKind::Writecache { writecache, .. } => Some(writecache),
+        SegmentKind::Vdo { vdo_pool, .. } => Some(vdo_pool),
+        _ => None,
+    }
+}
+
+fn data_lv_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
+    match first_kind(v, i)? {
+        SegmentKind::ThinPool { pool, .. } => Some(pool),
+        SegmentKind::CachePool { data, .. } => Some(data),
+        SegmentKind::VdoPool { data, .. } => Some(data),
+        _ => None,
+    }
+}
+
+fn metadata_lv_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
+    match first_kind(v, i)? {
+        SegmentKind::ThinPool { metadata, .. } => Some(metadata),
+        SegmentKind::CachePool { metadata, .. } => Some(metadata),
+        _ => None,
+    }
+}
+
+fn origin_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
+    if let Some(g) = v.lvs[i].cow_of {
+        return v.snapshot_origin(g).map(|o| v.lv(o).name.as_str());
+    }
+    match first_kind(v, i)? {
+        SegmentKind::Cache { origin, .. } => Some(origin),
+        SegmentKind::Writecache { origin, .. } => Some(origin),
+        SegmentKind::Integrity { origin, .. } => Some(origin),
+        SegmentKind::Thin { origin: Some(o), .. } => Some(o),
+        SegmentKind::Thin { external_origin: Some(o), .. } => Some(o),
+        _ => None,
+    }
+}
+
+/// lvm2's `lv_origin_size`: a COW LV's snapshot size, a thin LV's external origin, an origin's
+/// own size.
+fn origin_size_bytes(v: &VgView, i: usize) -> u64 {
+    if let Some(g) = v.lvs[i].cow_of {
+        return v.glue_segment(g).map_or(0, |s| s.extent_count * v.extent_bytes());
+    }
+    if let Some(SegmentKind::Thin { external_origin: Some(e), .. }) = first_kind(v, i) {
+        return v.lv_index(e).map_or(0, |j| lv_size_bytes(v, j));
+    }
+    if v.is_origin(i) { lv_size_bytes(v, i) } else { 0 }
+}
+
+fn mirror_log_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
+    if !v.is_mirror(i) {
+        return None;
+    }
+    match first_kind(v, i)? {
+        SegmentKind::Mirror { mirror_log: Some(l), .. } => Some(l),
+        _ => None,
+    }
+}
+
+/// lvm2's `lv_move_pv_dup`: the source PV of a pvmove LV.
+fn move_pv_name(v: &VgView, i: usize) -> Option<String> {
+    if !v.is_pvmove(i) {
+        return None;
+    }
+    let seg = v.first_seg(i)?;
+    let area = match &seg.kind {
+        SegmentKind::Mirror { areas, .. } | SegmentKind::Striped { areas, .. } => areas.first()?,
+        _ => return None,
+    };
+    match &area.target {
+        AreaTarget::Pv(p) => Some(v.pv_name(*p)),
+        // Atomic pvmove: the first leg's first area.
+        AreaTarget::Lv(n) => {
+            let j = v.lv_index(n)?;
+            match &v.first_seg(j)?.kind {
+                SegmentKind::Striped { areas, .. } => match areas.first()?.target {
+                    AreaTarget::Pv(p) => Some(v.pv_name(p)),
+                    AreaTarget::Lv(_) => None,
+                },
+                _ => None,
+            }
+        }
+    }
+}
+
+/// lvm2's `lv_convert_lv_dup`: the temporary mirror layer of an LV being converted.
+fn convert_lv_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
+    match first_kind(v, i)? {
+        SegmentKind::Mirror { areas, .. } => match &areas.first()?.target {
+            AreaTarget::Lv(n) if n.contains("_mimagetmp_") => Some(n),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn read_ahead(c: &Ctx, v: &VgView, i: usize) -> String {
+    match v.lv(i).read_ahead {
+        // Absent or 0: automatic; -1: none, which lvm2 shows as a zero size.
+        None | Some(0) => "auto".to_string(),
+        Some(n) if n < 0 => size(c, 0),
+        Some(n) => c.units.sectors(n as u64),
+    }
+}
+
+fn lv_size_bytes(v: &VgView, i: usize) -> u64 {
+    v.lv(i).le_count() * v.extent_bytes()
+}
+
+fn dm_name(vg: &str, lv: &str) -> String {
+    format!("{}-{}", vg.replace('-', "--"), lv.replace('-', "--"))
+}
+
+// --------------------------------------------------------------- SEG ----
+
+/// An area of a segment as the device/range fields print it.
+struct AreaText {
+    /// Name without decoration (`/dev/sda`, `lv_rimage_0`, `[unknown]`).
+    name: String,
+    /// Name with brackets for a hidden LV.
+    marked: String,
+    /// First PE/LE.
+    start: u64,
+    /// Length in extents.
+    len: u64,
+}
+
+fn lv_area(v: &VgView, name: &str, start: u64, len: u64) -> AreaText {
+    AreaText { name: name.to_string(), marked: v.display_name_of(name), start, len }
+}
+
+/// Data stripes of a RAID segment type (for its area length).
+fn raid_data_stripes(segtype: &str, images: u64, copies: Option<u64>) -> u64 {
+    let n = images.max(1);
+    let d = if segtype == "raid1" {
+        1
+    } else if segtype.starts_with("raid10") {
+        (n / copies.unwrap_or(2).max(1)).max(1)
+    } else if segtype.starts_with("raid4") || segtype.starts_with("raid5") {
+        n - 1
+    } else if segtype.starts_with("raid6") {
+        n.saturating_sub(2)
+    } else {
+        n
+    };
+    d.max(1)
+}
+
+/// The areas of a segment (`metadata`: RAID metadata images instead).
+fn seg_areas(v: &VgView, seg: &Segment, metadata: bool) -> Vec<AreaText> {
+    let count = seg.extent_count;
+    match &seg.kind {
+        _ if metadata => match &seg.kind {
+            SegmentKind::Raid { areas, .. } => areas
+                .iter()
+                .filter_map(|a| a.meta.as_deref())
+                .map(|m| {
+                    let len = v.lv_index(m).map_or(0, |j| v.lv(j).le_count());
+                    lv_area(v, m, 0, len)
+                })
+                .collect(),
+            _ => vec![],
+        },
+        SegmentKind::Striped { areas, .. } | SegmentKind::Mirror { areas, .. } => {
+            let len = match &seg.kind {
+                SegmentKind::Striped { .. } => count / (areas.len().max(1) as u64),
+                _ => count,
+            };
+            areas
+                .iter()
+                .map(|a| match &a.target {
+                    AreaTarget::Pv(p) => {
+                        let n = v.pv_name(*p);
+                        AreaText { marked: n.clone(), name: n, start: a.start, len }
+                    }
+                    AreaTarget::Lv(n) => lv_area(v, n, a.start, len),
+                })
+                .collect()
+        }
+        SegmentKind::Raid { areas, .. } => {
+            let stripes = raid_data_stripes(&seg.segtype.name, areas.len() as u64, seg.data_copies);
+            let len = if seg.segtype.name.starts_with("raid10") {
+                count * seg.data_copies.unwrap_or(2) / (areas.len().max(1) as u64)
+            } else {
+                count / stripes
+            };
+            areas.iter().map(|a| lv_area(v, &a.data, 0, len)).collect()
+        }
+        SegmentKind::ThinPool { pool, .. } => vec![lv_area(v, pool, 0, count)],
+        SegmentKind::CachePool { data, .. } => vec![lv_area(v, data, 0, count)],
+        SegmentKind::Cache { origin, .. }
+        | SegmentKind::Writecache { origin, .. }
+        | SegmentKind::Integrity { origin, .. } => vec![lv_area(v, origin, 0, count)],
+        SegmentKind::VdoPool { data, .. } => vec![lv_area(v, data, 0, count)],
+        _ => vec![],
+    }
+}
+
+fn area_count(seg: &Segment) -> u64 {
+    match &seg.kind {
+        SegmentKind::Striped { areas, .. } | SegmentKind::Mirror { areas, .. } => areas.len() as u64,
+        SegmentKind::Raid { areas, .. } => areas.len() as u64,
+        SegmentKind::ThinPool { .. }
+        | SegmentKind::CachePool { .. }
+        | SegmentKind::Cache { .. }
+        | SegmentKind::Writecache { .. }
+        | SegmentKind::Integrity { .. }
+        | SegmentKind::VdoPool { .. } => 1,
+        _ => 0,
+    }
+}
+
+fn segtype_name(seg: &Segment) -> String {
+    match &seg.kind {
+        SegmentKind::Striped { areas, .. } if areas.len() == 1 => "linear".to_string(),
+        SegmentKind::Striped { .. } => "striped".to_string(),
+        _ => seg.segtype.name.clone(),
+    }
+}
+
+/// lvm2's `lvseg_chunksize`, bytes: a COW LV's snapshot chunk, a pool's chunk, a cached LV's
+/// pool's chunk.
+fn chunk_bytes(v: &VgView, i: usize, seg: &Segment) -> u64 {
+    if let Some(g) = v.lvs[i].cow_of {
+        if let Some(SegmentKind::Snapshot { chunk_size, .. }) = v.glue_segment(g).map(|s| &s.kind) {
+            return chunk_size * 512;
+        }
+    }
+    seg_chunk_bytes(v, seg, 0)
+}
+
+fn seg_chunk_bytes(v: &VgView, seg: &Segment, depth: u32) -> u64 {
+    match &seg.kind {
+        SegmentKind::ThinPool { chunk_size, .. } => chunk_size * 512,
+        SegmentKind::CachePool { chunk_size, .. } => chunk_size.unwrap_or(0) * 512,
+        SegmentKind::Cache { cache_pool, settings, .. } => match setting_int(settings, "chunk_size") {
+            Some(c) => c * 512,
+            None if depth < 4 => v
+                .lv_index(cache_pool)
+                .and_then(|p| v.first_seg(p))
+                .map_or(0, |s| seg_chunk_bytes(v, s, depth + 1)),
+            None => 0,
+        },
+        _ => 0,
+    }
+}
+
+fn setting<'a>(items: &'a [lvmkit_metadata::text::Item], key: &str) -> Option<&'a Scalar> {
+    items.iter().find(|it| it.key == key).and_then(|it| match &it.node {
+        Node::Value(Value::Scalar(s)) => Some(s),
+        _ => None,
+    })
+}
+
+fn setting_int(items: &[lvmkit_metadata::text::Item], key: &str) -> Option<u64> {
+    match setting(items, key)? {
+        Scalar::Int(n) => u64::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+fn setting_str(items: &[lvmkit_metadata::text::Item], key: &str) -> Option<String> {
+    match setting(items, key)? {
+        Scalar::Str(s) | Scalar::Bare(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The segment whose cache settings apply (lvm2: a cachevol's cache segment itself, otherwise
+/// the cache pool's segment): (mode, policy, metadata format).
+fn cache_settings(v: &VgView, seg: &Segment) -> Option<(Option<String>, Option<String>, Option<u64>)> {
+    match &seg.kind {
+        SegmentKind::CachePool { cache_mode, policy, metadata_format, .. } => {
+            Some((cache_mode.clone(), policy.clone(), *metadata_format))
+        }
+        SegmentKind::Cache { cache_pool, settings, .. } => {
+            let pool = v.lv_index(cache_pool);
+            if pool.is_some_and(|p| v.is_cache_vol(p)) {
+                Some((
+                    setting_str(settings, "cache_mode"),
+                    setting_str(settings, "policy"),
+                    setting_int(settings, "metadata_format"),
+                ))
+            } else {
+                let ps = pool.and_then(|p| v.first_seg(p))?;
+                match &ps.kind {
+                    SegmentKind::CachePool { .. } => cache_settings(v, ps),
+                    _ => None,
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The thin-pool segment relevant to a thin or thin-pool segment.
+fn thin_pool_seg<'a>(v: &'a VgView, seg: &'a Segment) -> Option<&'a Segment> {
+    match &seg.kind {
+        SegmentKind::ThinPool { .. } => Some(seg),
+        SegmentKind::Thin { thin_pool, .. } => v
+            .lv_index(thin_pool)
+            .and_then(|p| v.first_seg(p))
+            .filter(|s| matches!(s.kind, SegmentKind::ThinPool { .. })),
+        _ => None,
+    }
+}
+
+/// Out-of-place reshape space lvm2 shows for a reshapable RAID (raid4/5/6/10) and its data
+/// images, in extents; nothing for other segments.
+fn reshape_len(v: &VgView, i: usize, seg: &Segment) -> Option<u64> {
+    let reshapable = |s: &Segment| {
+        matches!(s.kind, SegmentKind::Raid { .. })
+            && ["raid4", "raid5", "raid6", "raid10"].iter().any(|p| s.segtype.name.starts_with(p))
+    };
+    if reshapable(seg) {
+        return Some(seg.reshape_count.unwrap_or(0));
+    }
+    let parent = v.lvs[i].uses.iter().find(|u| u.role == super::view::Role::RaidImage)?;
+    let pseg = &v.lv(parent.by).segments[parent.seg];
+    reshapable(pseg).then(|| pseg.reshape_count.unwrap_or(0))
+}
+
+fn seg_str(r: &Row, f: impl Fn(&VgView, usize, &Segment) -> String) -> String {
+    r.seg().map_or_else(String::new, |(v, i, s)| f(v, i, s))
+}
+
+fn join_areas(areas: &[AreaText], sep: &str, f: impl Fn(&AreaText) -> String) -> String {
+    areas.iter().map(f).collect::<Vec<_>>().join(sep)
+}
+
+/// Extent counts of the row's segment: `(start, size)` in extents, the PV segment's size for a
+/// free PV segment.
+fn seg_extents(r: &Row) -> (u64, u64) {
+    match r.seg() {
+        Some((_, _, s)) => (s.start_extent, s.extent_count),
+        None => (0, r.pvseg.map_or(0, |p| p.len)),
+    }
+}
+
+fn extent_bytes(r: &Row) -> u64 {
+    r.vg.map_or(0, |v| v.extent_bytes())
+}
+
+// ------------------------------------------------------------- table ----
+
+/// Every field lvmkit reports.
+pub(crate) static FIELDS: &[Field] = &[
+    // Label and PV.
+    f!("pv_name", Label, "PV", 10, L, |_, r| pv_name(r)),
+    f!("pv_uuid", Label, "PV UUID", 38, L, |_, r| match (r.pv_meta(), r.pv_scan()) {
+        (Some((_, _, pv)), _) => pv.id.to_string(),
+        (None, Some(s)) => s.label.pv_header.pv_uuid.to_string(),
+        _ => String::new(),
+    }),
+    f!("dev_size", Label, "DevSize", 7, R, |c, r| size(c, r.pv_scan().map_or(0, |s| s.dev_size))),
+    f!("pv_fmt", Label, "Fmt", 3, L, |_, r| word(r.pv.is_some(), "lvm2")),
+    f!("pv_mda_free", Label, "PMdaFree", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_free))),
+    f!("pv_mda_size", Label, "PMdaSize", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_size))),
+    f!("pv_ext_vsn", Label, "PExtVsn", 7, R, |_, r| match r.pv_scan() {
+        Some(s) => s.label.pv_header.extension.as_ref().map_or(0, |e| e.version).to_string(),
+        None => String::new(),
+    }),
+    f!("pe_start", Pv, "1st PE", 7, R, |c, r| size(
+        c,
+        match (r.pv_meta(), r.pv_scan()) {
+            (Some((_, _, pv)), _) => pv.pe_start * 512,
+            (None, Some(s)) => s.label.pv_header.pe_start().unwrap_or(0),
+            _ => 0,
+        }
+    )),
+    f!("pv_size", Pv, "PSize", 5, R, |c, r| size(c, pv_size_bytes(r))),
+    f!("pv_free", Pv, "PFree", 5, R, |c, r| size(c, pv_free_bytes(r))),
+    f!("pv_used", Pv, "Used", 4, R, |c, r| size(c, pv_used_bytes(r))),
+    f!("pv_attr", Pv, "Attr", 4, L, |_, r| {
+        let (a, x, m) = pv_flags(r);
+        attr::pv_attr(a, r.pv_meta().is_some(), x, m)
+    }),
+    f!("pv_allocatable", Pv, "Allocatable", 11, R, |_, r| word(pv_flags(r).0, "allocatable")),
+    f!("pv_exported", Pv, "Exported", 10, R, |_, r| word(pv_flags(r).1, "exported")),
+    f!("pv_missing", Pv, "Missing", 10, R, |_, r| word(pv_flags(r).2, "missing")),
+    f!("pv_pe_count", Pv, "PE", 3, R, |_, r| pv_alloc(r).map_or(0, |a| a.0).to_string()),
+    f!("pv_pe_alloc_count", Pv, "Alloc", 5, R, |_, r| pv_alloc(r).map_or(0, |a| a.1).to_string()),
+    f!("pv_tags", Pv, "PV Tags", 7, L, |_, r| r
+        .pv_meta()
+        .map_or_else(String::new, |(_, _, pv)| tags(&pv.tags))),
+    f!("pv_mda_count", Pv, "#PMda", 5, R, |_, r| pv_mda(r).map_or(0, |m| m.count).to_string()),
+    f!("pv_mda_used_count", Pv, "#PMdaUse", 8, R, |_, r| pv_mda(r).map_or(0, |m| m.used).to_string()),
+    f!("pv_ba_start", Pv, "BA Start", 8, R, |c, r| size(c, pv_ba(r).0)),
+    f!("pv_ba_size", Pv, "BA Size", 7, R, |c, r| size(c, pv_ba(r).1)),
+    f!("pv_in_use", Pv, "PInUse", 6, R, |_, r| word(
+        r.pv_meta().is_some() || r.pv_scan().is_some_and(|s| s.label.pv_header.ext_used()),
+        "used"
+    )),
+    f!("pv_duplicate", Pv, "Duplicate", 9, R, |_, _| String::new()),
+    // VG.
+    f!("vg_fmt", Vg, "Fmt", 3, L, |_, _| "lvm2".to_string()),
+    f!("vg_uuid", Vg, "VG UUID", 38, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.id.to_string())),
+    f!("vg_name", Vg, "VG", 2, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.name.clone())),
+    f!("vg_attr", Vg, "Attr", 5, L, |_, r| match r.vg {
+        Some(v) => attr::vg_attr(v.vg, v.missing_count() > 0),
+        None => "r-----".to_string(),
+    }),
+    f!("vg_permissions", Vg, "VPerms", 10, L, |_, r| match r.vg {
+        Some(v) if v.vg.is_writable() => "writeable".to_string(),
+        _ => "read-only".to_string(),
+    }),
+    f!("vg_extendable", Vg, "Extendable", 10, R, |_, r| word(
+        r.vg.is_some_and(|v| v.vg.status.has("RESIZEABLE")),
+        "extendable"
+    )),
+    f!("vg_exported", Vg, "Exported", 10, R, |_, r| word(
+        r.vg.is_some_and(|v| v.vg.is_exported()),
+        "exported"
+    )),
+    f!("vg_partial", Vg, "Partial", 10, R, |_, r| word(
+        r.vg.is_some_and(|v| v.missing_count() > 0),
+        "partial"
+    )),
+    f!("vg_allocation_policy", Vg, "AllocPol", 10, L, |_, r| match r.vg {
+        Some(v) => v.vg.allocation_policy.clone().unwrap_or_else(|| "normal".to_string()),
+        None => "unknown".to_string(),
+    }),
+    f!("vg_clustered", Vg, "Clustered", 10, R, |_, r| word(
+        r.vg.is_some_and(|v| v.vg.status.has("CLUSTERED")),
+        "clustered"
+    )),
+    f!("vg_shared", Vg, "Shared", 7, R, |_, r| word(
+        r.vg.is_some_and(|v| v.vg.lock_type.as_deref().is_some_and(|t| t != "none")),
+        "shared"
+    )),
+    f!("vg_autoactivation", Vg, "AutoAct", 7, R, |_, r| word(
+        !r.vg.is_some_and(|v| v.vg.flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE"))),
+        "enabled"
+    )),
+    f!("vg_size", Vg, "VSize", 5, R, |c, r| vg_size(c, r, |v| v.vg.extent_count() * v.extent_bytes())),
+    f!("vg_free", Vg, "VFree", 5, R, |c, r| vg_size(c, r, |v| vg_free_count(v) * v.extent_bytes())),
+    f!("vg_sysid", Vg, "SYS ID", 6, L, |_, r| r.vg.and_then(|v| v.vg.system_id.clone()).unwrap_or_default()),
+    f!("vg_systemid", Vg, "System ID", 9, L, |_, r| r
+        .vg
+        .and_then(|v| v.vg.system_id.clone())
+        .unwrap_or_default()),
+    f!("vg_lock_type", Vg, "LockType", 8, L, |_, r| r
+        .vg
+        .and_then(|v| v.vg.lock_type.clone())
+        .unwrap_or_default()),
+    f!("vg_lock_args", Vg, "VLockArgs", 9, L, |_, r| r
+        .vg
+        .and_then(|v| v.vg.lock_args.clone())
+        .unwrap_or_default()),
+    f!("vg_extent_size", Vg, "Ext", 3, R, |c, r| vg_size(c, r, |v| v.extent_bytes())),
+    f!("vg_extent_count", Vg, "#Ext", 4, R, |_, r| vg_num(r, |v| v.vg.extent_count())),
+    f!("vg_free_count", Vg, "Free", 4, R, |_, r| vg_num(r, vg_free_count)),
+    f!("max_lv", Vg, "MaxLV", 5, R, |_, r| vg_num(r, |v| v.vg.max_lv)),
+    f!("max_pv", Vg, "MaxPV", 5, R, |_, r| vg_num(r, |v| v.vg.max_pv)),
+    f!("pv_count", Vg, "#PV", 3, R, |_, r| vg_num(r, |v| v.vg.pvs.len() as u64)),
+    f!("vg_missing_pv_count", Vg, "#PV Missing", 11, R, |_, r| vg_num(r, |v| v.missing_count() as u64)),
+    f!("lv_count", Vg, "#LV", 3, R, |_, r| vg_num(r, |v| v.visible_count() as u64)),
+    f!("snap_count", Vg, "#SN", 3, R, |_, r| vg_num(r, |v| v.snapshot_count() as u64)),
+    f!("vg_seqno", Vg, "Seq", 3, R, |_, r| vg_num(r, |v| v.vg.seqno)),
+    f!("vg_tags", Vg, "VG Tags", 7, L, |_, r| r.vg.map_or_else(String::new, |v| tags(&v.vg.tags))),
+    f!("vg_profile", Vg, "VProfile", 8, L, |_, r| r
+        .vg
+        .and_then(|v| v.vg.profile.clone())
+        .unwrap_or_default()),
+    f!("vg_mda_count", Vg, "#VMda", 5, R, |_, r| vg_num(r, |v| v.vg_mda().0)),
+    f!("vg_mda_used_count", Vg, "#VMdaUse", 8, R, |_, r| vg_num(r, |v| v.vg_mda().1)),
+    f!("vg_mda_free", Vg, "VMdaFree", 9, R, |c, r| vg_size(c, r, |v| v.vg_mda().3)),
+    f!("vg_mda_size", Vg, "VMdaSize", 9, R, |c, r| vg_size(c, r, |v| v.vg_mda().2)),
+    f!("vg_mda_copies", Vg, "#VMdaCps", 8, R, |_, r| match r.vg.and_then(|v| v.vg.metadata_copies) {
+        Some(n) if n > 0 => n.to_string(),
+        _ => "unmanaged".to_string(),
+    }),
+    // LV.
+    f!("lv_uuid", Lv, "LV UUID", 38, L, |_, r| lv_str(r, |v, i| v.lv(i).id.to_string())),
+    f!("lv_name", Lv, "LV", 4, L, |_, r| lv_str(r, |v, i| v.display_name(i))),
+    f!("lv_full_name", Lv, "LV", 4, L, |_, r| match (r.vg, r.lv) {
+        (Some(v), Some(i)) => format!("{}/{}", v.vg.name, v.lv(i).name),
+        (Some(v), None) => format!("{}/", v.vg.name),
+        _ => String::new(),
+    }),
+    f!("lv_path", Lv, "Path", 4, L, |_, r| match (r.vg, r.lv) {
+        // Only LVs that get a /dev/VG/LV link: visible, not thin pools.
+        (Some(v), Some(i)) if v.is_visible(i) && !v.is_thin_pool(i) => {
+            format!("/dev/{}/{}", v.vg.name, v.lv(i).name)
+        }
+        (Some(v), None) => format!("/dev/{}/", v.vg.name),
+        _ => String::new(),
+    }),
+    f!("lv_dm_path", Lv, "DMPath", 6, L, |_, r| match (r.vg, r.lv) {
+        (Some(v), Some(i)) => format!("/dev/mapper/{}", dm_name(&v.vg.name, &v.lv(i).name)),
+        (Some(v), None) => format!("/dev/mapper/{}", dm_name(&v.vg.name, "")),
+        _ => String::new(),
+    }),
+    f!("lv_parent", Lv, "Parent", 6, L, |_, r| lv_str(r, |v, i| v
+        .parent(i)
+        .map_or_else(String::new, |p| v.display_name(p)))),
+    f!("lv_layout", Lv, "Layout", 10, L, |_, r| match r.lv() {
+        Some((v, i)) => layout::layout_and_role(v, i).0,
+        None => "unknown".to_string(),
+    }),
+    f!("lv_role", Lv, "Role", 10, L, |_, r| match r.lv() {
+        Some((v, i)) => layout::layout_and_role(v, i).1,
+        None => "public".to_string(),
+    }),
+    f!("lv_initial_image_sync", Lv, "InitImgSyn", 10, R, |_, r| word(
+        r.lv().is_some_and(|(v, i)| {
+            let mirrored = v.is_mirror(i)
+                || (v.is_pvmove(i)
+                    && v.first_seg(i).is_some_and(|s| matches!(s.kind, SegmentKind::Mirror { .. })));
+            (v.is_raid(i) || mirrored) && !v.lv(i).status.has("NOTSYNCED")
+        }),
+        "initial image sync"
+    )),
+    f!("lv_image_synced", Lv, "ImgSynced", 10, R, |_, _| String::new()),
+    f!("lv_merging", Lv, "Merging", 10, R, |_, r| word(
+        r.lv().is_some_and(|(v, i)| v.is_merging_origin(i) || v.is_merging_cow(i)),
+        "merging"
+    )),
+    f!("lv_converting", Lv, "Converting", 10, R, |_, r| word(
+        r.lv().is_some_and(|(v, i)| v.lv(i).status.has("CONVERTING")),
+        "converting"
+    )),
+    f!("lv_allocation_policy", Lv, "AllocPol", 10, L, |_, r| match r.lv() {
+        Some((v, i)) => v.lv(i).allocation_policy.clone().unwrap_or_else(|| "inherit".to_string()),
+        None => "unknown".to_string(),
+    }),
+    f!("lv_allocation_locked", Lv, "AllocLock", 10, R, |_, r| word(
+        r.lv().is_some_and(|(v, i)| v.is_locked(i)),
+        "allocation locked"
+    )),
+    f!("lv_fixed_minor", Lv, "FixMin", 10, R, |_, r| word(
+        r.lv().is_some_and(|(v, i)| v.lv(i).status.has("FIXED_MINOR")),
+        "fixed minor"
+    )),
+    f!("lv_skip_activation", Lv, "SkipAct", 15, R, |_, r| word(
+        r.lv().is_some_and(|(v, i)| v.lv(i).has_flag("ACTIVATION_SKIP")),
+        "skip activation"
+    )),
+    f!("lv_autoactivation", Lv, "AutoAct", 7, R, |_, r| word(
+        !r.lv().is_some_and(|(v, i)| v.lv(i).has_flag("NOAUTOACTIVATE")),
+        "enabled"
+    )),
+    f!("lv_when_full", Lv, "WhenFull", 15, L, |_, r| match r.lv() {
+        Some((v, i)) if v.is_thin_pool(i) => {
+            if v.lv(i).has_flag("ERROR_WHEN_FULL") { "error" } else { "queue" }.to_string()
+        }
+        _ => String::new(),
+    }),
+    f!("lv_active", Lv, "Active", 6, L, |_, _| "unknown".to_string()),
+    f!("lv_active_locally", Lv, "ActLocal", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_active_remotely", Lv, "ActRemote", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_active_exclusively", Lv, "ActExcl", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_major", Lv, "Maj", 3, R, |_, r| r.lv().and_then(|(v, i)| v.lv(i).major).unwrap_or(-1).to_string()),
+    f!("lv_minor", Lv, "Min", 3, R, |_, r| r.lv().and_then(|(v, i)| v.lv(i).minor).unwrap_or(-1).to_string()),
+    f!("lv_read_ahead", Lv, "Rahead", 6, R, |c, r| match r.lv() {
+        Some((v, i)) => read_ahead(c, v, i),
+        None => size(c, 0),
+    }),
+    f!("lv_size", Lv, "LSize", 5, R, |c, r| size(c, r.lv().map_or(0, |(v, i)| lv_size_bytes(v, i)))),
+    f!("lv_metadata_size", Lv, "MSize", 5, R, |c, r| match r.lv() {
+        // A cache on a cachevol keeps its metadata inside the cachevol.
+        Some((v, i)) if v.is_cache(i) => match first_kind(v, i) {
+            Some(SegmentKind::Cache { cache_pool, settings, .. })
+                if v.lv_index(cache_pool).is_some_and(|p| v.is_cache_vol(p)) =>
+            {
+                setting_int(settings, "metadata_len").map_or_else(String::new, |n| c.units.sectors(n))
+            }
+            _ => String::new(),
+        },
+        Some((v, i)) => metadata_lv_name(v, i)
+            .and_then(|m| v.lv_index(m))
+            .map_or_else(String::new, |m| size(c, lv_size_bytes(v, m))),
+        None => String::new(),
+    }),
+    f!("seg_count", Lv, "#Seg", 4, R, |_, r| r.lv().map_or(0, |(v, i)| v.lv(i).segments.len()).to_string()),
+    f!("origin", Lv, "Origin", 6, L, |_, r| lv_str(r, |v, i| {
+        origin_name(v, i).map_or_else(String::new, |o| v.display_name_of(o))
+    })),
+    f!("origin_uuid", Lv, "Origin UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(v, origin_name(v, i)))),
+    f!("origin_size", Lv, "OSize", 5, R, |c, r| {
+        let bytes = r.lv().map_or(0, |(v, i)| origin_size_bytes(v, i));
+        if bytes == 0 { String::new() } else { size(c, bytes) }
+    }),
+    f!("move_pv", Lv, "Move", 4, L, |_, r| lv_str(r, |v, i| move_pv_name(v, i).unwrap_or_default())),
+    f!("convert_lv", Lv, "Convert", 7, L, |_, r| lv_str(r, |v, i| {
+        convert_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
+    })),
+    f!("convert_lv_uuid", Lv, "Convert UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+        v,
+        convert_lv_name(v, i)
+    ))),
+    f!("mirror_log", Lv, "Log", 3, L, |_, r| lv_str(r, |v, i| {
+        mirror_log_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
+    })),
+    f!("mirror_log_uuid", Lv, "Log UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+        v,
+        mirror_log_name(v, i)
+    ))),
+    f!("data_lv", Lv, "Data", 4, L, |_, r| lv_str(r, |v, i| {
+        data_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
+    })),
+    f!("data_lv_uuid", Lv, "Data UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(v, data_lv_name(v, i)))),
+    f!("metadata_lv", Lv, "Meta", 4, L, |_, r| lv_str(r, |v, i| {
+        metadata_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
+    })),
+    f!("metadata_lv_uuid", Lv, "Meta UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+        v,
+        metadata_lv_name(v, i)
+    ))),
+    f!("pool_lv", Lv, "Pool", 4, L, |_, r| lv_str(r, |v, i| {
+        pool_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
+    })),
+    f!("pool_lv_uuid", Lv, "Pool UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(v, pool_lv_name(v, i)))),
+    f!("lv_tags", Lv, "LV Tags", 7, L, |_, r| lv_str(r, |v, i| tags(&v.lv(i).tags))),
+    f!("lv_profile", Lv, "LProfile", 8, L, |_, r| lv_str(r, |v, i| v
+        .lv(i)
+        .profile
+        .clone()
+        .unwrap_or_default())),
+    f!("lv_lockargs", Lv, "LLockArgs", 9, L, |_, r| lv_str(r, |v, i| v
+        .lv(i)
+        .lock_args
+        .clone()
+        .unwrap_or_default())),
+    f!("lv_time", Lv, "CTime", 26, L, |_, r| lv_str(r, |v, i| v
+        .lv(i)
+        .creation_time
+        .map(format_time)
+        .unwrap_or_default())),
+    f!("lv_time_removed", Lv, "RTime", 26, L, |_, _| String::new()),
+    f!("lv_host", Lv, "Host", 10, L, |_, r| lv_str(r, |v, i| v
+        .lv(i)
+        .creation_host
+        .clone()
+        .unwrap_or_default())),
+    f!("lv_historical", Lv, "Historical", 10, R, |_, _| String::new()),
+    f!("lv_kernel_major", Lv, "KMaj", 4, R, |_, _| "-1".to_string()),
+    f!("lv_kernel_minor", Lv, "KMin", 4, R, |_, _| "-1".to_string()),
+    f!("lv_kernel_read_ahead", Lv, "KRahead", 7, R, |_, _| "-1".to_string()),
+    f!("lv_permissions", Lv, "LPerms", 8, L, |_, r| match r.lv() {
+        Some((v, i)) if v.is_pvmove(i) => String::new(),
+        // Without device-mapper only a read-only LV is known for sure.
+        Some((v, i)) if !v.lv(i).is_writable() => "read-only".to_string(),
+        _ => "unknown".to_string(),
+    }),
+    f!("lv_suspended", Lv, "Suspended", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_live_table", Lv, "LiveTable", 20, R, |_, _| "unknown".to_string()),
+    f!("lv_inactive_table", Lv, "InactiveTable", 20, R, |_, _| "unknown".to_string()),
+    f!("lv_device_open", Lv, "DevOpen", 10, R, |_, _| "unknown".to_string()),
+    f!("data_percent", Lv, "Data%", 6, R, |_, _| String::new()),
+    f!("snap_percent", Lv, "Snap%", 6, R, |_, _| String::new()),
+    f!("metadata_percent", Lv, "Meta%", 6, R, |_, _| String::new()),
+    f!("copy_percent", Lv, "Cpy%Sync", 8, R, |_, _| String::new()),
+    f!("sync_percent", Lv, "Cpy%Sync", 8, R, |_, _| String::new()),
+    f!("lv_health_status", Lv, "Health", 15, L, |_, r| match r.lv() {
+        Some((v, i)) if v.lvs[i].partial => "partial".to_string(),
+        // RAID health needs the kernel.
+        Some((v, i)) if v.is_raid_type(i) => "unknown".to_string(),
+        _ => String::new(),
+    }),
+    f!("lv_check_needed", Lv, "CheckNeeded", 15, R, |_, _| "unknown".to_string()),
+    f!("lv_merge_failed", Lv, "MergeFailed", 15, R, |_, _| "unknown".to_string()),
+    f!("lv_snapshot_invalid", Lv, "SnapInvalid", 15, R, |_, _| "unknown".to_string()),
+    f!("lv_attr", Lv, "Attr", 4, L, |_, r| lv_str(r, attr::lv_attr)),
+    // LV segments.
+    f!("segtype", Seg, "Type", 4, L, |_, r| r
+        .seg()
+        .map_or_else(|| "free".to_string(), |(_, _, s)| segtype_name(s))),
+    f!("stripes", Seg, "#Str", 4, R, |_, r| r.seg().map_or(0, |(_, _, s)| area_count(s)).to_string()),
+    f!("data_stripes", Seg, "#DStr", 5, R, |_, r| match r.seg() {
+        Some((_, _, s)) => match &s.kind {
+            SegmentKind::Raid { areas, .. } if s.segtype.name != "raid1" => {
+                raid_data_stripes(&s.segtype.name, areas.len() as u64, s.data_copies).to_string()
+            }
+            _ => area_count(s).to_string(),
+        },
+        None => "0".to_string(),
+    }),
+    f!("stripe_size", Seg, "Stripe", 6, R, |c, r| size(
+        c,
+        match r.seg().map(|(_, _, s)| &s.kind) {
+            Some(SegmentKind::Striped { stripe_size: Some(z), areas }) if areas.len() > 1 => z * 512,
+            Some(SegmentKind::Raid { stripe_size: Some(z), .. }) => z * 512,
+            _ => 0,
+        }
+    )),
+    f!("region_size", Seg, "Region", 6, R, |c, r| size(
+        c,
+        match r.seg().map(|(_, _, s)| &s.kind) {
+            Some(
+                SegmentKind::Mirror { region_size: Some(z), .. }
+                | SegmentKind::Raid { region_size: Some(z), .. },
+            ) => {
+                z * 512
+            }
+            _ => 0,
+        }
+    )),
+    f!("chunk_size", Seg, "Chunk", 5, R, |c, r| size(c, r.seg().map_or(0, |(v, i, s)| chunk_bytes(v, i, s)))),
+    f!("thin_count", Seg, "#Thins", 6, R, |_, r| seg_str(r, |v, i, s| match &s.kind {
+        SegmentKind::ThinPool { .. } => {
+            let name = &v.lv(i).name;
+            v.vg.lvs
+                .iter()
+                .filter(|l| {
+                    l.segments.first().is_some_and(
+                        |t| matches!(&t.kind, SegmentKind::Thin { thin_pool, .. } if thin_pool == name),
+                    )
+                })
+                .count()
+                .to_string()
+        }
+        _ => String::new(),
+    })),
+    f!("discards", Seg, "Discards", 8, L, |_, r| seg_str(r, |v, _, s| {
+        match thin_pool_seg(v, s).map(|p| &p.kind) {
+            Some(SegmentKind::ThinPool { discards, .. }) => {
+                discards.clone().unwrap_or_else(|| "passdown".to_string())
+            }
+            _ => String::new(),
+        }
+    })),
+    f!("zero", Seg, "Zero", 4, R, |_, r| match r.seg() {
+        Some((v, _, s)) => match thin_pool_seg(v, s).map(|p| &p.kind) {
+            Some(SegmentKind::ThinPool { zero_new_blocks, .. }) =>
+                word(zero_new_blocks.is_some_and(|z| z != 0), "zero"),
+            _ => "unknown".to_string(),
+        },
+        None => "unknown".to_string(),
+    }),
+    f!("transaction_id", Seg, "TransId", 7, R, |_, r| seg_str(r, |_, _, s| match &s.kind {
+        SegmentKind::ThinPool { transaction_id, .. } | SegmentKind::Thin { transaction_id, .. } => {
+            transaction_id.to_string()
+        }
+        _ => String::new(),
+    })),
+    f!("thin_id", Seg, "ThId", 4, R, |_, r| seg_str(r, |_, _, s| match &s.kind {
+        SegmentKind::Thin { device_id, .. } => device_id.to_string(),
+        _ => String::new(),
+    })),
+    f!("cache_mode", Seg, "CacheMode", 9, L, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.0).unwrap_or_default()
+    })),
+    f!("cache_policy", Seg, "CachePolicy", 11, L, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.1).unwrap_or_default()
+    })),
+    f!("cache_metadata_format", Seg, "CMFmt", 5, R, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.2).map_or_else(String::new, |n| n.to_string())
+    })),
+    f!("seg_start", Seg, "Start", 5, R, |c, r| size(c, seg_extents(r).0 * extent_bytes(r))),
+    f!("seg_start_pe", Seg, "Start", 5, R, |_, r| seg_extents(r).0.to_string()),
+    f!("seg_size", Seg, "SSize", 5, R, |c, r| size(c, seg_extents(r).1 * extent_bytes(r))),
+    f!("seg_size_pe", Seg, "SSize", 5, R, |_, r| seg_extents(r).1.to_string()),
+    f!("seg_tags", Seg, "Seg Tags", 8, L, |_, r| seg_str(r, |_, _, s| tags(&s.tags))),
+    f!("devices", Seg, "Devices", 7, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, false), ",", |a| format!("{}({})", a.name, a.start))
+    })),
+    f!("metadata_devices", Seg, "Metadata Devs", 13, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, true), ",", |a| format!("{}({})", a.name, a.start))
+    })),
+    f!("seg_pe_ranges", Seg, "PE Ranges", 9, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, false), " ", |a| {
+            format!("{}:{}-{}", a.name, a.start, (a.start + a.len).saturating_sub(1))
+        })
+    })),
+    f!("seg_le_ranges", Seg, "LE Ranges", 9, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, false), ",", |a| {
+            format!("{}:{}-{}", a.marked, a.start, (a.start + a.len).saturating_sub(1))
+        })
+    })),
+    f!("seg_metadata_le_ranges", Seg, "Metadata LE Ranges", 18, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, true), ",", |a| {
+            format!("{}:{}-{}", a.marked, a.start, (a.start + a.len).saturating_sub(1))
+        })
+    })),
+    f!("seg_monitor", Seg, "Monitor", 7, L, |_, _| String::new()),
+    f!("reshape_len", Seg, "RSize", 5, R, |c, r| seg_str(r, |v, i, s| {
+        reshape_len(v, i, s).map_or_else(String::new, |n| size(c, n * v.extent_bytes()))
+    })),
+    f!("reshape_len_le", Seg, "RSize", 5, R, |_, r| seg_str(r, |v, i, s| {
+        reshape_len(v, i, s).map_or_else(String::new, |n| n.to_string())
+    })),
+    // PV segments.
+    f!("pvseg_start", PvSeg, "Start", 5, R, |_, r| r.pvseg.map_or(0, |p| p.start).to_string()),
+    f!("pvseg_size", PvSeg, "SSize", 5, R, |_, r| r.pvseg.map_or(0, |p| p.len).to_string()),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_is_utc_civil() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00 +0000");
+        assert_eq!(format_time(1795299362), "2026-11-21 22:16:02 +0000");
+        assert_eq!(format_time(951782400), "2000-02-29 00:00:00 +0000");
+        assert_eq!(format_time(-1), "1969-12-31 23:59:59 +0000");
+    }
+
+    #[test]
+    fn field_names_are_unique() {
+        let mut names: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len());
+    }
+}
