@@ -155,9 +155,12 @@ impl<'a> Fields<'a> {
         self.string(key)?.ok_or_else(|| Error::semantic(self.at(key), "a string", "nothing (missing key)"))
     }
 
+    /// A list of strings. A lone string counts as a one-element list, as libdm's
+    /// `dm_config_get_list` reads it (lvm2 accepts `tags = "t"` in hand-edited files).
     fn str_list(&mut self, key: &str) -> Result<Option<Vec<String>>> {
         match self.value(key)? {
             None => Ok(None),
+            Some(Value::Scalar(Scalar::Str(s))) => Ok(Some(vec![s.clone()])),
             Some(Value::Array(a)) => a
                 .iter()
                 .map(|s| match s {
@@ -596,18 +599,19 @@ fn import_kind(name: &str, extent_count: u64, f: &mut Fields, ctx: &SegCtx) -> R
                     format!("{} areas", areas.len()),
                 ));
             }
-            if extent_count % stripe_count != 0 {
+            if !extent_count.is_multiple_of(stripe_count) {
                 return Err(Error::semantic(
                     f.at("extent_count"),
                     format!("a multiple of stripe_count {stripe_count}"),
                     extent_count.to_string(),
                 ));
             }
-            if stripe_count > 1 && stripe_size.is_none_or(|s| s == 0) {
+            // lvm2 requires the key with more than one stripe but accepts 0 (seen: vgcfgrestore).
+            if stripe_count > 1 && stripe_size.is_none() {
                 return Err(Error::semantic(
                     f.at("stripe_size"),
-                    "a positive stripe size for a striped segment",
-                    "none",
+                    "a stripe size for a segment of more than one stripe",
+                    "nothing (missing key)",
                 ));
             }
             SegmentKind::Striped { stripe_size, areas }

@@ -43,7 +43,12 @@ pub fn read_text<'d>(dev: &'d dyn Device, mda: &MdaHeader, rl: &RawLocn) -> Resu
         let first = mda.size - rl.offset;
         let wrap = rl.size - first;
         let mut v = device::read(dev, "metadata text", abs, first)?.into_owned();
-        v.extend_from_slice(&device::read(dev, "wrapped metadata text", mda.start.saturating_add(MDA_HEADER_SIZE), wrap)?);
+        v.extend_from_slice(&device::read(
+            dev,
+            "wrapped metadata text",
+            mda.start.saturating_add(MDA_HEADER_SIZE),
+            wrap,
+        )?);
         Cow::Owned(v)
     };
     let mut crc = LvmCrc::new();
@@ -87,7 +92,12 @@ const MIN_COPY: usize = 256;
 /// first. Like `pvck --dump metadata_all`, this does not trust `raw_locn`; entries the header
 /// points at are marked.
 pub fn history(dev: &dyn Device, mda: &MdaHeader) -> Result<Vec<HistoryEntry>> {
-    let ring = device::read(dev, "metadata area", mda.start.saturating_add(MDA_HEADER_SIZE), mda.size - MDA_HEADER_SIZE)?;
+    let ring = device::read(
+        dev,
+        "metadata area",
+        mda.start.saturating_add(MDA_HEADER_SIZE),
+        mda.size - MDA_HEADER_SIZE,
+    )?;
     Ok(scan_ring(&ring, mda))
 }
 

@@ -315,8 +315,9 @@ pub fn read_copy(dev: &dyn Device, h: &MdaHeader, rl: &RawLocn, cache: &TextCach
 
 /// Parsed texts by (size, CRC); the bytes are compared too, so a CRC collision cannot mix VGs.
 #[derive(Default)]
-pub struct TextCache(Mutex<HashMap<(u64, u32), (Arc<Vec<u8>>, Arc<Metadata>)>>);
+pub struct TextCache(Mutex<HashMap<(u64, u32), Cached>>);
 
+/// A text and its parse.
 type Cached = (Arc<Vec<u8>>, Arc<Metadata>);
 
 impl TextCache {

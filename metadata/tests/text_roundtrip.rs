@@ -1,7 +1,6 @@
 //! Round trips through the config writer and parser, and parser robustness on junk.
 
 use std::fmt::Write as _;
-use std::time::Instant;
 
 use lvmkit_metadata::text::{Item, Node, Scalar, Section, Value, parse, write_file, write_raw};
 use proptest::prelude::*;
@@ -202,53 +201,4 @@ fn synthetic_1000_lv_metadata_parses_and_round_trips() {
     );
     assert_eq!(parse(write_raw(&root).as_bytes()).unwrap(), root);
     assert_eq!(parse(write_file(&root).as_bytes()).unwrap(), root);
-}
-
-/// Nanoseconds this thread has run on a CPU (Linux), so that other load on the machine does
-/// not count against the parser.
-fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
-}
-
-/// Prints parse throughput; asserts nothing about time. Run with
-/// `cargo test --release -p lvmkit-metadata --test text_roundtrip -- --ignored --nocapture`.
-#[test]
-#[ignore = "throughput measurement, meaningful only in release mode"]
-fn parse_throughput() {
-    let text = synthetic_metadata(1000);
-    let mb = text.len() as f64 / 1e6;
-    let rounds = 400;
-    let (mut best_parse, mut best_total) = (f64::MAX, f64::MAX);
-    let (mut parse_secs, mut drop_secs) = (0.0, 0.0);
-    let cpu_start = thread_cpu_ns();
-    let wall_start = Instant::now();
-    for _ in 0..rounds {
-        let start = Instant::now();
-        let tree = parse(std::hint::black_box(text.as_bytes())).unwrap();
-        let parsed = start.elapsed().as_secs_f64();
-        drop(std::hint::black_box(tree));
-        let total = start.elapsed().as_secs_f64();
-        best_parse = best_parse.min(parsed);
-        best_total = best_total.min(total);
-        parse_secs += parsed;
-        drop_secs += total - parsed;
-    }
-    let wall = wall_start.elapsed().as_secs_f64();
-    let all = mb * rounds as f64;
-    println!("{} bytes x {rounds}, parse and drop the tree each time:", text.len());
-    println!(
-        "  wall clock: mean {:.0} MB/s (parse alone {:.0}), best round {:.0} MB/s (parse alone {:.0})",
-        all / wall,
-        all / parse_secs,
-        mb / best_total,
-        mb / best_parse
-    );
-    if let (Some(a), Some(b)) = (cpu_start, thread_cpu_ns()) {
-        let cpu = (b - a) as f64 / 1e9;
-        println!(
-            "  per CPU second: {:.0} MB/s (parse alone, scaled by its share of wall time: {:.0})",
-            all / cpu,
-            all / cpu * (parse_secs + drop_secs) / parse_secs
-        );
-    }
 }

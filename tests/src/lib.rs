@@ -101,7 +101,8 @@ impl Case {
 
 /// Decompress a case (once per process) and describe it.
 pub fn case(name: &str) -> Case {
-    static CACHE: OnceLock<Mutex<HashMap<String, (Arc<tempfile::TempDir>, Vec<PathBuf>)>>> = OnceLock::new();
+    type Decompressed = (Arc<tempfile::TempDir>, Vec<PathBuf>);
+    static CACHE: OnceLock<Mutex<HashMap<String, Decompressed>>> = OnceLock::new();
     let dir = images_dir().join(name);
     let devices: Vec<DeviceLine> = std::fs::read_to_string(dir.join("devices.txt"))
         .unwrap_or_else(|e| panic!("{name}/devices.txt: {e}"))

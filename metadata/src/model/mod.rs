@@ -139,7 +139,7 @@ pub struct LogicalVolume {
     pub allocation_policy: Option<String>,
     /// Metadata profile.
     pub profile: Option<String>,
-    /// Read-ahead, sectors; `None` = auto, `Some(-1)` = none.
+    /// Read-ahead, sectors; `None` or `Some(0)` = auto, `Some(-1)` = none.
     pub read_ahead: Option<i64>,
     /// Persistent major (with `FIXED_MINOR`).
     pub major: Option<i64>,
@@ -205,6 +205,11 @@ impl VolumeGroup {
     /// VG is exported.
     pub fn is_exported(&self) -> bool {
         self.status.has("EXPORTED")
+    }
+
+    /// Writable (`WRITE`, or `WRITE_LOCKED` in flags, which lvmlockd writes instead of `WRITE`).
+    pub fn is_writable(&self) -> bool {
+        self.status.has("WRITE") || self.flags.as_ref().is_some_and(|f| f.has("WRITE_LOCKED"))
     }
 }
 

@@ -145,7 +145,7 @@ pub enum SegmentKind {
         origin: Option<String>,
         /// External origin LV.
         external_origin: Option<String>,
-        /// Merging snapshot.
+        /// Set on a thin snapshot that is merging: names the origin it merges into.
         merge: Option<String>,
     },
     /// `cache-pool`.
