@@ -504,3 +504,24 @@ fn missing_pv_reported_as_unknown() {
         )
     );
 }
+
+#[test]
+fn merging_thin_snapshot_and_its_origin() {
+    // `merge = "thin1"` on tsnap (a thin snapshot of thin1), restored with genuine lvm2 2.03.16:
+    // its lvs showed `thin1 Owi-XXtz-k` and `tsnap Swi-XXtz-k`.
+    let c = case("thin");
+    let src = Source::load(&c.images, false);
+    let mut md = (*src.assembly.vgs[0].metadata).clone();
+    let tsnap = md.vg.lvs.iter_mut().find(|l| l.name == "tsnap").unwrap();
+    match &mut tsnap.segments[0].kind {
+        lvmkit_metadata::model::SegmentKind::Thin { merge, .. } => *merge = Some("thin1".into()),
+        k => panic!("tsnap is not thin: {k:?}"),
+    }
+    let text = lvmkit_metadata::text::write_file(&lvmkit_metadata::export::export_file_tree(&md));
+    let mut src = src;
+    src.assembly.vgs[0].metadata =
+        std::sync::Arc::new(lvmkit_metadata::import::parse_metadata(text.as_bytes()).unwrap());
+    let out = report(ReportKind::Lv, &opts(&["lv_name,lv_attr"]), &src).unwrap();
+    assert!(out.contains("  thin1 Owi-XXtz-k\n"), "{out}");
+    assert!(out.contains("  tsnap Swi-XXtz-k\n"), "{out}");
+}
