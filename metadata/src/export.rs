@@ -5,7 +5,7 @@ use crate::model::*;
 use crate::text::{Scalar, Section, Value};
 
 /// The VG section (its key is `vg.name`).
-pub fn export_vg(vg: &VolumeGroup) -> Section {
+pub fn export_vg(vg: &VolumeGroup) -> Section<'_> {
     let mut s = Section::new();
     s.push_str("id", vg.id.to_string());
     s.push_int("seqno", vg.seqno as i64);
@@ -59,31 +59,31 @@ pub fn export_vg(vg: &VolumeGroup) -> Section {
     s
 }
 
-fn push_flags(s: &mut Section, key: &str, f: Option<&FlagSet>) {
+fn push_flags<'v>(s: &mut Section<'v>, key: &'static str, f: Option<&'v FlagSet>) {
     if let Some(f) = f {
-        s.push_str_array(key, f.words());
+        s.push_str_array(key, &f.words());
     }
 }
 
-fn push_tags(s: &mut Section, tags: &[String]) {
+fn push_tags<'v>(s: &mut Section<'v>, tags: &'v [String]) {
     if !tags.is_empty() {
         s.push_str_array("tags", tags);
     }
 }
 
-fn opt_str(s: &mut Section, key: &str, v: &Option<String>) {
+fn opt_str<'v>(s: &mut Section<'v>, key: &'static str, v: &'v Option<String>) {
     if let Some(v) = v {
-        s.push_str(key, v.clone());
+        s.push_str(key, v.as_str());
     }
 }
 
-fn opt_int(s: &mut Section, key: &str, v: Option<u64>) {
+fn opt_int(s: &mut Section<'_>, key: &'static str, v: Option<u64>) {
     if let Some(v) = v {
         s.push_int(key, v as i64);
     }
 }
 
-fn export_pv(pv: &PhysicalVolume) -> Section {
+fn export_pv(pv: &PhysicalVolume) -> Section<'_> {
     let mut s = Section::new();
     s.push_str("id", pv.id.to_string());
     opt_str(&mut s, "device", &pv.device);
@@ -101,7 +101,7 @@ fn export_pv(pv: &PhysicalVolume) -> Section {
     s
 }
 
-fn export_lv(lv: &LogicalVolume, vg: &VolumeGroup) -> Section {
+fn export_lv<'v>(lv: &'v LogicalVolume, vg: &'v VolumeGroup) -> Section<'v> {
     let mut s = Section::new();
     s.push_str("id", lv.id.to_string());
     push_flags(&mut s, "status", Some(&lv.status));
@@ -131,20 +131,20 @@ fn export_lv(lv: &LogicalVolume, vg: &VolumeGroup) -> Section {
     s
 }
 
-fn areas_value(areas: &[Area], vg: &VolumeGroup) -> Value {
+fn areas_value<'v>(areas: &'v [Area], vg: &'v VolumeGroup) -> Value<'v> {
     let mut a = Vec::with_capacity(areas.len() * 2);
     for area in areas {
         let name = match &area.target {
-            AreaTarget::Pv(i) => vg.pvs[*i].key.clone(),
-            AreaTarget::Lv(n) => n.clone(),
+            AreaTarget::Pv(i) => vg.pvs[*i].key.as_str(),
+            AreaTarget::Lv(n) => n.as_str(),
         };
-        a.push(Scalar::Str(name));
+        a.push(Scalar::Str(name.into()));
         a.push(Scalar::Int(area.start as i64));
     }
     Value::Array(a)
 }
 
-fn export_segment(seg: &Segment, vg: &VolumeGroup) -> Section {
+fn export_segment<'v>(seg: &'v Segment, vg: &'v VolumeGroup) -> Section<'v> {
     let mut s = Section::new();
     s.push_int("start_extent", seg.start_extent as i64);
     s.push_int("extent_count", seg.extent_count as i64);
@@ -293,7 +293,7 @@ fn export_segment(seg: &Segment, vg: &VolumeGroup) -> Section {
 }
 
 /// Root-level header items (`contents`, `version`, `description`, `creation_host`, …).
-pub fn export_header(h: &TextHeader) -> Section {
+pub fn export_header(h: &TextHeader) -> Section<'_> {
     let mut s = Section::new();
     s.push_str("contents", "Text Format Volume Group");
     s.push_int("version", 1);
@@ -308,7 +308,7 @@ pub fn export_header(h: &TextHeader) -> Section {
 }
 
 /// The whole text as a tree in on-disk order: VG section first, then the header.
-pub fn export_raw_tree(md: &Metadata) -> Section {
+pub fn export_raw_tree(md: &Metadata) -> Section<'_> {
     let mut root = Section::new();
     root.push_section(md.vg.name.clone(), export_vg(&md.vg));
     root.items.extend(export_header(&md.header).items);
@@ -316,7 +316,7 @@ pub fn export_raw_tree(md: &Metadata) -> Section {
 }
 
 /// The whole text as a tree in backup-file order: header first, then the VG section.
-pub fn export_file_tree(md: &Metadata) -> Section {
+pub fn export_file_tree(md: &Metadata) -> Section<'_> {
     let mut root = export_header(&md.header);
     root.push_section(md.vg.name.clone(), export_vg(&md.vg));
     root

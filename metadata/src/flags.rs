@@ -61,21 +61,76 @@ pub const SEGTYPE_FLAGS: &[&str] = &[
     "CACHE_USES_CACHEVOL",
 ];
 
-/// A set of flag words of one kind, kept in lvm2's canonical order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FlagSet {
-    words: Vec<String>,
+/// Every word any object kind knows: the bit index of a word in a [`FlagSet`].
+const ALL_WORDS: &[&str] = &[
+    "EXPORTED",
+    "RESIZEABLE",
+    "PVMOVE",
+    "READ",
+    "WRITE",
+    "CLUSTERED",
+    "SHARED",
+    "PARTIAL",
+    "ALLOCATABLE",
+    "MISSING",
+    "FIXED_MINOR",
+    "VISIBLE",
+    "LOCKED",
+    "NOTSYNCED",
+    "REBUILD",
+    "WRITEMOSTLY",
+    "CACHE_VOL",
+    "WRITE_LOCKED",
+    "NOAUTOACTIVATE",
+    "ACTIVATION_SKIP",
+    "ERROR_WHEN_FULL",
+    "RESHAPE",
+    "RESHAPE_DATA_OFFSET",
+    "RESHAPE_DELTA_DISKS_PLUS",
+    "RESHAPE_DELTA_DISKS_MINUS",
+    "REMOVE_AFTER_RESHAPE",
+    "METADATA_FORMAT",
+    "CROP_METADATA",
+    "CACHE_USES_CACHEVOL",
+];
+
+fn bit(w: &str) -> Option<u64> {
+    ALL_WORDS.iter().position(|k| *k == w).map(|i| 1 << i)
 }
+
+/// Words of `kind` in lvm2's written order: STATUS, then COMPATIBLE, then (LVs) SEGTYPE flags.
+fn canonical(kind: FlagKind) -> impl Iterator<Item = &'static str> {
+    let seg: &[&str] = if kind == FlagKind::Lv { SEGTYPE_FLAGS } else { &[] };
+    status_words(kind).iter().chain(compat_words(kind)).chain(seg).copied()
+}
+
+/// A set of flag words of one kind, written in lvm2's canonical order: known words as bits
+/// (no allocation while importing thousands of LVs), unknown words kept after them in their
+/// given order.
+#[derive(Clone, Debug, Default)]
+pub struct FlagSet {
+    kind: Option<FlagKind>,
+    bits: u64,
+    unknown: Vec<String>,
+}
+
+impl PartialEq for FlagSet {
+    /// Same words; the kind only orders them.
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits && self.unknown == other.unknown
+    }
+}
+
+impl Eq for FlagSet {}
 
 impl FlagSet {
     /// An empty set.
     pub fn new() -> Self {
         FlagSet::default()
     }
-    /// Build from words; duplicates dropped, canonical order for known words, unknown words
-    /// after them in their given order.
+    /// Build from words; duplicates dropped.
     pub fn from_words<S: AsRef<str>>(kind: FlagKind, words: &[S]) -> FlagSet {
-        let mut s = FlagSet::new();
+        let mut s = FlagSet { kind: Some(kind), ..FlagSet::default() };
         for w in words {
             s.insert(kind, w.as_ref());
         }
@@ -83,30 +138,65 @@ impl FlagSet {
     }
     /// Contains this word.
     pub fn has(&self, w: &str) -> bool {
-        self.words.iter().any(|x| x == w)
-    }
-    /// Add a word at its canonical position.
-    pub fn insert(&mut self, kind: FlagKind, w: &str) {
-        if self.has(w) {
-            return;
+        match bit(w) {
+            Some(b) if self.bits & b != 0 => true,
+            _ => self.unknown.iter().any(|x| x == w),
         }
-        let order = |x: &str| {
-            status_words(kind).iter().chain(compat_words(kind)).position(|k| *k == x).unwrap_or(usize::MAX)
-        };
-        let rank = order(w);
-        let pos = self.words.iter().position(|x| order(x) > rank).unwrap_or(self.words.len());
-        self.words.insert(pos, w.to_string());
+    }
+    /// Add a word (of `kind`'s vocabulary, or kept as unknown).
+    pub fn insert(&mut self, kind: FlagKind, w: &str) {
+        self.kind.get_or_insert(kind);
+        match bit(w) {
+            Some(b) if canonical(kind).any(|k| k == w) => self.bits |= b,
+            _ if self.unknown.iter().any(|x| x == w) => {}
+            _ => self.unknown.push(w.to_string()),
+        }
     }
     /// Remove a word.
     pub fn remove(&mut self, w: &str) {
-        self.words.retain(|x| x != w);
+        if let Some(b) = bit(w) {
+            self.bits &= !b;
+        }
+        self.unknown.retain(|x| x != w);
     }
-    /// The words in order.
-    pub fn words(&self) -> &[String] {
-        &self.words
+    /// The words in written order.
+    pub fn words(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .kind
+            .into_iter()
+            .flat_map(canonical)
+            .filter(|w| bit(w).is_some_and(|b| self.bits & b != 0))
+            .collect();
+        v.extend(self.unknown.iter().map(String::as_str));
+        v
     }
     /// No words.
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
+        self.bits == 0 && self.unknown.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_order_unknown_last_and_equality_by_content() {
+        let f = FlagSet::from_words(FlagKind::Lv, &["VISIBLE", "FROB", "READ", "WRITE", "READ"]);
+        assert_eq!(f.words(), ["READ", "WRITE", "VISIBLE", "FROB"]);
+        assert!(f.has("FROB") && f.has("WRITE") && !f.has("LOCKED"));
+        let mut g = FlagSet::new();
+        for w in ["FROB", "WRITE", "VISIBLE", "READ"] {
+            g.insert(FlagKind::Lv, w);
+        }
+        assert_eq!(f, g);
+        g.remove("FROB");
+        g.remove("READ");
+        assert_eq!(g.words(), ["WRITE", "VISIBLE"]);
+        assert_eq!(FlagSet::new(), FlagSet::from_words::<&str>(FlagKind::Vg, &[]));
+        // A word of another kind's vocabulary is kept as given, not as a known bit.
+        let p = FlagSet::from_words(FlagKind::Pv, &["VISIBLE"]);
+        assert_eq!(p.words(), ["VISIBLE"]);
+        assert!(ALL_WORDS.len() <= 64);
     }
 }

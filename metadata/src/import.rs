@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
-use crate::flags::{FlagKind, FlagSet, SEGTYPE_FLAGS, compat_words, status_words};
+use crate::flags::{FlagKind, FlagSet, SEGTYPE_FLAGS, status_words};
 use crate::id::LvmId;
 use crate::model::*;
 use crate::text::{Item, Node, Scalar, Section, Value};
@@ -24,30 +24,30 @@ pub fn import(root: &Section) -> Result<Metadata> {
     let mut contents = None;
     let mut version = None;
     for item in &root.items {
-        match (&item.node, item.key.as_str()) {
+        match (&item.node, item.key.as_ref()) {
             (Node::Section(s), name) if vg_section.is_none() => vg_section = Some((name, s)),
-            (Node::Section(_), _) => header.extra.push(item.clone()),
+            (Node::Section(_), _) => header.extra.push(item.clone().into_owned()),
             (Node::Value(v), "contents") if contents.is_none() => contents = Some(v),
             (Node::Value(v), "version") if version.is_none() => version = Some(v),
             (Node::Value(Value::Scalar(Scalar::Str(s))), "description") if header.description.is_none() => {
-                header.description = Some(s.clone())
+                header.description = Some(s.to_string())
             }
             (Node::Value(Value::Scalar(Scalar::Str(s))), "creation_host")
                 if header.creation_host.is_none() =>
             {
-                header.creation_host = Some(s.clone())
+                header.creation_host = Some(s.to_string())
             }
             (Node::Value(Value::Scalar(Scalar::Str(s))), "creation_host_system_id")
                 if header.creation_host_system_id.is_none() =>
             {
-                header.creation_host_system_id = Some(s.clone())
+                header.creation_host_system_id = Some(s.to_string())
             }
             (Node::Value(Value::Scalar(Scalar::Int(t))), "creation_time")
                 if header.creation_time.is_none() =>
             {
                 header.creation_time = Some(*t)
             }
-            _ => header.extra.push(item.clone()),
+            _ => header.extra.push(item.clone().into_owned()),
         }
     }
     // lvm2 checks these when present; backups and raw texts always carry them.
@@ -76,7 +76,7 @@ fn show_value(v: &Value) -> String {
 fn show_scalar(s: &Scalar) -> String {
     match s {
         Scalar::Int(i) => i.to_string(),
-        Scalar::Float(f) | Scalar::Bare(f) => f.clone(),
+        Scalar::Float(f) | Scalar::Bare(f) => f.to_string(),
         Scalar::Str(s) => format!("{s:?}"),
     }
 }
@@ -91,29 +91,71 @@ pub fn valid_name(n: &str) -> bool {
         && n.bytes().all(|c| c.is_ascii_alphanumeric() || b"+_.-".contains(&c))
 }
 
-/// A section being read: tracks which items were consumed and knows its path for messages.
-struct Fields<'a> {
-    sec: &'a Section,
-    path: String,
-    used: Vec<bool>,
+/// Where a section sits in the tree (`vg/logical_volumes/lv1/segment1`), for messages. Built
+/// as a chain of borrowed names and turned into text only when an error needs it.
+#[derive(Clone, Copy)]
+struct Path<'p> {
+    parent: Option<&'p Path<'p>>,
+    name: &'p str,
 }
 
-impl<'a> Fields<'a> {
-    fn new(sec: &'a Section, path: String) -> Self {
-        Fields { used: vec![false; sec.items.len()], sec, path }
+impl<'p> Path<'p> {
+    fn root(name: &'p str) -> Self {
+        Path { parent: None, name }
+    }
+    fn child(&'p self, name: &'p str) -> Path<'p> {
+        Path { parent: Some(self), name }
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.parent {
+            write!(f, "{p}/")?;
+        }
+        f.write_str(self.name)
+    }
+}
+
+/// A section being read: tracks which items were consumed and knows its path for messages.
+struct Fields<'a, 'p> {
+    sec: &'a Section<'a>,
+    path: Path<'p>,
+    /// Consumed items: a bit each for the first 64 (every LV and segment section), then `more`.
+    used: u64,
+    more: Vec<bool>,
+}
+
+impl<'a, 'p> Fields<'a, 'p> {
+    fn new(sec: &'a Section<'a>, path: Path<'p>) -> Self {
+        let more = if sec.items.len() > 64 { vec![false; sec.items.len() - 64] } else { Vec::new() };
+        Fields { sec, path, used: 0, more }
+    }
+
+    fn mark(&mut self, i: usize) {
+        if i < 64 { self.used |= 1 << i } else { self.more[i - 64] = true }
+    }
+
+    fn is_used(&self, i: usize) -> bool {
+        if i < 64 { self.used & (1 << i) != 0 } else { self.more[i - 64] }
+    }
+
+    fn mark_all(&mut self) {
+        self.used = u64::MAX;
+        self.more.iter_mut().for_each(|u| *u = true);
     }
 
     fn at(&self, key: &str) -> String {
         format!("{}/{}", self.path, key)
     }
 
-    fn take(&mut self, key: &str) -> Option<&'a Node> {
+    fn take(&mut self, key: &str) -> Option<&'a Node<'a>> {
         let i = self.sec.items.iter().position(|it| it.key == key)?;
-        self.used[i] = true;
+        self.mark(i);
         Some(&self.sec.items[i].node)
     }
 
-    fn value(&mut self, key: &str) -> Result<Option<&'a Value>> {
+    fn value(&mut self, key: &str) -> Result<Option<&'a Value<'a>>> {
         match self.take(key) {
             None => Ok(None),
             Some(Node::Value(v)) => Ok(Some(v)),
@@ -146,7 +188,7 @@ impl<'a> Fields<'a> {
     fn string(&mut self, key: &str) -> Result<Option<String>> {
         match self.value(key)? {
             None => Ok(None),
-            Some(Value::Scalar(Scalar::Str(s))) => Ok(Some(s.clone())),
+            Some(Value::Scalar(Scalar::Str(s))) => Ok(Some(s.to_string())),
             Some(v) => Err(Error::semantic(self.at(key), "a string", show_value(v))),
         }
     }
@@ -160,11 +202,11 @@ impl<'a> Fields<'a> {
     fn str_list(&mut self, key: &str) -> Result<Option<Vec<String>>> {
         match self.value(key)? {
             None => Ok(None),
-            Some(Value::Scalar(Scalar::Str(s))) => Ok(Some(vec![s.clone()])),
+            Some(Value::Scalar(Scalar::Str(s))) => Ok(Some(vec![s.to_string()])),
             Some(Value::Array(a)) => a
                 .iter()
                 .map(|s| match s {
-                    Scalar::Str(s) => Ok(s.clone()),
+                    Scalar::Str(s) => Ok(s.to_string()),
                     other => Err(Error::semantic(self.at(key), "a list of strings", show_scalar(other))),
                 })
                 .collect::<Result<Vec<_>>>()
@@ -180,7 +222,7 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn section(&mut self, key: &str) -> Result<Option<&'a Section>> {
+    fn section(&mut self, key: &str) -> Result<Option<&'a Section<'a>>> {
         match self.take(key) {
             None => Ok(None),
             Some(Node::Section(s)) => Ok(Some(s)),
@@ -188,10 +230,23 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// STATUS words: unknown ones are fatal (lvm2: "Unknown status flag"). `extra_ok` words
-    /// (SEGTYPE flags for LVs, CACHE_VOL) are also accepted here, as lvm2 does.
+    /// The strings of a list value (a lone string is a one-element list, as in libdm).
+    fn str_slice(&mut self, key: &str) -> Result<Option<&'a [Scalar<'a>]>> {
+        match self.value(key)? {
+            None => Ok(None),
+            Some(Value::Scalar(s @ Scalar::Str(_))) => Ok(Some(std::slice::from_ref(s))),
+            Some(Value::Array(a)) => match a.iter().find(|s| !matches!(s, Scalar::Str(_))) {
+                None => Ok(Some(a)),
+                Some(other) => Err(Error::semantic(self.at(key), "a list of strings", show_scalar(other))),
+            },
+            Some(v) => Err(Error::semantic(self.at(key), "a list of strings", show_value(v))),
+        }
+    }
+
+    /// STATUS words: unknown ones are fatal (lvm2: "Unknown status flag"). SEGTYPE flags and
+    /// CACHE_VOL are also accepted in an LV's status, as lvm2 does.
     fn status(&mut self, kind: FlagKind, required: bool) -> Result<FlagSet> {
-        let Some(words) = self.str_list("status")? else {
+        let Some(words) = self.str_slice("status")? else {
             if required {
                 return Err(Error::semantic(
                     self.at("status"),
@@ -201,9 +256,11 @@ impl<'a> Fields<'a> {
             }
             return Ok(FlagSet::new());
         };
-        for w in &words {
-            let ok = status_words(kind).contains(&w.as_str())
-                || (kind == FlagKind::Lv && (SEGTYPE_FLAGS.contains(&w.as_str()) || w == "CACHE_VOL"));
+        let mut set = FlagSet::from_words::<&str>(kind, &[]);
+        for w in words {
+            let Scalar::Str(w) = w else { continue };
+            let ok = status_words(kind).contains(&w.as_ref())
+                || (kind == FlagKind::Lv && (SEGTYPE_FLAGS.contains(&w.as_ref()) || w == "CACHE_VOL"));
             if !ok {
                 return Err(Error::semantic(
                     self.at("status"),
@@ -211,14 +268,22 @@ impl<'a> Fields<'a> {
                     format!("unknown flag {w:?}"),
                 ));
             }
+            set.insert(kind, w);
         }
-        Ok(FlagSet::from_words(kind, &words))
+        Ok(set)
     }
 
     /// COMPATIBLE words: unknown ones are kept (lvm2 ignores them).
     fn compat(&mut self, kind: FlagKind) -> Result<Option<FlagSet>> {
-        let _ = compat_words(kind);
-        Ok(self.str_list("flags")?.map(|w| FlagSet::from_words(kind, &w)))
+        Ok(self.str_slice("flags")?.map(|words| {
+            let mut set = FlagSet::from_words::<&str>(kind, &[]);
+            for w in words {
+                if let Scalar::Str(w) = w {
+                    set.insert(kind, w);
+                }
+            }
+            set
+        }))
     }
 
     fn tags(&mut self) -> Result<Vec<String>> {
@@ -226,8 +291,9 @@ impl<'a> Fields<'a> {
     }
 
     /// Items not consumed, in order.
-    fn rest(&self) -> Vec<Item> {
-        self.sec.items.iter().zip(&self.used).filter(|(_, u)| !**u).map(|(i, _)| i.clone()).collect()
+    fn rest(&self) -> Vec<Item<'static>> {
+        let unused = self.sec.items.iter().enumerate().filter(|(i, _)| !self.is_used(*i));
+        unused.map(|(_, item)| item.clone().into_owned()).collect()
     }
 }
 
@@ -239,7 +305,7 @@ fn import_vg(name: &str, sec: &Section) -> Result<VolumeGroup> {
             format!("{name:?}"),
         ));
     }
-    let mut f = Fields::new(sec, name.to_string());
+    let mut f = Fields::new(sec, Path::root(name));
     let id = f.id("id")?;
     let seqno = f.req_uint("seqno")?;
     let format = f.string("format")?;
@@ -271,7 +337,8 @@ fn import_vg(name: &str, sec: &Section) -> Result<VolumeGroup> {
     let pv_sec = f
         .section("physical_volumes")?
         .ok_or_else(|| Error::semantic(f.at("physical_volumes"), "a section", "nothing (missing key)"))?;
-    let pvs = import_pvs(pv_sec, &f.at("physical_volumes"), extent_size)?;
+    let vg_path = Path::root(name);
+    let pvs = import_pvs(pv_sec, vg_path.child("physical_volumes"), extent_size)?;
     let lv_sec = f.section("logical_volumes")?;
     let hlv_sec = f.section("historical_logical_volumes")?;
     let extra = f.rest();
@@ -299,19 +366,19 @@ fn import_vg(name: &str, sec: &Section) -> Result<VolumeGroup> {
         extra,
     };
     if let Some(s) = lv_sec {
-        vg.lvs = import_lvs(s, &format!("{name}/logical_volumes"), &vg)?;
+        vg.lvs = import_lvs(s, vg_path.child("logical_volumes"), &vg)?;
     }
     if let Some(s) = hlv_sec {
-        vg.historical_lvs = import_hlvs(s, &format!("{name}/historical_logical_volumes"))?;
+        vg.historical_lvs = import_hlvs(s, vg_path.child("historical_logical_volumes"))?;
     }
     check_pv_extents(&vg)?;
     Ok(vg)
 }
 
-fn import_pvs(sec: &Section, path: &str, extent_size: u64) -> Result<Vec<PhysicalVolume>> {
+fn import_pvs(sec: &Section, path: Path, extent_size: u64) -> Result<Vec<PhysicalVolume>> {
     let mut pvs: Vec<PhysicalVolume> = Vec::new();
     for (key, s) in sec.sections() {
-        let mut f = Fields::new(s, format!("{path}/{key}"));
+        let mut f = Fields::new(s, path.child(key));
         let id = f.id("id")?;
         if pvs.iter().any(|p| p.id == id) {
             return Err(Error::semantic(f.at("id"), "a PV id not used by another PV", id.to_string()));
@@ -362,7 +429,7 @@ fn import_pvs(sec: &Section, path: &str, extent_size: u64) -> Result<Vec<Physica
     Ok(pvs)
 }
 
-fn import_lvs(sec: &Section, path: &str, vg: &VolumeGroup) -> Result<Vec<LogicalVolume>> {
+fn import_lvs(sec: &Section, path: Path, vg: &VolumeGroup) -> Result<Vec<LogicalVolume>> {
     // Pass 1: names (segments may name LVs defined later).
     let mut names = HashSet::new();
     for (name, _) in sec.sections() {
@@ -385,7 +452,7 @@ fn import_lvs(sec: &Section, path: &str, vg: &VolumeGroup) -> Result<Vec<Logical
     let ctx = SegCtx { pv_keys: &pv_keys, lv_names: &names };
     let mut lvs = Vec::new();
     for (name, s) in sec.sections() {
-        lvs.push(import_lv(name, s, &format!("{path}/{name}"), &ctx)?);
+        lvs.push(import_lv(name, s, path.child(name), &ctx)?);
     }
     Ok(lvs)
 }
@@ -395,8 +462,8 @@ struct SegCtx<'a> {
     lv_names: &'a HashSet<&'a str>,
 }
 
-fn import_lv(name: &str, sec: &Section, path: &str, ctx: &SegCtx) -> Result<LogicalVolume> {
-    let mut f = Fields::new(sec, path.to_string());
+fn import_lv(name: &str, sec: &Section, path: Path, ctx: &SegCtx) -> Result<LogicalVolume> {
+    let mut f = Fields::new(sec, path);
     let id = f.id("id")?;
     let status = f.status(FlagKind::Lv, true)?;
     let flags = f.compat(FlagKind::Lv)?;
@@ -414,8 +481,8 @@ fn import_lv(name: &str, sec: &Section, path: &str, ctx: &SegCtx) -> Result<Logi
     let mut segments = Vec::new();
     for (i, item) in sec.items.iter().enumerate() {
         if let Node::Section(s) = &item.node {
-            f.used[i] = true;
-            segments.push(import_segment(s, &format!("{path}/{}", item.key), ctx)?);
+            f.mark(i);
+            segments.push(import_segment(s, path.child(&item.key), ctx)?);
         }
     }
     if segments.len() as u64 != segment_count {
@@ -430,14 +497,14 @@ fn import_lv(name: &str, sec: &Section, path: &str, ctx: &SegCtx) -> Result<Logi
     for s in &segments {
         if s.start_extent != le {
             return Err(Error::semantic(
-                path,
+                path.to_string(),
                 format!("segments tiling the LV without gaps or overlaps (next at LE {le})"),
                 format!("a segment starting at LE {}", s.start_extent),
             ));
         }
-        le = le
-            .checked_add(s.extent_count)
-            .ok_or_else(|| Error::semantic(path, "an LV length that fits in 64 bits", "an overflow"))?;
+        le = le.checked_add(s.extent_count).ok_or_else(|| {
+            Error::semantic(path.to_string(), "an LV length that fits in 64 bits", "an overflow")
+        })?;
     }
     let extra = f.rest();
     Ok(LogicalVolume {
@@ -509,8 +576,8 @@ pub fn is_raid(name: &str) -> bool {
     )
 }
 
-fn import_segment(sec: &Section, path: &str, ctx: &SegCtx) -> Result<Segment> {
-    let mut f = Fields::new(sec, path.to_string());
+fn import_segment(sec: &Section, path: Path, ctx: &SegCtx) -> Result<Segment> {
+    let mut f = Fields::new(sec, path);
     let start_extent = f.req_uint("start_extent")?;
     let extent_count = f.req_uint("extent_count")?;
     let reshape_count = f.uint("reshape_count")?;
@@ -523,7 +590,7 @@ fn import_segment(sec: &Section, path: &str, ctx: &SegCtx) -> Result<Segment> {
     let kind = if !known {
         let mut section = Section::new();
         section.items = f.rest();
-        f.used.iter_mut().for_each(|u| *u = true);
+        f.mark_all();
         SegmentKind::Unknown { section }
     } else {
         import_kind(&segtype.name, extent_count, &mut f, ctx)?
@@ -574,10 +641,10 @@ fn areas(f: &mut Fields, key: &str, ctx: &SegCtx) -> Result<Vec<Area>> {
         };
         let start = u64::try_from(*start)
             .map_err(|_| Error::semantic(f.at(key), "a non-negative extent", start.to_string()))?;
-        let target = if let Some(&i) = ctx.pv_keys.get(name.as_str()) {
+        let target = if let Some(&i) = ctx.pv_keys.get(name.as_ref()) {
             AreaTarget::Pv(i)
-        } else if ctx.lv_names.contains(name.as_str()) {
-            AreaTarget::Lv(name.clone())
+        } else if ctx.lv_names.contains(name.as_ref()) {
+            AreaTarget::Lv(name.to_string())
         } else {
             return Err(Error::semantic(f.at(key), "a PV key or LV name of this VG", format!("{name:?}")));
         };
@@ -698,15 +765,15 @@ fn import_kind(name: &str, extent_count: u64, f: &mut Fields, ctx: &SegCtx) -> R
             let mut messages = Vec::new();
             for (i, item) in f.sec.items.iter().enumerate() {
                 if let Node::Section(m) = &item.node {
-                    f.used[i] = true;
-                    let mut mf = Fields::new(m, f.at(&item.key));
+                    f.mark(i);
+                    let mut mf = Fields::new(m, f.path.child(&item.key));
                     if let Some(c) = mf.string("create")? {
                         messages.push(ThinMessage::Create(c));
                     } else if let Some(d) = mf.int("delete")? {
                         messages.push(ThinMessage::Delete(d));
                     } else {
                         return Err(Error::semantic(
-                            mf.path.clone(),
+                            mf.path.to_string(),
                             "create = \"lv\" or delete = id",
                             "neither",
                         ));
@@ -739,13 +806,13 @@ fn import_kind(name: &str, extent_count: u64, f: &mut Fields, ctx: &SegCtx) -> R
             chunk_size: f.uint("chunk_size")?,
             cache_mode: f.string("cache_mode")?,
             policy: f.string("policy")?,
-            policy_settings: f.section("policy_settings")?.cloned(),
+            policy_settings: f.section("policy_settings")?.map(|s| s.clone().into_owned()),
         },
         "cache" => {
             let cache_pool = req_lv(f, "cache_pool", ctx)?;
             let origin = req_lv(f, "origin", ctx)?;
             let settings = f.rest();
-            f.used.iter_mut().for_each(|u| *u = true);
+            f.mark_all();
             SegmentKind::Cache { cache_pool, origin, settings }
         }
         "snapshot" => {
@@ -761,14 +828,14 @@ fn import_kind(name: &str, extent_count: u64, f: &mut Fields, ctx: &SegCtx) -> R
             let writecache = req_lv(f, "writecache", ctx)?;
             let origin = req_lv(f, "origin", ctx)?;
             let settings = f.rest();
-            f.used.iter_mut().for_each(|u| *u = true);
+            f.mark_all();
             SegmentKind::Writecache { writecache, origin, settings }
         }
         "integrity" => {
             let origin = req_lv(f, "origin", ctx)?;
             let meta_dev = opt_lv(f, "meta_dev", ctx)?;
             let settings = f.rest();
-            f.used.iter_mut().for_each(|u| *u = true);
+            f.mark_all();
             SegmentKind::Integrity { origin, meta_dev, settings }
         }
         "vdo" => {
@@ -777,7 +844,7 @@ fn import_kind(name: &str, extent_count: u64, f: &mut Fields, ctx: &SegCtx) -> R
         "vdo-pool" => {
             let data = req_lv(f, "data", ctx)?;
             let settings = f.rest();
-            f.used.iter_mut().for_each(|u| *u = true);
+            f.mark_all();
             SegmentKind::VdoPool { data, settings }
         }
         "error" => SegmentKind::Error,
@@ -787,10 +854,10 @@ fn import_kind(name: &str, extent_count: u64, f: &mut Fields, ctx: &SegCtx) -> R
     })
 }
 
-fn import_hlvs(sec: &Section, path: &str) -> Result<Vec<HistoricalLv>> {
+fn import_hlvs(sec: &Section, path: Path) -> Result<Vec<HistoricalLv>> {
     let mut out = Vec::new();
     for (name, s) in sec.sections() {
-        let mut f = Fields::new(s, format!("{path}/{name}"));
+        let mut f = Fields::new(s, path.child(name));
         let id = f.id("id")?;
         let creation_time = f.int("creation_time")?;
         let removal_time = f.int("removal_time")?;

@@ -100,16 +100,16 @@ fn host() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9.-]{0,12}"
 }
 
-fn scalar() -> impl Strategy<Value = Scalar> {
+fn scalar() -> impl Strategy<Value = Scalar<'static>> {
     prop_oneof![
         3 => any::<i64>().prop_map(Scalar::Int),
-        3 => text().prop_map(Scalar::Str),
-        1 => "[a-z][a-z_-]{0,8}".prop_map(Scalar::Bare),
-        1 => (any::<u16>(), 0u32..1000).prop_map(|(a, b)| Scalar::Float(format!("{a}.{b}"))),
+        3 => text().prop_map(|s: String| Scalar::Str(s.into())),
+        1 => "[a-z][a-z_-]{0,8}".prop_map(|s: String| Scalar::Bare(s.into())),
+        1 => (any::<u16>(), 0u32..1000).prop_map(|(a, b)| Scalar::Float(format!("{a}.{b}").into())),
     ]
 }
 
-fn value() -> impl Strategy<Value = Value> {
+fn value() -> impl Strategy<Value = Value<'static>> {
     prop_oneof![3 => scalar().prop_map(Value::Scalar), 1 => vec(scalar(), 0..4).prop_map(Value::Array)]
 }
 
@@ -118,21 +118,21 @@ fn extra_key() -> impl Strategy<Value = String> {
     "x_[a-z0-9_]{0,8}"
 }
 
-fn extra_value_item() -> impl Strategy<Value = Item> {
-    (extra_key(), value()).prop_map(|(key, v)| Item { key, node: Node::Value(v) })
+fn extra_value_item() -> impl Strategy<Value = Item<'static>> {
+    (extra_key(), value()).prop_map(|(key, v)| Item { key: key.into(), node: Node::Value(v) })
 }
 
 /// Unknown `key = value` items (where a sub-section would mean something else, e.g. a segment).
-fn extra_values() -> impl Strategy<Value = Vec<Item>> {
+fn extra_values() -> impl Strategy<Value = Vec<Item<'static>>> {
     prop_oneof![3 => Just(vec![]), 1 => vec(extra_value_item(), 1..3)]
 }
 
 /// Unknown items including, sometimes, an unknown sub-section.
-fn extra_items() -> impl Strategy<Value = Vec<Item>> {
+fn extra_items() -> impl Strategy<Value = Vec<Item<'static>>> {
     (extra_values(), option::weighted(0.15, (extra_key(), vec(extra_value_item(), 0..3)))).prop_map(
         |(mut items, sec)| {
             if let Some((key, inner)) = sec {
-                items.push(Item { key, node: Node::Section(Section { items: inner }) });
+                items.push(Item { key: key.into(), node: Node::Section(Section { items: inner }) });
             }
             items
         },
@@ -158,7 +158,7 @@ struct LvAttrs {
     minor: Option<(Option<i64>, i64)>,
     alloc: Option<&'static str>,
     profile: Option<String>,
-    extra: Vec<Item>,
+    extra: Vec<Item<'static>>,
 }
 
 fn lv_attrs(o: Opts) -> impl Strategy<Value = LvAttrs> {
@@ -187,7 +187,7 @@ fn lv_attrs(o: Opts) -> impl Strategy<Value = LvAttrs> {
 #[derive(Clone, Debug)]
 struct SegExtras {
     tags: Vec<String>,
-    extra: Vec<Item>,
+    extra: Vec<Item<'static>>,
 }
 
 fn seg_extras() -> impl Strategy<Value = SegExtras> {
@@ -367,7 +367,7 @@ struct CachePlan {
     mode: Option<&'static str>,
     policy: Option<&'static str>,
     migration_threshold: Option<i64>,
-    settings: Vec<Item>,
+    settings: Vec<Item<'static>>,
     spare: bool,
 }
 
@@ -429,7 +429,7 @@ enum Kind {
     Unknown {
         segtype: &'static str,
         len: u64,
-        section: Vec<Item>,
+        section: Vec<Item<'static>>,
     },
     ThinPool(ThinPoolPlan),
     Raid(RaidPlan),
@@ -451,11 +451,11 @@ enum Kind {
     Cache(CachePlan),
 }
 
-fn unknown_section() -> impl Strategy<Value = Vec<Item>> {
+fn unknown_section() -> impl Strategy<Value = Vec<Item<'static>>> {
     (vec(extra_value_item(), 0..4), option::weighted(0.3, (extra_key(), vec(extra_value_item(), 0..3))))
         .prop_map(|(mut items, sec)| {
             if let Some((key, inner)) = sec {
-                items.push(Item { key, node: Node::Section(Section { items: inner }) });
+                items.push(Item { key: key.into(), node: Node::Section(Section { items: inner }) });
             }
             items
         })
@@ -511,7 +511,7 @@ struct PvPlan {
     missing: Option<bool>,
     tags: Vec<String>,
     flags: bool,
-    extra: Vec<Item>,
+    extra: Vec<Item<'static>>,
 }
 
 fn pv_plan(o: Opts) -> impl Strategy<Value = PvPlan> {
@@ -585,7 +585,7 @@ struct VgPlan {
     alloc: Option<&'static str>,
     profile: Option<String>,
     metadata_copies: Option<u64>,
-    extra: Vec<Item>,
+    extra: Vec<Item<'static>>,
 }
 
 fn vg_plan(o: Opts) -> impl Strategy<Value = VgPlan> {
@@ -655,7 +655,7 @@ struct HistPlan {
     removal: Option<i64>,
     origin: Option<usize>,
     descendant: usize,
-    extra: Vec<Item>,
+    extra: Vec<Item<'static>>,
 }
 
 fn hist_plan(o: Opts) -> impl Strategy<Value = HistPlan> {

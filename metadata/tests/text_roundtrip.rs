@@ -13,37 +13,39 @@ fn key() -> impl Strategy<Value = String> {
     ]
 }
 
-fn scalar() -> impl Strategy<Value = Scalar> {
+fn scalar() -> impl Strategy<Value = Scalar<'static>> {
     prop_oneof![
         any::<i64>().prop_map(Scalar::Int),
         (-20i64..20).prop_map(Scalar::Int),
         // Spelled as the parser reads a float: optional sign, a dot, at least one digit.
-        "[+-]?[0-9]{1,6}\\.[0-9]{0,6}".prop_map(Scalar::Float),
-        "[+-]?\\.[0-9]{1,6}".prop_map(Scalar::Float),
+        "[+-]?[0-9]{1,6}\\.[0-9]{0,6}".prop_map(|s: String| Scalar::Float(s.into())),
+        "[+-]?\\.[0-9]{1,6}".prop_map(|s: String| Scalar::Float(s.into())),
         // Anything but NUL, which ends the on-disk text.
-        "[^\\x00]{0,20}".prop_map(Scalar::Str),
-        "[\"\\\\'#{}\\[\\],= \\na-c\u{e9}\u{1f600}]{0,12}".prop_map(Scalar::Str),
-        "[a-z][a-z0-9_-]{0,8}".prop_map(Scalar::Bare),
+        "[^\\x00]{0,20}".prop_map(|s: String| Scalar::Str(s.into())),
+        "[\"\\\\'#{}\\[\\],= \\na-c\u{e9}\u{1f600}]{0,12}".prop_map(|s: String| Scalar::Str(s.into())),
+        "[a-z][a-z0-9_-]{0,8}".prop_map(|s: String| Scalar::Bare(s.into())),
         // Shaped like area names, for the raids layout.
-        "[a-z]{1,3}_r(meta|image)_[0-9]".prop_map(Scalar::Str),
+        "[a-z]{1,3}_r(meta|image)_[0-9]".prop_map(|s: String| Scalar::Str(s.into())),
     ]
 }
 
-fn value() -> impl Strategy<Value = Value> {
+fn value() -> impl Strategy<Value = Value<'static>> {
     prop_oneof![
         scalar().prop_map(Value::Scalar),
         proptest::collection::vec(scalar(), 0..8).prop_map(Value::Array),
     ]
 }
 
-fn section() -> impl Strategy<Value = Section> {
-    let value_item = || (key(), value()).prop_map(|(key, v)| Item { key, node: Node::Value(v) });
+fn section() -> impl Strategy<Value = Section<'static>> {
+    let value_item =
+        || (key(), value()).prop_map(|(key, v): (String, _)| Item { key: key.into(), node: Node::Value(v) });
     let leaf = proptest::collection::vec(value_item(), 0..6).prop_map(|items| Section { items });
     leaf.prop_recursive(4, 64, 6, move |inner| {
         proptest::collection::vec(
             prop_oneof![
                 value_item(),
-                (key(), inner).prop_map(|(key, s)| Item { key, node: Node::Section(s) }),
+                (key(), inner)
+                    .prop_map(|(key, s): (String, _)| Item { key: key.into(), node: Node::Section(s) }),
             ],
             0..6,
         )
@@ -129,8 +131,9 @@ proptest! {
     #[test]
     fn odd_but_valid_text_round_trips(text in soup()) {
         if let Ok(tree) = parse(text.as_bytes()) {
-            prop_assert_eq!(&parse(write_raw(&tree).as_bytes()).unwrap(), &tree, "from {:?}", text);
-            prop_assert_eq!(&parse(write_file(&tree).as_bytes()).unwrap(), &tree, "from {:?}", text);
+            let (raw, file) = (write_raw(&tree), write_file(&tree));
+            prop_assert_eq!(&parse(raw.as_bytes()).unwrap(), &tree, "from {:?}", text);
+            prop_assert_eq!(&parse(file.as_bytes()).unwrap(), &tree, "from {:?}", text);
         }
     }
 

@@ -481,23 +481,23 @@ fn seg_chunk_bytes(v: &VgView, seg: &Segment, depth: u32) -> u64 {
     }
 }
 
-fn setting<'a>(items: &'a [lvmkit_metadata::text::Item], key: &str) -> Option<&'a Scalar> {
+fn setting<'a>(items: &'a [lvmkit_metadata::text::Item<'static>], key: &str) -> Option<&'a Scalar<'static>> {
     items.iter().find(|it| it.key == key).and_then(|it| match &it.node {
         Node::Value(Value::Scalar(s)) => Some(s),
         _ => None,
     })
 }
 
-fn setting_int(items: &[lvmkit_metadata::text::Item], key: &str) -> Option<u64> {
+fn setting_int(items: &[lvmkit_metadata::text::Item<'static>], key: &str) -> Option<u64> {
     match setting(items, key)? {
         Scalar::Int(n) => u64::try_from(*n).ok(),
         _ => None,
     }
 }
 
-fn setting_str(items: &[lvmkit_metadata::text::Item], key: &str) -> Option<String> {
+fn setting_str(items: &[lvmkit_metadata::text::Item<'static>], key: &str) -> Option<String> {
     match setting(items, key)? {
-        Scalar::Str(s) | Scalar::Bare(s) => Some(s.clone()),
+        Scalar::Str(s) | Scalar::Bare(s) => Some(s.to_string()),
         _ => None,
     }
 }

@@ -33,7 +33,7 @@ pub struct TextHeader {
     /// `creation_time`, Unix seconds.
     pub creation_time: Option<i64>,
     /// Other root-level keys (not sections), kept verbatim.
-    pub extra: Vec<Item>,
+    pub extra: Vec<Item<'static>>,
 }
 
 /// A volume group.
@@ -80,7 +80,7 @@ pub struct VolumeGroup {
     /// Historical LVs (removed thin LVs with descendants).
     pub historical_lvs: Vec<HistoricalLv>,
     /// Uninterpreted keys of the VG section.
-    pub extra: Vec<Item>,
+    pub extra: Vec<Item<'static>>,
 }
 
 /// A PV as the VG metadata describes it.
@@ -113,7 +113,7 @@ pub struct PhysicalVolume {
     /// Bootloader area size, sectors.
     pub ba_size: Option<u64>,
     /// Uninterpreted keys.
-    pub extra: Vec<Item>,
+    pub extra: Vec<Item<'static>>,
 }
 
 /// A logical volume.
@@ -148,7 +148,7 @@ pub struct LogicalVolume {
     /// Segments sorted by `start_extent`, tiling `[0, le_count)`.
     pub segments: Vec<Segment>,
     /// Uninterpreted keys.
-    pub extra: Vec<Item>,
+    pub extra: Vec<Item<'static>>,
 }
 
 /// A historical LV (`historical_logical_volumes`).
@@ -167,7 +167,7 @@ pub struct HistoricalLv {
     /// Descendant LV names.
     pub descendants: Vec<String>,
     /// Uninterpreted keys (e.g. `name`).
-    pub extra: Vec<Item>,
+    pub extra: Vec<Item<'static>>,
 }
 
 impl VolumeGroup {

@@ -163,7 +163,7 @@ pub enum SegmentKind {
         /// `smq`, `mq`, `cleaner`.
         policy: Option<String>,
         /// `policy_settings { … }`.
-        policy_settings: Option<Section>,
+        policy_settings: Option<Section<'static>>,
     },
     /// `cache`: cached LV. Cache settings (with a cachevol) stay verbatim in `settings`.
     Cache {
@@ -173,7 +173,7 @@ pub enum SegmentKind {
         origin: String,
         /// Remaining keys in order (`cleaner`, `metadata_format`, `chunk_size`, `cache_mode`,
         /// `policy`, `metadata_start`, … `policy_settings`).
-        settings: Vec<Item>,
+        settings: Vec<Item<'static>>,
     },
     /// Old-style COW snapshot (the `snapshotN` glue LV's one segment).
     Snapshot {
@@ -193,7 +193,7 @@ pub enum SegmentKind {
         /// `_wcorig` LV.
         origin: String,
         /// Remaining keys in order (`writecache_block_size`, watermarks, …).
-        settings: Vec<Item>,
+        settings: Vec<Item<'static>>,
     },
     /// `integrity`.
     Integrity {
@@ -202,7 +202,7 @@ pub enum SegmentKind {
         /// `_imeta` LV (absent: internal metadata).
         meta_dev: Option<String>,
         /// Remaining keys in order (`data_sectors`, `mode`, `tag_size`, …).
-        settings: Vec<Item>,
+        settings: Vec<Item<'static>>,
     },
     /// `vdo`: a virtual LV on a vdo pool.
     Vdo {
@@ -216,7 +216,7 @@ pub enum SegmentKind {
         /// `_vdata` LV.
         data: String,
         /// Remaining keys in order (`header_size`, `virtual_extents`, …, `write_policy`).
-        settings: Vec<Item>,
+        settings: Vec<Item<'static>>,
     },
     /// `error`.
     Error,
@@ -227,7 +227,7 @@ pub enum SegmentKind {
     /// A type (or `+FLAG`) this engine does not know: kept verbatim, never activated.
     Unknown {
         /// All keys after the common ones, verbatim.
-        section: Section,
+        section: Section<'static>,
     },
 }
 
@@ -249,7 +249,7 @@ pub struct Segment {
     /// Type-specific content.
     pub kind: SegmentKind,
     /// Uninterpreted keys.
-    pub extra: Vec<Item>,
+    pub extra: Vec<Item<'static>>,
 }
 
 impl Segment {

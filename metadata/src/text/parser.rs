@@ -30,7 +30,7 @@
 //! vectors. Every error is committed at the offending token, so one bad token gives exactly
 //! one [`Error::Syntax`] with its line, column and what the grammar wanted there.
 
-use std::cell::Cell;
+use std::borrow::Cow;
 
 use nom::IResult;
 use nom::Parser;
@@ -164,35 +164,20 @@ fn expect<'a, O>(
 /// Accepts the on-disk metadata text, backup/archive files and lvm.conf alike. The input ends
 /// at the first NUL byte (the on-disk text is NUL-terminated) or at the end of the slice.
 /// Errors are [`Error::Syntax`] with the 1-based line and byte column of the offending token.
-pub fn parse(text: &[u8]) -> Result<Section> {
+pub fn parse(text: &[u8]) -> Result<Section<'_>> {
     let input = &text[..nul_position(text)];
     // Validating everything at once is much cheaper than token by token; only a text with a
     // bad byte somewhere (perhaps in a comment) falls back to checking each token.
     let src = Src { input, text: std::str::from_utf8(input).ok() };
-    let mut stack = SCRATCH.take();
-    let result = items(src, input, 0, &mut stack);
-    stack.clear();
-    if stack.capacity() <= SCRATCH_KEEP {
-        SCRATCH.set(stack);
-    }
-    match result {
+    // One stack for all levels; each section's items move out of it into an exact Vec.
+    let mut stack = Vec::with_capacity(64);
+    match items(src, input, 0, &mut stack) {
         Ok((_, items)) => Ok(Section { items }),
         Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(syntax_error(input, e)),
         // Only streaming parsers ask for more input; all of ours are complete.
         Err(nom::Err::Incomplete(_)) => Err(syntax_error(input, PErr::new(&input[input.len()..], E_VALUE))),
     }
 }
-
-thread_local! {
-    /// The item stack of [`items`], kept between calls. Growing a fresh one on every parse
-    /// makes a large allocation early on, which makes glibc consolidate the small chunks
-    /// freed with the previous tree and then serve every later string from its slow path:
-    /// reusing it cuts the instructions per parse by about a sixth.
-    static SCRATCH: Cell<Vec<Item>> = const { Cell::new(Vec::new()) };
-}
-
-/// Largest scratch stack (in items) worth keeping for the next parse.
-const SCRATCH_KEEP: usize = 16 * 1024;
 
 /// Where the text ends: the first NUL, or the end of the buffer.
 fn nul_position(text: &[u8]) -> usize {
@@ -273,7 +258,12 @@ fn ws(mut i: In<'_>) -> In<'_> {
 ///
 /// Items collect on `stack`, shared by all levels, and move into an exactly sized `Vec` when
 /// the section ends: one allocation per section instead of one per doubling.
-fn items<'a>(src: Src<'a>, mut i: In<'a>, depth: usize, stack: &mut Vec<Item>) -> PResult<'a, Vec<Item>> {
+fn items<'a>(
+    src: Src<'a>,
+    mut i: In<'a>,
+    depth: usize,
+    stack: &mut Vec<Item<'a>>,
+) -> PResult<'a, Vec<Item<'a>>> {
     let base = stack.len();
     loop {
         i = ws(i);
@@ -308,7 +298,7 @@ fn items<'a>(src: Src<'a>, mut i: In<'a>, depth: usize, stack: &mut Vec<Item>) -
 }
 
 /// A key: an identifier, or a quoted string (lvm2 allows quoting any key).
-fn key<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, String> {
+fn key<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, Cow<'a, str>> {
     if let Some(b'"' | b'\'') = i.first() {
         let (rest, s) = quoted(src, i, E_UTF8_KEY)?;
         if s.is_empty() {
@@ -317,11 +307,11 @@ fn key<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, String> {
         return Ok((rest, s));
     }
     let (rest, word) = take_while1::<_, _, PErr<'_>>(|b| class(b) & WORD_END == 0).parse(i)?;
-    Ok((rest, src.str(word, E_UTF8_KEY)?.to_owned()))
+    Ok((rest, Cow::Borrowed(src.str(word, E_UTF8_KEY)?)))
 }
 
 /// What follows `=`.
-fn value<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, Value> {
+fn value<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, Value<'a>> {
     match i.first() {
         Some(b'[') => map(|i| array(src, i), Value::Array).parse(i),
         _ => map(expect(E_VALUE, |i| scalar(src, i, false)), Value::Scalar).parse(i),
@@ -329,7 +319,7 @@ fn value<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, Value> {
 }
 
 /// A scalar, chosen by its first byte; `in_array` makes `,` and `]` end a bare word.
-fn scalar<'a>(src: Src<'a>, i: In<'a>, in_array: bool) -> PResult<'a, Scalar> {
+fn scalar<'a>(src: Src<'a>, i: In<'a>, in_array: bool) -> PResult<'a, Scalar<'a>> {
     match i.first() {
         Some(b'"' | b'\'') => map(|i| quoted(src, i, E_UTF8_STRING), Scalar::Str).parse(i),
         Some(b'0'..=b'9' | b'+' | b'-' | b'.') => number(i),
@@ -338,7 +328,7 @@ fn scalar<'a>(src: Src<'a>, i: In<'a>, in_array: bool) -> PResult<'a, Scalar> {
 }
 
 /// `[ … ]`, one level deep.
-fn array<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, Vec<Scalar>> {
+fn array<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, Vec<Scalar<'a>>> {
     let Some(b'[') = i.first() else { return no_match(i) };
     let mut i = ws(&i[1..]);
     let mut out = Vec::new();
@@ -374,7 +364,7 @@ fn array<'a>(src: Src<'a>, i: In<'a>) -> PResult<'a, Vec<Scalar>> {
 
 /// `"…"` (only `\"` and `\\` are escapes; any other backslash stays, with its next byte) or
 /// `'…'` (no escapes at all).
-fn quoted<'a>(src: Src<'a>, i: In<'a>, utf8_expected: &'static str) -> PResult<'a, String> {
+fn quoted<'a>(src: Src<'a>, i: In<'a>, utf8_expected: &'static str) -> PResult<'a, Cow<'a, str>> {
     let (quote, unterminated) = match i.first() {
         Some(b'"') => (b'"', E_CLOSE_DQ),
         Some(b'\'') => (b'\'', E_CLOSE_SQ),
@@ -402,7 +392,7 @@ fn quoted<'a>(src: Src<'a>, i: In<'a>, utf8_expected: &'static str) -> PResult<'
         }
     }
     let s = src.str(&body[..n], utf8_expected)?;
-    let s = if escaped { unescape(s) } else { s.to_owned() };
+    let s = if escaped { Cow::Owned(unescape(s)) } else { Cow::Borrowed(s) };
     Ok((&body[n + 1..], s))
 }
 
@@ -438,7 +428,7 @@ fn utf8<'a>(b: In<'a>, expected: &'static str) -> std::result::Result<&'a str, n
 }
 
 /// An integer (C `strtoll(s, 0)`: a leading 0 means octal) or a float (kept as spelled).
-fn number(i: In<'_>) -> PResult<'_, Scalar> {
+fn number(i: In<'_>) -> PResult<'_, Scalar<'_>> {
     let Some(&first) = i.first() else { return no_match(i) };
     if !matches!(first, b'0'..=b'9' | b'+' | b'-' | b'.') {
         return no_match(i);
@@ -460,7 +450,7 @@ fn number(i: In<'_>) -> PResult<'_, Scalar> {
     let rest = &i[end..];
     if frac_len.is_some() {
         // ASCII only, so each byte is one char.
-        return Ok((rest, Scalar::Float(i[..end].iter().map(|&b| b as char).collect())));
+        return Ok((rest, Scalar::Float(i[..end].iter().map(|&b| b as char).collect::<String>().into())));
     }
     let mut ds = &i[sign..end];
     let radix = if ds.len() > 1 && ds[0] == b'0' {
@@ -490,14 +480,14 @@ fn number(i: In<'_>) -> PResult<'_, Scalar> {
 }
 
 /// An unquoted word in value position (`write_policy = auto`).
-fn bare<'a>(src: Src<'a>, i: In<'a>, in_array: bool) -> PResult<'a, String> {
+fn bare<'a>(src: Src<'a>, i: In<'a>, in_array: bool) -> PResult<'a, Cow<'a, str>> {
     let Some(&first) = i.first() else { return no_match(i) };
     if class(first) & NOT_BARE_START != 0 {
         return no_match(i);
     }
     let stop = if in_array { WORD_END | LIST_END } else { WORD_END };
     let (rest, word) = take_while1::<_, _, PErr<'_>>(|b| class(b) & stop == 0).parse(i)?;
-    Ok((rest, src.str(word, E_UTF8_STRING)?.to_owned()))
+    Ok((rest, Cow::Borrowed(src.str(word, E_UTF8_STRING)?)))
 }
 
 /// Whether `s` reads back as the same bare word (in an array if `in_array`); used by the
@@ -582,16 +572,16 @@ creation_host = "vm"	# Linux vm 6.18.44 #1 SMP x86_64
 creation_time = 1795292713	# Sat Nov 21 20:25:13 2026
 "#;
 
-    fn int(v: i64) -> Value {
+    fn int(v: i64) -> Value<'static> {
         Value::Scalar(Scalar::Int(v))
     }
 
-    fn string(s: &str) -> Value {
-        Value::Scalar(Scalar::Str(s.to_string()))
+    fn string(s: &str) -> Value<'static> {
+        Value::Scalar(Scalar::Str(s.to_string().into()))
     }
 
     /// The single value of a one-item text `a = …`.
-    fn one(text: &[u8]) -> Value {
+    fn one(text: &[u8]) -> Value<'_> {
         let root = parse(text).unwrap();
         assert_eq!(root.items.len(), 1, "{root:?}");
         root.value("a").unwrap().clone()
@@ -617,7 +607,7 @@ creation_time = 1795292713	# Sat Nov 21 20:25:13 2026
     #[test]
     fn example_parses() {
         let root = parse(EXAMPLE.as_bytes()).unwrap();
-        let keys: Vec<&str> = root.items.iter().map(|i| i.key.as_str()).collect();
+        let keys: Vec<&str> = root.items.iter().map(|i| i.key.as_ref()).collect();
         // The trailing comments are ignored; `creation_host`'s comment does not leak into it.
         assert_eq!(keys, ["vg0", "contents", "version", "description", "creation_host", "creation_time"]);
         assert_eq!(root.value("creation_host"), Some(&string("vm")));
@@ -649,7 +639,7 @@ creation_time = 1795292713	# Sat Nov 21 20:25:13 2026
     #[test]
     fn duplicates_kept_in_order() {
         let root = parse(b"a = 1\nb { }\na = 2\nb { c = 3 }\n").unwrap();
-        let keys: Vec<&str> = root.items.iter().map(|i| i.key.as_str()).collect();
+        let keys: Vec<&str> = root.items.iter().map(|i| i.key.as_ref()).collect();
         assert_eq!(keys, ["a", "b", "a", "b"]);
         assert_eq!(root.items[2].node, Node::Value(int(2)));
         // Lookups take the first, as lvm2 does.
@@ -688,7 +678,7 @@ creation_time = 1795292713	# Sat Nov 21 20:25:13 2026
 
     #[test]
     fn floats_keep_their_spelling() {
-        let float = |s: &str| Value::Scalar(Scalar::Float(s.into()));
+        let float = |s: &str| Value::Scalar(Scalar::Float(s.to_string().into()));
         assert_eq!(one(b"a = 0.5"), float("0.5"));
         assert_eq!(one(b"a = -.5"), float("-.5"));
         assert_eq!(one(b"a = 1."), float("1."));
@@ -719,7 +709,7 @@ creation_time = 1795292713	# Sat Nov 21 20:25:13 2026
         // An empty array is not a missing key.
         assert_eq!(root.value("missing"), None);
         // lvm2 accepts a trailing comma, and quoted strings without commas.
-        let strs = |v: &[&str]| Value::Array(v.iter().map(|s| Scalar::Str(s.to_string())).collect());
+        let strs = |v: &[&str]| Value::Array(v.iter().map(|s| Scalar::Str(s.to_string().into())).collect());
         assert_eq!(one(br#"a = ["x",]"#), strs(&["x"]));
         assert_eq!(one(br#"a = ["x" 'y' "z"]"#), strs(&["x", "y", "z"]));
         assert_eq!(
@@ -736,7 +726,7 @@ creation_time = 1795292713	# Sat Nov 21 20:25:13 2026
     #[test]
     fn layout_is_free() {
         let root = parse(b"a=1 b=\"x\"c{d=[1]}'quoted key'=2\r\n\x0b\x0c\"k\" { }").unwrap();
-        let keys: Vec<&str> = root.items.iter().map(|i| i.key.as_str()).collect();
+        let keys: Vec<&str> = root.items.iter().map(|i| i.key.as_ref()).collect();
         assert_eq!(keys, ["a", "b", "c", "quoted key", "k"]);
         // A key may start with a digit: only values are numbers.
         assert_eq!(parse(b"1x = 2").unwrap().value("1x"), Some(&int(2)));

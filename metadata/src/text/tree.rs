@@ -3,67 +3,118 @@
 //! Lossless for what lvm2 reads: key order and duplicate keys are kept, integers keep their
 //! value, floats keep their spelling, bare words stay bare. Comments and layout are not kept.
 //! Interpretation (what a VG is) lives in `import.rs`; this is only the grammar's tree.
+//!
+//! A parsed tree borrows its keys and strings from the input text (`Cow::Borrowed`); only
+//! strings with escapes own their bytes. A text is parsed far more often than it is kept, and
+//! the per-string allocations were most of the parse. [`Section::into_owned`] detaches a tree
+//! from its text; trees built in code (export) own everything.
+
+use std::borrow::Cow;
 
 /// A list of `key = value` and `key { … }` items: the root of a text, or a section body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Section {
+pub struct Section<'a> {
     /// Items in file order.
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'a>>,
 }
 
 /// One `key = value` or `key { … }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Item {
+pub struct Item<'a> {
     /// The identifier (or the unquoted text of a quoted section name).
-    pub key: String,
+    pub key: Cow<'a, str>,
     /// What follows it.
-    pub node: Node,
+    pub node: Node<'a>,
 }
 
 /// The right-hand side of an item.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Node {
+pub enum Node<'a> {
     /// `key = value`
-    Value(Value),
+    Value(Value<'a>),
     /// `key { … }`
-    Section(Section),
+    Section(Section<'a>),
 }
 
 /// A value: one scalar or a one-level array.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
+pub enum Value<'a> {
     /// `key = 1`, `key = "s"`.
-    Scalar(Scalar),
+    Scalar(Scalar<'a>),
     /// `key = [ … ]`; may be empty, which differs from a missing key.
-    Array(Vec<Scalar>),
+    Array(Vec<Scalar<'a>>),
 }
 
 /// A single value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scalar {
+pub enum Scalar<'a> {
     /// Integer (C `strtoll(…, 0)` semantics on read: a leading 0 means octal).
     Int(i64),
     /// Floating-point number, spelled as written (lvm.conf only; the VG text never has one).
-    Float(String),
+    Float(Cow<'a, str>),
     /// Quoted string, unescaped.
-    Str(String),
+    Str(Cow<'a, str>),
     /// Unquoted word (VDO's `write_policy = auto`); written back without quotes.
-    Bare(String),
+    Bare(Cow<'a, str>),
 }
 
-impl Section {
+fn own(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
+}
+
+impl Scalar<'_> {
+    /// The same scalar, independent of the text it was parsed from.
+    pub fn into_owned(self) -> Scalar<'static> {
+        match self {
+            Scalar::Int(i) => Scalar::Int(i),
+            Scalar::Float(f) => Scalar::Float(own(f)),
+            Scalar::Str(s) => Scalar::Str(own(s)),
+            Scalar::Bare(b) => Scalar::Bare(own(b)),
+        }
+    }
+}
+
+impl Value<'_> {
+    /// The same value, independent of the text it was parsed from.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Scalar(s) => Value::Scalar(s.into_owned()),
+            Value::Array(a) => Value::Array(a.into_iter().map(Scalar::into_owned).collect()),
+        }
+    }
+}
+
+impl Item<'_> {
+    /// The same item, independent of the text it was parsed from.
+    pub fn into_owned(self) -> Item<'static> {
+        Item {
+            key: own(self.key),
+            node: match self.node {
+                Node::Value(v) => Node::Value(v.into_owned()),
+                Node::Section(s) => Node::Section(s.into_owned()),
+            },
+        }
+    }
+}
+
+impl<'a> Section<'a> {
     /// An empty section.
     pub fn new() -> Self {
         Section::default()
     }
 
+    /// The same tree, independent of the text it was parsed from.
+    pub fn into_owned(self) -> Section<'static> {
+        Section { items: self.items.into_iter().map(Item::into_owned).collect() }
+    }
+
     /// First item with this key, as lvm2's lookups do (duplicates are kept but not merged).
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         self.items.iter().find(|i| i.key == key).map(|i| &i.node)
     }
 
     /// The sub-section `key`, if `key` names a section.
-    pub fn section(&self, key: &str) -> Option<&Section> {
+    pub fn section(&self, key: &str) -> Option<&Section<'a>> {
         match self.get(key)? {
             Node::Section(s) => Some(s),
             Node::Value(_) => None,
@@ -71,7 +122,7 @@ impl Section {
     }
 
     /// The value `key`, if `key` names a value.
-    pub fn value(&self, key: &str) -> Option<&Value> {
+    pub fn value(&self, key: &str) -> Option<&Value<'a>> {
         match self.get(key)? {
             Node::Value(v) => Some(v),
             Node::Section(_) => None,
@@ -79,36 +130,36 @@ impl Section {
     }
 
     /// Sub-sections in order, with their keys.
-    pub fn sections(&self) -> impl Iterator<Item = (&str, &Section)> {
+    pub fn sections(&self) -> impl Iterator<Item = (&str, &Section<'a>)> {
         self.items.iter().filter_map(|i| match &i.node {
-            Node::Section(s) => Some((i.key.as_str(), s)),
+            Node::Section(s) => Some((i.key.as_ref(), s)),
             Node::Value(_) => None,
         })
     }
 
     /// Append `key = value`.
-    pub fn push_value(&mut self, key: impl Into<String>, value: Value) {
+    pub fn push_value(&mut self, key: impl Into<Cow<'a, str>>, value: Value<'a>) {
         self.items.push(Item { key: key.into(), node: Node::Value(value) });
     }
 
     /// Append `key = int`.
-    pub fn push_int(&mut self, key: impl Into<String>, v: i64) {
+    pub fn push_int(&mut self, key: impl Into<Cow<'a, str>>, v: i64) {
         self.push_value(key, Value::Scalar(Scalar::Int(v)));
     }
 
     /// Append `key = "string"`.
-    pub fn push_str(&mut self, key: impl Into<String>, v: impl Into<String>) {
+    pub fn push_str(&mut self, key: impl Into<Cow<'a, str>>, v: impl Into<Cow<'a, str>>) {
         self.push_value(key, Value::Scalar(Scalar::Str(v.into())));
     }
 
     /// Append `key = ["a", "b"]`.
-    pub fn push_str_array<S: AsRef<str>>(&mut self, key: impl Into<String>, v: &[S]) {
-        let a = v.iter().map(|s| Scalar::Str(s.as_ref().to_string())).collect();
+    pub fn push_str_array<S: AsRef<str>>(&mut self, key: impl Into<Cow<'a, str>>, v: &[S]) {
+        let a = v.iter().map(|s| Scalar::Str(Cow::Owned(s.as_ref().to_string()))).collect();
         self.push_value(key, Value::Array(a));
     }
 
     /// Append `key { … }`.
-    pub fn push_section(&mut self, key: impl Into<String>, s: Section) {
+    pub fn push_section(&mut self, key: impl Into<Cow<'a, str>>, s: Section<'a>) {
         self.items.push(Item { key: key.into(), node: Node::Section(s) });
     }
 }

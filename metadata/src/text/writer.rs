@@ -183,11 +183,11 @@ mod tests {
     use crate::text::parser::parse;
     use crate::text::parser::tests::EXAMPLE;
 
-    fn bare(s: &str) -> Scalar {
+    fn bare(s: &str) -> Scalar<'_> {
         Scalar::Bare(s.into())
     }
 
-    fn str(s: &str) -> Scalar {
+    fn str(s: &str) -> Scalar<'_> {
         Scalar::Str(s.into())
     }
 
