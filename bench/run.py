@@ -95,7 +95,7 @@ def timed(cmd, runs):
     return statistics.median(times), out
 
 
-def scenario(loops, name, n_pvs, n_lvs, runs):
+def scenario(loops, name, n_pvs, n_lvs, runs, profile=False):
     devs = [loops.make(f"{name}-{i}", 16 if n_pvs > 1 else 2048) for i in range(n_pvs)]
     vg = f"lkbench_{name}_{os.getpid()}"
     lvm(devs, "pvcreate", "-q", *devs)
@@ -115,6 +115,11 @@ def scenario(loops, name, n_pvs, n_lvs, runs):
         if not same and "json" in what:
             same = json.loads(o_lvm) == json.loads(o_kit)
         rows.append((f"{n_pvs} PV / {n_lvs} LVs", what, t_lvm, t_kit, t_lvm / t_kit, same))
+        if profile:
+            out = f"/tmp/lvmkit-{name}-{what.replace(' ', '-')}.perf"
+            subprocess.run(["perf", "record", "-q", "-F", "20000", "--call-graph", "dwarf", "-o", out, "--",
+                            LVMKIT, *kit_args, "--devices", ",".join(devs)], capture_output=True)
+            print(f"perf profile: {out}", file=sys.stderr)
     return rows
 
 
@@ -122,6 +127,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--only")
+    ap.add_argument("--profile", action="store_true", help="also record each lvmkit run with perf")
     a = ap.parse_args()
     if os.geteuid() != 0 or not shutil.which("lvm") or not os.path.exists(LVMKIT):
         sys.exit("needs root, lvm2 and target/release/lvmkit (cargo build --release -p lvmkit)")
@@ -132,7 +138,7 @@ def main():
         for name, pvs, lvs in [("p1l50", 1, 50), ("p1l1000", 1, 1000), ("p100", 100, 100)]:
             if a.only and a.only != name:
                 continue
-            rows += scenario(loops, name, pvs, lvs, a.runs)
+            rows += scenario(loops, name, pvs, lvs, a.runs, a.profile)
     finally:
         loops.close()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -13,11 +13,6 @@ use lvmkit::inspect::{self, DumpForm};
 use lvmkit::report::{self, ReportFormat, ReportKind, ReportOptions};
 use lvmkit::source::{Source, split_devices};
 
-// A VG's text parses into a tree of many short strings; glibc malloc's small-object path was
-// the largest cost in the parse profile, and mimalloc halves it.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Direct on-disk LVM inspection: reads LVM2 labels and metadata from block devices and image
 /// files without lvm2.
 #[derive(Parser)]

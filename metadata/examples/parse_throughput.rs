@@ -4,10 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-// The CLI uses mimalloc too: glibc malloc's small-object path dominates a tree of short strings.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use lvmkit_metadata::import::parse_metadata;
 use lvmkit_metadata::text::parse;
 

@@ -99,8 +99,10 @@ pub struct FileDevice {
     name: String,
     file: File,
     size: u64,
-    block: u32,
-    /// Opened with O_DIRECT: reads must be aligned to `block`.
+    /// `st_rdev` for block devices (for the sysfs lookup of the logical block size).
+    rdev: Option<u64>,
+    block: std::sync::OnceLock<u32>,
+    /// Opened with O_DIRECT: reads go through an aligned scratch buffer.
     direct: bool,
 }
 
@@ -112,16 +114,20 @@ pub struct OpenOptionsLvm {
     pub direct: bool,
 }
 
+/// O_DIRECT alignment: a multiple of every logical block size in use (512 and 4096), so reads
+/// never need the device's own value.
+const DIRECT_ALIGN: usize = 4096;
+
 impl FileDevice {
-    /// Open a block device or image file read-only.
+    /// Open a block device or image file read-only: one open and one fstat (a scan opens
+    /// hundreds of devices; everything else is asked for lazily).
     pub fn open(path: &Path, opts: OpenOptionsLvm) -> Result<FileDevice> {
         let name = path.display().to_string();
         let oerr = |e| Error::open(name.clone(), e);
-        let meta = std::fs::metadata(path).map_err(oerr)?;
-        let is_block = meta.file_type().is_block_device();
         let mut direct = false;
         let mut file = None;
-        if is_block && opts.direct {
+        if opts.direct {
+            // Regular files on some filesystems (tmpfs) refuse O_DIRECT; they are reopened below.
             if let Ok(f) = OpenOptions::new().read(true).custom_flags(libc::O_DIRECT).open(path) {
                 file = Some(f);
                 direct = true;
@@ -131,13 +137,21 @@ impl FileDevice {
             Some(f) => f,
             None => File::open(path).map_err(oerr)?,
         };
-        let (size, block) = if is_block {
-            let size = file.seek(SeekFrom::End(0)).map_err(oerr)?;
-            (size, block_size_from_sysfs(meta.rdev()).unwrap_or(512))
-        } else {
-            (meta.len(), 512)
-        };
-        Ok(FileDevice { name, file, size, block, direct })
+        let meta = file.metadata().map_err(oerr)?;
+        let is_block = meta.file_type().is_block_device();
+        if direct && !is_block {
+            // O_DIRECT is for devices; an image file is read through the page cache.
+            file = File::open(path).map_err(oerr)?;
+            direct = false;
+        }
+        let size = if is_block { file.seek(SeekFrom::End(0)).map_err(oerr)? } else { meta.len() };
+        let rdev = is_block.then(|| meta.rdev());
+        Ok(FileDevice { name, file, size, rdev, block: std::sync::OnceLock::new(), direct })
+    }
+
+    /// A regular file (an image), not a block device.
+    pub fn is_image(&self) -> bool {
+        self.rdev.is_none()
     }
 }
 
@@ -155,6 +169,12 @@ fn block_size_from_sysfs(rdev: u64) -> Option<u32> {
     None
 }
 
+thread_local! {
+    /// Aligned O_DIRECT bounce buffer, reused by every read on this thread: a fresh buffer per
+    /// device meant zeroing and faulting in its pages each time.
+    static BOUNCE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Device for FileDevice {
     fn name(&self) -> &str {
         &self.name
@@ -163,28 +183,30 @@ impl Device for FileDevice {
         self.size
     }
     fn logical_block_size(&self) -> u32 {
-        self.block
+        *self.block.get_or_init(|| self.rdev.and_then(block_size_from_sysfs).unwrap_or(512))
     }
     fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
         if !self.direct {
             return self.file.read_exact_at(buf, at);
         }
-        // O_DIRECT wants offset, length and memory aligned to the logical block size; read the
-        // aligned superset into an aligned scratch buffer and copy out.
-        let align = self.block.max(512) as u64;
+        let align = DIRECT_ALIGN as u64;
         let start = at / align * align;
         let end = (at + buf.len() as u64).div_ceil(align) * align;
         let len = (end - start) as usize;
-        let mut scratch = vec![0u8; len + align as usize];
-        let skew = scratch.as_ptr().align_offset(align as usize);
-        let aligned = &mut scratch[skew..skew + len];
-        let got = read_full_at(&self.file, aligned, start)?;
-        let want_end = (at - start) as usize + buf.len();
-        if got < want_end {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.copy_from_slice(&aligned[(at - start) as usize..want_end]);
-        Ok(())
+        BOUNCE.with_borrow_mut(|bounce| {
+            if bounce.len() < len + DIRECT_ALIGN {
+                bounce.resize(len + DIRECT_ALIGN, 0);
+            }
+            let skew = bounce.as_ptr().align_offset(DIRECT_ALIGN);
+            let aligned = &mut bounce[skew..skew + len];
+            let got = read_full_at(&self.file, aligned, start)?;
+            let want_end = (at - start) as usize + buf.len();
+            if got < want_end {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            buf.copy_from_slice(&aligned[(at - start) as usize..want_end]);
+            Ok(())
+        })
     }
 }
 

@@ -1,9 +1,8 @@
 //! Devices → what each one holds: label, pv_header, mda headers, committed metadata.
 //! (cf. lvm2's label scan and lvmcache.) Nothing here decides VG membership; see `assemble`.
 //!
-//! Each device is read once at its start (128 KiB, like lvm2's bcache block: label, mda1
-//! header and, on default layouts, the whole current text); other reads only when an area lies
-//! beyond. Parsed texts are shared between PVs carrying identical copies (same size and CRC).
+//! Each device is read once at its start ([`PREFETCH`]: label, mda1 header, start of the
+//! ring); other reads only for what lies beyond (the text, mda2). Parsed texts are shared between PVs carrying identical copies (same size and CRC).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -22,8 +21,10 @@ use crate::partition;
 use crate::raw_locn::RawLocn;
 use crate::ring;
 
-/// Bytes read from the start of every device in one go.
-pub const PREFETCH: u64 = 128 * 1024;
+/// Bytes read from the start of every device in one go: the label sectors, mda1's header and
+/// the start of its ring (where a young VG's text sits). A text elsewhere in the ring costs one
+/// more read of exactly its sectors, cheaper than reading 128 KiB of every device as lvm2 does.
+pub const PREFETCH: u64 = 16 * 1024;
 
 /// What to scan.
 #[derive(Clone, Debug, Default)]
@@ -151,7 +152,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
 /// instead of itself, as lvm2 skips partitioned whole disks.
 pub fn open_with_partitions(path: &Path, opts: &ScanOptions) -> Result<Vec<Arc<dyn Device>>> {
     let dev = FileDevice::open(path, OpenOptionsLvm { direct: opts.direct })?;
-    let is_file = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(false);
+    let is_file = dev.is_image();
     let dev: Arc<dyn Device> = Arc::new(dev);
     if is_file {
         let parts = partition::partitions(dev.as_ref());

@@ -86,12 +86,18 @@ impl Units {
                 }
                 let decimals = if i == 0 { 0 } else { 2 };
                 let suffix = letters[i].to_string();
+                if !si {
+                    return binary(bytes, 10 * i as u32, decimals, mark_rounding, &suffix);
+                }
                 number(bytes as f64 / unit as f64, decimals, mark_rounding, &suffix)
             }
             UnitKind::Fixed { bytes: per, suffix, decimals } => {
                 let suffix = if self.nosuffix { String::new() } else { suffix.to_string() };
                 if bytes == 0 {
                     return format!("0{suffix}");
+                }
+                if per.fract() == 0.0 && (per as u64).is_power_of_two() {
+                    return binary(bytes, (per as u64).trailing_zeros(), decimals, false, &suffix);
                 }
                 number(bytes as f64 / per, decimals, false, &suffix)
             }
@@ -101,6 +107,27 @@ impl Units {
     /// Format a size given in 512-byte sectors.
     pub fn sectors(&self, sectors: u64) -> String {
         self.bytes(sectors.saturating_mul(512))
+    }
+}
+
+/// [`number`] for `bytes / 2^shift` with 0 or 2 decimals, in integers. The double lvm2 formats
+/// is exact here, so round-half-even on the exact quotient is what glibc's `%.2f` prints —
+/// without the float-to-decimal machinery that was a tenth of a 1000-LV report.
+fn binary(bytes: u64, shift: u32, decimals: usize, mark_rounding: bool, suffix: &str) -> String {
+    let scale: u128 = if decimals == 2 { 100 } else { 1 };
+    let scaled = u128::from(bytes) * scale;
+    let mut q = scaled >> shift;
+    let r = scaled - (q << shift);
+    let half = if shift == 0 { 0 } else { 1u128 << (shift - 1) };
+    let up = shift > 0 && (r > half || (r == half && q & 1 == 1));
+    if up {
+        q += 1;
+    }
+    let mark = if mark_rounding && up { "<" } else { "" };
+    if decimals == 2 {
+        format!("{mark}{}.{:02}{suffix}", q / 100, q % 100)
+    } else {
+        format!("{mark}{q}{suffix}")
     }
 }
 
@@ -132,6 +159,27 @@ mod tests {
         assert_eq!(d.bytes(0), "0 ");
         assert_eq!(d.bytes(11632640), "11.09m");
         assert_eq!(d.bytes(85_895_348_224), "<80.00g");
+    }
+
+    /// The integer path prints exactly what the float path (glibc's `%.2f`) prints. Sizes stay
+    /// under 16 TiB: far above that, the float path's check for the `<` mark (re-parsing the
+    /// printed text) loses the last digit to double rounding, while the integer path is exact.
+    #[test]
+    fn binary_matches_float_formatting() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for shift in [0u32, 9, 10, 20, 30, 40] {
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly sizes near tie points: multiples of small powers of two.
+                let bytes = (x >> (x % 40)) & ((1 << 44) - 1);
+                for (dec, mark) in [(2, true), (2, false), (0, false)] {
+                    let want = number(bytes as f64 / (1u64 << shift) as f64, dec, mark, "m");
+                    assert_eq!(binary(bytes, shift, dec, mark, "m"), want, "{bytes} >> {shift}");
+                }
+            }
+        }
     }
 
     #[test]
