@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod activate;
 pub mod inspect;
 pub mod report;
 pub mod source;

@@ -102,6 +102,38 @@ enum Cmd {
         #[command(flatten)]
         dev: DeviceArgs,
     },
+    /// Print the device-mapper devices and tables activating VG[/LV]… would create, in
+    /// creation order, without touching the kernel (works on image files, unprivileged).
+    Plan {
+        #[command(flatten)]
+        dev: DeviceArgs,
+        /// Missing PVs: complete (refuse), degraded (raid may run without a leg), partial
+        /// (missing areas become error targets).
+        #[arg(long = "activationmode", value_enum, default_value = "complete")]
+        mode: ModeArg,
+        /// This host's system ID; a VG owned by another is refused without --foreign.
+        #[arg(long = "systemid")]
+        system_id: Option<String>,
+        /// Plan a VG owned by another host's system ID.
+        #[arg(long)]
+        foreign: bool,
+        /// Plan an exported VG.
+        #[arg(long)]
+        exported: bool,
+        /// Also plan LVs flagged to be skipped on activation (lvm2's -K).
+        #[arg(short = 'K', long = "ignoreactivationskip")]
+        ignore_activation_skip: bool,
+        /// VG or VG/LV names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Complete,
+    Degraded,
+    Partial,
 }
 
 fn load(d: &DeviceArgs) -> Source {
@@ -123,6 +155,24 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
             .map_err(|e| e.to_string()),
         Cmd::History { show: Some(seqno), device } => {
             inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
+        }
+        Cmd::Plan { dev, mode, system_id, foreign, exported, ignore_activation_skip, names } => {
+            let src = load(&dev);
+            let opts = lvmkit_activation::PlanOptions {
+                mode: match mode {
+                    ModeArg::Complete => lvmkit_activation::ActivationMode::Complete,
+                    ModeArg::Degraded => lvmkit_activation::ActivationMode::Degraded,
+                    ModeArg::Partial => lvmkit_activation::ActivationMode::Partial,
+                },
+                host_system_id: system_id,
+                allow_foreign: foreign,
+                allow_exported: exported,
+                ignore_activation_skip,
+                ..Default::default()
+            };
+            lvmkit::activate::plan(&src, &names, &opts)
+                .map(|s| (s, ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
         }
         Cmd::Check { dev } => {
             let src = load(&dev);

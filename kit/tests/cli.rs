@@ -97,3 +97,35 @@ fn partitioned_image_names_its_partition() {
     let o = lvmkit(&["history", img.to_str().unwrap()]);
     assert!(stdout(&o).starts_with(&format!("{}:p1: mda1 at 4096", img.display())), "{}", stdout(&o));
 }
+
+#[test]
+fn plan_prints_tables_without_a_kernel() {
+    let (img, _d) = image("thin");
+    let o = lvmkit(&["plan", "--devices", img.to_str().unwrap(), "lk_thin"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    // Pool metadata and data first, then the pool, then its thin LVs; thin1 and tsnap carry
+    // ACTIVATION_SKIP (`k` in lvm2's attr) and are left out, as vgchange -ay does.
+    let names: Vec<&str> =
+        out.lines().filter_map(|l| l.strip_prefix("# ")).map(|l| l.split(' ').next().unwrap()).collect();
+    let pos =
+        |n: &str| names.iter().position(|x| *x == n).unwrap_or_else(|| panic!("{n} not planned: {out}"));
+    assert!(pos("lk_thin-tp_tmeta") < pos("lk_thin-tp-tpool"));
+    assert!(pos("lk_thin-tp_tdata") < pos("lk_thin-tp-tpool"));
+    assert!(pos("lk_thin-tp-tpool") < pos("lk_thin-thin2"));
+    assert!(out.contains("# skipped thin1: activation skip flag set"), "{out}");
+    assert!(out.contains(&format!("lk_thin-tp_tmeta: 0 4096 linear <{}> ", img.display())), "{out}");
+    // A VG that is not there, and a refused one.
+    let o = lvmkit(&["plan", "--devices", img.to_str().unwrap(), "nosuch"]);
+    assert_eq!(o.status.code(), Some(1));
+    let (exp, _d2) = image("exported");
+    let o = lvmkit(&["plan", "--devices", exp.to_str().unwrap(), "lk_exported"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("exported"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = lvmkit(&["plan", "--exported", "--devices", exp.to_str().unwrap(), "lk_exported"]);
+    assert!(o.status.success());
+}

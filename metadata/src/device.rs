@@ -31,6 +31,11 @@ pub trait Device: Send + Sync {
     fn as_slice(&self) -> Option<&[u8]> {
         None
     }
+    /// The block device's number (`st_rdev`), what device-mapper tables refer to; `None` for
+    /// image files, memory and partitions inside images.
+    fn dev_t(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Read `len` bytes at `at`, borrowing when the device is in memory. A read past the end is a
@@ -184,6 +189,9 @@ impl Device for FileDevice {
     }
     fn logical_block_size(&self) -> u32 {
         *self.block.get_or_init(|| self.rdev.and_then(block_size_from_sysfs).unwrap_or(512))
+    }
+    fn dev_t(&self) -> Option<u64> {
+        self.rdev
     }
     fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
         if !self.direct {

@@ -1,0 +1,35 @@
+//! Device-mapper, as types: validated device names and uuids ([`DmName`], [`DmUuid`]), device
+//! numbers ([`DevNum`]) and references to devices that may not exist yet ([`DevRef`]), sector
+//! counts ([`Sectors`]), and tables ([`Table`]) made of lines whose parameters are typed per
+//! target ([`target`]).
+//!
+//! Every target's parameters print exactly as the kernel accepts them and as `dmsetup table`
+//! reports them, and parse back (`parse(print(x)) == x`):
+//!
+//! ```
+//! use lvmkit_dm::{DevNum, DevRef, Sectors, Table, Target, target::Linear};
+//!
+//! let mut table = Table::new();
+//! table.push(Sectors(16384), Target::Linear(Linear { dev: DevRef::Num(DevNum::new(7, 0)), offset: Sectors(2048) }));
+//! assert_eq!(table.to_string(), "0 16384 linear 7:0 2048");
+//! assert_eq!(table.to_string().parse::<Table>().unwrap(), table);
+//! ```
+//!
+//! This crate knows nothing about LVM. It has no ioctls yet; when they come, `ioctl.rs` will be
+//! the only module allowed `unsafe` (hence `deny`, not `forbid`, here).
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod devnum;
+pub mod error;
+pub mod name;
+pub mod table;
+pub mod target;
+pub mod units;
+
+pub use devnum::{DevNum, DevRef};
+pub use error::{Error, Result};
+pub use name::{DevId, DmName, DmUuid};
+pub use table::{Table, TableLine};
+pub use target::{Target, TargetParams};
+pub use units::Sectors;
