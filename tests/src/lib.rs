@@ -4,6 +4,7 @@
 //! reported> <image file> <partition start byte or 0> <logical sector size>`), and lvm2's own
 //! reports and dumps. Tests may run helper programs (`xz`, `lvm`); the product never does.
 
+pub mod r#gen;
 pub mod mutate;
 
 use std::collections::HashMap;

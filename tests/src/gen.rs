@@ -1,5 +1,5 @@
-//! Model-level property tests: generated, internally consistent VGs survive
-//! model → tree → text → tree → model, in the on-disk (raw) form and in the backup-file form.
+//! Generated, internally consistent VGs for property tests (`model_roundtrip`) and for feeding
+//! genuine lvm2 (`lvm2_accepts`).
 //!
 //! The generator builds VGs the way lvm2 lays them out: PVs with `pe_count`s, LVs allocated on
 //! free PEs without overlaps (linear with several segments, multi-stripe on distinct PVs), thin
@@ -9,45 +9,43 @@
 //! `zero`, segments of unknown types kept verbatim, `lvol0_pmspare`, historical LVs, optional
 //! fields present and absent and unknown extra keys everywhere the model keeps them.
 //!
-//! [`Opts::lvm2`] restricts the generator to what genuine lvm2 2.03.16 restores on a host without
-//! lvmlockd, profiles or missing PVs. `dump_lvm2_restorable_vgs` writes such VGs; 300 of them,
-//! restored with `vgcfgrestore --test` onto PVs created with their UUIDs, were all accepted once
-//! the generator followed the lvm2 rules noted where they apply (mirror region size not above the
-//! LV size, cache pools always with a chunk size, a thin snapshot's `merge` naming its origin, no
-//! VG id starting with `#`).
+//! [`Opts::LVM2`] restricts the generator to what genuine lvm2 2.03.16 restores on a host without
+//! lvmlockd, profiles or missing PVs; `lvm2_accepts::generated_vgs_are_accepted_by_lvm2` checks
+//! that with `vgcfgrestore --test` onto PVs created with their UUIDs. The generator follows the
+//! lvm2 rules noted where they apply (mirror region size not above the LV size, cache pools
+//! always with a chunk size, a thin snapshot's `merge` naming its origin, no VG id starting with
+//! `#`).
 
 use std::collections::HashSet;
 
-use lvmkit_metadata::export::{export_file_tree, export_raw_tree};
 use lvmkit_metadata::flags::{FlagKind, FlagSet};
 use lvmkit_metadata::id::LvmId;
-use lvmkit_metadata::import::import;
 use lvmkit_metadata::model::{
     Area, AreaTarget, HistoricalLv, LogicalVolume, Metadata, PhysicalVolume, RaidArea, SegType, Segment,
     SegmentKind, TextHeader, ThinMessage, VolumeGroup,
 };
-use lvmkit_metadata::text::{Item, Node, Scalar, Section, Value, parse, write_file, write_raw};
+use lvmkit_metadata::text::{Item, Node, Scalar, Section, Value};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
-use proptest::strategy::ValueTree;
-use proptest::test_runner::TestRunner;
 
 // ------------------------------------------------------------------------------------------------
 // Options
 
 /// What the generator may produce.
 #[derive(Clone, Copy, Debug)]
-struct Opts {
+pub struct Opts {
     /// Only what lvm2 2.03.16 restores here: no lock_type/SHARED/CLUSTERED, no profiles, no
     /// missing PVs, no reshape fields, historical LVs with both times.
-    lvm2: bool,
+    pub lvm2: bool,
 }
 
 impl Opts {
-    const MODEL: Opts = Opts { lvm2: false };
-    const LVM2: Opts = Opts { lvm2: true };
+    /// Everything the model can hold.
+    pub const MODEL: Opts = Opts { lvm2: false };
+    /// Only what genuine lvm2 restores (see the struct).
+    pub const LVM2: Opts = Opts { lvm2: true };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -731,7 +729,7 @@ fn recipe(o: Opts) -> impl Strategy<Value = Recipe> {
 }
 
 /// Consistent VGs.
-fn metadata(o: Opts) -> impl Strategy<Value = Metadata> {
+pub fn metadata(o: Opts) -> impl Strategy<Value = Metadata> {
     recipe(o).prop_map(move |r| build(&r, o))
 }
 
@@ -1432,154 +1430,4 @@ fn build(r: &Recipe, o: Opts) -> Metadata {
         extra: v.extra.clone(),
     };
     Metadata { vg, header: r.header.clone() }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Properties
-
-fn reread(text: &str) -> Result<Metadata, String> {
-    let tree = parse(text.as_bytes()).map_err(|e| format!("parse: {e}"))?;
-    import(&tree).map_err(|e| format!("import: {e}"))
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
-    /// model → tree → text → tree → model is the identity, in both text forms, and re-exporting
-    /// the re-imported model gives the same text.
-    #[test]
-    fn model_round_trips_through_both_text_forms(md in metadata(Opts::MODEL)) {
-        for (form, text) in [
-            ("raw", write_raw(&export_raw_tree(&md))),
-            ("file", write_file(&export_file_tree(&md))),
-        ] {
-            let back = match reread(&text) {
-                Ok(b) => b,
-                Err(e) => return Err(TestCaseError::fail(format!(
-                    "{form} form of a generated VG does not re-import: {e}\n{text}"
-                ))),
-            };
-            prop_assert_eq!(&back, &md, "{} form changed the model:\n{}", form, text);
-            let again = if form == "raw" {
-                write_raw(&export_raw_tree(&back))
-            } else {
-                write_file(&export_file_tree(&back))
-            };
-            prop_assert_eq!(again, text, "{} form: re-export differs", form);
-        }
-    }
-}
-
-/// The generator really produces every kind of object (allocation failures drop LVs, so check
-/// the mix over a fixed sample).
-#[test]
-fn generator_covers_every_kind() {
-    let mut runner = TestRunner::deterministic();
-    let strategy = metadata(Opts::MODEL);
-    let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut count = |k: &str| *seen.entry(k.to_string()).or_default() += 1;
-    for _ in 0..256 {
-        let md = strategy.new_tree(&mut runner).expect("generate").current();
-        count(&format!("pvs={}", md.vg.pvs.len().min(3)));
-        if !md.vg.historical_lvs.is_empty() {
-            count("historical");
-        }
-        if md.vg.lv("lvol0_pmspare").is_some() {
-            count("pmspare");
-        }
-        for lv in &md.vg.lvs {
-            if lv.segments.len() > 1 {
-                count("multi-segment");
-            }
-            for s in &lv.segments {
-                let k = match &s.kind {
-                    SegmentKind::Striped { areas, .. } if areas.len() > 1 => "striped-n",
-                    SegmentKind::Striped { .. } => "linear",
-                    SegmentKind::Mirror { mirror_log: Some(_), .. } => "mirror-disklog",
-                    SegmentKind::Mirror { .. } => "mirror-corelog",
-                    SegmentKind::Raid { .. } => s.segtype.name.split('_').next().unwrap_or_default(),
-                    SegmentKind::ThinPool { messages, .. } if !messages.is_empty() => "thin-pool+messages",
-                    SegmentKind::ThinPool { .. } => "thin-pool",
-                    SegmentKind::Thin { origin: Some(_), .. } => "thin-snapshot",
-                    SegmentKind::Thin { external_origin: Some(_), .. } => "thin-external",
-                    SegmentKind::Thin { .. } => "thin",
-                    SegmentKind::CachePool { .. } => "cache-pool",
-                    SegmentKind::Cache { .. } => "cache",
-                    SegmentKind::Snapshot { merging: true, .. } => "snapshot-merging",
-                    SegmentKind::Snapshot { .. } => "snapshot",
-                    SegmentKind::Error => "error",
-                    SegmentKind::Zero => "zero",
-                    SegmentKind::Unknown { .. } => "unknown",
-                    _ => "other",
-                };
-                count(k);
-                if let SegmentKind::Thin { merge: Some(_), .. } = &s.kind {
-                    count("thin-merge");
-                }
-            }
-        }
-    }
-    println!("{seen:#?}");
-    let want = [
-        "pvs=1",
-        "pvs=2",
-        "pvs=3",
-        "historical",
-        "pmspare",
-        "multi-segment",
-        "linear",
-        "striped-n",
-        "mirror-disklog",
-        "mirror-corelog",
-        "raid1",
-        "raid4",
-        "raid5",
-        "raid6",
-        "raid10",
-        "raid0",
-        "thin-pool",
-        "thin-pool+messages",
-        "thin",
-        "thin-snapshot",
-        "thin-external",
-        "thin-merge",
-        "cache-pool",
-        "cache",
-        "snapshot",
-        "snapshot-merging",
-        "error",
-        "zero",
-        "unknown",
-    ];
-    let missing: Vec<&str> = want.iter().copied().filter(|k| !seen.contains_key(*k)).collect();
-    assert!(missing.is_empty(), "generator never produced {missing:?}");
-}
-
-/// Write generated VGs that lvm2 should restore, for checking the generator against genuine
-/// lvm2 by hand: `LVMKIT_DUMP_VGS=/tmp/dir cargo test -p lvmkit-metadata --test model_roundtrip
-/// -- --ignored dump`. Per VG `N.vg` (backup-file form) and `N.pvs` (first line the VG name,
-/// then `pv_uuid dev_size_sectors pe_start ba_size` per PV) so that PVs with those UUIDs can be
-/// created for `vgcfgrestore --test`.
-#[test]
-#[ignore = "manual helper"]
-fn dump_lvm2_restorable_vgs() {
-    let Some(dir) = std::env::var_os("LVMKIT_DUMP_VGS") else {
-        println!("set LVMKIT_DUMP_VGS=<dir>");
-        return;
-    };
-    let n: usize = std::env::var("LVMKIT_DUMP_COUNT").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
-    let dir = std::path::PathBuf::from(dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let mut runner = TestRunner::deterministic();
-    let strategy = metadata(Opts::LVM2);
-    for i in 0..n {
-        let md = strategy.new_tree(&mut runner).expect("generate").current();
-        std::fs::write(dir.join(format!("{i}.vg")), write_file(&export_file_tree(&md))).expect("write");
-        let mut pvs = format!("{}\n", md.vg.name);
-        for pv in &md.vg.pvs {
-            let size = pv.dev_size.unwrap_or(pv.pe_start + pv.pe_count * md.vg.extent_size);
-            pvs.push_str(&format!("{} {size} {} {}\n", pv.id, pv.pe_start, pv.ba_size.unwrap_or(0)));
-        }
-        std::fs::write(dir.join(format!("{i}.pvs")), pvs).expect("write");
-    }
 }
