@@ -55,6 +55,23 @@ pub fn read<'d>(dev: &'d dyn Device, what: &'static str, at: u64, len: u64) -> R
     Ok(Cow::Owned(buf))
 }
 
+/// [`read`] into a caller's buffer (replacing its contents), so a scan of many devices can
+/// reuse one buffer instead of faulting in fresh memory per device.
+pub fn read_into(dev: &dyn Device, what: &'static str, at: u64, len: u64, buf: &mut Vec<u8>) -> Result<()> {
+    let size = dev.size();
+    if at.checked_add(len).is_none_or(|e| e > size) {
+        return Err(Error::Truncated { what, at, len, size });
+    }
+    let n = usize::try_from(len).map_err(|_| Error::Truncated { what, at, len, size })?;
+    buf.clear();
+    if let Some(s) = dev.as_slice() {
+        buf.extend_from_slice(&s[at as usize..at as usize + n]);
+        return Ok(());
+    }
+    buf.resize(n, 0);
+    dev.read_at(at, buf).map_err(|e| Error::io(at, len, e))
+}
+
 /// A device held in memory: tests, fuzzing, decompressed images.
 pub struct MemDevice {
     name: String,

@@ -14,6 +14,40 @@ use crate::raw_locn::RawLocn;
 /// Checks (lvm2's `_read_metadata_location_vg`): offset inside the ring, size at most the ring,
 /// CRC of the (possibly two-piece) text equal to `rl.checksum`.
 pub fn read_text<'d>(dev: &'d dyn Device, mda: &MdaHeader, rl: &RawLocn) -> Result<Cow<'d, [u8]>> {
+    check_slot(mda, rl)?;
+    if rl.offset + rl.size <= mda.size && dev.as_slice().is_some() {
+        // In memory and not wrapped: borrow instead of copying.
+        let abs = mda.start.saturating_add(rl.offset);
+        let t = device::read(dev, "metadata text", abs, rl.size)?;
+        check_crc(&t, abs, rl)?;
+        return Ok(t);
+    }
+    let mut out = Vec::new();
+    read_text_into(dev, mda, rl, &mut out)?;
+    Ok(Cow::Owned(out))
+}
+
+/// [`read_text`] into a reusable buffer.
+pub fn read_text_into(dev: &dyn Device, mda: &MdaHeader, rl: &RawLocn, out: &mut Vec<u8>) -> Result<()> {
+    check_slot(mda, rl)?;
+    let abs = mda.start.saturating_add(rl.offset);
+    if rl.offset + rl.size <= mda.size {
+        device::read_into(dev, "metadata text", abs, rl.size, out)?;
+    } else {
+        let first = mda.size - rl.offset;
+        let wrap = rl.size - first;
+        device::read_into(dev, "metadata text", abs, first, out)?;
+        out.extend_from_slice(&device::read(
+            dev,
+            "wrapped metadata text",
+            mda.start.saturating_add(MDA_HEADER_SIZE),
+            wrap,
+        )?);
+    }
+    check_crc(out, abs, rl)
+}
+
+fn check_slot(mda: &MdaHeader, rl: &RawLocn) -> Result<()> {
     let at = mda.start;
     let bad = |field, expected: String, found: String| Error::BadField {
         what: "raw_locn",
@@ -36,28 +70,17 @@ pub fn read_text<'d>(dev: &'d dyn Device, mda: &MdaHeader, rl: &RawLocn) -> Resu
             rl.size.to_string(),
         ));
     }
-    let abs = mda.start.saturating_add(rl.offset);
-    let text = if rl.offset + rl.size <= mda.size {
-        device::read(dev, "metadata text", abs, rl.size)?
-    } else {
-        let first = mda.size - rl.offset;
-        let wrap = rl.size - first;
-        let mut v = device::read(dev, "metadata text", abs, first)?.into_owned();
-        v.extend_from_slice(&device::read(
-            dev,
-            "wrapped metadata text",
-            mda.start.saturating_add(MDA_HEADER_SIZE),
-            wrap,
-        )?);
-        Cow::Owned(v)
-    };
+    Ok(())
+}
+
+fn check_crc(text: &[u8], abs: u64, rl: &RawLocn) -> Result<()> {
     let mut crc = LvmCrc::new();
-    crc.update(&text);
+    crc.update(text);
     let computed = crc.finish();
     if computed != rl.checksum {
         return Err(Error::BadChecksum { what: "metadata text", at: abs, stored: rl.checksum, computed });
     }
-    Ok(text)
+    Ok(())
 }
 
 /// One metadata copy found in the ring buffer.

@@ -185,31 +185,50 @@ pub fn kernel_devices(include_dm: bool) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Scan already-opened devices, in parallel, keeping input order in the result.
+/// Scan already-opened devices, keeping input order in the result.
+///
+/// Reads and checksums run on up to 8 threads (a scan of many disks waits on I/O); parsing runs
+/// afterwards on this thread, once per distinct text. A worker thread's malloc arena grows by
+/// `mprotect` a step at a time, which made parsing a large text there markedly slower.
 pub fn scan_devices(devices: Vec<Arc<dyn Device>>) -> Scan {
-    let cache = TextCache::default();
     let n = devices.len();
-    let threads = n.clamp(1, 8);
-    let results: Vec<Mutex<Option<DeviceResult>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= n {
-                        break;
+    let seen = SeenTexts::default();
+    let results: Vec<DeviceResult> = if n <= 1 {
+        devices.iter().map(|d| scan_device(d.clone(), &seen)).collect()
+    } else {
+        let slots: Vec<Mutex<Option<DeviceResult>>> = (0..n).map(|_| Mutex::new(None)).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..n.min(8) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let r = scan_device(devices[i].clone(), &seen);
+                        *slots[i].lock().expect("no panics while held") = Some(r);
                     }
-                    let r = scan_device(devices[i].clone(), &cache);
-                    *results[i].lock().expect("no panics while held") = Some(r);
-                }
-            });
-        }
-    });
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|m| m.into_inner().expect("no panics while held").expect("every index scanned"))
+            .collect()
+    };
+    let mut cache = TextCache::default();
     let mut out = Scan { devices_scanned: n, ..Scan::default() };
     for (dev, r) in devices.iter().zip(results) {
-        match r.into_inner().expect("no panics while held").expect("every index scanned") {
-            DeviceResult::Pv(pv) => out.pvs.push(*pv),
+        match r {
+            DeviceResult::Pv(mut pv, texts) => {
+                for (mda, text) in pv.mdas.iter_mut().zip(texts) {
+                    mda.committed = text.map(|t| {
+                        t.and_then(|(rl, text)| cache.parse(rl, text)).map_err(|e| e.on_device(dev.name()))
+                    });
+                }
+                out.pvs.push(*pv)
+            }
             DeviceResult::NotPv(notes) => {
                 out.notes.extend(notes.into_iter().map(|n| (dev.name().to_string(), n)))
             }
@@ -219,8 +238,37 @@ pub fn scan_devices(devices: Vec<Arc<dyn Device>>) -> Scan {
     out
 }
 
+/// A committed text read and checksummed, not yet parsed.
+type RawText = Result<(RawLocn, Arc<Vec<u8>>)>;
+
+/// Texts already read during this scan, by (size, CRC). The PVs of one VG carry identical
+/// copies: each is read and checked, but only the first is kept — a hundred PVs no longer hold
+/// a hundred copies until parsing.
+#[derive(Default)]
+struct SeenTexts(Mutex<HashMap<(u64, u32), Vec<Arc<Vec<u8>>>>>);
+
+impl SeenTexts {
+    fn share(&self, rl: &RawLocn, text: &[u8]) -> Arc<Vec<u8>> {
+        let mut m = self.0.lock().expect("no panics while held");
+        let same = m.entry((rl.size, rl.checksum)).or_default();
+        // Bytes compared too, so that a CRC collision cannot mix two texts.
+        if let Some(t) = same.iter().find(|t| t.as_slice() == text) {
+            return t.clone();
+        }
+        let t = Arc::new(text.to_vec());
+        same.push(t.clone());
+        t
+    }
+}
+
+thread_local! {
+    /// Read buffer for texts, reused across the devices a scan thread reads.
+    static TEXT_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 enum DeviceResult {
-    Pv(Box<PvScan>),
+    /// The PV (its mdas' `committed` still unset) and each mda's text to parse.
+    Pv(Box<PvScan>, Vec<Option<RawText>>),
     NotPv(Vec<LabelNote>),
     Failed(Error),
 }
@@ -252,7 +300,7 @@ impl Device for Prefetched<'_> {
     }
 }
 
-fn scan_device(dev: Arc<dyn Device>, cache: &TextCache) -> DeviceResult {
+fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
     let name = dev.name().to_string();
     let size = dev.size();
     let head = match device::read(dev.as_ref(), "device start", 0, size.min(PREFETCH)) {
@@ -267,21 +315,33 @@ fn scan_device(dev: Arc<dyn Device>, cache: &TextCache) -> DeviceResult {
     let pre = Prefetched { dev: dev.as_ref(), head };
     let area_errors = check_areas(&label, size).into_iter().map(|e| e.on_device(&name)).collect();
     let mut mdas = Vec::new();
+    let mut texts = Vec::new();
     for (index, locn) in label.pv_header.metadata_areas.iter().enumerate() {
-        mdas.push(scan_mda(&pre, index, *locn, cache, &name));
+        let (mda, text) = scan_mda(&pre, index, *locn, &name, seen);
+        mdas.push(mda);
+        texts.push(text);
     }
     drop(pre);
-    DeviceResult::Pv(Box::new(PvScan {
-        device: dev,
-        dev_size: size,
-        label,
-        label_notes: label_scan.notes,
-        mdas,
-        area_errors,
-    }))
+    DeviceResult::Pv(
+        Box::new(PvScan {
+            device: dev,
+            dev_size: size,
+            label,
+            label_notes: label_scan.notes,
+            mdas,
+            area_errors,
+        }),
+        texts,
+    )
 }
 
-fn scan_mda(dev: &dyn Device, index: usize, locn: DiskLocn, cache: &TextCache, name: &str) -> MdaScan {
+fn scan_mda(
+    dev: &dyn Device,
+    index: usize,
+    locn: DiskLocn,
+    name: &str,
+    seen: &SeenTexts,
+) -> (MdaScan, Option<RawText>) {
     let header = device::read(dev, "mda_header", locn.offset, MDA_HEADER_SIZE)
         .and_then(|b| MdaHeader::parse(&b, locn.offset))
         .and_then(|h| {
@@ -292,42 +352,34 @@ fn scan_mda(dev: &dyn Device, index: usize, locn: DiskLocn, cache: &TextCache, n
             }
         })
         .map_err(|e| e.on_device(name));
-    let committed = match &header {
+    let text = match &header {
         Ok(h) if !h.committed.is_empty() && !h.committed.is_ignored() => {
-            Some(read_copy(dev, h, &h.committed, cache).map_err(|e| e.on_device(name)))
+            Some(TEXT_BUF.with_borrow_mut(|buf| {
+                ring::read_text_into(dev, h, &h.committed, buf)
+                    .map(|()| (h.committed, seen.share(&h.committed, buf)))
+            }))
         }
         _ => None,
     };
-    MdaScan { index, locn, header, committed }
-}
-
-/// Read and parse the text `rl` points at (cached by size and CRC).
-pub fn read_copy(dev: &dyn Device, h: &MdaHeader, rl: &RawLocn, cache: &TextCache) -> Result<MdaCopy> {
-    let text = ring::read_text(dev, h, rl)?;
-    let key = (rl.size, rl.checksum);
-    if let Some((t, m)) = cache.get(key, &text) {
-        return Ok(MdaCopy { locn: *rl, text: t, metadata: m });
-    }
-    let metadata = Arc::new(parse_metadata(&text)?);
-    let text = Arc::new(text.into_owned());
-    cache.put(key, text.clone(), metadata.clone());
-    Ok(MdaCopy { locn: *rl, text, metadata })
+    (MdaScan { index, locn, header, committed: None }, text)
 }
 
 /// Parsed texts by (size, CRC); the bytes are compared too, so a CRC collision cannot mix VGs.
+/// The PVs of one VG carry the same text: it is parsed once.
 #[derive(Default)]
-pub struct TextCache(Mutex<HashMap<(u64, u32), Cached>>);
-
-/// A text and its parse.
-type Cached = (Arc<Vec<u8>>, Arc<Metadata>);
+pub struct TextCache(HashMap<(u64, u32), MdaCopy>);
 
 impl TextCache {
-    fn get(&self, key: (u64, u32), text: &[u8]) -> Option<Cached> {
-        let m = self.0.lock().expect("no panics while held");
-        m.get(&key).filter(|(t, _)| t.as_slice() == text).cloned()
-    }
-    fn put(&self, key: (u64, u32), t: Arc<Vec<u8>>, m: Arc<Metadata>) {
-        self.0.lock().expect("no panics while held").insert(key, (t, m));
+    /// Parse `text` (read from the slot `rl`), or share an identical earlier parse.
+    pub fn parse(&mut self, rl: RawLocn, text: Arc<Vec<u8>>) -> Result<MdaCopy> {
+        let key = (rl.size, rl.checksum);
+        if let Some(c) = self.0.get(&key).filter(|c| Arc::ptr_eq(&c.text, &text) || c.text == text) {
+            return Ok(MdaCopy { locn: rl, ..c.clone() });
+        }
+        let metadata = Arc::new(parse_metadata(&text)?);
+        let copy = MdaCopy { locn: rl, text, metadata };
+        self.0.insert(key, copy.clone());
+        Ok(copy)
     }
 }
 
