@@ -245,7 +245,10 @@ type RawText = Result<(RawLocn, Arc<Vec<u8>>)>;
 /// copies: each is read and checked, but only the first is kept — a hundred PVs no longer hold
 /// a hundred copies until parsing.
 #[derive(Default)]
-struct SeenTexts(Mutex<HashMap<(u64, u32), Vec<Arc<Vec<u8>>>>>);
+struct SeenTexts(Mutex<HashMap<(u64, u32), Vec<SharedText>>>);
+
+/// A text's bytes, shared by every PV carrying them.
+type SharedText = Arc<Vec<u8>>;
 
 impl SeenTexts {
     fn share(&self, rl: &RawLocn, text: &[u8]) -> Arc<Vec<u8>> {
