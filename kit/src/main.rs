@@ -136,6 +136,12 @@ enum ModeArg {
     Partial,
 }
 
+/// The process is about to exit: leave the scanned model to the OS instead of freeing tens of
+/// thousands of allocations one by one (a tenth of a 1000-LV report).
+fn exit_soon(src: Source) {
+    std::mem::forget(src);
+}
+
 fn load(d: &DeviceArgs) -> Source {
     Source::load(&split_devices(&d.devices), d.scan_dm)
 }
@@ -218,7 +224,9 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
     for f in &src.assembly.findings {
         eprintln!("  WARNING: {f}");
     }
-    report::report(kind, &opts, &src).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
+    let out = report::report(kind, &opts, &src).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string());
+    exit_soon(src);
+    out
 }
 
 fn main() -> ExitCode {
