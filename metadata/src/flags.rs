@@ -61,16 +61,6 @@ pub const SEGTYPE_FLAGS: &[&str] = &[
     "CACHE_USES_CACHEVOL",
 ];
 
-/// The bit of a word in a [`FlagSet`]: its first position in all kinds' vocabularies together
-/// (37 entries with repeats, so every bit fits a `u64`).
-fn bit(w: &str) -> Option<u64> {
-    [FlagKind::Vg, FlagKind::Pv, FlagKind::Lv]
-        .into_iter()
-        .flat_map(canonical)
-        .position(|k| k == w)
-        .map(|i| 1 << i)
-}
-
 /// Words of `kind` in lvm2's written order: STATUS, then COMPATIBLE, then (LVs) SEGTYPE flags.
 fn canonical(kind: FlagKind) -> impl Iterator<Item = &'static str> {
     let seg: &[&str] = if kind == FlagKind::Lv { SEGTYPE_FLAGS } else { &[] };
@@ -78,8 +68,8 @@ fn canonical(kind: FlagKind) -> impl Iterator<Item = &'static str> {
 }
 
 /// A set of flag words of one kind, written in lvm2's canonical order: known words as bits
-/// (no allocation while importing thousands of LVs), unknown words kept after them in their
-/// given order.
+/// (bit `i` = the `i`-th word of the kind's vocabulary; no allocation while importing thousands
+/// of LVs), unknown words kept after them in their given order.
 #[derive(Clone, Debug, Default)]
 pub struct FlagSet {
     kind: Option<FlagKind>,
@@ -88,9 +78,11 @@ pub struct FlagSet {
 }
 
 impl PartialEq for FlagSet {
-    /// Same words; the kind only orders them.
+    /// Same words. Bits mean words of the set's kind; a set without one has no bits.
     fn eq(&self, other: &Self) -> bool {
-        self.bits == other.bits && self.unknown == other.unknown
+        self.bits == other.bits
+            && (self.bits == 0 || self.kind == other.kind)
+            && self.unknown == other.unknown
     }
 }
 
@@ -109,37 +101,40 @@ impl FlagSet {
         }
         s
     }
+    fn bit(&self, w: &str) -> Option<u64> {
+        self.kind.and_then(|k| canonical(k).position(|x| x == w)).map(|i| 1 << i)
+    }
     /// Contains this word.
     pub fn has(&self, w: &str) -> bool {
-        match bit(w) {
-            Some(b) if self.bits & b != 0 => true,
-            _ => self.unknown.iter().any(|x| x == w),
+        match self.bit(w) {
+            Some(b) => self.bits & b != 0,
+            None => self.unknown.iter().any(|x| x == w),
         }
     }
     /// Add a word (of `kind`'s vocabulary, or kept as unknown).
     pub fn insert(&mut self, kind: FlagKind, w: &str) {
         self.kind.get_or_insert(kind);
-        match bit(w) {
-            Some(b) if canonical(kind).any(|k| k == w) => self.bits |= b,
-            _ if self.unknown.iter().any(|x| x == w) => {}
-            _ => self.unknown.push(w.to_string()),
+        match self.bit(w) {
+            Some(b) => self.bits |= b,
+            None if self.unknown.iter().any(|x| x == w) => {}
+            None => self.unknown.push(w.to_string()),
         }
     }
     /// Remove a word.
     pub fn remove(&mut self, w: &str) {
-        if let Some(b) = bit(w) {
-            self.bits &= !b;
+        match self.bit(w) {
+            Some(b) => self.bits &= !b,
+            None => self.unknown.retain(|x| x != w),
         }
-        self.unknown.retain(|x| x != w);
     }
     /// The words in written order.
     pub fn words(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self
-            .kind
-            .into_iter()
-            .flat_map(canonical)
-            .filter(|w| bit(w).is_some_and(|b| self.bits & b != 0))
-            .collect();
+        let mut v: Vec<&str> = match self.kind {
+            Some(k) => {
+                canonical(k).enumerate().filter(|(i, _)| self.bits & (1 << i) != 0).map(|(_, w)| w).collect()
+            }
+            None => Vec::new(),
+        };
         v.extend(self.unknown.iter().map(String::as_str));
         v
     }
@@ -170,6 +165,6 @@ mod tests {
         // A word of another kind's vocabulary is kept as given, not as a known bit.
         let p = FlagSet::from_words(FlagKind::Pv, &["VISIBLE"]);
         assert_eq!(p.words(), ["VISIBLE"]);
-        assert!([FlagKind::Vg, FlagKind::Pv, FlagKind::Lv].into_iter().flat_map(canonical).count() <= 64);
+        assert!([FlagKind::Vg, FlagKind::Pv, FlagKind::Lv].into_iter().all(|k| canonical(k).count() <= 64));
     }
 }

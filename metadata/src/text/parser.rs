@@ -268,9 +268,9 @@ fn items<'a>(
     loop {
         i = ws(i);
         match i.first() {
-            None if depth == 0 => return Ok((i, stack.drain(base..).collect())),
+            None if depth == 0 => return Ok((i, stack.split_off(base))),
             None => return fail(i, E_CLOSE_SECTION),
-            Some(b'}') if depth > 0 => return Ok((&i[1..], stack.drain(base..).collect())),
+            Some(b'}') if depth > 0 => return Ok((&i[1..], stack.split_off(base))),
             Some(b'{' | b'}' | b'[' | b']' | b',' | b'=') => {
                 return fail(i, if depth == 0 { E_KEY_ROOT } else { E_KEY_SECTION });
             }
