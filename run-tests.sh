@@ -3,8 +3,9 @@
 #   lvm2     - the peer: tests run genuine lvm2 on loop devices (never the product)
 #   xz-utils - the committed test images are xz-compressed
 #   fdisk    - test-images/make-images.sh (regenerating images) partitions one image
-# Then: formatting, clippy with warnings as errors, the whole workspace test suite, and a
-# build check of the cargo-fuzz targets (they live outside the workspace).
+# Then: the VM harness (tests/vm/setup.sh), formatting, clippy with warnings as errors, the
+# whole workspace test suite (the VM tests boot user-mode-linux), and a build check of the
+# cargo-fuzz targets (they live outside the workspace).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,6 +20,9 @@ if ((${#need[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# A real kernel for device-mapper tests: Debian's user-mode-linux, fetched into target/.
+tests/vm/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -q -- -D warnings

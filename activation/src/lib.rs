@@ -1,8 +1,8 @@
 //! LVM activation without lvm2: from a VG's metadata to device-mapper devices.
 //!
-//! This crate is the pure planning half: [`names`] builds lvm2's dm names and uuids, [`plan`]
-//! turns an assembled VG into an ordered list of devices with typed tables, exactly as lvm2
-//! 2.03.16 would load them. Applying a plan (ioctls) comes later and lives elsewhere.
+//! [`names`] builds lvm2's dm names and uuids, [`plan`] (pure, no I/O) turns an assembled VG
+//! into an ordered list of devices with typed tables, exactly as lvm2 2.03.16 would load
+//! them, and [`apply`] runs a plan against device-mapper (and takes a VG down again).
 //!
 //! ```no_run
 //! use lvmkit_activation::{PlanOptions, plan};
@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod apply;
 pub mod error;
 pub mod names;
 pub mod plan;

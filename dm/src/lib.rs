@@ -15,13 +15,19 @@
 //! assert_eq!(table.to_string().parse::<Table>().unwrap(), table);
 //! ```
 //!
-//! This crate knows nothing about LVM. It has no ioctls yet; when they come, `ioctl.rs` will be
-//! the only module allowed `unsafe` (hence `deny`, not `forbid`, here).
+//! [`control`] talks to the kernel: the [`control::DmControl`] trait and [`control::Dm`], raw
+//! ioctls on `/dev/mapper/control` (layouts in `abi.rs`). The private `ioctl` module is the
+//! only one allowed `unsafe` (hence `deny`, not `forbid`, here).
+//!
+//! This crate knows nothing about LVM.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod abi;
+pub mod control;
 pub mod devnum;
 pub mod error;
+mod ioctl;
 pub mod name;
 pub mod table;
 pub mod target;

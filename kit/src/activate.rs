@@ -1,7 +1,11 @@
-//! Activation commands. For now `plan`: the device-mapper devices, tables, names and UUIDs an
-//! activation would create, computed from the on-disk metadata without touching the kernel.
+//! Activation commands: `plan` (the device-mapper devices, tables, names and UUIDs an
+//! activation would create, computed from the on-disk metadata without touching the kernel),
+//! `activate` (apply that plan through dm ioctls) and `deactivate` (remove a VG's or an LV's
+//! devices by uuid prefix, whoever activated them).
 
-use lvmkit_activation::{PlanOptions, plan_assembled};
+use lvmkit_activation::apply::{self, ApplyError, ApplyOptions, Outcome};
+use lvmkit_activation::{Plan, PlanOptions, names, plan_assembled};
+use lvmkit_dm::control::{self, Dm};
 use lvmkit_dm::{DevNum, DevRef};
 
 use crate::source::Source;
@@ -20,6 +24,34 @@ pub enum ActivateError {
         /// Why (boxed: the activation error carries whole missing-PV details).
         #[source]
         source: Box<lvmkit_activation::Error>,
+    },
+    /// A PV of the VG is an image file or otherwise not a block device: nothing to map onto.
+    #[error("{vg}: PV {device} is not a block device")]
+    NotBlockDevice {
+        /// VG name.
+        vg: String,
+        /// The PV's device.
+        device: String,
+    },
+    /// The VG has no such LV.
+    #[error("{vg}: no LV {lv}")]
+    NoSuchLv {
+        /// VG name.
+        vg: String,
+        /// LV name.
+        lv: String,
+    },
+    /// device-mapper cannot be reached.
+    #[error("{0}")]
+    Control(#[from] Box<control::Error>),
+    /// Applying or deactivating failed (what this run created was rolled back).
+    #[error("{vg}: {source}")]
+    Apply {
+        /// VG name.
+        vg: String,
+        /// Why.
+        #[source]
+        source: Box<ApplyError>,
     },
 }
 
@@ -43,23 +75,104 @@ fn by_vg(args: &[String]) -> Vec<(String, Option<Vec<String>>)> {
     out
 }
 
+fn plan_one(
+    src: &Source,
+    vg: &str,
+    lvs: Option<Vec<String>>,
+    base: &PlanOptions,
+    block_only: bool,
+) -> Result<Plan, ActivateError> {
+    let avg = src.assembly.vg(vg).ok_or_else(|| ActivateError::VgNotFound(vg.to_string()))?;
+    let opts = PlanOptions { lvs, ..base.clone() };
+    let mut not_block = None;
+    let pv_ref = |i: usize| {
+        let dev = &src.scan.pvs[i].device;
+        Some(match dev.dev_t() {
+            Some(rdev) => DevRef::Num(DevNum::from_dev_t(rdev)),
+            None => {
+                not_block.get_or_insert_with(|| dev.name().to_string());
+                DevRef::Pending(dev.name().to_string())
+            }
+        })
+    };
+    let p = plan_assembled(avg, pv_ref, &opts)
+        .map_err(|source| ActivateError::Plan { vg: vg.to_string(), source: Box::new(source) })?;
+    if let (true, Some(device)) = (block_only, not_block) {
+        return Err(ActivateError::NotBlockDevice { vg: vg.to_string(), device });
+    }
+    Ok(p)
+}
+
+/// Activates each named `VG[/LV]` through device-mapper; one line per device
+/// (`created|reloaded|unchanged NAME MAJOR:MINOR`). Every table is planned before the first
+/// ioctl; a failure rolls back what this call created for that VG.
+pub fn activate(
+    src: &Source,
+    args: &[String],
+    base: &PlanOptions,
+    opts: &ApplyOptions,
+) -> Result<String, ActivateError> {
+    let plans = by_vg(args)
+        .into_iter()
+        .map(|(vg, lvs)| plan_one(src, &vg, lvs, base, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dm = Dm::open().map_err(Box::new)?;
+    let mut out = String::new();
+    for p in &plans {
+        let done = apply::activate(&dm, p, opts)
+            .map_err(|source| ActivateError::Apply { vg: p.vg.clone(), source: Box::new(source) })?;
+        for (name, dev, outcome) in done.devices {
+            let what = match outcome {
+                Outcome::Created => "created",
+                Outcome::Reloaded => "reloaded",
+                Outcome::Unchanged => "unchanged",
+            };
+            out.push_str(&format!("{what} {name} {dev}\n"));
+        }
+    }
+    Ok(out)
+}
+
+/// Deactivates each named `VG` (every device whose uuid starts with `LVM-<vg uuid>`, also
+/// those of PVs that vanished) or `VG/LV` (`LVM-<vg uuid><lv uuid>`: the LV's own device and
+/// layers); one `removed NAME` line per device.
+pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<String, ActivateError> {
+    let mut prefixes = Vec::new();
+    for (vg, lvs) in by_vg(args) {
+        let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
+        let model = &avg.metadata.vg;
+        let vg_prefix = apply::vg_uuid_prefix(&model.id);
+        match lvs {
+            None => prefixes.push((vg.clone(), vg_prefix)),
+            Some(lvs) => {
+                for lv in lvs {
+                    let l = model
+                        .lv(&lv)
+                        .ok_or_else(|| ActivateError::NoSuchLv { vg: vg.clone(), lv: lv.clone() })?;
+                    prefixes.push((vg.clone(), format!("{vg_prefix}{}", l.id.as_str())));
+                }
+            }
+        }
+    }
+    debug_assert!(prefixes.iter().all(|(_, p)| p.starts_with(names::UUID_PREFIX)));
+    let dm = Dm::open().map_err(Box::new)?;
+    let mut out = String::new();
+    for (vg, prefix) in prefixes {
+        let removed = apply::deactivate(&dm, &prefix, opts)
+            .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
+        for name in removed {
+            out.push_str(&format!("removed {name}\n"));
+        }
+    }
+    Ok(out)
+}
+
 /// The plan for each named `VG[/LV]`, as text (one block per device, `dmsetup table` lines).
 /// Block devices are referred to by `major:minor`, image files by `<path>` placeholders.
 pub fn plan(src: &Source, args: &[String], base: &PlanOptions) -> Result<String, ActivateError> {
     let mut out = String::new();
     for (vg, lvs) in by_vg(args) {
-        let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
-        let opts = PlanOptions { lvs, ..base.clone() };
-        let pv_ref = |i: usize| {
-            let dev = &src.scan.pvs[i].device;
-            Some(match dev.dev_t() {
-                Some(rdev) => DevRef::Num(DevNum::from_dev_t(rdev)),
-                None => DevRef::Pending(dev.name().to_string()),
-            })
-        };
-        let p = plan_assembled(avg, pv_ref, &opts)
-            .map_err(|source| ActivateError::Plan { vg: vg.clone(), source: Box::new(source) })?;
-        out.push_str(&p.to_string());
+        out.push_str(&plan_one(src, &vg, lvs, base, false)?.to_string());
     }
     Ok(out)
 }

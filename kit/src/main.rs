@@ -127,6 +127,22 @@ enum Cmd {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Activate VG[/LV]… through device-mapper (children first; rolled back on error).
+    Activate {
+        #[command(flatten)]
+        dev: DeviceArgs,
+        /// VG or VG/LV names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Deactivate VG[/LV]… (top-down, every device whose uuid starts with LVM-<vg uuid>).
+    Deactivate {
+        #[command(flatten)]
+        dev: DeviceArgs,
+        /// VG or VG/LV names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -177,6 +193,16 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                 ..Default::default()
             };
             lvmkit::activate::plan(&src, &names, &opts)
+                .map(|s| (s, ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
+        }
+        Cmd::Activate { dev, names } => {
+            lvmkit::activate::activate(&load(&dev), &names, &Default::default(), &Default::default())
+                .map(|s| (s, ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
+        }
+        Cmd::Deactivate { dev, names } => {
+            lvmkit::activate::deactivate(&load(&dev), &names, &Default::default())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }

@@ -1,0 +1,417 @@
+//! The thin half of activation: run a [`Plan`] against device-mapper, and take a VG's devices
+//! down again.
+//!
+//! [`activate`] walks the plan in order (children first). Per device, by uuid (the identity
+//! lvm2 matches on): absent → create, load, resume; present with the same live table → left
+//! alone; present with another table → reload (load, then resume swaps it in). `<label>`
+//! references resolve to the numbers of devices just created or found. When udev is not
+//! running, `/dev/mapper/NAME` and, for public devices, `/dev/VG/LV → /dev/mapper/NAME` are made
+//! here, as libdevmapper/lvm2 do. On any error, the devices this run created are removed
+//! again (newest first), with their nodes: no half-built stack is left behind.
+//!
+//! [`deactivate`] removes every device whose uuid starts with a prefix (`LVM-<vg uuid>` for a
+//! whole VG — also devices of PVs that vanished), parents before the devices they use,
+//! refusing devices that something outside the set holds open.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use lvmkit_dm::control::{self, CreateOptions, DmControl, ListedDevice, RemoveOptions};
+use lvmkit_dm::{DevId, DevNum, DmName, Sectors};
+
+use crate::names;
+use crate::plan::{Plan, PlannedDevice};
+
+/// udev flags lvm2 gives devices that get no `/dev/VG/LV` link (hidden and layer devices):
+/// `DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG | DISABLE_DISK_RULES | DISABLE_OTHER_RULES`.
+pub const HIDDEN_UDEV_FLAGS: u16 = 0x02 | 0x04 | 0x08;
+
+/// How to apply.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// Where device nodes live (`/dev`).
+    pub dev_dir: PathBuf,
+    /// Make `/dev/mapper/NAME` and `/dev/VG/LV` ourselves. Default: when udev is not running.
+    pub make_nodes: bool,
+    /// How removals (rollback, deactivation) retry on `EBUSY`.
+    pub remove: RemoveOptions,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            dev_dir: PathBuf::from("/dev"),
+            make_nodes: !control::udev_running(),
+            remove: Default::default(),
+        }
+    }
+}
+
+/// What happened to one planned device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Created, loaded, resumed.
+    Created,
+    /// Was active with another table: reloaded.
+    Reloaded,
+    /// Was active with the planned table: untouched.
+    Unchanged,
+}
+
+/// The result of an activation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activated {
+    /// Per planned device, in plan order: name, number, outcome.
+    pub devices: Vec<(DmName, DevNum, Outcome)>,
+}
+
+/// Why applying or deactivating failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A device-mapper call failed; `rolled_back` lists the devices removed again.
+    #[error("{device}: {source}{}", rollback_note(rolled_back, rollback_failures))]
+    Dm {
+        /// The planned device being worked on.
+        device: String,
+        /// The failure.
+        source: Box<control::Error>,
+        /// Devices of this run removed again.
+        rolled_back: Vec<String>,
+        /// Rollback steps that failed too.
+        rollback_failures: Vec<String>,
+    },
+    /// A device node or link could not be made.
+    #[error("{device}: {path}: {source}{}", rollback_note(rolled_back, rollback_failures))]
+    Node {
+        /// The device.
+        device: String,
+        /// The node or link.
+        path: PathBuf,
+        /// The failure.
+        source: io::Error,
+        /// Devices of this run removed again.
+        rolled_back: Vec<String>,
+        /// Rollback steps that failed too.
+        rollback_failures: Vec<String>,
+    },
+    /// A reference that no earlier device of the plan resolves.
+    #[error("{device}: {source}")]
+    Resolve {
+        /// The device.
+        device: String,
+        /// The failure.
+        source: lvmkit_dm::Error,
+    },
+    /// A device to deactivate is open and not by another device being deactivated.
+    #[error("{device} is in use (open count {open_count}{})", holders_note(holders))]
+    InUse {
+        /// The device.
+        device: String,
+        /// Its open count.
+        open_count: i32,
+        /// Holders found in sysfs (`dm-3` …).
+        holders: Vec<String>,
+    },
+}
+
+fn rollback_note(rolled_back: &[String], failures: &[String]) -> String {
+    let mut s = String::new();
+    if !rolled_back.is_empty() {
+        s.push_str(&format!("; rolled back {}", rolled_back.join(", ")));
+    }
+    if !failures.is_empty() {
+        s.push_str(&format!("; rollback failed: {}", failures.join("; ")));
+    }
+    s
+}
+
+fn holders_note(h: &[String]) -> String {
+    if h.is_empty() { String::new() } else { format!(", held by {}", h.join(", ")) }
+}
+
+/// `/dev/VG/LV`.
+fn lv_link(dev_dir: &Path, vg: &str, lv: &str) -> PathBuf {
+    dev_dir.join(vg).join(lv)
+}
+
+fn make_link(dev_dir: &Path, vg: &str, lv: &str, name: &DmName) -> io::Result<PathBuf> {
+    let dir = dev_dir.join(vg);
+    std::fs::create_dir_all(&dir)?;
+    let link = lv_link(dev_dir, vg, lv);
+    // Absolute, as lvm2 makes it without udev (`/dev/vg/lv -> /dev/mapper/vg-lv`).
+    let target = dev_dir.join("mapper").join(name.as_str());
+    if let Ok(t) = std::fs::read_link(&link) {
+        if t == target {
+            return Ok(link);
+        }
+    }
+    match std::fs::remove_file(&link) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::os::unix::fs::symlink(&target, &link)?;
+    Ok(link)
+}
+
+/// Removes `/dev/*/X` links that point at `/dev/mapper/NAME` (any VG folder, since a
+/// deactivation by uuid does not know the LV name), then the folder if it became empty.
+fn remove_links_to(dev_dir: &Path, name: &str) {
+    let Ok(dirs) = std::fs::read_dir(dev_dir) else { return };
+    for d in dirs.flatten() {
+        let p = d.path();
+        if p.file_name().is_some_and(|f| f == "mapper") || !d.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&p) else { continue };
+        let mut removed = false;
+        for e in entries.flatten() {
+            if let Ok(t) = std::fs::read_link(e.path()) {
+                let points_here = t.file_name().is_some_and(|f| f == name)
+                    && t.parent().is_some_and(|par| par.ends_with("mapper"));
+                if points_here && std::fs::remove_file(e.path()).is_ok() {
+                    removed = true;
+                }
+            }
+        }
+        if removed {
+            let _ = std::fs::remove_dir(&p); // only succeeds when empty
+        }
+    }
+}
+
+/// Apply `plan`.
+pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<Activated, ApplyError> {
+    let mut run = Run { dm, opts, created: Vec::new() };
+    match run.apply(plan) {
+        Ok(a) => Ok(a),
+        Err(e) => Err(run.rollback(e)),
+    }
+}
+
+struct Run<'a> {
+    dm: &'a dyn DmControl,
+    opts: &'a ApplyOptions,
+    /// Devices this run created (name, public link), oldest first.
+    created: Vec<(DmName, Option<(String, String)>)>,
+}
+
+/// An error before rollback.
+enum Failure {
+    Dm(String, Box<control::Error>),
+    Node(String, PathBuf, io::Error),
+    Resolve(String, lvmkit_dm::Error),
+}
+
+impl Run<'_> {
+    fn apply(&mut self, plan: &Plan) -> Result<Activated, Failure> {
+        let mut nums: HashMap<String, DevNum> = HashMap::new();
+        let mut out = Vec::new();
+        for d in &plan.devices {
+            let name = d.name.to_string();
+            let mut table = d.table.clone();
+            table
+                .resolve(&mut |label| nums.get(label).copied())
+                .map_err(|e| Failure::Resolve(name.clone(), e))?;
+            let id = DevId::Uuid(d.uuid.clone());
+            let dmerr = |e| Failure::Dm(name.clone(), Box::new(e));
+            let (dev, outcome) = match self.dm.info(&id).map_err(dmerr)? {
+                Some(info) if info.live_table() && self.dm.table(&id, false).map_err(dmerr)? == table => {
+                    (info.dev, Outcome::Unchanged)
+                }
+                Some(info) => {
+                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr)?;
+                    self.dm.resume(&id, udev_flags(d)).map_err(dmerr)?;
+                    (info.dev, Outcome::Reloaded)
+                }
+                None => {
+                    // With DM_PERSISTENT_DEV the kernel takes only the minor (dm's own major).
+                    let copts = CreateOptions {
+                        dev: d.persistent.map(|p| DevNum::new(p.major.unwrap_or(0), p.minor)),
+                        udev_flags: udev_flags(d),
+                    };
+                    let info = self.dm.create(&d.name, Some(&d.uuid), &copts).map_err(dmerr)?;
+                    self.created.push((d.name.clone(), None));
+                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr)?;
+                    self.dm.resume(&id, udev_flags(d)).map_err(dmerr)?;
+                    (info.dev, Outcome::Created)
+                }
+            };
+            if let Some(m) = &d.messages {
+                self.send_messages(d, &id, m).map_err(dmerr)?;
+            }
+            if self.opts.make_nodes {
+                control::make_node(&self.opts.dev_dir, &d.name, dev).map_err(|e| {
+                    Failure::Node(name.clone(), self.opts.dev_dir.join("mapper").join(&name), e)
+                })?;
+                if d.public {
+                    make_link(&self.opts.dev_dir, &plan.vg, &d.lv, &d.name).map_err(|e| {
+                        Failure::Node(name.clone(), lv_link(&self.opts.dev_dir, &plan.vg, &d.lv), e)
+                    })?;
+                    if let Some(last) = self.created.last_mut().filter(|(n, _)| *n == d.name) {
+                        last.1 = Some((plan.vg.clone(), d.lv.clone()));
+                    }
+                }
+            }
+            nums.insert(name, dev);
+            out.push((d.name.clone(), dev, outcome));
+        }
+        Ok(Activated { devices: out })
+    }
+
+    /// Thin-pool messages, only when the kernel pool is still at the transaction they start
+    /// from (status field 1 is the transaction id).
+    fn send_messages(
+        &self,
+        _d: &PlannedDevice,
+        id: &DevId,
+        m: &crate::plan::PoolMessages,
+    ) -> Result<(), control::Error> {
+        let status = self.dm.status(id)?;
+        let tid = status
+            .first()
+            .and_then(|s| s.status.split_whitespace().next())
+            .and_then(|t| t.parse::<u64>().ok());
+        if tid == Some(m.from_transaction_id) {
+            for msg in &m.messages {
+                self.dm.message(id, Sectors(0), &msg.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self, f: Failure) -> ApplyError {
+        let mut rolled_back = Vec::new();
+        let mut failures = Vec::new();
+        for (name, link) in self.created.drain(..).rev() {
+            match self.dm.remove(&DevId::Name(name.clone()), &self.opts.remove) {
+                Ok(()) => rolled_back.push(name.to_string()),
+                Err(e) => failures.push(e.to_string()),
+            }
+            if self.opts.make_nodes {
+                if let Some((vg, lv)) = link {
+                    let _ = std::fs::remove_file(lv_link(&self.opts.dev_dir, &vg, &lv));
+                    let _ = std::fs::remove_dir(self.opts.dev_dir.join(&vg));
+                }
+                if let Err(e) = control::remove_node(&self.opts.dev_dir, &name) {
+                    failures.push(format!("{name}: {e}"));
+                }
+            }
+        }
+        match f {
+            Failure::Dm(device, source) => {
+                ApplyError::Dm { device, source, rolled_back, rollback_failures: failures }
+            }
+            Failure::Node(device, path, source) => {
+                ApplyError::Node { device, path, source, rolled_back, rollback_failures: failures }
+            }
+            Failure::Resolve(device, source) => ApplyError::Resolve { device, source },
+        }
+    }
+}
+
+fn udev_flags(d: &PlannedDevice) -> u16 {
+    if d.public { 0 } else { HIDDEN_UDEV_FLAGS }
+}
+
+/// The uuid prefix of every device of a VG: `LVM-<vg id>`.
+pub fn vg_uuid_prefix(vg_id: &lvmkit_metadata::id::LvmId) -> String {
+    format!("{}{}", names::UUID_PREFIX, vg_id.as_str())
+}
+
+/// Removes every device whose uuid starts with `uuid_prefix`, users before the devices they
+/// use. A device held open by anything but another device of the set is refused
+/// ([`ApplyError::InUse`], naming sysfs holders) and so are the devices under it; the others
+/// are still removed. Returns the removed names, in removal order.
+pub fn deactivate(
+    dm: &dyn DmControl,
+    uuid_prefix: &str,
+    opts: &ApplyOptions,
+) -> Result<Vec<String>, ApplyError> {
+    let dmerr = |device: &str, source| ApplyError::Dm {
+        device: device.to_string(),
+        source: Box::new(source),
+        rolled_back: Vec::new(),
+        rollback_failures: Vec::new(),
+    };
+    let mut left: Vec<ListedDevice> = dm
+        .list()
+        .map_err(|e| dmerr("-", e))?
+        .into_iter()
+        .filter(|d| d.uuid.as_deref().is_some_and(|u| u.starts_with(uuid_prefix)))
+        .collect();
+    // Who uses whom, within the set.
+    let mut uses: HashMap<String, Vec<DevNum>> = HashMap::new();
+    for d in &left {
+        let id = DevId::Name(
+            DmName::new(d.name.clone())
+                .map_err(|e| ApplyError::Resolve { device: d.name.clone(), source: e })?,
+        );
+        uses.insert(d.name.clone(), dm.deps(&id).map_err(|e| dmerr(&d.name, e))?);
+    }
+    let mut removed = Vec::new();
+    let mut first_error = None;
+    while !left.is_empty() {
+        // Removable now: no remaining device of the set uses it.
+        let (ready, rest): (Vec<_>, Vec<_>) = left.into_iter().partition(|d| {
+            !uses
+                .iter()
+                .any(|(user, deps)| user != &d.name && deps.contains(&d.dev) && uses.contains_key(user))
+        });
+        if ready.is_empty() {
+            // A cycle cannot happen in dm; stop rather than spin.
+            break;
+        }
+        for d in ready {
+            let name = DmName::new(d.name.clone()).expect("validated above");
+            let id = DevId::Name(name.clone());
+            match dm.info(&id) {
+                Ok(Some(i)) if i.open_count > 0 => {
+                    first_error.get_or_insert(ApplyError::InUse {
+                        device: d.name.clone(),
+                        open_count: i.open_count,
+                        holders: sysfs_holders(d.dev),
+                    });
+                    // Keep it (and, through `uses`, what it sits on) in place.
+                    continue;
+                }
+                Ok(None) => {}
+                Ok(Some(_)) => match dm.remove(&id, &opts.remove) {
+                    Ok(()) => removed.push(d.name.clone()),
+                    Err(e) => {
+                        first_error.get_or_insert(dmerr(&d.name, e));
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    first_error.get_or_insert(dmerr(&d.name, e));
+                    continue;
+                }
+            }
+            if opts.make_nodes {
+                remove_links_to(&opts.dev_dir, &d.name);
+                let _ = control::remove_node(&opts.dev_dir, &name);
+            }
+            uses.remove(&d.name);
+        }
+        // Devices kept in place stay "users" so their children are not removed under them.
+        left = rest;
+        if first_error.is_some() {
+            left.retain(|d| !uses.iter().any(|(u, deps)| u != &d.name && deps.contains(&d.dev)));
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(removed),
+    }
+}
+
+/// `/sys/dev/block/M:m/holders/*`.
+fn sysfs_holders(dev: DevNum) -> Vec<String> {
+    let p = format!("/sys/dev/block/{dev}/holders");
+    let mut v: Vec<String> = std::fs::read_dir(p)
+        .map(|r| r.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -1,0 +1,649 @@
+//! Talking to the kernel: the [`DmControl`] trait (what activation needs from
+//! device-mapper) and [`Dm`], its implementation over raw ioctls on `/dev/mapper/control`.
+//!
+//! ```no_run
+//! use lvmkit_dm::control::{CreateOptions, Dm, DmControl, RemoveOptions};
+//! use lvmkit_dm::{DevId, DmName, Table};
+//!
+//! let dm = Dm::open()?;
+//! let name = DmName::new("demo-lin")?;
+//! let id = DevId::Name(name.clone());
+//! dm.create(&name, None, &CreateOptions::default())?;
+//! dm.table_load(&id, &"0 8192 linear 98:16 2048".parse::<Table>()?, false)?;
+//! dm.resume(&id, 0)?;
+//! assert_eq!(dm.table(&id, false)?.to_string(), "0 8192 linear 98:16 2048");
+//! dm.remove(&id, &RemoveOptions::default())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! No udev cookies yet: udev flags ride in `event_nr` where lvm2 puts them, but nothing waits
+//! for udev; when udev is absent the caller makes the nodes (see [`make_node`]).
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
+
+use crate::abi::{self, Cmd, Header, Reply, flags};
+use crate::devnum::DevNum;
+use crate::name::{DevId, DmName, DmUuid};
+use crate::table::{Table, TableLine};
+use crate::units::Sectors;
+
+/// Path of the control node.
+pub const CONTROL_PATH: &str = "/dev/mapper/control";
+
+/// What went wrong talking to device-mapper.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `/dev/mapper/control` cannot be opened (no dm in this kernel: `ENODEV`; not root: `EACCES`).
+    #[error("cannot open {path}: {source} (is device-mapper (dm-mod) loaded, and are we root?)")]
+    Control {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// An ioctl failed.
+    #[error("{cmd} on {device}: {source}")]
+    Ioctl {
+        /// Command name (`DM_TABLE_LOAD`).
+        cmd: &'static str,
+        /// The device (`name vg0-lin`), or `-`.
+        device: String,
+        /// The kernel's answer.
+        source: io::Error,
+    },
+    /// A table load failed because the kernel has no such target: its module is not loaded
+    /// (minimal guests and initramfs have no module auto-loading).
+    #[error("{cmd} on {device}: kernel has no \"{target}\" target (load module {module})")]
+    MissingTarget {
+        /// Command name.
+        cmd: &'static str,
+        /// The device.
+        device: String,
+        /// Target type.
+        target: String,
+        /// The module that provides it.
+        module: String,
+    },
+    /// A table line cannot be sent (over-long target type, NUL in parameters, unresolved
+    /// `<label>` reference).
+    #[error("table for {device}: {why}")]
+    BadTable {
+        /// The device.
+        device: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The kernel's reply does not parse.
+    #[error("{cmd} on {device}: malformed reply ({why})")]
+    Reply {
+        /// Command name.
+        cmd: &'static str,
+        /// The device.
+        device: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The kernel answered with a table line our types reject.
+    #[error("{cmd} on {device}: {source}")]
+    Parse {
+        /// Command name.
+        cmd: &'static str,
+        /// The device.
+        device: String,
+        /// The parse error.
+        source: crate::error::Error,
+    },
+}
+
+impl Error {
+    /// The OS error number of a failed ioctl or open.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Control { source, .. } | Error::Ioctl { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A device's state (DEV_STATUS and the header of most replies).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Name.
+    pub name: String,
+    /// Uuid (`None`: none set).
+    pub uuid: Option<String>,
+    /// Device number.
+    pub dev: DevNum,
+    /// Openers (mounts, holders, open file descriptors).
+    pub open_count: i32,
+    /// Event counter.
+    pub event_nr: u32,
+    /// Targets in the live table (or the inactive one, when asked about it).
+    pub target_count: u32,
+    /// Raw `DM_*_FLAG` bits.
+    pub flags: u32,
+}
+
+impl DeviceInfo {
+    fn from_reply(r: &Reply) -> DeviceInfo {
+        DeviceInfo {
+            name: r.name.clone(),
+            uuid: (!r.uuid.is_empty()).then(|| r.uuid.clone()),
+            dev: r.dev,
+            open_count: r.open_count,
+            event_nr: r.event_nr,
+            target_count: r.target_count,
+            flags: r.flags,
+        }
+    }
+    /// Suspended.
+    pub fn suspended(&self) -> bool {
+        self.flags & flags::SUSPEND != 0
+    }
+    /// Read-only.
+    pub fn read_only(&self) -> bool {
+        self.flags & flags::READONLY != 0
+    }
+    /// A live table is present.
+    pub fn live_table(&self) -> bool {
+        self.flags & flags::ACTIVE_PRESENT != 0
+    }
+    /// A loaded, not yet resumed table is present.
+    pub fn inactive_table(&self) -> bool {
+        self.flags & flags::INACTIVE_PRESENT != 0
+    }
+    /// A deferred removal is pending.
+    pub fn deferred_remove(&self) -> bool {
+        self.flags & flags::DEFERRED_REMOVE != 0
+    }
+}
+
+/// One device of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedDevice {
+    /// Name.
+    pub name: String,
+    /// Device number.
+    pub dev: DevNum,
+    /// Event counter, when the kernel reports it.
+    pub event_nr: Option<u32>,
+    /// Uuid (`None`: none set).
+    pub uuid: Option<String>,
+}
+
+/// A loaded target type and its version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetVersion {
+    /// Target type (`thin-pool`).
+    pub name: String,
+    /// Version.
+    pub version: [u32; 3],
+}
+
+/// One status line: the raw parts (status text is target-specific).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusLine {
+    /// First sector.
+    pub start: Sectors,
+    /// Sectors.
+    pub length: Sectors,
+    /// Target type.
+    pub target_type: String,
+    /// Status text.
+    pub status: String,
+}
+
+/// How to create a device.
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    /// Ask for this device number (`DM_PERSISTENT_DEV`; lvm2's `FIXED_MINOR`).
+    pub dev: Option<DevNum>,
+    /// udev flags (`DM_UDEV_*_FLAG`, high 16 bits of the cookie), sent with the resume.
+    pub udev_flags: u16,
+}
+
+/// How to remove a device.
+#[derive(Clone, Debug)]
+pub struct RemoveOptions {
+    /// Remove when the last opener closes instead of failing with `EBUSY`.
+    pub deferred: bool,
+    /// Extra attempts after `EBUSY` (a udev or blkid probe holding the device briefly).
+    pub busy_retries: u32,
+    /// Pause between attempts.
+    pub busy_delay: Duration,
+    /// udev flags for the removal's uevent.
+    pub udev_flags: u16,
+}
+
+impl Default for RemoveOptions {
+    fn default() -> Self {
+        RemoveOptions {
+            deferred: false,
+            busy_retries: 5,
+            busy_delay: Duration::from_millis(200),
+            udev_flags: 0,
+        }
+    }
+}
+
+/// What activation needs from device-mapper. One implementation, [`Dm`], over raw ioctls; the
+/// trait leaves room for another backend (the `devicemapper` crate) or a test double.
+pub trait DmControl {
+    /// The kernel's dm interface version (`4.47.0`).
+    fn version(&self) -> Result<[u32; 3]>;
+    /// Every device, with uuids.
+    fn list(&self) -> Result<Vec<ListedDevice>>;
+    /// Create a device with no table (suspended, no I/O possible until a table is resumed).
+    fn create(&self, name: &DmName, uuid: Option<&DmUuid>, opts: &CreateOptions) -> Result<DeviceInfo>;
+    /// Load `table` into the device's inactive slot. Every reference must be resolved. A
+    /// missing target module is reported as [`Error::MissingTarget`].
+    fn table_load(&self, id: &DevId, table: &Table, read_only: bool) -> Result<DeviceInfo>;
+    /// Drop the inactive table.
+    fn table_clear(&self, id: &DevId) -> Result<DeviceInfo>;
+    /// Suspend (`extra_flags`: [`flags::NOFLUSH`], [`flags::SKIP_LOCKFS`]).
+    fn suspend(&self, id: &DevId, extra_flags: u32) -> Result<DeviceInfo>;
+    /// Resume: the inactive table, if any, goes live. `udev_flags` ride in the cookie.
+    fn resume(&self, id: &DevId, udev_flags: u16) -> Result<DeviceInfo>;
+    /// Remove, retrying a bounded number of times on `EBUSY`.
+    fn remove(&self, id: &DevId, opts: &RemoveOptions) -> Result<()>;
+    /// The device's state; `None` if there is no such device.
+    fn info(&self, id: &DevId) -> Result<Option<DeviceInfo>>;
+    /// The live (or inactive) table, parsed.
+    fn table(&self, id: &DevId, inactive: bool) -> Result<Table>;
+    /// The live table's status lines.
+    fn status(&self, id: &DevId) -> Result<Vec<StatusLine>>;
+    /// Devices the live table uses.
+    fn deps(&self, id: &DevId) -> Result<Vec<DevNum>>;
+    /// Loaded target types.
+    fn target_versions(&self) -> Result<Vec<TargetVersion>>;
+    /// Send a message to the target at `sector` (thin-pool `create_thin 1`, …); returns its
+    /// output, if any.
+    fn message(&self, id: &DevId, sector: Sectors, message: &str) -> Result<Option<String>>;
+}
+
+/// The kernel module that provides a target type (as `modprobe` would find it by alias).
+pub fn target_module(target_type: &str) -> String {
+    match target_type {
+        "linear" | "striped" | "error" => "dm-mod".into(),
+        "snapshot" | "snapshot-origin" | "snapshot-merge" => "dm-snapshot".into(),
+        "thin" | "thin-pool" => "dm-thin-pool".into(),
+        "mirror" => "dm-mirror".into(),
+        "raid" => "dm-raid".into(),
+        "cache" => "dm-cache".into(),
+        "era" => "dm-era".into(),
+        "multipath" => "dm-multipath".into(),
+        other => format!("dm-{other}"),
+    }
+}
+
+/// Starting buffer size; doubled while the kernel says `DM_BUFFER_FULL` (as libdevmapper).
+const INITIAL_BUFFER: usize = 16 << 10;
+/// Upper bound on the buffer (a list of ~100k devices).
+const MAX_BUFFER: usize = 64 << 20;
+
+/// Device-mapper over raw ioctls on `/dev/mapper/control`.
+#[derive(Debug)]
+pub struct Dm {
+    control: File,
+}
+
+impl Dm {
+    /// Opens `/dev/mapper/control`.
+    pub fn open() -> Result<Dm> {
+        Dm::open_at(Path::new(CONTROL_PATH))
+    }
+
+    /// Opens a control node at another path.
+    pub fn open_at(path: &Path) -> Result<Dm> {
+        let control = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|source| Error::Control { path: path.to_path_buf(), source })?;
+        Ok(Dm { control })
+    }
+
+    /// One command: builds the buffer, grows it while the kernel says it is full, returns
+    /// the reply header and the whole buffer.
+    fn call(&self, cmd: Cmd, h: &Header<'_>, payload: &[u8], device: &str) -> Result<(Reply, Vec<u8>)> {
+        let mut cap = INITIAL_BUFFER;
+        loop {
+            let mut buf = abi::build(h, payload, cap);
+            abi_call(&self.control, cmd, &mut buf, device)?;
+            let reply = abi::parse_reply(&buf).ok_or_else(|| Error::Reply {
+                cmd: cmd.name(),
+                device: device.to_string(),
+                why: "short header".into(),
+            })?;
+            if reply.flags & flags::BUFFER_FULL != 0 && cap < MAX_BUFFER {
+                cap *= 2;
+                continue;
+            }
+            return Ok((reply, buf));
+        }
+    }
+
+    fn call_id(
+        &self,
+        cmd: Cmd,
+        id: &DevId,
+        flags: u32,
+        event_nr: u32,
+        payload: &[u8],
+    ) -> Result<(Reply, Vec<u8>)> {
+        let h = header_for(id, flags, event_nr);
+        self.call(cmd, &h, payload, &id.to_string())
+    }
+
+    fn missing_targets(&self, table: &Table) -> Vec<String> {
+        let Ok(loaded) = self.target_versions() else { return Vec::new() };
+        let mut missing: Vec<String> = table
+            .lines
+            .iter()
+            .map(|l| l.target.target_type().to_string())
+            .filter(|t| !loaded.iter().any(|v| &v.name == t))
+            .collect();
+        missing.dedup();
+        missing
+    }
+}
+
+fn abi_call(control: &File, cmd: Cmd, buf: &mut [u8], device: &str) -> Result<()> {
+    crate::ioctl::dm_ioctl(control, cmd, buf).map_err(|source| Error::Ioctl {
+        cmd: cmd.name(),
+        device: device.to_string(),
+        source,
+    })
+}
+
+fn header_for(id: &DevId, flags: u32, event_nr: u32) -> Header<'_> {
+    let mut h = Header { version: [abi::DM_VERSION_MAJOR, 0, 0], flags, event_nr, ..Header::default() };
+    match id {
+        DevId::Name(n) => h.name = Some(n.as_str()),
+        DevId::Uuid(u) => h.uuid = Some(u.as_str()),
+    }
+    h
+}
+
+/// The cookie value carrying only udev flags (no semaphore: nobody waits).
+fn cookie(udev_flags: u16) -> u32 {
+    u32::from(udev_flags) << 16
+}
+
+fn reply_err(cmd: Cmd, id: &DevId, why: &str) -> Error {
+    Error::Reply { cmd: cmd.name(), device: id.to_string(), why: why.into() }
+}
+
+impl DmControl for Dm {
+    fn version(&self) -> Result<[u32; 3]> {
+        let h = Header { version: [abi::DM_VERSION_MAJOR, 0, 0], ..Header::default() };
+        Ok(self.call(Cmd::Version, &h, &[], "-")?.0.version)
+    }
+
+    fn list(&self) -> Result<Vec<ListedDevice>> {
+        let h = Header { version: [abi::DM_VERSION_MAJOR, 0, 0], ..Header::default() };
+        let (r, buf) = self.call(Cmd::ListDevices, &h, &[], "-")?;
+        let entries = abi::parse_name_list(abi::payload(&buf, &r)).ok_or_else(|| Error::Reply {
+            cmd: Cmd::ListDevices.name(),
+            device: "-".into(),
+            why: "bad name list".into(),
+        })?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let uuid = match e.uuid {
+                Some(u) => u,
+                // Kernels before 4.45 do not say: ask the device (it may be gone meanwhile).
+                None => match DmName::new(e.name.clone()) {
+                    Ok(n) => match self.info(&DevId::Name(n))? {
+                        Some(i) => i.uuid,
+                        None => continue,
+                    },
+                    Err(_) => None,
+                },
+            };
+            out.push(ListedDevice { name: e.name, dev: e.dev, event_nr: e.event_nr, uuid });
+        }
+        Ok(out)
+    }
+
+    fn create(&self, name: &DmName, uuid: Option<&DmUuid>, opts: &CreateOptions) -> Result<DeviceInfo> {
+        let mut h = Header {
+            version: [abi::DM_VERSION_MAJOR, 0, 0],
+            name: Some(name.as_str()),
+            uuid: uuid.map(|u| u.as_str()),
+            ..Header::default()
+        };
+        if let Some(d) = opts.dev {
+            h.flags |= flags::PERSISTENT_DEV;
+            h.dev = Some(d);
+        }
+        let (r, _) = self.call(Cmd::DevCreate, &h, &[], &format!("name {name}"))?;
+        Ok(DeviceInfo::from_reply(&r))
+    }
+
+    fn table_load(&self, id: &DevId, table: &Table, read_only: bool) -> Result<DeviceInfo> {
+        let device = id.to_string();
+        if !table.is_resolved() {
+            return Err(Error::BadTable { device, why: format!("unresolved device reference in {table}") });
+        }
+        let payload = abi::table_load_payload(&table.to_raw()).map_err(|e| Error::BadTable {
+            device: device.clone(),
+            why: match e {
+                abi::SpecError::TargetType(t) => format!("target type {t:?} must be 1..=15 bytes"),
+                abi::SpecError::Params(p) => format!("parameters {p:?} contain a NUL byte"),
+            },
+        })?;
+        let f = if read_only { flags::READONLY } else { 0 };
+        let mut h = header_for(id, f, 0);
+        h.target_count = table.lines.len() as u32; // the kernel reads this many specs
+        let mut buf = abi::build(&h, &payload, 0);
+        match crate::ioctl::dm_ioctl(&self.control, Cmd::TableLoad, &mut buf) {
+            Ok(()) => {}
+            Err(source) => {
+                if source.raw_os_error() == Some(libc::EINVAL) {
+                    if let Some(target) = self.missing_targets(table).into_iter().next() {
+                        let module = target_module(&target);
+                        return Err(Error::MissingTarget {
+                            cmd: Cmd::TableLoad.name(),
+                            device,
+                            target,
+                            module,
+                        });
+                    }
+                }
+                return Err(Error::Ioctl { cmd: Cmd::TableLoad.name(), device, source });
+            }
+        }
+        let r = abi::parse_reply(&buf).ok_or_else(|| reply_err(Cmd::TableLoad, id, "short header"))?;
+        Ok(DeviceInfo::from_reply(&r))
+    }
+
+    fn table_clear(&self, id: &DevId) -> Result<DeviceInfo> {
+        let (r, _) = self.call_id(Cmd::TableClear, id, 0, 0, &[])?;
+        Ok(DeviceInfo::from_reply(&r))
+    }
+
+    fn suspend(&self, id: &DevId, extra_flags: u32) -> Result<DeviceInfo> {
+        let f = flags::SUSPEND | (extra_flags & (flags::NOFLUSH | flags::SKIP_LOCKFS));
+        let (r, _) = self.call_id(Cmd::DevSuspend, id, f, 0, &[])?;
+        Ok(DeviceInfo::from_reply(&r))
+    }
+
+    fn resume(&self, id: &DevId, udev_flags: u16) -> Result<DeviceInfo> {
+        let (r, _) = self.call_id(Cmd::DevSuspend, id, 0, cookie(udev_flags), &[])?;
+        Ok(DeviceInfo::from_reply(&r))
+    }
+
+    fn remove(&self, id: &DevId, opts: &RemoveOptions) -> Result<()> {
+        let f = if opts.deferred { flags::DEFERRED_REMOVE } else { 0 };
+        let mut tries = 0;
+        loop {
+            match self.call_id(Cmd::DevRemove, id, f, cookie(opts.udev_flags), &[]) {
+                Err(e) if e.errno() == Some(libc::EBUSY) && tries < opts.busy_retries => {
+                    tries += 1;
+                    thread::sleep(opts.busy_delay);
+                }
+                Err(e) => return Err(e),
+                Ok(_) => return Ok(()),
+            }
+        }
+    }
+
+    fn info(&self, id: &DevId) -> Result<Option<DeviceInfo>> {
+        match self.call_id(Cmd::DevStatus, id, 0, 0, &[]) {
+            Ok((r, _)) => Ok(Some(DeviceInfo::from_reply(&r))),
+            Err(e) if e.errno() == Some(libc::ENXIO) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn table(&self, id: &DevId, inactive: bool) -> Result<Table> {
+        let mut f = flags::STATUS_TABLE;
+        if inactive {
+            f |= flags::QUERY_INACTIVE_TABLE;
+        }
+        let (r, buf) = self.call_id(Cmd::TableStatus, id, f, 0, &[])?;
+        let raw = abi::parse_table_status(abi::payload(&buf, &r), r.target_count)
+            .ok_or_else(|| reply_err(Cmd::TableStatus, id, "bad target specs"))?;
+        let lines = raw
+            .iter()
+            .map(|(s, l, t, p)| TableLine::from_raw(*s, *l, t, p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|source| Error::Parse {
+                cmd: Cmd::TableStatus.name(),
+                device: id.to_string(),
+                source,
+            })?;
+        Ok(Table { lines })
+    }
+
+    fn status(&self, id: &DevId) -> Result<Vec<StatusLine>> {
+        let (r, buf) = self.call_id(Cmd::TableStatus, id, 0, 0, &[])?;
+        let raw = abi::parse_table_status(abi::payload(&buf, &r), r.target_count)
+            .ok_or_else(|| reply_err(Cmd::TableStatus, id, "bad target specs"))?;
+        Ok(raw
+            .into_iter()
+            .map(|(s, l, t, p)| StatusLine {
+                start: Sectors(s),
+                length: Sectors(l),
+                target_type: t,
+                status: p,
+            })
+            .collect())
+    }
+
+    fn deps(&self, id: &DevId) -> Result<Vec<DevNum>> {
+        let (r, buf) = self.call_id(Cmd::TableDeps, id, 0, 0, &[])?;
+        abi::parse_deps(abi::payload(&buf, &r)).ok_or_else(|| reply_err(Cmd::TableDeps, id, "bad deps"))
+    }
+
+    fn target_versions(&self) -> Result<Vec<TargetVersion>> {
+        let h = Header { version: [abi::DM_VERSION_MAJOR, 0, 0], ..Header::default() };
+        let (r, buf) = self.call(Cmd::ListVersions, &h, &[], "-")?;
+        let v = abi::parse_versions(abi::payload(&buf, &r)).ok_or_else(|| Error::Reply {
+            cmd: Cmd::ListVersions.name(),
+            device: "-".into(),
+            why: "bad version list".into(),
+        })?;
+        Ok(v.into_iter().map(|(name, version)| TargetVersion { name, version }).collect())
+    }
+
+    fn message(&self, id: &DevId, sector: Sectors, message: &str) -> Result<Option<String>> {
+        if message.as_bytes().contains(&0) {
+            return Err(Error::BadTable {
+                device: id.to_string(),
+                why: "message contains a NUL byte".into(),
+            });
+        }
+        let payload = abi::target_msg_payload(sector.0, message);
+        let (r, buf) = self.call_id(Cmd::TargetMsg, id, 0, 0, &payload)?;
+        if r.flags & flags::DATA_OUT != 0 {
+            Ok(Some(abi::parse_string(abi::payload(&buf, &r))))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// Makes `/dev/mapper/<name>` (block node, mode 0600) for a device when udev is absent;
+/// replaces a stale node with another number. Returns the path.
+pub fn make_node(dev_dir: &Path, name: &DmName, dev: DevNum) -> io::Result<PathBuf> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let dir = dev_dir.join("mapper");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(name.as_str());
+    if let Ok(m) = std::fs::symlink_metadata(&path) {
+        if m.file_type().is_block_device() && DevNum::from_dev_t(m.rdev()) == dev {
+            return Ok(path);
+        }
+        std::fs::remove_file(&path)?;
+    }
+    crate::ioctl::mknod_block(&path, 0o600, dev)?;
+    Ok(path)
+}
+
+/// Removes `/dev/mapper/<name>` if present.
+pub fn remove_node(dev_dir: &Path, name: &DmName) -> io::Result<()> {
+    match std::fs::remove_file(dev_dir.join("mapper").join(name.as_str())) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// udev is running (libdevmapper's test: `/run/udev/control` exists).
+pub fn udev_running() -> bool {
+    Path::new("/run/udev/control").exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_for_targets() {
+        assert_eq!(target_module("thin-pool"), "dm-thin-pool");
+        assert_eq!(target_module("thin"), "dm-thin-pool");
+        assert_eq!(target_module("snapshot-merge"), "dm-snapshot");
+        assert_eq!(target_module("zero"), "dm-zero");
+        assert_eq!(target_module("raid"), "dm-raid");
+        assert_eq!(target_module("cache"), "dm-cache");
+        assert_eq!(target_module("mirror"), "dm-mirror");
+        assert_eq!(target_module("linear"), "dm-mod");
+    }
+
+    #[test]
+    fn addressing_uses_one_of_name_and_uuid() {
+        let n = DevId::Name(DmName::new("vg-lv").unwrap());
+        let h = header_for(&n, 0, 0);
+        assert_eq!((h.name, h.uuid), (Some("vg-lv"), None));
+        let u = DevId::Uuid(DmUuid::new("LVM-x").unwrap());
+        let h = header_for(&u, flags::SUSPEND, cookie(0x0e));
+        assert_eq!((h.name, h.uuid), (None, Some("LVM-x")));
+        assert_eq!(h.event_nr, 0x000e_0000);
+    }
+
+    #[test]
+    fn no_device_mapper_on_a_plain_path() {
+        let e = Dm::open_at(Path::new("/nonexistent/control")).unwrap_err();
+        assert!(matches!(e, Error::Control { .. }));
+        assert_eq!(e.errno(), Some(libc::ENOENT));
+    }
+
+    #[test]
+    fn unresolved_tables_are_refused_before_any_ioctl() {
+        // A Dm on /dev/null: table_load must fail before reaching the ioctl.
+        let dm = Dm { control: File::open("/dev/null").unwrap() };
+        let t: Table = "0 8 linear <pending> 0".parse().unwrap();
+        let id = DevId::Name(DmName::new("x").unwrap());
+        assert!(matches!(dm.table_load(&id, &t, false), Err(Error::BadTable { .. })));
+        let t: Table = "0 8 a-very-long-target-type x".parse().unwrap();
+        assert!(matches!(dm.table_load(&id, &t, false), Err(Error::BadTable { .. })));
+    }
+}

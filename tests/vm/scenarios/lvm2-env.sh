@@ -1,0 +1,27 @@
+# Sourced by scenarios that run the host's lvm2 inside the guest (a test tool, the peer we
+# compare with). Private config in $VM_RUN/lvm: only /dev/ubd[b-z] are seen, no udev, no
+# devices file, no metadata backups/archives written to the host's /etc/lvm.
+export LVM_SYSTEM_DIR="$VM_RUN/lvm"
+mkdir -p "$LVM_SYSTEM_DIR"
+cat >"$LVM_SYSTEM_DIR/lvm.conf" <<CONF
+devices {
+  filter = [ "a|^/dev/ubd[b-z]\$|", "r|.*|" ]
+  global_filter = [ "a|^/dev/ubd[b-z]\$|", "r|.*|" ]
+  use_devicesfile = 0
+  obtain_device_list_from_udev = 0
+  external_device_info_source = "none"
+}
+global {
+  use_lvmpolld = 0
+  event_activation = 0
+}
+activation {
+  udev_sync = 0
+  udev_rules = 0
+  monitoring = 0
+}
+backup {
+  backup = 0
+  archive = 0
+}
+CONF
