@@ -7,3 +7,4 @@ pub mod activate;
 pub mod inspect;
 pub mod report;
 pub mod source;
+pub mod write;

@@ -143,6 +143,66 @@ enum Cmd {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Change VG metadata (lvm2's vgchange): tags, system ID, autoactivation.
+    Vgchange {
+        #[command(flatten)]
+        w: WriteArgs,
+        /// Add a tag to the VG (repeatable).
+        #[arg(long = "addtag", value_name = "TAG")]
+        addtag: Vec<String>,
+        /// Remove a tag from the VG (repeatable).
+        #[arg(long = "deltag", value_name = "TAG")]
+        deltag: Vec<String>,
+        /// Set the VG's system ID ("" removes it).
+        #[arg(long = "systemid", value_name = "ID")]
+        systemid: Option<String>,
+        /// Enable (y) or disable (n) autoactivation.
+        #[arg(long = "setautoactivation", value_name = "y|n")]
+        setautoactivation: Option<YesNo>,
+        /// VGs (all when none given).
+        names: Vec<String>,
+    },
+    /// Change LV tags (lvm2's lvchange --addtag/--deltag).
+    Lvchange {
+        #[command(flatten)]
+        w: WriteArgs,
+        /// Add a tag (repeatable).
+        #[arg(long = "addtag", value_name = "TAG")]
+        addtag: Vec<String>,
+        /// Remove a tag (repeatable).
+        #[arg(long = "deltag", value_name = "TAG")]
+        deltag: Vec<String>,
+        /// VG/LV.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Mark a VG exported (EXPORTED on VG and PVs, system ID cleared), like lvm2's vgexport.
+    Vgexport {
+        #[command(flatten)]
+        w: WriteArgs,
+        /// VGs.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Import an exported VG (system ID set to this host's), like lvm2's vgimport.
+    Vgimport {
+        #[command(flatten)]
+        w: WriteArgs,
+        /// VGs.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Make an older metadata copy from DEVICE's ring buffer the VG's current metadata
+    /// (written with seqno = current + 1).
+    RestoreMetadata {
+        #[command(flatten)]
+        w: WriteArgs,
+        /// Seqno of the copy to bring back (see `lvmkit history DEVICE`).
+        #[arg(long, value_name = "N")]
+        seqno: u64,
+        /// PV whose metadata areas hold the copy.
+        device: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -150,6 +210,57 @@ enum ModeArg {
     Complete,
     Degraded,
     Partial,
+}
+
+#[derive(Args, Clone, Default)]
+struct WriteArgs {
+    #[command(flatten)]
+    dev: DeviceArgs,
+    /// This host's system ID (default: from LVM_SYSTEM_DIR or /etc/lvm lvm.conf
+    /// global/system_id_source, like lvm2).
+    #[arg(long = "host-systemid", value_name = "ID")]
+    host_systemid: Option<String>,
+    /// Allow writing a VG owned by this other system ID (taking it over).
+    #[arg(long = "takeover", value_name = "OLD_ID")]
+    takeover: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum YesNo {
+    Y,
+    N,
+}
+
+fn write_context(w: &WriteArgs) -> Result<lvmkit_metadata::write::ops::Context, String> {
+    let host = match &w.host_systemid {
+        Some(h) => Some(h.clone()).filter(|h| !h.is_empty()),
+        None => {
+            let dir =
+                std::env::var_os("LVM_SYSTEM_DIR").map_or_else(|| PathBuf::from("/etc/lvm"), PathBuf::from);
+            lvmkit::write::host_system_id(&dir).map_err(|e| e.to_string())?
+        }
+    };
+    let cmdline: Vec<String> = std::env::args().collect();
+    Ok(lvmkit::write::context(host, w.takeover.clone(), &cmdline.join(" ")))
+}
+
+fn run_write(
+    w: &WriteArgs,
+    extra: &[PathBuf],
+    f: impl FnOnce(
+        &Source,
+        &lvmkit_metadata::write::ops::Context,
+    ) -> Result<String, lvmkit_metadata::write::WriteError>,
+) -> Result<(String, ExitCode), String> {
+    let ctx = write_context(w)?;
+    let mut devices = split_devices(&w.dev.devices);
+    for e in extra {
+        if !devices.is_empty() && !devices.contains(e) {
+            devices.push(e.clone());
+        }
+    }
+    let src = Source::load(&devices, w.dev.scan_dm);
+    f(&src, &ctx).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
 }
 
 /// The process is about to exit: leave the scanned model to the OS instead of freeing tens of
@@ -205,6 +316,58 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
             lvmkit::activate::deactivate(&load(&dev), &names, &Default::default())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
+        }
+        Cmd::Vgchange { w, addtag, deltag, systemid, setautoactivation, names } => {
+            use lvmkit_metadata::write::ops::Change;
+            let mut changes: Vec<Change> = addtag.into_iter().map(Change::AddVgTag).collect();
+            changes.extend(deltag.into_iter().map(Change::DelVgTag));
+            if let Some(id) = systemid {
+                changes.push(Change::SetSystemId(Some(id)));
+            }
+            if let Some(a) = setautoactivation {
+                changes.push(Change::SetAutoactivation(matches!(a, YesNo::Y)));
+            }
+            if changes.is_empty() {
+                return Err(
+                    "vgchange: nothing to change (--addtag, --deltag, --systemid, --setautoactivation)"
+                        .into(),
+                );
+            }
+            run_write(&w, &[], |src, ctx| lvmkit::write::change_vgs(src, &names, &changes, ctx))
+        }
+        Cmd::Lvchange { w, addtag, deltag, names } => {
+            use lvmkit_metadata::write::ops::Change;
+            run_write(&w, &[], |src, ctx| {
+                let mut out = String::new();
+                for n in &names {
+                    let Some((vg, lv)) = n.split_once('/') else {
+                        return Err(lvmkit_metadata::write::WriteError::Refused {
+                            vg: n.clone(),
+                            why: "expected VG/LV".into(),
+                        });
+                    };
+                    let mut changes: Vec<Change> = addtag
+                        .iter()
+                        .map(|t| Change::AddLvTag { lv: lv.to_string(), tag: t.clone() })
+                        .collect();
+                    changes.extend(
+                        deltag.iter().map(|t| Change::DelLvTag { lv: lv.to_string(), tag: t.clone() }),
+                    );
+                    out.push_str(&lvmkit::write::change_vgs(src, &[vg.to_string()], &changes, ctx)?);
+                }
+                Ok(out)
+            })
+        }
+        Cmd::Vgexport { w, names } => run_write(&w, &[], |src, ctx| {
+            lvmkit::write::change_vgs(src, &names, &[lvmkit_metadata::write::ops::Change::Export], ctx)
+        }),
+        Cmd::Vgimport { w, names } => run_write(&w, &[], |src, ctx| {
+            lvmkit::write::change_vgs(src, &names, &[lvmkit_metadata::write::ops::Change::Import], ctx)
+        }),
+        Cmd::RestoreMetadata { w, seqno, device } => {
+            run_write(&w, std::slice::from_ref(&device), |src, ctx| {
+                lvmkit::write::restore_metadata(src, &device, seqno, ctx)
+            })
         }
         Cmd::Check { dev } => {
             let src = load(&dev);

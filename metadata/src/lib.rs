@@ -26,5 +26,6 @@ pub mod ring;
 pub mod scan;
 pub mod text;
 pub mod units;
+pub mod write;
 
 pub use error::{Error, Result};
