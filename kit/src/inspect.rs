@@ -90,7 +90,8 @@ pub fn history(path: &Path) -> Result<Vec<(String, Vec<MdaHistory>)>, InspectErr
             };
             mdas.push(MdaHistory { mda: m.index + 1, header: m.header.clone(), entries });
         }
-        out.push((pv.name().to_string(), mdas));
+        let name = if pv.lvm1.is_some() { format!("{} (LVM1 PV)", pv.name()) } else { pv.name().to_string() };
+        out.push((name, mdas));
     }
     Ok(out)
 }
@@ -99,6 +100,9 @@ pub fn history(path: &Path) -> Result<Vec<(String, Vec<MdaHistory>)>, InspectErr
 pub fn format_history(h: &[(String, Vec<MdaHistory>)]) -> String {
     let mut s = String::new();
     for (dev, mdas) in h {
+        if mdas.is_empty() {
+            let _ = writeln!(s, "{dev}: no metadata areas");
+        }
         for m in mdas {
             match &m.header {
                 Ok(hdr) => {

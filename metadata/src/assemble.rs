@@ -293,6 +293,8 @@ pub fn assemble(scan: &Scan) -> Assembly {
         a.vgs.push(AssembledVg { metadata: md, text: bc.text.clone(), source: (bi, bm), pv_devices, copies });
     }
 
+    crate::lvm1::assemble_lvm1(scan, &active, &mut claimed, &mut a);
+
     for (i, pv) in scan.pvs.iter().enumerate() {
         if !active[i] || claimed[i] {
             continue;

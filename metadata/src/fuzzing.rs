@@ -86,3 +86,18 @@ pub fn device(data: &[u8]) {
         let _ = f.to_string();
     }
 }
+
+/// The LVM1 decoder and VG rebuild over one device: never a panic; a VG that rebuilds must
+/// write as text that imports back to the same model.
+pub fn lvm1(data: &[u8]) {
+    let dev = MemDevice::new("fuzz", data.to_vec());
+    let Ok(Some(pv)) = crate::lvm1::read_pv(&dev) else { return };
+    if pv.vg.is_none() {
+        return;
+    }
+    if let Ok(vg) = crate::lvm1::rebuild_vg(&[pv]) {
+        let text = write_file(&crate::export::export_file_tree(&vg.metadata));
+        let back = crate::import::parse_metadata(text.as_bytes()).expect("rebuilt LVM1 VG text imports");
+        assert_eq!(back.vg, vg.metadata.vg);
+    }
+}

@@ -17,6 +17,7 @@ pub mod id;
 pub mod import;
 pub mod label;
 pub mod le;
+pub mod lvm1;
 pub mod mda_header;
 pub mod model;
 pub mod partition;

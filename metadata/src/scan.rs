@@ -88,6 +88,10 @@ pub struct PvScan {
     pub mdas: Vec<MdaScan>,
     /// Problems with the areas the label lists (outside the device, overlapping).
     pub area_errors: Vec<Error>,
+    /// Set for an LVM1 (format1) PV: `label` is then synthesised from its `pv_disk` (UUID,
+    /// size, pe_start; no metadata areas) and the VG comes from [`crate::lvm1`]. Never write
+    /// an LVM2 label or metadata to such a device.
+    pub lvm1: Option<Box<crate::lvm1::Lvm1Pv>>,
 }
 
 impl PvScan {
@@ -314,9 +318,24 @@ fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
         Ok(l) => l,
         Err(e) => return DeviceResult::Failed(e.on_device(&name)),
     };
-    let Some(label) = label_scan.label else { return DeviceResult::NotPv(label_scan.notes) };
+    let lvm1_sig = crate::lvm1::is_lvm1(&head);
+    let Some(label) = label_scan.label else {
+        if lvm1_sig {
+            return crate::lvm1::scan_device(
+                dev.clone(),
+                &Prefetched { dev: dev.as_ref(), head },
+                label_scan.notes,
+            )
+            .map_or_else(DeviceResult::Failed, |pv| DeviceResult::Pv(Box::new(pv), vec![]));
+        }
+        return DeviceResult::NotPv(label_scan.notes);
+    };
     let pre = Prefetched { dev: dev.as_ref(), head };
-    let area_errors = check_areas(&label, size).into_iter().map(|e| e.on_device(&name)).collect();
+    let mut area_errors: Vec<Error> =
+        check_areas(&label, size).into_iter().map(|e| e.on_device(&name)).collect();
+    if lvm1_sig {
+        area_errors.push(crate::lvm1::conflict_error(&label).on_device(&name));
+    }
     let mut mdas = Vec::new();
     let mut texts = Vec::new();
     for (index, locn) in label.pv_header.metadata_areas.iter().enumerate() {
@@ -333,6 +352,7 @@ fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
             label_notes: label_scan.notes,
             mdas,
             area_errors,
+            lvm1: None,
         }),
         texts,
     )

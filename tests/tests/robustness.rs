@@ -25,6 +25,7 @@ proptest! {
         fuzzing::ring(&data);
         fuzzing::text(&data);
         fuzzing::device(&data);
+        fuzzing::lvm1(&data);
     }
 }
 

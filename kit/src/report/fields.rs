@@ -589,7 +589,11 @@ pub(crate) static FIELDS: &[Field] = &[
         _ => String::new(),
     }),
     f!("dev_size", Label, "DevSize", 7, R, |c, r| size(c, r.pv_scan().map_or(0, |s| s.dev_size))),
-    f!("pv_fmt", Label, "Fmt", 3, L, |_, r| word(r.pv.is_some(), "lvm2")),
+    f!("pv_fmt", Label, "Fmt", 3, L, |_, r| if r.pv_scan().is_some_and(|s| s.lvm1.is_some()) {
+        "lvm1".to_string()
+    } else {
+        word(r.pv.is_some(), "lvm2")
+    }),
     f!("pv_mda_free", Label, "PMdaFree", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_free))),
     f!("pv_mda_size", Label, "PMdaSize", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_size))),
     f!("pv_ext_vsn", Label, "PExtVsn", 7, R, |_, r| match r.pv_scan() {
@@ -629,7 +633,10 @@ pub(crate) static FIELDS: &[Field] = &[
     )),
     f!("pv_duplicate", Pv, "Duplicate", 9, R, |_, _| String::new()),
     // VG.
-    f!("vg_fmt", Vg, "Fmt", 3, L, |_, _| "lvm2".to_string()),
+    f!("vg_fmt", Vg, "Fmt", 3, L, |_, r| match r.vg.and_then(|v| v.vg.format.as_deref()) {
+        Some("lvm1") => "lvm1".to_string(),
+        _ => "lvm2".to_string(),
+    }),
     f!("vg_uuid", Vg, "VG UUID", 38, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.id.to_string())),
     f!("vg_name", Vg, "VG", 2, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.name.clone())),
     f!("vg_attr", Vg, "Attr", 5, L, |_, r| match r.vg {

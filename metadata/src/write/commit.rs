@@ -48,12 +48,19 @@ pub struct PvTarget {
     pub label: Label,
     /// Each mda's header as scanned (label order); `Err` when it was unusable.
     pub mdas: Vec<Result<MdaHeader, Error>>,
+    /// The device is an LVM1 PV (its label was synthesised from `pv_disk`): never written.
+    pub format1: bool,
 }
 
 impl PvTarget {
     /// From a scan result and the same device opened for writing.
     pub fn from_scan(pv: &PvScan, device: Arc<dyn WriteDevice>) -> PvTarget {
-        PvTarget { device, label: pv.label.clone(), mdas: pv.mdas.iter().map(|m| m.header.clone()).collect() }
+        PvTarget {
+            device,
+            label: pv.label.clone(),
+            mdas: pv.mdas.iter().map(|m| m.header.clone()).collect(),
+            format1: pv.lvm1.is_some(),
+        }
     }
 }
 
@@ -206,6 +213,17 @@ pub fn serialise(md: &Metadata) -> Vec<u8> {
 /// (the winning copy); `new` must be the same VG with seqno + 1.
 pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<CommitPlan, WriteError> {
     let vg = current.vg.name.clone();
+    // An LVM1 PV read through the LVM2 model has a synthesised label: writing "LVM2 metadata"
+    // to it would overwrite its pv_disk and destroy the VG.
+    if current.vg.format.as_deref().is_some_and(|f| f != "lvm2") || targets.iter().any(|t| t.format1) {
+        return Err(WriteError::Refused {
+            vg,
+            why: format!(
+                "format {} VG: lvmkit writes only LVM2 metadata, never over an LVM1 PV",
+                current.vg.format.as_deref().unwrap_or("lvm1")
+            ),
+        });
+    }
     if new.vg.name != current.vg.name || new.vg.id != current.vg.id {
         return Err(WriteError::WrongVg {
             expected: format!("{} ({})", current.vg.name, current.vg.id),
