@@ -249,17 +249,18 @@ fn read_full_at(f: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     Ok(done)
 }
 
-/// A byte range of another device: a partition inside an image file.
-pub struct Window {
+/// A byte range of another device: a partition inside an image file. Generic over the inner
+/// device so that the writer's windows (`Window<dyn WriteDevice>`) share this read side.
+pub struct Window<D: ?Sized = dyn Device> {
     name: String,
-    inner: Arc<dyn Device>,
+    inner: Arc<D>,
     start: u64,
     len: u64,
 }
 
-impl Window {
+impl<D: Device + ?Sized> Window<D> {
     /// `[start, start+len)` of `inner`, clamped to its size, under `name`.
-    pub fn new(name: impl Into<String>, inner: Arc<dyn Device>, start: u64, len: u64) -> Window {
+    pub fn new(name: impl Into<String>, inner: Arc<D>, start: u64, len: u64) -> Window<D> {
         let size = inner.size();
         let start = start.min(size);
         let len = len.min(size - start);
@@ -269,9 +270,13 @@ impl Window {
     pub fn start(&self) -> u64 {
         self.start
     }
+    /// The device the window is cut from.
+    pub fn inner(&self) -> &D {
+        &self.inner
+    }
 }
 
-impl Device for Window {
+impl<D: Device + ?Sized> Device for Window<D> {
     fn name(&self) -> &str {
         &self.name
     }

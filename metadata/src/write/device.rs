@@ -23,7 +23,7 @@ use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::device::Device;
+use crate::device::{Device, Window};
 use crate::partition;
 
 use super::WriteError;
@@ -188,51 +188,18 @@ impl WriteDevice for FileWriteDevice {
     }
 }
 
-/// A byte range of another write device: a PV inside a partition of an image file.
-pub struct WriteWindow {
-    name: String,
-    inner: Arc<dyn WriteDevice>,
-    start: u64,
-    len: u64,
-}
-
-impl WriteWindow {
-    /// `[start, start+len)` of `inner`, clamped to its size, under `name`.
-    pub fn new(name: impl Into<String>, inner: Arc<dyn WriteDevice>, start: u64, len: u64) -> WriteWindow {
-        let size = inner.size();
-        let start = start.min(size);
-        let len = len.min(size - start);
-        WriteWindow { name: name.into(), inner, start, len }
-    }
-}
-
-impl Device for WriteWindow {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn size(&self) -> u64 {
-        self.len
-    }
-    fn logical_block_size(&self) -> u32 {
-        self.inner.logical_block_size()
-    }
-    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
-        if at + buf.len() as u64 > self.len {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        self.inner.read_at(self.start + at, buf)
-    }
-}
+/// A partition of an image opened for writing: the read side is [`Window`]'s.
+pub type WriteWindow = Window<dyn WriteDevice>;
 
 impl WriteDevice for WriteWindow {
     fn write_at(&self, at: u64, data: &[u8]) -> io::Result<()> {
-        if at + data.len() as u64 > self.len {
+        if at + data.len() as u64 > self.size() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "write past the end of the partition"));
         }
-        self.inner.write_at(self.start + at, data)
+        self.inner().write_at(self.start() + at, data)
     }
     fn sync(&self) -> io::Result<()> {
-        self.inner.sync()
+        self.inner().sync()
     }
 }
 
