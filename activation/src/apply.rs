@@ -206,6 +206,8 @@ enum Failure {
 impl Run<'_> {
     fn apply(&mut self, plan: &Plan) -> Result<Activated, Failure> {
         let mut nums: HashMap<String, DevNum> = HashMap::new();
+        // Created ahead of their turn (`create_early`), without a table yet.
+        let mut early: Vec<DmName> = Vec::new();
         let mut out = Vec::new();
         for d in &plan.devices {
             let name = d.name.to_string();
@@ -222,16 +224,11 @@ impl Run<'_> {
                 Some(info) => {
                     self.dm.table_load(&id, &table, d.read_only).map_err(dmerr)?;
                     self.dm.resume(&id, udev_flags(d)).map_err(dmerr)?;
-                    (info.dev, Outcome::Reloaded)
+                    let outcome = if early.contains(&d.name) { Outcome::Created } else { Outcome::Reloaded };
+                    (info.dev, outcome)
                 }
                 None => {
-                    // With DM_PERSISTENT_DEV the kernel takes only the minor (dm's own major).
-                    let copts = CreateOptions {
-                        dev: d.persistent.map(|p| DevNum::new(p.major.unwrap_or(0), p.minor)),
-                        udev_flags: udev_flags(d),
-                    };
-                    let info = self.dm.create(&d.name, Some(&d.uuid), &copts).map_err(dmerr)?;
-                    self.created.push((d.name.clone(), None));
+                    let info = self.create(d).map_err(dmerr)?;
                     self.dm.table_load(&id, &table, d.read_only).map_err(dmerr)?;
                     self.dm.resume(&id, udev_flags(d)).map_err(dmerr)?;
                     (info.dev, Outcome::Created)
@@ -248,15 +245,35 @@ impl Run<'_> {
                     make_link(&self.opts.dev_dir, &plan.vg, &d.lv, &d.name).map_err(|e| {
                         Failure::Node(name.clone(), lv_link(&self.opts.dev_dir, &plan.vg, &d.lv), e)
                     })?;
-                    if let Some(last) = self.created.last_mut().filter(|(n, _)| *n == d.name) {
-                        last.1 = Some((plan.vg.clone(), d.lv.clone()));
+                    if let Some(c) = self.created.iter_mut().rev().find(|(n, _)| *n == d.name) {
+                        c.1 = Some((plan.vg.clone(), d.lv.clone()));
                     }
                 }
             }
             nums.insert(name, dev);
             out.push((d.name.clone(), dev, outcome));
+            for later in &d.create_early {
+                let Some(l) = plan.devices.iter().find(|p| p.name == *later) else { continue };
+                let dmerr = |e| Failure::Dm(later.to_string(), Box::new(e));
+                if self.dm.info(&DevId::Uuid(l.uuid.clone())).map_err(dmerr)?.is_none() {
+                    self.create(l).map_err(dmerr)?;
+                    early.push(l.name.clone());
+                }
+            }
         }
         Ok(Activated { devices: out })
+    }
+
+    /// Creates `d`'s device (no table yet) and records it for rollback.
+    fn create(&mut self, d: &PlannedDevice) -> Result<control::DeviceInfo, control::Error> {
+        // With DM_PERSISTENT_DEV the kernel takes only the minor (dm's own major).
+        let copts = CreateOptions {
+            dev: d.persistent.map(|p| DevNum::new(p.major.unwrap_or(0), p.minor)),
+            udev_flags: udev_flags(d),
+        };
+        let info = self.dm.create(&d.name, Some(&d.uuid), &copts)?;
+        self.created.push((d.name.clone(), None));
+        Ok(info)
     }
 
     /// Thin-pool messages, only when the kernel pool is still at the transaction they start
@@ -328,6 +345,22 @@ pub fn deactivate(
     uuid_prefix: &str,
     opts: &ApplyOptions,
 ) -> Result<Vec<String>, ApplyError> {
+    deactivate_where(dm, |u| u.starts_with(uuid_prefix), |_| true, opts)
+}
+
+/// Remove the live devices whose uuid `wanted` selects, users before what they use (one LV's
+/// stack: its own devices and its hidden sub-LVs', which have uuids of their own).
+///
+/// A device still open once its users in the set are gone is an error when `requested` says
+/// it was asked for (the LV is in use: refused, naming the holders); otherwise something
+/// outside the set holds it — a thin pool that other thin LVs still use — and it stays, with
+/// what it sits on.
+pub fn deactivate_where(
+    dm: &dyn DmControl,
+    wanted: impl Fn(&str) -> bool,
+    requested: impl Fn(&str) -> bool,
+    opts: &ApplyOptions,
+) -> Result<Vec<String>, ApplyError> {
     let dmerr = |device: &str, source| ApplyError::Dm {
         device: device.to_string(),
         source: Box::new(source),
@@ -338,7 +371,7 @@ pub fn deactivate(
         .list()
         .map_err(|e| dmerr("-", e))?
         .into_iter()
-        .filter(|d| d.uuid.as_deref().is_some_and(|u| u.starts_with(uuid_prefix)))
+        .filter(|d| d.uuid.as_deref().is_some_and(&wanted))
         .collect();
     // Who uses whom, within the set.
     let mut uses: HashMap<String, Vec<DevNum>> = HashMap::new();
@@ -366,6 +399,10 @@ pub fn deactivate(
             let name = DmName::new(d.name.clone()).expect("validated above");
             let id = DevId::Name(name.clone());
             match dm.info(&id) {
+                Ok(Some(i)) if i.open_count > 0 && !d.uuid.as_deref().is_some_and(&requested) => {
+                    // Held from outside the set: keep it (and, through `uses`, what it sits on).
+                    continue;
+                }
                 Ok(Some(i)) if i.open_count > 0 => {
                     first_error.get_or_insert(ApplyError::InUse {
                         device: d.name.clone(),

@@ -2,7 +2,8 @@
 //!
 //! [`names`] builds lvm2's dm names and uuids, [`plan`] (pure, no I/O) turns an assembled VG
 //! into an ordered list of devices with typed tables, exactly as lvm2 2.03.16 would load
-//! them, and [`apply`] runs a plan against device-mapper (and takes a VG down again).
+//! them, [`apply`] runs a plan against device-mapper (and takes a VG down again), and
+//! [`status`] compares a plan with the live devices.
 //!
 //! ```no_run
 //! use lvmkit_activation::{PlanOptions, plan};
@@ -18,6 +19,7 @@ pub mod apply;
 pub mod error;
 pub mod names;
 pub mod plan;
+pub mod status;
 
 pub use error::{Error, MissingPvDetail, Result};
 pub use plan::{

@@ -142,6 +142,11 @@ pub struct PlannedDevice {
     pub persistent: Option<PersistentDevNum>,
     /// Thin-pool messages to deliver after loading.
     pub messages: Option<PoolMessages>,
+    /// Later devices of this plan to create right after this one, still without a table (they
+    /// are loaded and resumed at their own place): creation order decides the device numbers,
+    /// and lvm2 creates a snapshot origin's top device after its `-real` layer but before its
+    /// snapshots, while resuming it after them.
+    pub create_early: Vec<DmName>,
 }
 
 /// Why a selected LV is not in the plan.
@@ -635,8 +640,8 @@ impl<'a> Planner<'a> {
         let mut messages = None;
         if layer.is_none() && self.snaps_of.contains_key(lv.name.as_str()) {
             // Snapshot origin: its own segments go to `-real`.
-            let real = self.add_lv(lv, Some("real"))?;
-            let real = b.child(&real);
+            let real_name = self.add_lv(lv, Some("real"))?;
+            let real = b.child(&real_name);
             let snaps = self.snaps_of[lv.name.as_str()].clone();
             if let Some(m) = snaps.iter().find(|s| s.merging) {
                 let cow = self.add_lv(m.cow, Some("cow"))?;
@@ -654,6 +659,11 @@ impl<'a> Planner<'a> {
                 b.table.push(self.lv_size(lv), Target::SnapshotOrigin(SnapshotOrigin { origin: real }));
             }
             // lvm2 resumes the origin after its snapshots (activation priority 1): plan them first.
+            // It creates the origin's device before them, though (libdm's preload walk), so its
+            // number comes right after `-real`'s.
+            if let Some(d) = self.devices.iter_mut().find(|d| d.name == real_name) {
+                d.create_early.push(name.clone());
+            }
             for s in &snaps {
                 self.add_lv(s.cow, None)?;
             }
@@ -714,6 +724,7 @@ impl<'a> Planner<'a> {
             public,
             persistent,
             messages,
+            create_early: Vec::new(),
         });
         Ok(name)
     }
@@ -767,6 +778,7 @@ impl<'a> Planner<'a> {
                 public: false,
                 persistent: None,
                 messages: None,
+                create_early: Vec::new(),
             });
         }
         Ok((b.child(&name), Sectors(0)))
@@ -1335,6 +1347,15 @@ mod tests {
              vg-c 0 8192 error\n\
              vg-o 0 8192 snapshot-merge <vg-o-real> <vg-c-cow> P 16\n"
         );
+        // lvm2 creates the origin's device right after `-real` (its number), resumes it last.
+        let p = plan_all(&v);
+        let early: Vec<(&str, Vec<&str>)> = p
+            .devices
+            .iter()
+            .filter(|d| !d.create_early.is_empty())
+            .map(|d| (d.name.as_str(), d.create_early.iter().map(|n| n.as_str()).collect()))
+            .collect();
+        assert_eq!(early, [("vg-o-real", vec!["vg-o"])]);
     }
 
     fn pool(name: &str, tid: u64, extra: &str) -> String {

@@ -137,34 +137,111 @@ pub fn activate(
 /// those of PVs that vanished) or `VG/LV` (`LVM-<vg uuid><lv uuid>`: the LV's own device and
 /// layers); one `removed NAME` line per device.
 pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<String, ActivateError> {
-    let mut prefixes = Vec::new();
+    /// What to remove for one argument.
+    enum Target {
+        /// Every device of the VG (by uuid prefix: also what vanished PVs left behind).
+        Prefix(String),
+        /// One LV's stack, from its plan: all its devices' uuids, and those of the LV itself.
+        Stack { all: Vec<String>, requested: Vec<String> },
+    }
+    let mut targets = Vec::new();
     for (vg, lvs) in by_vg(args) {
         let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
         let model = &avg.metadata.vg;
         let vg_prefix = apply::vg_uuid_prefix(&model.id);
-        match lvs {
-            None => prefixes.push((vg.clone(), vg_prefix)),
-            Some(lvs) => {
-                for lv in lvs {
-                    let l = model
-                        .lv(&lv)
-                        .ok_or_else(|| ActivateError::NoSuchLv { vg: vg.clone(), lv: lv.clone() })?;
-                    prefixes.push((vg.clone(), format!("{vg_prefix}{}", l.id.as_str())));
+        let Some(lvs) = lvs else {
+            targets.push((vg.clone(), Target::Prefix(vg_prefix)));
+            continue;
+        };
+        for lv in &lvs {
+            model.lv(lv).ok_or_else(|| ActivateError::NoSuchLv { vg: vg.clone(), lv: lv.clone() })?;
+        }
+        // Hidden sub-LVs (images, pool data, cache parts) have uuids of their own: the LV's
+        // plan says which devices make up its stack. Deactivation must work even where
+        // activation is refused (missing PVs, foreign or exported VG).
+        let any = PlanOptions {
+            mode: lvmkit_activation::ActivationMode::Partial,
+            allow_foreign: true,
+            allow_exported: true,
+            ignore_activation_skip: true,
+            ..Default::default()
+        };
+        match plan_one(src, &vg, Some(lvs.clone()), &any, false) {
+            Ok(p) => {
+                let all = p.devices.iter().map(|d| d.uuid.to_string()).collect();
+                let requested = p
+                    .devices
+                    .iter()
+                    .filter(|d| d.layer.is_none() && lvs.contains(&d.lv))
+                    .map(|d| d.uuid.to_string())
+                    .collect();
+                targets.push((vg.clone(), Target::Stack { all, requested }));
+            }
+            // Not plannable (a thin pool with missing pieces): at least the LV's own devices.
+            Err(_) => {
+                for lv in &lvs {
+                    let id = model.lv(lv).map(|l| l.id.as_str().to_string()).unwrap_or_default();
+                    targets.push((vg.clone(), Target::Prefix(format!("{vg_prefix}{id}"))));
                 }
             }
         }
     }
-    debug_assert!(prefixes.iter().all(|(_, p)| p.starts_with(names::UUID_PREFIX)));
     let dm = Dm::open().map_err(Box::new)?;
     let mut out = String::new();
-    for (vg, prefix) in prefixes {
-        let removed = apply::deactivate(&dm, &prefix, opts)
-            .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
+    for (vg, target) in targets {
+        let removed = match &target {
+            Target::Prefix(prefix) => {
+                debug_assert!(prefix.starts_with(names::UUID_PREFIX));
+                apply::deactivate(&dm, prefix, opts)
+            }
+            Target::Stack { all, requested } => apply::deactivate_where(
+                &dm,
+                |u| all.iter().any(|a| a == u),
+                |u| requested.iter().any(|r| r == u),
+                opts,
+            ),
+        }
+        .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
         for name in removed {
             out.push_str(&format!("removed {name}\n"));
         }
     }
     Ok(out)
+}
+
+/// Compares the live devices of each named `VG[/LV]` with its plan (missing devices, tables
+/// or access modes that differ, devices not live or suspended, open counts, `error` targets;
+/// for a whole VG also its devices the plan does not have). Returns the report and whether
+/// every planned device is live and equal to the plan.
+pub fn status(src: &Source, args: &[String], base: &PlanOptions) -> Result<(String, bool), ActivateError> {
+    let mut plans = Vec::new();
+    for (vg, lvs) in by_vg(args) {
+        let prefix = match lvs {
+            None => {
+                let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
+                Some(apply::vg_uuid_prefix(&avg.metadata.vg.id))
+            }
+            Some(_) => None,
+        };
+        plans.push((plan_one(src, &vg, lvs, base, true)?, prefix));
+    }
+    let dm = Dm::open().map_err(Box::new)?;
+    let mut out = String::new();
+    let mut ok = true;
+    for (p, prefix) in &plans {
+        let s = lvmkit_activation::status::status(&dm, p, prefix.as_deref())
+            .map_err(|e| ActivateError::Control(Box::new(e)))?;
+        out.push_str(&s.to_string());
+        for skipped in &p.skipped {
+            let why = match skipped.reason {
+                lvmkit_activation::SkipReason::ActivationSkip => "activation skip flag set",
+                lvmkit_activation::SkipReason::UnusedCachePool => "unused cache pool",
+            };
+            out.push_str(&format!("# not planned: LV {}: {why}\n", skipped.lv));
+        }
+        ok &= s.ok();
+    }
+    Ok((out, ok))
 }
 
 /// The plan for each named `VG[/LV]`, as text (one block per device, `dmsetup table` lines).

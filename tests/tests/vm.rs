@@ -193,3 +193,31 @@ fn vm_activate_like_lvm2() {
     assert!(!stdout.contains("skipped:"), "skipped inside the guest");
     assert!(stdout.contains("left: No devices found"), "devices left behind");
 }
+
+#[test]
+fn vm_activate_types_like_lvm2() {
+    if !guest_available("vm_activate_types_like_lvm2") {
+        return;
+    }
+    let exe = build_static_test("lvmkit", "vm_activate_types");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let images: Vec<PathBuf> =
+        ["a.img", "b.img", "c.img"].iter().map(|n| sparse_image(tmp.path(), n, 96 << 20)).collect();
+    let scenario = tmp.path().join("activate-types.sh");
+    std::fs::write(
+        &scenario,
+        format!(
+            "#!/bin/sh\nLVMKIT_VM_TEST='{}' exec /bin/sh '{}'\n",
+            exe.display(),
+            repo_root().join("tests/vm/scenarios/activate-types.sh").display()
+        ),
+    )
+    .unwrap();
+    let refs: Vec<&Path> = images.iter().map(PathBuf::as_path).collect();
+    let out = run_uml(&scenario, &refs);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "type activation tests failed in the guest: {}", out.status);
+    assert!(stdout.contains("test result: ok. 1 passed; 0 failed"), "the type activation test did not run");
+    assert!(!stdout.contains("skipped:"), "skipped inside the guest");
+    assert!(stdout.contains("left: No devices found"), "devices left behind");
+}
