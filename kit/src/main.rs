@@ -143,6 +143,16 @@ enum Cmd {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Compare VG[/LV]…'s live device-mapper devices with the plan (missing, table mismatch,
+    /// not live or suspended, open counts, error targets); exit status 0 only when every
+    /// planned device is live and equal.
+    Status {
+        #[command(flatten)]
+        dev: DeviceArgs,
+        /// VG or VG/LV names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
     /// Change VG metadata (lvm2's vgchange): tags, system ID, autoactivation.
     Vgchange {
         #[command(flatten)]
@@ -203,6 +213,30 @@ enum Cmd {
         /// PV whose metadata areas hold the copy.
         device: PathBuf,
     },
+    /// Write a VG's current metadata to a file in lvm2's backup format (lvm2's vgcfgbackup).
+    Vgcfgbackup {
+        #[command(flatten)]
+        w: WriteArgs,
+        /// The file (default: the backup directory's file for the VG; %s is the VG name).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The VG.
+        vg: String,
+    },
+    /// Make a backup or archive file's VG the current metadata, written with seqno = current
+    /// + 1 (lvm2's vgcfgrestore).
+    Vgcfgrestore {
+        #[command(flatten)]
+        w: WriteArgs,
+        /// The backup or archive file.
+        #[arg(short = 'f', long = "file", value_name = "FILE", required = true)]
+        file: PathBuf,
+        /// Also restore a file with another VG id, or with thin or cache pools.
+        #[arg(long)]
+        force: bool,
+        /// The VG.
+        vg: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -223,6 +257,72 @@ struct WriteArgs {
     /// Allow writing a VG owned by this other system ID (taking it over).
     #[arg(long = "takeover", value_name = "OLD_ID")]
     takeover: Option<String>,
+    /// Where the previous metadata is archived before each change (default $LVMKIT_ARCHIVE_DIR
+    /// or /etc/lvm/archive).
+    #[arg(long = "archive-dir", value_name = "DIR")]
+    archive_dir: Option<PathBuf>,
+    /// Where the new metadata is backed up after each change (default $LVMKIT_BACKUP_DIR or
+    /// /etc/lvm/backup).
+    #[arg(long = "backup-dir", value_name = "DIR")]
+    backup_dir: Option<PathBuf>,
+    /// Directory of lvm2's per-VG lock files (default $LVMKIT_LOCK_DIR or /run/lock/lvm).
+    #[arg(long = "lock-dir", value_name = "DIR")]
+    lock_dir: Option<PathBuf>,
+    /// Give up when another process holds the VG lock this long (0: do not wait; default: wait).
+    #[arg(long = "lock-timeout", value_name = "SECONDS")]
+    lock_timeout: Option<f64>,
+}
+
+impl WriteArgs {
+    fn dir(opt: &Option<PathBuf>, env: &str, default: &str) -> PathBuf {
+        opt.clone()
+            .or_else(|| std::env::var_os(env).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(default))
+    }
+    fn backup_dir(&self) -> PathBuf {
+        Self::dir(&self.backup_dir, "LVMKIT_BACKUP_DIR", lvmkit_metadata::write::backup::DEFAULT_BACKUP_DIR)
+    }
+    fn lock_dir(&self) -> PathBuf {
+        Self::dir(&self.lock_dir, "LVMKIT_LOCK_DIR", lvmkit_metadata::write::lock::DEFAULT_LOCK_DIR)
+    }
+    fn lock_wait(&self) -> Result<lvmkit_metadata::write::lock::LockWait, String> {
+        use lvmkit_metadata::write::lock::LockWait;
+        match self.lock_timeout {
+            None => Ok(LockWait::Forever),
+            Some(t) if t.is_finite() && t >= 0.0 => Ok(LockWait::For(std::time::Duration::from_secs_f64(t))),
+            Some(t) => Err(format!("--lock-timeout {t}: expected a number of seconds >= 0")),
+        }
+    }
+    fn backups(&self, ctx: &lvmkit_metadata::write::ops::Context) -> lvmkit_metadata::write::backup::Backups {
+        lvmkit_metadata::write::backup::Backups {
+            archive_dir: Some(Self::dir(
+                &self.archive_dir,
+                "LVMKIT_ARCHIVE_DIR",
+                lvmkit_metadata::write::backup::DEFAULT_ARCHIVE_DIR,
+            )),
+            backup_dir: Some(self.backup_dir()),
+            info: file_info(ctx),
+        }
+    }
+}
+
+/// The header of backup files: lvm2 quotes the command line without the program path.
+fn file_info(ctx: &lvmkit_metadata::write::ops::Context) -> lvmkit_metadata::write::backup::FileInfo {
+    let args: Vec<String> = std::env::args().collect();
+    let mut command = args.join(" ");
+    if let Some(first) = args.first() {
+        let base = std::path::Path::new(first).file_name().map(|b| b.to_string_lossy().into_owned());
+        command = std::iter::once(base.unwrap_or_default())
+            .chain(args[1..].iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    lvmkit_metadata::write::backup::FileInfo {
+        command,
+        host: ctx.hostname.clone(),
+        host_system_id: ctx.host_system_id.clone(),
+        time: ctx.time,
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -244,23 +344,52 @@ fn write_context(w: &WriteArgs) -> Result<lvmkit_metadata::write::ops::Context, 
     Ok(lvmkit::write::context(host, w.takeover.clone(), &cmdline.join(" ")))
 }
 
+/// Which VGs a write touches, for locking before the scan.
+enum Touches {
+    /// Named on the command line.
+    Named(Vec<String>),
+    /// Every VG found.
+    All,
+    /// The VGs of a device.
+    DeviceVgs(PathBuf),
+}
+
 fn run_write(
     w: &WriteArgs,
     extra: &[PathBuf],
+    touches: Touches,
     f: impl FnOnce(
         &Source,
         &lvmkit_metadata::write::ops::Context,
+        &lvmkit_metadata::write::backup::Backups,
     ) -> Result<String, lvmkit_metadata::write::WriteError>,
 ) -> Result<(String, ExitCode), String> {
     let ctx = write_context(w)?;
+    let backups = w.backups(&ctx);
+    let wait = w.lock_wait()?;
     let mut devices = split_devices(&w.dev.devices);
     for e in extra {
         if !devices.is_empty() && !devices.contains(e) {
             devices.push(e.clone());
         }
     }
-    let src = Source::load(&devices, w.dev.scan_dm);
-    f(&src, &ctx).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
+    let load = || Source::load(&devices, w.dev.scan_dm);
+    let (known, dev) = match &touches {
+        Touches::Named(n) => (Some(n.as_slice()), None),
+        Touches::All => (None, None),
+        Touches::DeviceVgs(d) => (None, Some(d.as_path())),
+    };
+    let vgs_of = |src: &Source| match dev {
+        Some(d) => lvmkit::write::vgs_of_device(src, d),
+        None => src.assembly.vgs.iter().map(|v| v.name().to_string()).collect(),
+    };
+    lvmkit::write::locked(&w.lock_dir(), wait, known, load, vgs_of, |src| f(src, &ctx, &backups))
+        .map(|s| (s, ExitCode::SUCCESS))
+        .map_err(|e| e.to_string())
+}
+
+fn touches(names: &[String]) -> Touches {
+    if names.is_empty() { Touches::All } else { Touches::Named(names.to_vec()) }
 }
 
 /// The process is about to exit: leave the scanned model to the OS instead of freeing tens of
@@ -317,6 +446,9 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
+        Cmd::Status { dev, names } => lvmkit::activate::status(&load(&dev), &names, &Default::default())
+            .map(|(s, ok)| (s, if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }))
+            .map_err(|e| e.to_string()),
         Cmd::Vgchange { w, addtag, deltag, systemid, setautoactivation, names } => {
             use lvmkit_metadata::write::ops::Change;
             let mut changes: Vec<Change> = addtag.into_iter().map(Change::AddVgTag).collect();
@@ -333,11 +465,15 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                         .into(),
                 );
             }
-            run_write(&w, &[], |src, ctx| lvmkit::write::change_vgs(src, &names, &changes, ctx))
+            run_write(&w, &[], touches(&names), |src, ctx, b| {
+                lvmkit::write::change_vgs_with(src, &names, &changes, ctx, b)
+            })
         }
         Cmd::Lvchange { w, addtag, deltag, names } => {
             use lvmkit_metadata::write::ops::Change;
-            run_write(&w, &[], |src, ctx| {
+            let vgs: Vec<String> =
+                names.iter().map(|n| n.split('/').next().unwrap_or(n).to_string()).collect();
+            run_write(&w, &[], Touches::Named(vgs), |src, ctx, b| {
                 let mut out = String::new();
                 for n in &names {
                     let Some((vg, lv)) = n.split_once('/') else {
@@ -353,20 +489,43 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                     changes.extend(
                         deltag.iter().map(|t| Change::DelLvTag { lv: lv.to_string(), tag: t.clone() }),
                     );
-                    out.push_str(&lvmkit::write::change_vgs(src, &[vg.to_string()], &changes, ctx)?);
+                    out.push_str(&lvmkit::write::change_vgs_with(src, &[vg.to_string()], &changes, ctx, b)?);
                 }
                 Ok(out)
             })
         }
-        Cmd::Vgexport { w, names } => run_write(&w, &[], |src, ctx| {
-            lvmkit::write::change_vgs(src, &names, &[lvmkit_metadata::write::ops::Change::Export], ctx)
+        Cmd::Vgexport { w, names } => run_write(&w, &[], touches(&names), |src, ctx, b| {
+            lvmkit::write::change_vgs_with(
+                src,
+                &names,
+                &[lvmkit_metadata::write::ops::Change::Export],
+                ctx,
+                b,
+            )
         }),
-        Cmd::Vgimport { w, names } => run_write(&w, &[], |src, ctx| {
-            lvmkit::write::change_vgs(src, &names, &[lvmkit_metadata::write::ops::Change::Import], ctx)
+        Cmd::Vgimport { w, names } => run_write(&w, &[], touches(&names), |src, ctx, b| {
+            lvmkit::write::change_vgs_with(
+                src,
+                &names,
+                &[lvmkit_metadata::write::ops::Change::Import],
+                ctx,
+                b,
+            )
         }),
         Cmd::RestoreMetadata { w, seqno, device } => {
-            run_write(&w, std::slice::from_ref(&device), |src, ctx| {
-                lvmkit::write::restore_metadata(src, &device, seqno, ctx)
+            run_write(&w, std::slice::from_ref(&device), Touches::DeviceVgs(device.clone()), |src, ctx, b| {
+                lvmkit::write::restore_metadata_with(src, &device, seqno, ctx, b)
+            })
+        }
+        Cmd::Vgcfgbackup { w, file, vg } => {
+            let dir = w.backup_dir();
+            run_write(&w, &[], Touches::Named(vec![vg.clone()]), |src, ctx, _| {
+                lvmkit::write::vgcfgbackup(src, &vg, file.as_deref(), &dir, &file_info(ctx))
+            })
+        }
+        Cmd::Vgcfgrestore { w, file, force, vg } => {
+            run_write(&w, &[], Touches::Named(vec![vg.clone()]), |src, ctx, b| {
+                lvmkit::write::vgcfgrestore(src, &vg, &file, force, ctx, b)
             })
         }
         Cmd::Check { dev } => {

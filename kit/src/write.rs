@@ -10,10 +10,13 @@ use std::path::Path;
 
 use lvmkit_metadata::assemble::{AssembledVg, Finding};
 use lvmkit_metadata::import::parse_metadata;
+use lvmkit_metadata::model::{Metadata, SegmentKind};
 use lvmkit_metadata::ring;
 use lvmkit_metadata::text::{Node, Scalar, Value, parse};
+use lvmkit_metadata::write::backup::{self, Backups, Committed, FileInfo};
+use lvmkit_metadata::write::lock::{LockWait, VgLock, lock_vg};
 use lvmkit_metadata::write::ops::{self, Change, Context};
-use lvmkit_metadata::write::{CommitReport, PvTarget, WriteError, commit, open_scanned};
+use lvmkit_metadata::write::{CommitReport, PvTarget, WriteError, open_scanned};
 
 use crate::source::Source;
 
@@ -80,12 +83,25 @@ pub fn describe(r: &CommitReport) -> String {
     )
 }
 
-/// Apply `changes` to each named VG (all VGs when `names` is empty) and commit.
+/// Apply `changes` to each named VG (all VGs when `names` is empty) and commit, without
+/// backup or archive files (see [`change_vgs_with`]).
 pub fn change_vgs(
     src: &Source,
     names: &[String],
     changes: &[Change],
     ctx: &Context,
+) -> Result<String, WriteError> {
+    change_vgs_with(src, names, changes, ctx, &Backups::default())
+}
+
+/// [`change_vgs`], archiving each VG's previous metadata before its change and backing up the
+/// new metadata after it as `backups` says.
+pub fn change_vgs_with(
+    src: &Source,
+    names: &[String],
+    changes: &[Change],
+    ctx: &Context,
+    backups: &Backups,
 ) -> Result<String, WriteError> {
     let names: Vec<String> = if names.is_empty() {
         src.assembly.vgs.iter().map(|v| v.name().to_string()).collect()
@@ -101,9 +117,29 @@ pub fn change_vgs(
         }
         let new = ops::apply(&vg.metadata, changes, ctx)?;
         let t = targets(src, vg)?;
-        out.push_str(&describe(&commit(&t, &vg.metadata, &new)?));
+        out.push_str(&describe_committed(&backup::commit_with_backups(&t, &vg.metadata, &new, backups)?));
     }
     Ok(out)
+}
+
+/// [`describe`] plus the backup files written (a failed backup is a warning: the commit stands).
+pub fn describe_committed(c: &Committed) -> String {
+    let mut s = describe(&c.report);
+    if let Some(a) = &c.archived {
+        s.push_str(&format!(
+            "  Archived the previous metadata (seqno {}) to {}\n",
+            c.report.seqno - 1,
+            a.display()
+        ));
+    }
+    match &c.backup {
+        Some(Ok(p)) => s.push_str(&format!("  Backed up the new metadata to {}\n", p.display())),
+        Some(Err(e)) => {
+            s.push_str(&format!("  WARNING: backup of volume group {} metadata failed: {e}\n", c.report.vg))
+        }
+        None => {}
+    }
+    s
 }
 
 /// Make the copy with `seqno` in `device`'s metadata areas the VG's current metadata again
@@ -113,6 +149,17 @@ pub fn restore_metadata(
     device: &Path,
     seqno: u64,
     ctx: &Context,
+) -> Result<String, WriteError> {
+    restore_metadata_with(src, device, seqno, ctx, &Backups::default())
+}
+
+/// [`restore_metadata`] with backup and archive files.
+pub fn restore_metadata_with(
+    src: &Source,
+    device: &Path,
+    seqno: u64,
+    ctx: &Context,
+    backups: &Backups,
 ) -> Result<String, WriteError> {
     let dname = device.display().to_string();
     let pv = src.scan.pvs.iter().find(|p| p.name() == dname).ok_or_else(|| WriteError::Refused {
@@ -155,7 +202,169 @@ pub fn restore_metadata(
     }
     let new = ops::restore(&vg.metadata, &old, ctx)?;
     let t = targets(src, vg)?;
-    Ok(describe(&commit(&t, &vg.metadata, &new)?))
+    Ok(describe_committed(&backup::commit_with_backups(&t, &vg.metadata, &new, backups)?))
+}
+
+/// The VGs a device belongs to (as a PV of an assembled VG).
+pub fn vgs_of_device(src: &Source, device: &Path) -> Vec<String> {
+    let dname = device.display().to_string();
+    src.assembly
+        .vgs
+        .iter()
+        .filter(|v| v.pv_devices.iter().flatten().any(|&i| src.scan.pvs[i].name() == dname))
+        .map(|v| v.name().to_string())
+        .collect()
+}
+
+/// `lvmkit vgcfgbackup`: write `vg`'s current metadata to `file` (default `<backup dir>/<vg>`)
+/// in lvm2's file form. A `%s` in `file` is replaced by the VG name, as lvm2 does.
+pub fn vgcfgbackup(
+    src: &Source,
+    vg: &str,
+    file: Option<&Path>,
+    backup_dir: &Path,
+    info: &FileInfo,
+) -> Result<String, WriteError> {
+    let v = find_vg(src, vg)?;
+    let path = match file {
+        Some(f) => std::path::PathBuf::from(f.to_string_lossy().replace("%s", vg)),
+        None => backup_dir.join(vg),
+    };
+    let mut out = String::new();
+    for why in inconsistencies(src, v) {
+        out.push_str(&format!("  WARNING: {why}\n"));
+    }
+    backup::write_to(&path, &v.metadata, info)?;
+    out.push_str(&format!("  Volume group \"{vg}\" successfully backed up.\n"));
+    Ok(out)
+}
+
+/// `lvmkit vgcfgrestore -f FILE VG`: commit the file's VG as the current metadata with seqno =
+/// current + 1, through the commit protocol (archive and backup included).
+///
+/// Refused (nothing written): the file holds another VG name; another VG id (unless `force`:
+/// then the file's id is written, as lvm2 would); PVs other than the VG's current ones, or
+/// some of them not present; thin or cache pools (unless `force`, like lvm2, since the pool's
+/// own metadata may no longer match); a VG owned by another system ID without a takeover.
+/// Allowed on an inconsistent VG (stale copies): this is a repair.
+pub fn vgcfgrestore(
+    src: &Source,
+    vg: &str,
+    file: &Path,
+    force: bool,
+    ctx: &Context,
+    backups: &Backups,
+) -> Result<String, WriteError> {
+    let fname = file.display().to_string();
+    let restored = backup::read_file(file)?;
+    let refuse = |why: String| WriteError::Refused { vg: vg.to_string(), why };
+    if restored.vg.name != vg {
+        return Err(refuse(format!(
+            "{fname} does not contain volume group {vg} (it holds {})",
+            restored.vg.name
+        )));
+    }
+    let cur = find_vg(src, vg)?;
+    ops::check_owner(&cur.metadata, ctx)?;
+    if restored.vg.id != cur.metadata.vg.id && !force {
+        return Err(refuse(format!(
+            "{fname} holds VG id {}, the VG on disk has id {}; use --force to write the file's VG over it",
+            restored.vg.id, cur.metadata.vg.id
+        )));
+    }
+    let mut want: Vec<_> = restored.vg.pvs.iter().map(|p| p.id).collect();
+    let mut have: Vec<_> = cur.metadata.vg.pvs.iter().map(|p| p.id).collect();
+    want.sort();
+    have.sort();
+    if want != have {
+        return Err(refuse(format!("{fname} lists other physical volumes than the VG's current metadata")));
+    }
+    let missing: Vec<String> = cur
+        .metadata
+        .vg
+        .pvs
+        .iter()
+        .zip(&cur.pv_devices)
+        .filter(|(_, d)| d.is_none())
+        .map(|(p, _)| p.id.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(refuse(format!("cannot restore with missing PVs: {}", missing.join(", "))));
+    }
+    if !force && has_pools(&restored) {
+        return Err(refuse(format!(
+            "{fname} has thin or cache pools; their own metadata may not match it: use --force to restore anyway"
+        )));
+    }
+    let mut new: Metadata = restored.clone();
+    // Device hints: where each PV is now.
+    for pv in &mut new.vg.pvs {
+        if let Some(c) = cur.metadata.vg.pvs.iter().find(|c| c.id == pv.id) {
+            pv.device = c.device.clone();
+        }
+    }
+    new.vg.seqno = cur.metadata.vg.seqno + 1;
+    new.header.description = Some(ctx.description.clone());
+    new.header.creation_host = ctx.hostname.clone().or(new.header.creation_host);
+    new.header.creation_host_system_id = ctx.host_system_id.clone().filter(|s| !s.is_empty());
+    new.header.creation_time = ctx.time.or(new.header.creation_time);
+    // The commit path requires the same VG identity; with --force the file's id replaces it.
+    let mut current: Metadata = (*cur.metadata).clone();
+    current.vg.id = new.vg.id;
+    let t = targets(src, cur)?;
+    let c = backup::commit_with_backups(&t, &current, &new, backups)?;
+    Ok(format!("{}  Restored volume group {vg}.\n", describe_committed(&c)))
+}
+
+fn has_pools(md: &Metadata) -> bool {
+    md.vg.lvs.iter().flat_map(|l| &l.segments).any(|s| {
+        matches!(
+            s.kind,
+            SegmentKind::ThinPool { .. } | SegmentKind::CachePool { .. } | SegmentKind::Cache { .. }
+        )
+    })
+}
+
+/// Exclusive lvm2-compatible locks on `vgs` (sorted, each once), in `dir`.
+pub fn lock_vgs(dir: &Path, vgs: &[String], wait: LockWait) -> Result<Vec<VgLock>, WriteError> {
+    let mut v = vgs.to_vec();
+    v.sort();
+    v.dedup();
+    v.iter().map(|n| lock_vg(dir, n, wait).map_err(WriteError::from)).collect()
+}
+
+/// Run a write with the VGs it touches locked *before* the scan it is planned from, so two
+/// writers serialise on the on-disk state. `known`: the VG names when the command line gives
+/// them; otherwise `vgs_of` picks them from a first scan, the locks are taken, and the devices
+/// are scanned again (retried when the set changed in between).
+pub fn locked<T>(
+    lock_dir: &Path,
+    wait: LockWait,
+    known: Option<&[String]>,
+    load: impl Fn() -> Source,
+    vgs_of: impl Fn(&Source) -> Vec<String>,
+    f: impl FnOnce(&Source) -> Result<T, WriteError>,
+) -> Result<T, WriteError> {
+    if let Some(names) = known {
+        let _locks = lock_vgs(lock_dir, names, wait)?;
+        return f(&load());
+    }
+    let mut want = vgs_of(&load());
+    for _ in 0..3 {
+        let locks = lock_vgs(lock_dir, &want, wait)?;
+        let src = load();
+        let now = vgs_of(&src);
+        if now.iter().all(|n| want.contains(n)) {
+            let r = f(&src);
+            drop(locks);
+            return r;
+        }
+        want = now;
+    }
+    Err(WriteError::Refused {
+        vg: want.join(","),
+        why: "the set of VGs kept changing while locking them".into(),
+    })
 }
 
 /// This host's system ID as lvm2 derives it from `DIR/lvm.conf` `global/system_id_source`:

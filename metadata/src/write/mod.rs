@@ -5,9 +5,11 @@
 //! Nothing here decides *what* to change; callers build the new [`Metadata`](crate::model::Metadata)
 //! (see [`ops`] for the operations) and hand it to [`commit::commit`].
 
+pub mod backup;
 pub mod commit;
 pub mod device;
 pub mod fault;
+pub mod lock;
 pub mod ops;
 
 use std::io;
@@ -157,4 +159,10 @@ pub enum WriteError {
     /// Another metadata error (reading, assembling).
     #[error(transparent)]
     Metadata(#[from] Error),
+    /// Archiving the previous metadata (or reading a backup file) failed; nothing was written.
+    #[error(transparent)]
+    Backup(#[from] backup::BackupError),
+    /// The VG lock could not be taken; nothing was written.
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
 }
