@@ -148,17 +148,15 @@ enum RowKind {
 
 /// lvm2's field-name matching: case-insensitive, underscores ignored, the report's prefix
 /// optional.
-fn canon(s: &str) -> String {
-    s.chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect()
-}
-
 fn find_field(base: Base, name: &str) -> Result<&'static Field, ReportError> {
-    let want = canon(name);
-    let prefixed = format!("{}{want}", canon(base.prefix()));
+    // Compared as canonical character streams: no string built per table entry.
+    let chars = |s: &'static str| s.chars().filter(|&c| c != '_').flat_map(char::to_lowercase);
+    let want = || name.chars().filter(|&c| c != '_').flat_map(char::to_lowercase);
+    let prefix = base.prefix();
     FIELDS
         .iter()
-        .find(|f| canon(f.name) == want)
-        .or_else(|| FIELDS.iter().find(|f| canon(f.name) == prefixed))
+        .find(|f| chars(f.name).eq(want()))
+        .or_else(|| FIELDS.iter().find(|f| chars(f.name).eq(chars(prefix).chain(want()))))
         .ok_or_else(|| ReportError::UnknownField(name.to_string()))
 }
 

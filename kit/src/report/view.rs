@@ -265,9 +265,12 @@ impl<'a> VgView<'a> {
         }
         let pv_alloc = (0..vg.pvs.len()).map(|p| vg.pv_allocated(p)).collect();
         let mut view = VgView { asm, vg, scan, lvs, pv_alloc, by_name };
-        let mut state = vec![0u8; view.vg.lvs.len()];
-        for i in 0..view.vg.lvs.len() {
-            view.mark_partial(i, &mut state);
+        // Nothing can be partial when every PV is there (the usual case): skip the walk.
+        if (0..view.vg.pvs.len()).any(|p| view.pv_missing(p)) {
+            let mut state = vec![0u8; view.vg.lvs.len()];
+            for i in 0..view.vg.lvs.len() {
+                view.mark_partial(i, &mut state);
+            }
         }
         view
     }
