@@ -67,6 +67,19 @@ fn canonical(kind: FlagKind) -> impl Iterator<Item = &'static str> {
     status_words(kind).iter().chain(compat_words(kind)).chain(seg).copied()
 }
 
+/// [`canonical`] collected once per kind: flag lookups run for every LV of every report.
+fn vocabulary(kind: FlagKind) -> &'static [&'static str] {
+    use std::sync::LazyLock;
+    static VG: LazyLock<Vec<&str>> = LazyLock::new(|| canonical(FlagKind::Vg).collect());
+    static PV: LazyLock<Vec<&str>> = LazyLock::new(|| canonical(FlagKind::Pv).collect());
+    static LV: LazyLock<Vec<&str>> = LazyLock::new(|| canonical(FlagKind::Lv).collect());
+    match kind {
+        FlagKind::Vg => &VG,
+        FlagKind::Pv => &PV,
+        FlagKind::Lv => &LV,
+    }
+}
+
 /// A set of flag words of one kind, written in lvm2's canonical order: known words as bits
 /// (bit `i` = the `i`-th word of the kind's vocabulary; no allocation while importing thousands
 /// of LVs), unknown words kept after them in their given order.
@@ -102,7 +115,8 @@ impl FlagSet {
         s
     }
     fn bit(&self, w: &str) -> Option<u64> {
-        self.kind.and_then(|k| canonical(k).position(|x| x == w)).map(|i| 1 << i)
+        let words = vocabulary(self.kind?);
+        words.iter().position(|x| x.len() == w.len() && *x == w).map(|i| 1 << i)
     }
     /// Contains this word.
     pub fn has(&self, w: &str) -> bool {
