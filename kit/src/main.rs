@@ -186,7 +186,8 @@ enum Cmd {
         #[arg(required = true)]
         names: Vec<String>,
     },
-    /// Mark a VG exported (EXPORTED on VG and PVs, system ID cleared), like lvm2's vgexport.
+    /// Mark a VG exported (EXPORTED on VG and PVs, system ID cleared), like lvm2's vgexport;
+    /// an LVM1 VG gets lvm2 2.02.177's `PV_EXP` VG name and system ID in its PV structs.
     Vgexport {
         #[command(flatten)]
         w: WriteArgs,
@@ -194,7 +195,8 @@ enum Cmd {
         #[arg(required = true)]
         names: Vec<String>,
     },
-    /// Import an exported VG (system ID set to this host's), like lvm2's vgimport.
+    /// Import an exported VG (system ID set to this host's), like lvm2's vgimport; an LVM1 VG
+    /// gets its plain VG name back and a `PV_IMP` system ID.
     Vgimport {
         #[command(flatten)]
         w: WriteArgs,
@@ -495,22 +497,10 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
             })
         }
         Cmd::Vgexport { w, names } => run_write(&w, &[], touches(&names), |src, ctx, b| {
-            lvmkit::write::change_vgs_with(
-                src,
-                &names,
-                &[lvmkit_metadata::write::ops::Change::Export],
-                ctx,
-                b,
-            )
+            lvmkit::write::export_import(src, &names, true, ctx, b)
         }),
         Cmd::Vgimport { w, names } => run_write(&w, &[], touches(&names), |src, ctx, b| {
-            lvmkit::write::change_vgs_with(
-                src,
-                &names,
-                &[lvmkit_metadata::write::ops::Change::Import],
-                ctx,
-                b,
-            )
+            lvmkit::write::export_import(src, &names, false, ctx, b)
         }),
         Cmd::RestoreMetadata { w, seqno, device } => {
             run_write(&w, std::slice::from_ref(&device), Touches::DeviceVgs(device.clone()), |src, ctx, b| {

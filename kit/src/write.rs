@@ -15,6 +15,7 @@ use lvmkit_metadata::ring;
 use lvmkit_metadata::text::{Node, Scalar, Value, parse};
 use lvmkit_metadata::write::backup::{self, Backups, Committed, FileInfo};
 use lvmkit_metadata::write::lock::{LockWait, VgLock, lock_vg};
+use lvmkit_metadata::write::lvm1;
 use lvmkit_metadata::write::ops::{self, Change, Context};
 use lvmkit_metadata::write::{CommitReport, PvTarget, WriteError, open_scanned};
 
@@ -118,6 +119,44 @@ pub fn change_vgs_with(
         let new = ops::apply(&vg.metadata, changes, ctx)?;
         let t = targets(src, vg)?;
         out.push_str(&describe_committed(&backup::commit_with_backups(&t, &vg.metadata, &new, backups)?));
+    }
+    Ok(out)
+}
+
+/// `lvmkit vgexport` (`export`) / `vgimport`: an LVM1 VG (some LVM1 PV carries the name) goes
+/// through [`lvm1`]'s in-place rewrite of the PV structs (`PV_EXP` / `PV_IMP`, as lvm2 2.02.177
+/// did; no backup files: there is no text metadata to archive), every other VG through
+/// [`change_vgs_with`] with lvm2's commit protocol. The LVM1 `system_id` uses `ctx.hostname` and
+/// `ctx.time` when set, else this host's `uname` node name and the current time.
+pub fn export_import(
+    src: &Source,
+    names: &[String],
+    export: bool,
+    ctx: &Context,
+    backups: &Backups,
+) -> Result<String, WriteError> {
+    let mut out = String::new();
+    for n in names {
+        if lvm1::is_lvm1_vg(&src.scan, n) {
+            let here = lvm1::Lvm1Context::this_host();
+            let lctx = match (&ctx.hostname, ctx.time) {
+                (Some(h), Some(t)) => lvm1::Lvm1Context { hostname: h.clone(), time: t.max(0) as u64 },
+                (h, t) => {
+                    let here = here?;
+                    lvm1::Lvm1Context {
+                        hostname: h.clone().unwrap_or(here.hostname),
+                        time: t.map_or(here.time, |t| t.max(0) as u64),
+                    }
+                }
+            };
+            let change = if export { lvm1::Lvm1Change::Export } else { lvm1::Lvm1Change::Import };
+            let plan = lvm1::plan(&src.scan, n, change, &lctx)?;
+            lvm1::execute(&plan)?;
+            out.push_str(&lvm1::describe(&plan));
+        } else {
+            let change = if export { Change::Export } else { Change::Import };
+            out.push_str(&change_vgs_with(src, std::slice::from_ref(n), &[change], ctx, backups)?);
+        }
     }
     Ok(out)
 }

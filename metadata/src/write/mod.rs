@@ -10,6 +10,7 @@ pub mod commit;
 pub mod device;
 pub mod fault;
 pub mod lock;
+pub mod lvm1;
 pub mod ops;
 
 use std::io;

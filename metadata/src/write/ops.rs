@@ -81,6 +81,17 @@ pub fn valid_system_id(s: &str) -> bool {
 
 /// May this host write `md`? Owned by another system ID without a matching takeover: no.
 pub fn check_owner(md: &Metadata, ctx: &Context) -> Result<(), WriteError> {
+    // An LVM1 VG's `system_id` is a host+time stamp, not an owner: say what really stops the
+    // write (commit::plan refuses it too).
+    if md.vg.format.as_deref().is_some_and(|f| f != "lvm2") {
+        return Err(WriteError::Refused {
+            vg: md.vg.name.clone(),
+            why: format!(
+                "format {} VG: lvmkit writes only LVM2 metadata, never over an LVM1 PV (vgexport/vgimport excepted)",
+                md.vg.format.as_deref().unwrap_or("lvm1")
+            ),
+        });
+    }
     let owner = md.vg.system_id.as_deref().filter(|s| !s.is_empty());
     let Some(owner) = owner else { return Ok(()) };
     if ctx.host_system_id.as_deref() == Some(owner) || ctx.takeover_from.as_deref() == Some(owner) {
