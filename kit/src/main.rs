@@ -135,7 +135,8 @@ enum Cmd {
         #[arg(required = true)]
         names: Vec<String>,
     },
-    /// Deactivate VG[/LV]… (top-down, every device whose uuid starts with LVM-<vg uuid>).
+    /// Deactivate VG[/LV]… top-down: a VG by its uuid prefix LVM-<vg uuid>, an LV with its whole
+    /// stack (sub-LVs included; devices other LVs still hold are kept).
     Deactivate {
         #[command(flatten)]
         dev: DeviceArgs,
