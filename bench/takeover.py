@@ -8,7 +8,11 @@ the owning host's ID (lvm2 only changes a VG its host owns); both tools archive 
 into private directories and use private lock directories. Each timed run alternates the
 owner between two IDs, so every run is one ownership change (seqno + 1).
 
-Usage: sudo bench/takeover.py [--runs N] [--lvmkit target/release/lvmkit]
+With --profile DIR, after the timed runs one more lvmkit takeover each runs under
+`strace -f -tt -T` (DIR/strace.txt), `strace -c -f` (DIR/strace-c.txt) and
+`perf record --call-graph dwarf` (DIR/perf.data, DIR/perf.txt) on the same devices.
+
+Usage: sudo bench/takeover.py [--runs N] [--lvmkit target/release/lvmkit] [--profile DIR] [--keep]
 """
 import argparse
 import os
@@ -21,6 +25,8 @@ import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--runs", type=int, default=11)
+ap.add_argument("--keep", action="store_true", help="leave the loop devices and files in place (prints them)")
+ap.add_argument("--profile", metavar="DIR", help="profile one more lvmkit takeover into DIR")
 ap.add_argument("--lvmkit", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "lvmkit"))
 args = ap.parse_args()
 
@@ -54,11 +60,12 @@ def lvm(host, *a):
     return sh(["lvm", *a, "--config", conf(host)], env=env)
 
 
-def lvmkit(*a, write=True):
+def lvmkit(*a, write=True, wrap=()):
     w = ["--archive-dir", f"{tmp}/karchive", "--backup-dir", f"{tmp}/kbackup", "--lock-dir", f"{tmp}/klock"]
-    return sh([args.lvmkit, *a, "--devices", ",".join(loops), *(w if write else [])])
+    return sh([*wrap, args.lvmkit, *a, "--devices", ",".join(loops), *(w if write else [])])
 
 
+owner = "hostA"
 try:
     for i in range(4):
         img = f"{tmp}/pv{i}.img"
@@ -70,7 +77,6 @@ try:
     for n in range(100):
         lvm("hostA", "lvcreate", "-q", "-an", "-Zn", "-L", "4M", "-n", f"lv{n:03}", "bvg")
     seq = lambda: lvmkit("vgs", "--noheadings", "-o", "vg_seqno,vg_systemid,lv_count", "bvg", write=False).split()
-    owner = "hostA"
     t_lvm, t_kit = [], []
     for r in range(args.runs):
         new = "hostB" if owner == "hostA" else "hostA"
@@ -83,6 +89,22 @@ try:
         lvmkit("vgchange", "--host-systemid", new, "--takeover", owner, "--systemid", new, "bvg")
         t_kit.append(time.perf_counter() - t)
         owner = new
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+        pr = os.path.abspath(args.profile)
+        wraps = [
+            ["strace", "-f", "-tt", "-T", "-o", f"{pr}/strace.txt"],
+            ["strace", "-c", "-f", "-o", f"{pr}/strace-c.txt"],
+            ["perf", "record", "-q", "-F", "20000", "-g", "--call-graph", "dwarf", "-o", f"{pr}/perf.data"],
+        ]
+        for wrap in wraps:
+            new = "hostB" if owner == "hostA" else "hostA"
+            lvmkit("vgchange", "--host-systemid", new, "--takeover", owner, "--systemid", new, "bvg", wrap=wrap)
+            owner = new
+        with open(f"{pr}/perf.txt", "w") as f:
+            subprocess.run(["perf", "report", "-i", f"{pr}/perf.data", "--stdio", "--no-children",
+                            "--percent-limit", "0.5"], stdout=f, stderr=subprocess.DEVNULL)
+        print(f"profile of one lvmkit takeover in {pr}: strace.txt, strace-c.txt, perf.data, perf.txt")
     s = seq()
     assert s[1] == owner and s[2] == "100", s
     r = subprocess.run(["lvm", "vgck", "bvg", "--config", conf(owner)], env=env, capture_output=True, text=True)
@@ -93,6 +115,9 @@ try:
     print(f"lvmkit vgchange --systemid --takeover:    median {mk * 1000:.1f} ms")
     print(f"ratio lvm2 / lvmkit: {ml / mk:.1f}x")
 finally:
+    if args.keep:
+        print(f"kept: {tmp} on {','.join(loops)}; owner {owner}; detach with losetup -d")
+        sys.exit(0)
     for d in reversed(loops):
         subprocess.run(["losetup", "-d", d])
     shutil.rmtree(tmp, ignore_errors=True)

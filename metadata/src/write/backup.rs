@@ -249,12 +249,24 @@ pub fn list_archives(dir: &Path, vg: &str) -> Result<Vec<(u32, PathBuf)>, Backup
 /// Archive `md` (the committed metadata before a change) into `dir` as the next
 /// `<vg>_<NNNNN>-<random>.vg`; its path.
 pub fn archive(dir: &Path, md: &Metadata, info: &FileInfo) -> Result<PathBuf, BackupError> {
-    let text = file_text(md, &format!("Created *before* executing '{}'", info.command), info);
-    let mut ix = list_archives(dir, &md.vg.name)?.last().map_or(0, |(i, _)| i + 1);
+    archive_text(dir, &md.vg.name, &archive_file_text(md, info))
+}
+
+fn archive_file_text(md: &Metadata, info: &FileInfo) -> String {
+    file_text(md, &format!("Created *before* executing '{}'", info.command), info)
+}
+
+fn backup_file_text(md: &Metadata, info: &FileInfo) -> String {
+    file_text(md, &format!("Created *after* executing '{}'", info.command), info)
+}
+
+/// [`archive`] with the file's text already made.
+fn archive_text(dir: &Path, vg: &str, text: &str) -> Result<PathBuf, BackupError> {
+    let mut ix = list_archives(dir, vg)?.last().map_or(0, |(i, _)| i + 1);
     loop {
         let rnd =
             std::collections::hash_map::RandomState::new().hash_one((std::process::id(), ix)) as u32 >> 1;
-        let path = dir.join(format!("{}_{ix:05}-{rnd}.vg", md.vg.name));
+        let path = dir.join(format!("{vg}_{ix:05}-{rnd}.vg"));
         match write_atomic(&path, text.as_bytes(), false) {
             Err(BackupError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => ix += 1,
             r => return r.map(|()| path),
@@ -271,8 +283,7 @@ pub fn backup(dir: &Path, md: &Metadata, info: &FileInfo) -> Result<PathBuf, Bac
 
 /// Write `md` to `path` as a backup (`Created *after* executing …`), replacing it atomically.
 pub fn write_to(path: &Path, md: &Metadata, info: &FileInfo) -> Result<(), BackupError> {
-    let text = file_text(md, &format!("Created *after* executing '{}'", info.command), info);
-    write_atomic(path, text.as_bytes(), true)
+    write_atomic(path, backup_file_text(md, info).as_bytes(), true)
 }
 
 /// Read a backup or archive file (lvm2's or ours).
@@ -303,22 +314,47 @@ pub struct Committed {
     pub backup: Option<Result<PathBuf, BackupError>>,
 }
 
-/// lvm2's order: plan (every check), archive `current`, execute, back up `new`. A failed
-/// archive stops the change before any device write.
+/// lvm2's order: plan (every check), archive `current` (durable: file and directory synced),
+/// execute, back up `new`. A failed archive stops the change before any device write, and a
+/// refused plan leaves no archive.
+///
+/// Only the texts of the two files are made early, on a helper thread: the archive's while
+/// [`plan`] runs, the backup's while the archive and the devices are written. Every file and
+/// device write stays in the order above.
 pub fn commit_with_backups(
     targets: &[PvTarget],
     current: &Metadata,
     new: &Metadata,
     b: &Backups,
 ) -> Result<Committed, WriteError> {
-    let p = plan(targets, current, new)?;
-    let archived = match &b.archive_dir {
-        Some(d) => Some(archive(d, current, &b.info)?),
-        None => None,
-    };
-    let report = execute(&p, targets)?;
-    let backup = b.backup_dir.as_ref().map(|d| backup(d, new, &b.info));
-    Ok(Committed { report, archived, backup })
+    std::thread::scope(|scope| {
+        let (tx, archive_rx) = std::sync::mpsc::channel();
+        let texts = (b.archive_dir.is_some() || b.backup_dir.is_some()).then(|| {
+            scope.spawn(move || {
+                if b.archive_dir.is_some() {
+                    let _ = tx.send(archive_file_text(current, &b.info));
+                }
+                drop(tx);
+                b.backup_dir.is_some().then(|| backup_file_text(new, &b.info))
+            })
+        });
+        let p = plan(targets, current, new)?;
+        let archived = match &b.archive_dir {
+            Some(d) => {
+                let text = archive_rx.recv().unwrap_or_else(|_| archive_file_text(current, &b.info));
+                Some(archive_text(d, &current.vg.name, &text)?)
+            }
+            None => None,
+        };
+        let report = execute(&p, targets)?;
+        let backup = b.backup_dir.as_ref().map(|d| {
+            let text =
+                texts.and_then(|h| h.join().ok().flatten()).unwrap_or_else(|| backup_file_text(new, &b.info));
+            let path = d.join(&new.vg.name);
+            write_atomic(&path, text.as_bytes(), true).map(|()| path)
+        });
+        Ok(Committed { report, archived, backup })
+    })
 }
 
 #[cfg(test)]

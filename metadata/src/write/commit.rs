@@ -12,9 +12,11 @@
 //! 3. the **precommit** header of every mda (slot 1 = the new text, slot 0 unchanged);
 //! 4. the **commit** header of every mda (slot 0 = the new text, slot 1 zeroed).
 //!
-//! [`execute`] runs them in that order with a durability barrier ([`WriteDevice::sync`]) after
-//! each. A cut anywhere leaves every mda header either old (slot 0 on the old text, which the
-//! two-copies-fit rule keeps intact) or new, so every reader finds the old or the new seqno.
+//! [`execute`] runs them in that order, phase by phase, with a durability barrier
+//! ([`WriteDevice::sync`] on every device, all devices done) between phases; within a phase the
+//! devices are written concurrently. A cut anywhere leaves every mda header either old (slot 0
+//! on the old text, which the two-copies-fit rule keeps intact) or new, so every reader finds
+//! the old or the new seqno.
 //!
 //! Ignored mdas (`RAW_LOCN_IGNORED` in slot 0) are not written at all. Checked against lvm2
 //! 2.03.16: `vgchange --addtag` on the `ignored-mda` case changed sectors of the in-use mda only;
@@ -22,7 +24,9 @@
 //! `metadata_areas_in_use`; "ignored ones first" in `_vg_commit_mdas` concerns mdas being
 //! switched to ignored in that transaction, which lvmkit never does).
 
-use std::sync::Arc;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
 
 use crate::crc::lvm_crc;
 use crate::device;
@@ -413,26 +417,123 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
     Ok(CommitPlan { vg, seqno: new.vg.seqno, text, checksum, placements, ignored, labels, steps })
 }
 
-/// Run the plan's writes in order, each followed by a sync. If a precommit header fails, the
-/// headers already precommitted are put back (slot 1 cleared) as lvm2's revert does; a failure
-/// during the commit phase leaves a mix of old and new headers, which readers resolve by seqno.
-pub fn execute(plan: &CommitPlan, targets: &[PvTarget]) -> Result<CommitReport, WriteError> {
-    for (done, step) in plan.steps.iter().enumerate() {
-        let dev = targets[step.pv].device.as_ref();
-        let r = dev.write_at(step.at, &step.data).and_then(|()| dev.sync());
-        if let Err(e) = r {
-            if step.kind == StepKind::Precommit {
-                revert(plan, targets, done);
+/// The phase a step belongs to: labels, texts, precommits, commits (in that order in a plan).
+fn phase(kind: StepKind) -> u8 {
+    match kind {
+        StepKind::Label => 0,
+        StepKind::Text { .. } => 1,
+        StepKind::Precommit => 2,
+        StepKind::Commit => 3,
+    }
+}
+
+/// One device's share of the plan: per phase (in plan order), the indices of its steps.
+struct DeviceWork {
+    pv: usize,
+    phases: Vec<Vec<usize>>,
+}
+
+/// What one device did: the steps whose write returned, the steps written and synced, and the
+/// first failure (step index, error).
+#[derive(Default)]
+struct DeviceDone {
+    written: Vec<usize>,
+    done: usize,
+    failed: Option<(usize, io::Error)>,
+}
+
+impl DeviceDone {
+    /// Write `steps` (one phase of one device) in order, then make them durable.
+    fn run(&mut self, plan: &CommitPlan, dev: &dyn WriteDevice, steps: &[usize]) {
+        for &i in steps {
+            let s = &plan.steps[i];
+            if let Err(e) = dev.write_at(s.at, &s.data) {
+                self.failed = Some((i, e));
+                return;
             }
-            return Err(WriteError::Io {
-                device: dev.name().to_string(),
-                what: step.kind.describe().to_string(),
-                at: step.at,
-                len: step.data.len() as u64,
-                done,
-                source: Arc::new(e),
-            });
+            self.written.push(i);
         }
+        match (dev.sync(), steps.last()) {
+            (Ok(()), _) => self.done += steps.len(),
+            (Err(e), Some(&last)) => self.failed = Some((last, e)),
+            (Err(_), None) => {}
+        }
+    }
+}
+
+/// Run the plan's writes phase by phase: labels, then every text, then every precommit header,
+/// then every commit header. A phase starts only when every write of the one before it is
+/// durable (each device's writes of a phase are followed by [`WriteDevice::sync`], and all
+/// devices finish the phase before any starts the next), so the protocol's order holds: no
+/// header points at a text before the text is on stable storage everywhere, and no commit header
+/// is written before every precommit is.
+///
+/// Within a phase the writes go to different sectors and none depends on another, so the
+/// devices are written concurrently, one thread per device (a device's own steps stay in plan
+/// order): a phase costs one device's latency instead of the sum. A power cut inside a phase
+/// leaves any subset of that phase's writes on disk, which is the state some sequential order
+/// of the same writes would leave after a cut: texts are unreferenced, a precommit leaves slot
+/// 0 alone, and each commit header is the atomic switch of its mda alone. When a device says
+/// it must not be written concurrently ([`WriteDevice::concurrent_writes`], the fault-injecting
+/// wrapper of the power-cut tests) the whole plan runs one write at a time in plan order.
+///
+/// If a precommit header fails, the headers already precommitted are put back (slot 1
+/// cleared) as lvm2's revert does; a failure during the commit phase leaves a mix of old and new
+/// headers, which readers resolve by seqno.
+pub fn execute(plan: &CommitPlan, targets: &[PvTarget]) -> Result<CommitReport, WriteError> {
+    let devs: Vec<&dyn WriteDevice> = targets.iter().map(|t| t.device.as_ref()).collect();
+    execute_on(plan, &devs)
+}
+
+/// [`execute`] on the targets' devices (`devs[pv]`).
+fn execute_on(plan: &CommitPlan, devs: &[&dyn WriteDevice]) -> Result<CommitReport, WriteError> {
+    let mut phases: Vec<u8> = plan.steps.iter().map(|s| phase(s.kind)).collect();
+    phases.dedup();
+    let mut work: Vec<DeviceWork> = Vec::new();
+    for (i, s) in plan.steps.iter().enumerate() {
+        let ph = phases.iter().position(|&p| p == phase(s.kind)).unwrap_or(0);
+        let w = match work.iter().position(|w| w.pv == s.pv) {
+            Some(w) => &mut work[w],
+            None => {
+                work.push(DeviceWork { pv: s.pv, phases: vec![Vec::new(); phases.len()] });
+                work.last_mut().expect("just pushed")
+            }
+        };
+        w.phases[ph].push(i);
+    }
+    let concurrent = work.len() > 1 && devs.iter().all(|d| d.concurrent_writes());
+    let results: Vec<DeviceDone> = if concurrent {
+        run_concurrent(plan, devs, &work, phases.len())
+    } else {
+        let mut results: Vec<DeviceDone> = work.iter().map(|_| DeviceDone::default()).collect();
+        'phases: for ph in 0..phases.len() {
+            for (w, r) in work.iter().zip(&mut results) {
+                r.run(plan, devs[w.pv], &w.phases[ph]);
+                if r.failed.is_some() {
+                    break 'phases;
+                }
+            }
+        }
+        results
+    };
+    let done = results.iter().map(|r| r.done).sum();
+    let mut failures: Vec<&(usize, io::Error)> = results.iter().filter_map(|r| r.failed.as_ref()).collect();
+    failures.sort_by_key(|f| f.0);
+    if let Some((i, e)) = failures.first() {
+        let step = &plan.steps[*i];
+        if step.kind == StepKind::Precommit {
+            let mut written: Vec<usize> = results.iter().flat_map(|r| r.written.iter().copied()).collect();
+            written.sort_unstable();
+            revert(plan, devs, &written);
+        }
+        return Err(WriteError::Io {
+            device: devs[step.pv].name().to_string(),
+            what: step.kind.describe().to_string(),
+            at: step.at,
+            len: step.data.len() as u64,
+            done,
+            source: Arc::new(io::Error::new(e.kind(), e.to_string())),
+        });
     }
     Ok(CommitReport {
         vg: plan.vg.clone(),
@@ -446,12 +547,55 @@ pub fn execute(plan: &CommitPlan, targets: &[PvTarget]) -> Result<CommitReport, 
     })
 }
 
-/// Best effort: restore the original header of every mda whose precommit (among the first
-/// `done` steps) was written.
-fn revert(plan: &CommitPlan, targets: &[PvTarget], done: usize) {
-    for step in plan.steps[..done].iter().filter(|s| s.kind == StepKind::Precommit) {
+/// One thread per device (the calling thread takes the first), meeting at a barrier after each
+/// phase; after a phase in which any device failed, no device starts the next one.
+fn run_concurrent(
+    plan: &CommitPlan,
+    devs: &[&dyn WriteDevice],
+    work: &[DeviceWork],
+    phases: usize,
+) -> Vec<DeviceDone> {
+    let barrier = Barrier::new(work.len());
+    // One flag per phase: a device that fails in phase k raises flag k before the barrier of
+    // phase k, and every device reads flag k only after that barrier, so all agree on whether
+    // to go on (a single flag could be raised in phase k + 1 by a fast device before a slow one
+    // has read it for phase k, leaving the fast one alone at the next barrier).
+    let failed: Vec<AtomicBool> = (0..phases).map(|_| AtomicBool::new(false)).collect();
+    let device = |w: &DeviceWork| {
+        let dev = devs[w.pv];
+        let mut r = DeviceDone::default();
+        for (steps, failed) in w.phases.iter().zip(&failed) {
+            // A panic must not leave the other devices waiting at the barrier.
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.run(plan, dev, steps)));
+            if caught.is_err() && r.failed.is_none() {
+                let at = steps.iter().find(|i| !r.written.contains(i)).or(steps.last());
+                r.failed = at.map(|&i| (i, io::Error::other("the write thread panicked")));
+            }
+            if r.failed.is_some() {
+                failed.store(true, Ordering::SeqCst);
+            }
+            barrier.wait();
+            if failed.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        r
+    };
+    debug_assert!(work.iter().all(|w| w.phases.len() == phases));
+    std::thread::scope(|scope| {
+        let others: Vec<_> = work[1..].iter().map(|w| scope.spawn(move || device(w))).collect();
+        let mut out = vec![device(&work[0])];
+        out.extend(others.into_iter().map(|h| h.join().expect("panics are caught in the thread")));
+        out
+    })
+}
+
+/// Best effort: restore the original header of every mda whose precommit (among the steps
+/// `written`) was written.
+fn revert(plan: &CommitPlan, devs: &[&dyn WriteDevice], written: &[usize]) {
+    for step in written.iter().map(|&i| &plan.steps[i]).filter(|s| s.kind == StepKind::Precommit) {
         if let Some(p) = plan.placements.iter().find(|p| p.pv == step.pv && Some(p.mda) == step.mda) {
-            let dev = targets[step.pv].device.as_ref();
+            let dev = devs[step.pv];
             let h = MdaHeader { precommitted: RawLocn::default(), ..p.old.clone() };
             let _ = dev.write_at(step.at, &h.encode()).and_then(|()| dev.sync());
         }
@@ -467,6 +611,8 @@ pub fn commit(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::Device;
+    use crate::write::device::MemWriteDevice;
 
     fn hdr(size: u64, offset: u64, len: u64) -> MdaHeader {
         MdaHeader {
@@ -495,6 +641,99 @@ mod tests {
             ..hdr(61440, 0, 0)
         };
         assert_eq!(next_offset(&ign), 512);
+    }
+
+    /// A device that fails every write at byte `fail_at`.
+    struct Failing(crate::write::device::MemWriteDevice, u64);
+    impl Device for Failing {
+        fn name(&self) -> &str {
+            self.0.name()
+        }
+        fn size(&self) -> u64 {
+            self.0.size()
+        }
+        fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
+            self.0.read_at(at, buf)
+        }
+    }
+    impl WriteDevice for Failing {
+        fn write_at(&self, at: u64, data: &[u8]) -> io::Result<()> {
+            if at == self.1 { Err(io::Error::other("injected")) } else { self.0.write_at(at, data) }
+        }
+        fn sync(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Two devices, one mda each: text at 8192, header at 4096.
+    fn two_device_plan() -> CommitPlan {
+        let old = MdaHeader { start: 4096, ..hdr(1 << 20, 512, 100) };
+        let new = RawLocn { offset: 1024, size: 10, checksum: 7, flags: 0 };
+        let placements: Vec<MdaPlacement> = (0..2)
+            .map(|pv| MdaPlacement {
+                device: format!("d{pv}"),
+                pv,
+                mda: 0,
+                mda_start: 4096,
+                old: old.clone(),
+                new,
+                wrapped: false,
+            })
+            .collect();
+        let mut steps = Vec::new();
+        for (kind, at, data) in [
+            (StepKind::Text { piece: 0 }, 4096 + 1024, vec![b't'; 512]),
+            (StepKind::Precommit, 4096, MdaHeader { precommitted: new, ..old.clone() }.encode().to_vec()),
+            (StepKind::Commit, 4096, MdaHeader { committed: new, ..old.clone() }.encode().to_vec()),
+        ] {
+            for pv in 0..2 {
+                steps.push(WriteStep { pv, mda: Some(0), kind, at, data: data.clone() });
+            }
+        }
+        CommitPlan {
+            vg: "vg".into(),
+            seqno: 2,
+            text: vec![b't'; 10],
+            checksum: 7,
+            placements,
+            ignored: Vec::new(),
+            labels: Vec::new(),
+            steps,
+        }
+    }
+
+    #[test]
+    fn concurrent_phases_write_everything() {
+        let p = two_device_plan();
+        let devs: Vec<_> = (0..2).map(|i| MemWriteDevice::new(format!("d{i}"), vec![0; 16384])).collect();
+        let d: Vec<&dyn WriteDevice> = devs.iter().map(|d| d as &dyn WriteDevice).collect();
+        let r = execute_on(&p, &d).unwrap();
+        assert_eq!(r.steps, 6);
+        for dev in &devs {
+            let b = dev.bytes();
+            assert_eq!(&b[4096..4096 + 512], &p.steps[4].data[..]);
+            assert!(b[5120..5632].iter().all(|&c| c == b't'));
+        }
+    }
+
+    #[test]
+    fn concurrent_precommit_failure_reverts_and_stops() {
+        let p = two_device_plan();
+        let good = MemWriteDevice::new("d0", vec![0; 16384]);
+        let bad = Failing(MemWriteDevice::new("d1", vec![0; 16384]), 4096);
+        let d: Vec<&dyn WriteDevice> = vec![&good, &bad];
+        match execute_on(&p, &d) {
+            Err(WriteError::Io { device, what, done, .. }) => {
+                assert_eq!((device.as_str(), what.as_str()), ("d1", "precommit header"));
+                assert_eq!(done, 3, "both texts and d0's precommit");
+            }
+            other => panic!("{other:?}"),
+        }
+        // d0's precommit was put back (slot 1 clear, slot 0 old), and no commit was written.
+        let b = good.bytes();
+        let h = MdaHeader::parse(&b[4096..4608], 4096).unwrap();
+        assert_eq!((h.committed, h.precommitted), (p.placements[0].old.committed, RawLocn::default()));
+        assert!(bad.0.bytes()[4096..4608].iter().all(|&c| c == 0));
     }
 
     #[test]

@@ -14,8 +14,11 @@
 //!   `O_DIRECT` on regular files is refused by some filesystems (tmpfs) and buys nothing for an
 //!   image, while `fdatasync` gives the same ordering guarantee.
 //!
-//! The commit code calls [`WriteDevice::sync`] after every step, so both kinds order their
-//! writes the same way.
+//! The commit code calls [`WriteDevice::sync`] after each device's writes of a phase and before
+//! the next phase starts, so both kinds order their writes the same way. On a block device that
+//! call is free: the `O_SYNC` write already waited for the flush, and a second `fdatasync` would
+//! only issue another cache flush (it cost ~0.1 ms per write on loop devices, a third of the
+//! device time of a commit).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom};
@@ -34,6 +37,12 @@ pub trait WriteDevice: Device {
     fn write_at(&self, at: u64, data: &[u8]) -> io::Result<()>;
     /// Make every completed write durable before returning.
     fn sync(&self) -> io::Result<()>;
+    /// Whether the commit may issue this device's writes concurrently with other devices'
+    /// (one thread per device within a phase). Fault-injecting wrappers say no, so that their
+    /// write count follows the plan's order and every cut point is deterministic.
+    fn concurrent_writes(&self) -> bool {
+        true
+    }
 }
 
 /// In-memory device (tests): the bytes behind a mutex.
@@ -183,8 +192,9 @@ impl WriteDevice for FileWriteDevice {
         })
     }
     fn sync(&self) -> io::Result<()> {
-        // O_SYNC already made each write durable on block devices; fdatasync is then cheap.
-        self.file.sync_data()
+        // Block devices: O_SYNC made each write durable before `write_at` returned (the kernel
+        // sent it with FUA or followed it by a cache flush), so there is nothing left to flush.
+        if self.direct { Ok(()) } else { self.file.sync_data() }
     }
 }
 
@@ -200,6 +210,9 @@ impl WriteDevice for WriteWindow {
     }
     fn sync(&self) -> io::Result<()> {
         self.inner().sync()
+    }
+    fn concurrent_writes(&self) -> bool {
+        self.inner().concurrent_writes()
     }
 }
 

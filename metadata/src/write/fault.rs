@@ -4,6 +4,11 @@
 //! A torn write models power failing mid-write: only the bytes up to 256 into its **last**
 //! sector reach the device (all earlier whole sectors of it do), and the write reports an error.
 //! Everything after the cut fails with `EIO` and writes nothing.
+//!
+//! A wrapped device reports [`WriteDevice::concurrent_writes`] `false`: the commit then issues
+//! the writes one at a time in the plan's order, so "the first N writes" is always the same set
+//! and the cut points cover every write of the plan. (The concurrent order a real commit uses
+//! only reorders writes *within* a phase, see [`commit::execute`](super::commit::execute).)
 
 use std::io;
 use std::sync::Arc;
@@ -82,6 +87,9 @@ impl WriteDevice for FaultDevice {
     fn sync(&self) -> io::Result<()> {
         self.inner.sync()
     }
+    fn concurrent_writes(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +102,7 @@ mod tests {
         let mem = Arc::new(MemWriteDevice::new("m", vec![0; 4096]));
         let plan = FaultPlan::new(2, true);
         let f = FaultDevice::new(mem.clone(), plan.clone());
+        assert!(!f.concurrent_writes(), "cut points must follow the plan's order");
         f.write_at(0, &[1; 512]).unwrap();
         assert!(f.write_at(512, &[2; 1024]).is_err());
         assert!(f.write_at(2048, &[3; 512]).is_err());
