@@ -26,6 +26,7 @@ pub mod raw_locn;
 pub mod ring;
 pub mod scan;
 pub mod text;
+pub mod time;
 pub mod units;
 pub mod write;
 

@@ -123,19 +123,8 @@ fn size(c: &Ctx, bytes: u64) -> String {
 /// `YYYY-MM-DD HH:MM:SS +0000` for Unix seconds, in UTC (lvm2 prints local time; lvmkit does
 /// not read the time zone database).
 pub(crate) fn format_time(secs: i64) -> String {
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000", rem / 3600, rem / 60 % 60, rem % 60)
+    let c = lvmkit_metadata::time::Civil::from_unix(secs);
+    format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02} +0000", c.year, c.month, c.day, c.hour, c.minute, c.second)
 }
 
 // ---------------------------------------------------------------- PV ----
