@@ -7,10 +7,9 @@
 pub mod r#gen;
 pub mod mutate;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -57,7 +56,6 @@ pub struct Case {
     pub images: Vec<PathBuf>,
     /// `devices.txt`.
     pub devices: Vec<DeviceLine>,
-    _tmp: Arc<tempfile::TempDir>,
 }
 
 impl Case {
@@ -100,10 +98,12 @@ impl Case {
     }
 }
 
-/// Decompress a case (once per process) and describe it.
+/// Decompress a case and describe it. Images are decompressed into `target/test-images/<case>/`
+/// and reused by later runs while they are newer than their `.xz` (a static `TempDir` is never
+/// dropped, so a per-process temporary copy would leak on every run). Tests must not modify
+/// these files: copy them first (writers do).
 pub fn case(name: &str) -> Case {
-    type Decompressed = (Arc<tempfile::TempDir>, Vec<PathBuf>);
-    static CACHE: OnceLock<Mutex<HashMap<String, Decompressed>>> = OnceLock::new();
+    static LOCK: Mutex<()> = Mutex::new(());
     let dir = images_dir().join(name);
     let devices: Vec<DeviceLine> = std::fs::read_to_string(dir.join("devices.txt"))
         .unwrap_or_else(|e| panic!("{name}/devices.txt: {e}"))
@@ -119,32 +119,33 @@ pub fn case(name: &str) -> Case {
             }
         })
         .collect();
-    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    let (tmp, images) = cache
-        .entry(name.to_string())
-        .or_insert_with(|| {
-            let tmp = tempfile::Builder::new().prefix(&format!("lvmkit-{name}-")).tempdir().expect("tempdir");
-            let mut images = Vec::new();
-            for d in &devices {
-                let out = tmp.path().join(&d.image);
-                if images.contains(&out) {
-                    continue;
-                }
-                let src = dir.join(format!("{}.xz", d.image));
-                let data = Command::new("xz").arg("-dc").arg(&src).output().expect("xz runs");
-                assert!(
-                    data.status.success(),
-                    "xz -dc {}: {}",
-                    src.display(),
-                    String::from_utf8_lossy(&data.stderr)
-                );
-                std::fs::write(&out, &data.stdout).expect("write image");
-                images.push(out);
-            }
-            (Arc::new(tmp), images)
-        })
-        .clone();
-    Case { name: name.to_string(), dir, images, devices, _tmp: tmp }
+    let cache = repo_root().join("target/test-images").join(name);
+    let _held = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::create_dir_all(&cache).expect("create target/test-images");
+    let mut images: Vec<PathBuf> = Vec::new();
+    for d in &devices {
+        let out = cache.join(&d.image);
+        if images.contains(&out) {
+            continue;
+        }
+        let src = dir.join(format!("{}.xz", d.image));
+        let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        if mtime(&out).is_none() || mtime(&out) < mtime(&src) {
+            let data = Command::new("xz").arg("-dc").arg(&src).output().expect("xz runs");
+            assert!(
+                data.status.success(),
+                "xz -dc {}: {}",
+                src.display(),
+                String::from_utf8_lossy(&data.stderr)
+            );
+            // Another test process may read the file meanwhile: write aside, then rename.
+            let part = cache.join(format!("{}.{}.part", d.image, std::process::id()));
+            std::fs::write(&part, &data.stdout).expect("write image");
+            std::fs::rename(&part, &out).expect("rename image");
+        }
+        images.push(out);
+    }
+    Case { name: name.to_string(), dir, images, devices }
 }
 
 /// The first place two config trees differ, as `path: left vs right`, or `None`.
