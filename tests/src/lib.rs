@@ -148,6 +148,34 @@ pub fn case(name: &str) -> Case {
     Case { name: name.to_string(), dir, images, devices }
 }
 
+/// `../shared/images/lvm1` (real LVM1 images made by lvm2 2.02.177, beside the repository in
+/// CI); `None`, with a visible note, when it is not there.
+pub fn lvm1_shared() -> Option<PathBuf> {
+    let d = repo_root().join("../shared/images/lvm1");
+    if d.join("README.md").is_file() {
+        Some(d)
+    } else {
+        eprintln!("SKIPPED: {} not found (the shared LVM1 images sit beside the repository)", d.display());
+        None
+    }
+}
+
+/// Decompress LVM1 images `names` (`NAME.img.xz` in `dir`) into `tmp` (the caller's own copies:
+/// tests write to them); paths in the given order.
+pub fn lvm1_images(dir: &Path, tmp: &Path, names: &[&str]) -> Vec<PathBuf> {
+    names
+        .iter()
+        .map(|n| {
+            let out =
+                Command::new("xz").arg("-dc").arg(dir.join(format!("{n}.img.xz"))).output().expect("xz runs");
+            assert!(out.status.success(), "xz {n}");
+            let p = tmp.join(format!("{n}.img"));
+            std::fs::write(&p, out.stdout).expect("write image");
+            p
+        })
+        .collect()
+}
+
 /// The first place two config trees differ, as `path: left vs right`, or `None`.
 pub fn tree_diff(a: &lvmkit_metadata::text::Section, b: &lvmkit_metadata::text::Section) -> Option<String> {
     fn go(

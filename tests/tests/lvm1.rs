@@ -3,39 +3,13 @@
 //! with lvm2's JSON field by field, lvm2's `/dev/loopN` replaced by our image names. Skipped,
 //! with a message, when the shared images are not beside the repository.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use lvmkit_tests::{lvm1_images as images, lvm1_shared as shared};
 
 use lvmkit::inspect::{DumpForm, check, dump, format_history, history};
 use lvmkit::report::{ReportFormat, ReportKind, ReportOptions, report};
 use lvmkit::source::Source;
 use lvmkit_metadata::import::parse_metadata;
 use serde_json::Value;
-
-fn shared() -> Option<PathBuf> {
-    let d = lvmkit_tests::repo_root().join("../shared/images/lvm1");
-    if d.join("README.md").is_file() {
-        Some(d)
-    } else {
-        eprintln!("SKIPPED: {} not found (the shared LVM1 images sit beside the repository)", d.display());
-        None
-    }
-}
-
-/// Decompress the images of one scenario into `tmp`; returns their paths in PV order.
-fn images(dir: &Path, tmp: &Path, names: &[&str]) -> Vec<PathBuf> {
-    names
-        .iter()
-        .map(|n| {
-            let out =
-                Command::new("xz").arg("-dc").arg(dir.join(format!("{n}.img.xz"))).output().expect("xz runs");
-            assert!(out.status.success(), "xz {n}");
-            let p = tmp.join(format!("{n}.img"));
-            std::fs::write(&p, out.stdout).expect("write image");
-            p
-        })
-        .collect()
-}
 
 const SCENARIOS: &[(&str, &[&str])] = &[
     ("l1a", &["l1a"]),

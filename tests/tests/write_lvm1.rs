@@ -13,8 +13,8 @@
 //! mixed state of a multi-PV VG) is completed by running the command again, which
 //! `interrupted_multi_pv_export_completes` checks by stopping after the first PV's writes.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use lvmkit_tests::{lvm1_images as images, lvm1_shared as shared};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use lvmkit::report::{ReportFormat, ReportKind, ReportOptions, report};
@@ -25,30 +25,6 @@ use lvmkit_metadata::write::device::{WriteDevice, open_scanned};
 use lvmkit_metadata::write::lvm1::{Lvm1Change, Lvm1Context, Lvm1Plan, execute, execute_on, plan};
 use lvmkit_metadata::write::ops::{Change, Context};
 use serde_json::Value;
-
-fn shared() -> Option<PathBuf> {
-    let d = lvmkit_tests::repo_root().join("../shared/images/lvm1");
-    if d.join("README.md").is_file() {
-        Some(d)
-    } else {
-        eprintln!("SKIPPED: {} not found (the shared LVM1 images sit beside the repository)", d.display());
-        None
-    }
-}
-
-fn images(dir: &Path, tmp: &Path, names: &[&str]) -> Vec<PathBuf> {
-    names
-        .iter()
-        .map(|n| {
-            let out =
-                Command::new("xz").arg("-dc").arg(dir.join(format!("{n}.img.xz"))).output().expect("xz runs");
-            assert!(out.status.success(), "xz {n}");
-            let p = tmp.join(format!("{n}.img"));
-            std::fs::write(&p, out.stdout).expect("write image");
-            p
-        })
-        .collect()
-}
 
 const HOST: &str = "testhost";
 
