@@ -5,11 +5,12 @@
 //! creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO`). Anywhere else it prints
 //! `skipped: …`.
 
+mod guest;
+use guest::{args, dm_empty, dm_state, pattern, sh};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use lvmkit::activate::{ActivateError, activate, deactivate};
 use lvmkit::source::Source;
@@ -18,46 +19,12 @@ use lvmkit_activation::apply::{ApplyError, ApplyOptions};
 use lvmkit_dm::control::{CreateOptions, Dm, DmControl, RemoveOptions};
 use lvmkit_dm::{DevId, DmName, DmUuid, Table};
 
-fn sh(cmd: &str) -> String {
-    let out = Command::new("/bin/sh").arg("-c").arg(cmd).output().expect("run /bin/sh");
-    assert!(
-        out.status.success(),
-        "{cmd}: {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// `dmsetup table` and `dmsetup info` (name, uuid, attributes), sorted.
-fn dm_state() -> (String, String) {
-    (
-        sh("dmsetup table | sort"),
-        sh(
-            "dmsetup info -c --noheadings -o name,uuid,attr 2>/dev/null | grep -v '^No devices' | sort || true",
-        ),
-    )
-}
-
-fn dm_empty() -> bool {
-    sh("dmsetup ls").trim() == "No devices found"
-}
-
 fn load() -> Source {
     Source::load(&[PathBuf::from("/dev/ubdb"), PathBuf::from("/dev/ubdc")], false)
 }
 
-fn args(a: &[&str]) -> Vec<String> {
-    a.iter().map(|s| s.to_string()).collect()
-}
-
 fn rw(path: &str) -> File {
     OpenOptions::new().read(true).write(true).open(path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed) ^ ((i >> 8) as u8)).collect()
 }
 
 #[test]

@@ -6,12 +6,13 @@
 //! `$LVMKIT_VM_LVM2_INFO` and takes it down; then this program (built static by
 //! `tests/tests/vm.rs`) runs. Anywhere else it prints `skipped: …`.
 
+mod guest;
+use guest::{args, dm_empty, dm_state, pattern, sh};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use lvmkit::activate::{activate, deactivate, status};
 use lvmkit::source::Source;
@@ -20,39 +21,8 @@ use lvmkit_activation::apply::ApplyOptions;
 
 const VG: &str = "vgk";
 
-fn sh(cmd: &str) -> String {
-    let out = Command::new("/bin/sh").arg("-c").arg(cmd).output().expect("run /bin/sh");
-    assert!(
-        out.status.success(),
-        "{cmd}: {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// `dmsetup table` and `dmsetup info` (name, uuid, attributes), sorted — as the scenario
-/// records lvm2's.
-fn dm_state() -> (String, String) {
-    (
-        sh("dmsetup table | sort"),
-        sh(
-            "dmsetup info -c --noheadings -o name,uuid,attr 2>/dev/null | grep -v '^No devices' | sort || true",
-        ),
-    )
-}
-
-fn dm_empty() -> bool {
-    sh("dmsetup ls").trim() == "No devices found"
-}
-
 fn load() -> Source {
     Source::load(&["/dev/ubdb", "/dev/ubdc", "/dev/ubdd"].map(PathBuf::from), false)
-}
-
-fn args(a: &[&str]) -> Vec<String> {
-    a.iter().map(|s| s.to_string()).collect()
 }
 
 /// Which LV type a `vgk-…` device belongs to (the scenario's names).
@@ -119,10 +89,6 @@ fn assert_like_lvm2(lvm2: &(String, String), when: &str) {
     let mut diff = compare(&format!("{when}: dmsetup table"), &lvm2.0, &table);
     diff += &compare(&format!("{when}: dmsetup info"), &lvm2.1, &info);
     assert!(diff.is_empty(), "{when}: device-mapper state differs from lvm2's:\n{diff}");
-}
-
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 9) as u8)).collect()
 }
 
 /// FNV-1a, to print what was written and read.
