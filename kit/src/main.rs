@@ -158,12 +158,8 @@ enum Cmd {
     Vgchange {
         #[command(flatten)]
         w: WriteArgs,
-        /// Add a tag to the VG (repeatable).
-        #[arg(long = "addtag", value_name = "TAG")]
-        addtag: Vec<String>,
-        /// Remove a tag from the VG (repeatable).
-        #[arg(long = "deltag", value_name = "TAG")]
-        deltag: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
         /// Set the VG's system ID ("" removes it).
         #[arg(long = "systemid", value_name = "ID")]
         systemid: Option<String>,
@@ -177,12 +173,8 @@ enum Cmd {
     Lvchange {
         #[command(flatten)]
         w: WriteArgs,
-        /// Add a tag (repeatable).
-        #[arg(long = "addtag", value_name = "TAG")]
-        addtag: Vec<String>,
-        /// Remove a tag (repeatable).
-        #[arg(long = "deltag", value_name = "TAG")]
-        deltag: Vec<String>,
+        #[command(flatten)]
+        tags: TagArgs,
         /// VG/LV.
         #[arg(required = true)]
         names: Vec<String>,
@@ -240,6 +232,17 @@ enum Cmd {
         /// The VG.
         vg: String,
     },
+}
+
+/// `--addtag` / `--deltag`, as vgchange and lvchange take them.
+#[derive(Args, Clone, Default)]
+struct TagArgs {
+    /// Add a tag (repeatable).
+    #[arg(long = "addtag", value_name = "TAG")]
+    addtag: Vec<String>,
+    /// Remove a tag (repeatable).
+    #[arg(long = "deltag", value_name = "TAG")]
+    deltag: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -452,7 +455,7 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         Cmd::Status { dev, names } => lvmkit::activate::status(&load(&dev), &names, &Default::default())
             .map(|(s, ok)| (s, if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }))
             .map_err(|e| e.to_string()),
-        Cmd::Vgchange { w, addtag, deltag, systemid, setautoactivation, names } => {
+        Cmd::Vgchange { w, tags: TagArgs { addtag, deltag }, systemid, setautoactivation, names } => {
             use lvmkit_metadata::write::ops::Change;
             let mut changes: Vec<Change> = addtag.into_iter().map(Change::AddVgTag).collect();
             changes.extend(deltag.into_iter().map(Change::DelVgTag));
@@ -472,7 +475,7 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                 lvmkit::write::change_vgs_with(src, &names, &changes, ctx, b)
             })
         }
-        Cmd::Lvchange { w, addtag, deltag, names } => {
+        Cmd::Lvchange { w, tags: TagArgs { addtag, deltag }, names } => {
             use lvmkit_metadata::write::ops::Change;
             let vgs: Vec<String> =
                 names.iter().map(|n| n.split('/').next().unwrap_or(n).to_string()).collect();
