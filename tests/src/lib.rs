@@ -6,6 +6,7 @@
 
 pub mod r#gen;
 pub mod mutate;
+pub mod vm;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
