@@ -57,6 +57,8 @@ pub enum Outcome {
     Reloaded,
     /// Was active with the planned table: untouched.
     Unchanged,
+    /// Had the planned table but was suspended (an interrupted run): resumed.
+    Resumed,
 }
 
 /// The result of an activation.
@@ -135,20 +137,22 @@ fn lv_link(dev_dir: &Path, vg: &str, lv: &str) -> PathBuf {
     dev_dir.join(vg).join(lv)
 }
 
+/// `/dev/VG/LV -> /dev/mapper/NAME`. The common case (no link yet, the folder there) is one
+/// `symlink`; the folder and a stale link are dealt with only when it fails.
 fn make_link(dev_dir: &Path, vg: &str, lv: &str, name: &DmName) -> io::Result<PathBuf> {
-    let dir = dev_dir.join(vg);
-    std::fs::create_dir_all(&dir)?;
     let link = lv_link(dev_dir, vg, lv);
     // Absolute, as lvm2 makes it without udev (`/dev/vg/lv -> /dev/mapper/vg-lv`).
     let target = dev_dir.join("mapper").join(name.as_str());
-    if let Ok(t) = std::fs::read_link(&link) {
-        if t == target {
-            return Ok(link);
+    match std::os::unix::fs::symlink(&target, &link) {
+        Ok(()) => return Ok(link),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::create_dir_all(dev_dir.join(vg))?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if std::fs::read_link(&link).is_ok_and(|t| t == target) {
+                return Ok(link);
+            }
+            std::fs::remove_file(&link)?;
         }
-    }
-    match std::fs::remove_file(&link) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+        Err(e) => return Err(e),
     }
     std::os::unix::fs::symlink(&target, &link)?;
     Ok(link)
@@ -181,8 +185,14 @@ fn remove_links_to(dev_dir: &Path, name: &str) {
 }
 
 /// Apply `plan`.
+///
+/// One `DM_LIST_DEVICES` up front says which planned devices exist (by uuid); absent ones
+/// cost exactly create, load and resume. Present ones are compared with the plan (table,
+/// access mode, live and resumed); a differing one gets its new table loaded inactive, and
+/// once every table of the plan is in place the changed devices are suspended users-first
+/// and resumed children-first, as lvm2 does, so a stack switches over as one.
 pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<Activated, ApplyError> {
-    let mut run = Run { dm, opts, created: Vec::new() };
+    let mut run = Run { dm, opts, created: Vec::new(), loaded: Vec::new() };
     match run.apply(plan) {
         Ok(a) => Ok(a),
         Err(e) => Err(run.rollback(e)),
@@ -194,6 +204,9 @@ struct Run<'a> {
     opts: &'a ApplyOptions,
     /// Devices this run created (name, public link), oldest first.
     created: Vec<(DmName, Option<(String, String)>)>,
+    /// Existing devices given an inactive table by this run, not yet swapped in, with whether
+    /// this run suspended them.
+    loaded: Vec<(DevId, String, bool)>,
 }
 
 /// An error before rollback.
@@ -205,63 +218,138 @@ enum Failure {
 
 impl Run<'_> {
     fn apply(&mut self, plan: &Plan) -> Result<Activated, Failure> {
+        let dmerr = |name: &str| {
+            let name = name.to_string();
+            move |e| Failure::Dm(name, Box::new(e))
+        };
+        let live: HashMap<String, ListedDevice> = self
+            .dm
+            .list()
+            .map_err(dmerr("-"))?
+            .into_iter()
+            .filter_map(|d| Some((d.uuid.clone()?, d)))
+            .collect();
         let mut nums: HashMap<String, DevNum> = HashMap::new();
         // Created ahead of their turn (`create_early`), without a table yet.
-        let mut early: Vec<DmName> = Vec::new();
+        let mut early: HashMap<DmName, DevNum> = HashMap::new();
         let mut out = Vec::new();
-        for d in &plan.devices {
+        // Devices whose new table waits in the inactive slot (indexes into `out`, plan index).
+        let mut changed: Vec<(usize, usize)> = Vec::new();
+        for (at, d) in plan.devices.iter().enumerate() {
             let name = d.name.to_string();
             let mut table = d.table.clone();
             table
                 .resolve(&mut |label| nums.get(label).copied())
                 .map_err(|e| Failure::Resolve(name.clone(), e))?;
             let id = DevId::Uuid(d.uuid.clone());
-            let dmerr = |e| Failure::Dm(name.clone(), Box::new(e));
-            let (dev, outcome) = match self.dm.info(&id).map_err(dmerr)? {
-                Some(info) if info.live_table() && self.dm.table(&id, false).map_err(dmerr)? == table => {
-                    (info.dev, Outcome::Unchanged)
+            let (dev, outcome) = if let Some(&dev) = early.get(&d.name) {
+                self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                (dev, Outcome::Created)
+            } else if live.contains_key(d.uuid.as_str()) {
+                let info = self.dm.info(&id).map_err(dmerr(&name))?;
+                match info {
+                    Some(info)
+                        if info.live_table()
+                            && self.dm.table(&id, false).map_err(dmerr(&name))? == table
+                            && info.read_only() == d.read_only =>
+                    {
+                        if info.suspended() {
+                            // An interrupted earlier run: the right table, only not resumed.
+                            self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                            (info.dev, Outcome::Resumed)
+                        } else {
+                            (info.dev, Outcome::Unchanged)
+                        }
+                    }
+                    Some(info) if info.live_table() => {
+                        self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                        self.loaded.push((id.clone(), name.clone(), false));
+                        changed.push((out.len(), at));
+                        (info.dev, Outcome::Reloaded)
+                    }
+                    // Created but never given a live table (a run cut short): finish it.
+                    Some(info) => {
+                        self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                        self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                        (info.dev, Outcome::Created)
+                    }
+                    None => return Err(Failure::Dm(name.clone(), Box::new(vanished(&id)))),
                 }
-                Some(info) => {
-                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr)?;
-                    self.dm.resume(&id, udev_flags(d)).map_err(dmerr)?;
-                    let outcome = if early.contains(&d.name) { Outcome::Created } else { Outcome::Reloaded };
-                    (info.dev, outcome)
-                }
-                None => {
-                    let info = self.create(d).map_err(dmerr)?;
-                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr)?;
-                    self.dm.resume(&id, udev_flags(d)).map_err(dmerr)?;
-                    (info.dev, Outcome::Created)
-                }
+            } else {
+                let info = self.create(d).map_err(dmerr(&name))?;
+                self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                (info.dev, Outcome::Created)
             };
-            if let Some(m) = &d.messages {
-                self.send_messages(d, &id, m).map_err(dmerr)?;
+            if outcome != Outcome::Reloaded {
+                if let Some(m) = &d.messages {
+                    self.send_messages(&id, m).map_err(dmerr(&name))?;
+                }
             }
             if self.opts.make_nodes {
-                control::make_node(&self.opts.dev_dir, &d.name, dev).map_err(|e| {
-                    Failure::Node(name.clone(), self.opts.dev_dir.join("mapper").join(&name), e)
-                })?;
-                if d.public {
-                    make_link(&self.opts.dev_dir, &plan.vg, &d.lv, &d.name).map_err(|e| {
-                        Failure::Node(name.clone(), lv_link(&self.opts.dev_dir, &plan.vg, &d.lv), e)
-                    })?;
-                    if let Some(c) = self.created.iter_mut().rev().find(|(n, _)| *n == d.name) {
-                        c.1 = Some((plan.vg.clone(), d.lv.clone()));
-                    }
-                }
+                self.nodes(plan, d, dev)?;
             }
             nums.insert(name, dev);
             out.push((d.name.clone(), dev, outcome));
             for later in &d.create_early {
                 let Some(l) = plan.devices.iter().find(|p| p.name == *later) else { continue };
-                let dmerr = |e| Failure::Dm(later.to_string(), Box::new(e));
-                if self.dm.info(&DevId::Uuid(l.uuid.clone())).map_err(dmerr)?.is_none() {
-                    self.create(l).map_err(dmerr)?;
-                    early.push(l.name.clone());
+                if !live.contains_key(l.uuid.as_str()) {
+                    let info = self.create(l).map_err(dmerr(later.as_str()))?;
+                    early.insert(l.name.clone(), info.dev);
                 }
             }
         }
+        if !changed.is_empty() {
+            self.swap_in(plan, &changed)?;
+        }
         Ok(Activated { devices: out })
+    }
+
+    /// Swaps the inactive tables of `changed` (plan order) in: suspend users first, then
+    /// resume children first; then deliver pool messages.
+    fn swap_in(&mut self, plan: &Plan, changed: &[(usize, usize)]) -> Result<(), Failure> {
+        for i in (0..self.loaded.len()).rev() {
+            let (id, name, _) = &self.loaded[i];
+            self.dm.suspend(id, 0).map_err(|e| Failure::Dm(name.clone(), Box::new(e)))?;
+            self.loaded[i].2 = true;
+        }
+        // From here on the new tables go in: a failure no longer undoes the others.
+        let loaded = std::mem::take(&mut self.loaded);
+        let mut first = None;
+        for ((id, name, _), &(_, at)) in loaded.iter().zip(changed) {
+            let d = &plan.devices[at];
+            let r = self.dm.resume(id, udev_flags(d)).and_then(|_| match &d.messages {
+                Some(m) => self.send_messages(id, m),
+                None => Ok(()),
+            });
+            if let Err(e) = r {
+                first.get_or_insert(Failure::Dm(name.clone(), Box::new(e)));
+            }
+        }
+        match first {
+            Some(f) => Err(f),
+            None => Ok(()),
+        }
+    }
+
+    /// `/dev/mapper/NAME` and, for a public device, `/dev/VG/LV`.
+    fn nodes(&mut self, plan: &Plan, d: &PlannedDevice, dev: DevNum) -> Result<(), Failure> {
+        let name = d.name.as_str();
+        let node_err = |path: PathBuf| move |e| Failure::Node(name.to_string(), path, e);
+        control::make_node(&self.opts.dev_dir, &d.name, dev)
+            .map_err(node_err(self.opts.dev_dir.join("mapper").join(name)))?;
+        if d.public {
+            make_link(&self.opts.dev_dir, &plan.vg, &d.lv, &d.name).map_err(node_err(lv_link(
+                &self.opts.dev_dir,
+                &plan.vg,
+                &d.lv,
+            )))?;
+            if let Some(c) = self.created.iter_mut().rev().find(|(n, _)| *n == d.name) {
+                c.1 = Some((plan.vg.clone(), d.lv.clone()));
+            }
+        }
+        Ok(())
     }
 
     /// Creates `d`'s device (no table yet) and records it for rollback.
@@ -278,12 +366,7 @@ impl Run<'_> {
 
     /// Thin-pool messages, only when the kernel pool is still at the transaction they start
     /// from (status field 1 is the transaction id).
-    fn send_messages(
-        &self,
-        _d: &PlannedDevice,
-        id: &DevId,
-        m: &crate::plan::PoolMessages,
-    ) -> Result<(), control::Error> {
+    fn send_messages(&self, id: &DevId, m: &crate::plan::PoolMessages) -> Result<(), control::Error> {
         let status = self.dm.status(id)?;
         let tid = status
             .first()
@@ -297,9 +380,22 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Undo this run: inactive tables it loaded into existing devices are cleared (and those
+    /// it suspended resumed on their old table), devices it created are removed, newest
+    /// first, with their nodes.
     fn rollback(&mut self, f: Failure) -> ApplyError {
         let mut rolled_back = Vec::new();
         let mut failures = Vec::new();
+        for (id, name, suspended) in self.loaded.drain(..) {
+            if let Err(e) = self.dm.table_clear(&id) {
+                failures.push(format!("{name}: {e}"));
+            }
+            if suspended {
+                if let Err(e) = self.dm.resume(&id, 0) {
+                    failures.push(format!("{name}: {e}"));
+                }
+            }
+        }
         for (name, link) in self.created.drain(..).rev() {
             match self.dm.remove(&DevId::Name(name.clone()), &self.opts.remove) {
                 Ok(()) => rolled_back.push(name.to_string()),
@@ -324,6 +420,15 @@ impl Run<'_> {
             }
             Failure::Resolve(device, source) => ApplyError::Resolve { device, source },
         }
+    }
+}
+
+/// A listed device gone by the time it was looked at (removed by someone else meanwhile).
+fn vanished(id: &DevId) -> control::Error {
+    control::Error::Ioctl {
+        cmd: "DM_DEV_STATUS",
+        device: id.to_string(),
+        source: io::Error::new(io::ErrorKind::NotFound, "listed, then gone"),
     }
 }
 
@@ -451,4 +556,88 @@ fn sysfs_holders(dev: DevNum) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// What [`refresh`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refreshed {
+    /// The planned devices, as [`activate`] reports them.
+    pub activated: Activated,
+    /// Devices that were part of a refreshed LV's stack and that the new metadata no longer
+    /// has (a sub-LV removed, a layer gone), removed once nothing used them any more.
+    pub removed: Vec<String>,
+    /// Live devices of the VG the new metadata does not have and that were not below a
+    /// refreshed LV (an LV removed by another node while active here), or still held open:
+    /// left alone, with their open counts.
+    pub left: Vec<(String, i32)>,
+}
+
+/// Brings the active LVs of a VG in line with metadata another node changed (lvm2's
+/// `vgchange --refresh`): `plan` holds the LVs to refresh (the active ones), `known` says
+/// whether a device uuid belongs to the VG's current metadata at all, `uuid_prefix` is the
+/// VG's (`LVM-<vg uuid>`).
+///
+/// Tables that differ are loaded and swapped in as in [`activate`] (a resized LV, areas moved
+/// to another PV, a sub-LV added); devices the new stacks no longer use are removed when
+/// nothing holds them; devices of LVs the metadata no longer has are reported, not removed —
+/// they may be mounted.
+pub fn refresh(
+    dm: &dyn DmControl,
+    plan: &Plan,
+    known: impl Fn(&str) -> bool,
+    uuid_prefix: &str,
+    opts: &ApplyOptions,
+) -> Result<Refreshed, ApplyError> {
+    let dmerr = |device: &str, source| ApplyError::Dm {
+        device: device.to_string(),
+        source: Box::new(source),
+        rolled_back: Vec::new(),
+        rollback_failures: Vec::new(),
+    };
+    let before: Vec<ListedDevice> = dm
+        .list()
+        .map_err(|e| dmerr("-", e))?
+        .into_iter()
+        .filter(|d| d.uuid.as_deref().is_some_and(|u| u.starts_with(uuid_prefix)))
+        .collect();
+    // The refreshed LVs' stacks as they are now: their planned devices and everything below.
+    let by_dev: HashMap<DevNum, &ListedDevice> = before.iter().map(|d| (d.dev, d)).collect();
+    let planned: Vec<&str> = plan.devices.iter().map(|d| d.uuid.as_str()).collect();
+    let mut stack: Vec<DevNum> = Vec::new();
+    let mut todo: Vec<&ListedDevice> =
+        before.iter().filter(|d| d.uuid.as_deref().is_some_and(|u| planned.contains(&u))).collect();
+    while let Some(d) = todo.pop() {
+        if stack.contains(&d.dev) {
+            continue;
+        }
+        stack.push(d.dev);
+        let id = DevId::Uuid(
+            lvmkit_dm::DmUuid::new(d.uuid.clone().unwrap_or_default())
+                .map_err(|e| ApplyError::Resolve { device: d.name.clone(), source: e })?,
+        );
+        for dep in dm.deps(&id).map_err(|e| dmerr(&d.name, e))? {
+            if let Some(child) = by_dev.get(&dep) {
+                todo.push(child);
+            }
+        }
+    }
+    let activated = activate(dm, plan, opts)?;
+    let (stale, unknown): (Vec<&ListedDevice>, Vec<&ListedDevice>) = before
+        .iter()
+        .filter(|d| d.uuid.as_deref().is_some_and(|u| !known(u)))
+        .partition(|d| stack.contains(&d.dev));
+    let stale_uuids: Vec<&str> = stale.iter().filter_map(|d| d.uuid.as_deref()).collect();
+    // Not `requested`: a stale layer something still holds stays, and is reported.
+    let removed = deactivate_where(dm, |u| stale_uuids.contains(&u), |_| false, opts)?;
+    let mut left = Vec::new();
+    for d in stale.iter().filter(|d| !removed.contains(&d.name)).chain(&unknown) {
+        let id = DevId::Name(
+            DmName::new(d.name.clone())
+                .map_err(|e| ApplyError::Resolve { device: d.name.clone(), source: e })?,
+        );
+        if let Some(info) = dm.info(&id).map_err(|e| dmerr(&d.name, e))? {
+            left.push((d.name.clone(), info.open_count));
+        }
+    }
+    Ok(Refreshed { activated, removed, left })
 }

@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use crate::abi::{self, Cmd, Header, Reply, flags};
+/// The kernel's `DM_*_FLAG` bits ([`DeviceInfo::flags`], suspend's `extra_flags`).
+pub use crate::abi::flags;
+use crate::abi::{self, Cmd, Header, Reply};
 use crate::devnum::DevNum;
 use crate::name::{DevId, DmName, DmUuid};
 use crate::table::{Table, TableLine};
@@ -573,17 +575,24 @@ impl DmControl for Dm {
 }
 
 /// Makes `/dev/mapper/<name>` (block node, mode 0600) for a device when udev is absent;
-/// replaces a stale node with another number. Returns the path.
+/// replaces a stale node with another number. Returns the path. The common case (a new
+/// device, the folder there) is one `mknod`; the folder and stale nodes are dealt with only
+/// when it fails.
 pub fn make_node(dev_dir: &Path, name: &DmName, dev: DevNum) -> io::Result<PathBuf> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let dir = dev_dir.join("mapper");
-    std::fs::create_dir_all(&dir)?;
     let path = dir.join(name.as_str());
-    if let Ok(m) = std::fs::symlink_metadata(&path) {
-        if m.file_type().is_block_device() && DevNum::from_dev_t(m.rdev()) == dev {
-            return Ok(path);
+    match crate::ioctl::mknod_block(&path, 0o600, dev) {
+        Ok(()) => return Ok(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::create_dir_all(&dir)?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let m = std::fs::symlink_metadata(&path)?;
+            if m.file_type().is_block_device() && DevNum::from_dev_t(m.rdev()) == dev {
+                return Ok(path);
+            }
+            std::fs::remove_file(&path)?;
         }
-        std::fs::remove_file(&path)?;
+        Err(e) => return Err(e),
     }
     crate::ioctl::mknod_block(&path, 0o600, dev)?;
     Ok(path)

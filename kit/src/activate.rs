@@ -5,7 +5,7 @@
 
 use lvmkit_activation::apply::{self, ApplyError, ApplyOptions, Outcome};
 use lvmkit_activation::{Plan, PlanOptions, names, plan_assembled};
-use lvmkit_dm::control::{self, Dm};
+use lvmkit_dm::control::{self, Dm, DmControl};
 use lvmkit_dm::{DevNum, DevRef};
 
 use crate::source::Source;
@@ -122,12 +122,94 @@ pub fn activate(
         let done = apply::activate(&dm, p, opts)
             .map_err(|source| ActivateError::Apply { vg: p.vg.clone(), source: Box::new(source) })?;
         for (name, dev, outcome) in done.devices {
-            let what = match outcome {
-                Outcome::Created => "created",
-                Outcome::Reloaded => "reloaded",
-                Outcome::Unchanged => "unchanged",
-            };
-            out.push_str(&format!("{what} {name} {dev}\n"));
+            out.push_str(&format!("{} {name} {dev}\n", outcome_word(outcome)));
+        }
+    }
+    Ok(out)
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Created => "created",
+        Outcome::Reloaded => "reloaded",
+        Outcome::Unchanged => "unchanged",
+        Outcome::Resumed => "resumed",
+    }
+}
+
+/// Reloads the active LVs of each named `VG[/LV]` from the current metadata (after another
+/// node resized, moved, renamed or converted them): `created|reloaded|unchanged|resumed NAME
+/// MAJOR:MINOR` per device of the active LVs' stacks, `removed NAME` for layers the new
+/// metadata no longer has, `# left NAME (open N): not in metadata` for live devices of LVs
+/// the metadata no longer knows (never removed by a refresh: they may be mounted). LVs that
+/// are not active stay so (`# not active: VG/LV`).
+pub fn refresh(
+    src: &Source,
+    args: &[String],
+    base: &PlanOptions,
+    opts: &ApplyOptions,
+) -> Result<String, ActivateError> {
+    let dm = Dm::open().map_err(Box::new)?;
+    let live: Vec<String> = dm.list().map_err(Box::new)?.into_iter().filter_map(|d| d.uuid).collect();
+    let mut out = String::new();
+    for (vg, lvs) in by_vg(args) {
+        let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
+        let model = &avg.metadata.vg;
+        let prefix = apply::vg_uuid_prefix(&model.id);
+        let lv_active = |id: &str| {
+            let own = format!("{prefix}{id}");
+            live.iter().any(|u| u.starts_with(&own))
+        };
+        let candidates: Vec<String> = match &lvs {
+            Some(l) => {
+                for lv in l {
+                    model.lv(lv).ok_or_else(|| ActivateError::NoSuchLv { vg: vg.clone(), lv: lv.clone() })?;
+                }
+                l.clone()
+            }
+            None => model.lvs.iter().filter(|l| l.is_visible()).map(|l| l.name.clone()).collect(),
+        };
+        let (active, inactive): (Vec<String>, Vec<String>) =
+            candidates.into_iter().partition(|lv| model.lv(lv).is_some_and(|l| lv_active(l.id.as_str())));
+        for lv in &inactive {
+            out.push_str(&format!("# not active: {vg}/{lv}\n"));
+        }
+        if active.is_empty() {
+            continue;
+        }
+        // The refreshed LVs may carry the activation-skip flag: they are active, so refresh them.
+        let base = PlanOptions { ignore_activation_skip: true, ..base.clone() };
+        let p = plan_one(src, &vg, Some(active), &base, true)?;
+        // Every device the current metadata has, to tell layers gone from LVs gone.
+        let any = PlanOptions {
+            mode: lvmkit_activation::ActivationMode::Partial,
+            allow_foreign: true,
+            allow_exported: true,
+            ignore_activation_skip: true,
+            ..Default::default()
+        };
+        let known: Vec<String> = match plan_one(src, &vg, None, &any, false) {
+            Ok(all) => all.devices.iter().map(|d| d.uuid.to_string()).collect(),
+            Err(_) => Vec::new(),
+        };
+        let lv_ids: Vec<String> = model.lvs.iter().map(|l| format!("{prefix}{}", l.id.as_str())).collect();
+        let is_known = |u: &str| {
+            if known.is_empty() {
+                lv_ids.iter().any(|id| u.starts_with(id.as_str()))
+            } else {
+                known.iter().any(|k| k == u)
+            }
+        };
+        let done = apply::refresh(&dm, &p, is_known, &prefix, opts)
+            .map_err(|source| ActivateError::Apply { vg: vg.clone(), source: Box::new(source) })?;
+        for (name, dev, outcome) in done.activated.devices {
+            out.push_str(&format!("{} {name} {dev}\n", outcome_word(outcome)));
+        }
+        for name in done.removed {
+            out.push_str(&format!("removed {name}\n"));
+        }
+        for (name, open) in done.left {
+            out.push_str(&format!("# left {name} (open {open}): not in metadata\n"));
         }
     }
     Ok(out)

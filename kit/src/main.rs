@@ -135,6 +135,17 @@ enum Cmd {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Reload the active LVs of VG[/LV]… from the current metadata after another node changed
+    /// it (resize, move, rename, conversion): new tables are loaded, then swapped in
+    /// users-first / children-first; layers no longer in the metadata are removed. Inactive
+    /// LVs stay inactive; devices of LVs the metadata no longer has are reported, not removed.
+    Refresh {
+        #[command(flatten)]
+        dev: DeviceArgs,
+        /// VG or VG/LV names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
     /// Deactivate VG[/LV]… top-down: a VG by its uuid prefix LVM-<vg uuid>, an LV with its whole
     /// stack (sub-LVs included; devices other LVs still hold are kept).
     Deactivate {
@@ -444,6 +455,11 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         }
         Cmd::Activate { dev, names } => {
             lvmkit::activate::activate(&load(&dev), &names, &Default::default(), &Default::default())
+                .map(|s| (s, ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
+        }
+        Cmd::Refresh { dev, names } => {
+            lvmkit::activate::refresh(&load(&dev), &names, &Default::default(), &Default::default())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }

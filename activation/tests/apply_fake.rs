@@ -1,0 +1,498 @@
+//! `apply::activate`, `refresh` and `deactivate` against an in-memory device-mapper that
+//! keeps live and inactive tables, suspension, open counts and a log of every call, with
+//! failures injectable at any call: which ioctls run, in which order, and what a failure
+//! leaves behind. (The real kernel runs the same code in the VM tests.)
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use lvmkit_activation::apply::{self, ApplyError, ApplyOptions, Outcome};
+use lvmkit_activation::{Plan, PlanOptions, plan};
+use lvmkit_dm::control::{
+    self, CreateOptions, DeviceInfo, DmControl, ListedDevice, RemoveOptions, StatusLine, TargetVersion, flags,
+};
+use lvmkit_dm::{DevId, DevNum, DevRef, DmName, DmUuid, Sectors, Table};
+use lvmkit_metadata::import::parse_metadata;
+
+#[derive(Clone, Debug)]
+struct Dev {
+    uuid: String,
+    dev: DevNum,
+    live: Option<Table>,
+    live_ro: bool,
+    inactive: Option<(Table, bool)>,
+    suspended: bool,
+    /// Openers from outside device-mapper (a mount, a file descriptor).
+    held: i32,
+}
+
+#[derive(Default)]
+struct State {
+    devs: BTreeMap<String, Dev>,
+    next_minor: u32,
+    log: Vec<String>,
+    /// Fail the call whose log line is this (once).
+    fail_on: Option<String>,
+}
+
+/// The fake kernel.
+#[derive(Default)]
+struct FakeDm(RefCell<State>);
+
+fn err(cmd: &'static str, device: &str, errno: i32) -> control::Error {
+    control::Error::Ioctl {
+        cmd,
+        device: device.to_string(),
+        source: std::io::Error::from_raw_os_error(errno),
+    }
+}
+
+impl FakeDm {
+    fn log(&self) -> Vec<String> {
+        self.0.borrow().log.clone()
+    }
+    fn clear_log(&self) {
+        self.0.borrow_mut().log.clear();
+    }
+    fn fail_on(&self, prefix: &str) {
+        self.0.borrow_mut().fail_on = Some(prefix.to_string());
+    }
+    fn hold(&self, name: &str, n: i32) {
+        self.0.borrow_mut().devs.get_mut(name).unwrap().held += n;
+    }
+    fn names(&self) -> Vec<String> {
+        self.0.borrow().devs.keys().cloned().collect()
+    }
+    fn live_table(&self, name: &str) -> String {
+        self.0.borrow().devs[name].live.as_ref().map(|t| t.to_string()).unwrap_or_default()
+    }
+    fn dev(&self, name: &str) -> Dev {
+        self.0.borrow().devs[name].clone()
+    }
+    /// Records the call; fails it when asked to.
+    fn call(&self, line: String) -> control::Result<()> {
+        let mut s = self.0.borrow_mut();
+        let fail = s.fail_on.as_deref() == Some(line.as_str());
+        s.log.push(line.clone());
+        if fail {
+            s.fail_on = None;
+            return Err(err("injected", &line, libc_eio()));
+        }
+        Ok(())
+    }
+    fn find(&self, id: &DevId) -> Option<String> {
+        let s = self.0.borrow();
+        match id {
+            DevId::Name(n) => s.devs.contains_key(n.as_str()).then(|| n.to_string()),
+            DevId::Uuid(u) => s.devs.iter().find(|(_, d)| d.uuid == u.as_str()).map(|(n, _)| n.clone()),
+        }
+    }
+    fn get(&self, id: &DevId, cmd: &'static str) -> control::Result<String> {
+        self.find(id).ok_or_else(|| err(cmd, &id.to_string(), 6))
+    }
+    /// How many devices' live tables use `name`, plus outside holders.
+    fn open_count(&self, name: &str) -> i32 {
+        let s = self.0.borrow();
+        let d = &s.devs[name];
+        let users = s
+            .devs
+            .values()
+            .filter(|o| o.live.as_ref().is_some_and(|t| t.dev_refs().iter().any(|r| r.num() == Some(d.dev))))
+            .count();
+        users as i32 + d.held
+    }
+    fn info_of(&self, name: &str) -> DeviceInfo {
+        let open_count = self.open_count(name);
+        let s = self.0.borrow();
+        let d = &s.devs[name];
+        let mut f = 0;
+        if d.live.is_some() {
+            f |= flags::ACTIVE_PRESENT;
+        }
+        if d.inactive.is_some() {
+            f |= flags::INACTIVE_PRESENT;
+        }
+        if d.suspended {
+            f |= flags::SUSPEND;
+        }
+        if d.live_ro {
+            f |= flags::READONLY;
+        }
+        DeviceInfo {
+            name: name.to_string(),
+            uuid: Some(d.uuid.clone()),
+            dev: d.dev,
+            open_count,
+            event_nr: 0,
+            target_count: 1,
+            flags: f,
+        }
+    }
+}
+
+fn libc_eio() -> i32 {
+    5
+}
+
+impl DmControl for FakeDm {
+    fn version(&self) -> control::Result<[u32; 3]> {
+        Ok([4, 47, 0])
+    }
+    fn list(&self) -> control::Result<Vec<ListedDevice>> {
+        self.call("list".into())?;
+        let s = self.0.borrow();
+        Ok(s.devs
+            .iter()
+            .map(|(n, d)| ListedDevice {
+                name: n.clone(),
+                dev: d.dev,
+                event_nr: None,
+                uuid: Some(d.uuid.clone()),
+            })
+            .collect())
+    }
+    fn create(
+        &self,
+        name: &DmName,
+        uuid: Option<&DmUuid>,
+        _opts: &CreateOptions,
+    ) -> control::Result<DeviceInfo> {
+        self.call(format!("create {name}"))?;
+        {
+            let mut s = self.0.borrow_mut();
+            let u = uuid.map(|u| u.to_string()).unwrap_or_default();
+            if s.devs.contains_key(name.as_str()) || s.devs.values().any(|d| !u.is_empty() && d.uuid == u) {
+                return Err(err("DM_DEV_CREATE", name.as_str(), 17));
+            }
+            let minor = s.next_minor;
+            s.next_minor += 1;
+            s.devs.insert(
+                name.to_string(),
+                Dev {
+                    uuid: u,
+                    dev: DevNum::new(253, minor),
+                    live: None,
+                    live_ro: false,
+                    inactive: None,
+                    suspended: true,
+                    held: 0,
+                },
+            );
+        }
+        Ok(self.info_of(name.as_str()))
+    }
+    fn table_load(&self, id: &DevId, table: &Table, read_only: bool) -> control::Result<DeviceInfo> {
+        let n = self.get(id, "DM_TABLE_LOAD")?;
+        self.call(format!("load {n}"))?;
+        assert!(table.is_resolved(), "{n}: unresolved table loaded");
+        self.0.borrow_mut().devs.get_mut(&n).unwrap().inactive = Some((table.clone(), read_only));
+        Ok(self.info_of(&n))
+    }
+    fn table_clear(&self, id: &DevId) -> control::Result<DeviceInfo> {
+        let n = self.get(id, "DM_TABLE_CLEAR")?;
+        self.call(format!("clear {n}"))?;
+        self.0.borrow_mut().devs.get_mut(&n).unwrap().inactive = None;
+        Ok(self.info_of(&n))
+    }
+    fn suspend(&self, id: &DevId, _extra: u32) -> control::Result<DeviceInfo> {
+        let n = self.get(id, "DM_DEV_SUSPEND")?;
+        self.call(format!("suspend {n}"))?;
+        self.0.borrow_mut().devs.get_mut(&n).unwrap().suspended = true;
+        Ok(self.info_of(&n))
+    }
+    fn resume(&self, id: &DevId, _udev: u16) -> control::Result<DeviceInfo> {
+        let n = self.get(id, "DM_DEV_SUSPEND")?;
+        self.call(format!("resume {n}"))?;
+        {
+            let mut s = self.0.borrow_mut();
+            let d = s.devs.get_mut(&n).unwrap();
+            if let Some((t, ro)) = d.inactive.take() {
+                d.live = Some(t);
+                d.live_ro = ro;
+            }
+            if d.live.is_none() {
+                return Err(err("DM_DEV_SUSPEND", &n, 22));
+            }
+            d.suspended = false;
+        }
+        Ok(self.info_of(&n))
+    }
+    fn remove(&self, id: &DevId, _opts: &RemoveOptions) -> control::Result<()> {
+        let n = self.get(id, "DM_DEV_REMOVE")?;
+        self.call(format!("remove {n}"))?;
+        if self.open_count(&n) > 0 {
+            return Err(err("DM_DEV_REMOVE", &n, 16));
+        }
+        self.0.borrow_mut().devs.remove(&n);
+        Ok(())
+    }
+    fn info(&self, id: &DevId) -> control::Result<Option<DeviceInfo>> {
+        self.call(format!("info {id}"))?;
+        Ok(self.find(id).map(|n| self.info_of(&n)))
+    }
+    fn table(&self, id: &DevId, inactive: bool) -> control::Result<Table> {
+        let n = self.get(id, "DM_TABLE_STATUS")?;
+        self.call(format!("table {n}"))?;
+        let s = self.0.borrow();
+        let d = &s.devs[&n];
+        Ok(if inactive { d.inactive.as_ref().map(|t| t.0.clone()) } else { d.live.clone() }
+            .unwrap_or_default())
+    }
+    fn status(&self, id: &DevId) -> control::Result<Vec<StatusLine>> {
+        let n = self.get(id, "DM_TABLE_STATUS")?;
+        self.call(format!("status {n}"))?;
+        Ok(Vec::new())
+    }
+    fn deps(&self, id: &DevId) -> control::Result<Vec<DevNum>> {
+        let n = self.get(id, "DM_TABLE_DEPS")?;
+        self.call(format!("deps {n}"))?;
+        let s = self.0.borrow();
+        Ok(s.devs[&n]
+            .live
+            .as_ref()
+            .map(|t| t.dev_refs().iter().filter_map(|r| r.num()).collect())
+            .unwrap_or_default())
+    }
+    fn target_versions(&self) -> control::Result<Vec<TargetVersion>> {
+        Ok(Vec::new())
+    }
+    fn message(&self, id: &DevId, _sector: Sectors, message: &str) -> control::Result<Option<String>> {
+        let n = self.get(id, "DM_TARGET_MSG")?;
+        self.call(format!("message {n} {message}"))?;
+        Ok(None)
+    }
+}
+
+/// test-images/raid's VG text (raid1 `r1`, raid5 `r5`, raid10 `r10`, linear `lin`…).
+fn raid_text() -> String {
+    std::fs::read_to_string(lvmkit_tests::repo_root().join("test-images/raid/vgcfgbackup.vg"))
+        .expect("raid case backup file")
+}
+
+/// `text` with the first segment of each LV in `edits` given a new extent count.
+fn resized(mut text: String, edits: &[(&str, u64)]) -> String {
+    for (lv, count) in edits {
+        let at = lv_block(&text, lv).start;
+        let ec = at + text[at..].find("extent_count = ").unwrap() + "extent_count = ".len();
+        let end = ec + text[ec..].find(|c: char| !c.is_ascii_digit()).unwrap();
+        text.replace_range(ec..end, &count.to_string());
+    }
+    text
+}
+
+/// Where LV `lv`'s block is in the text (`\t\tNAME {` to its closing `\t\t}` line).
+fn lv_block(text: &str, lv: &str) -> std::ops::Range<usize> {
+    let at = text.find(&format!("\t\t{lv} {{\n")).unwrap_or_else(|| panic!("no LV {lv}"));
+    let end = at + text[at..].find("\n\t\t}\n").unwrap() + "\n\t\t}\n".len();
+    at..end
+}
+
+fn vg_of(text: &str) -> lvmkit_metadata::model::VolumeGroup {
+    parse_metadata(text.as_bytes()).expect("parse").vg
+}
+
+fn raid_vg(edits: &[(&str, u64)]) -> lvmkit_metadata::model::VolumeGroup {
+    vg_of(&resized(raid_text(), edits))
+}
+
+fn plan_of(vg: &lvmkit_metadata::model::VolumeGroup, lvs: &[&str]) -> Plan {
+    let pvs: Vec<Option<DevRef>> =
+        (0..vg.pvs.len()).map(|j| Some(DevRef::Num(DevNum::new(7, j as u32)))).collect();
+    let opts = PlanOptions { lvs: Some(lvs.iter().map(|s| s.to_string()).collect()), ..Default::default() };
+    plan(vg, &pvs, &opts).expect("plannable")
+}
+
+/// No device nodes: the fake has no /dev.
+fn opts() -> ApplyOptions {
+    ApplyOptions { make_nodes: false, ..Default::default() }
+}
+
+#[test]
+fn a_new_device_costs_create_load_resume_after_one_list() {
+    let dm = FakeDm::default();
+    let p = plan_of(&raid_vg(&[]), &["r1"]);
+    let a = apply::activate(&dm, &p, &opts()).unwrap();
+    assert!(a.devices.iter().all(|(_, _, o)| *o == Outcome::Created));
+    let log = dm.log();
+    assert_eq!(log[0], "list");
+    assert_eq!(log.len(), 1 + 3 * p.devices.len(), "{log:#?}");
+    for (i, d) in p.devices.iter().enumerate() {
+        assert_eq!(
+            log[1 + 3 * i..4 + 3 * i],
+            [format!("create {}", d.name), format!("load {}", d.name), format!("resume {}", d.name)]
+        );
+    }
+    // Again: nothing changes, only lookups.
+    dm.clear_log();
+    let a = apply::activate(&dm, &p, &opts()).unwrap();
+    assert!(a.devices.iter().all(|(_, _, o)| *o == Outcome::Unchanged));
+    assert!(dm.log().iter().all(|l| l == "list" || l.starts_with("info ") || l.starts_with("table ")));
+}
+
+#[test]
+fn a_resized_stack_is_loaded_first_then_suspended_top_down_and_resumed_bottom_up() {
+    let dm = FakeDm::default();
+    apply::activate(&dm, &plan_of(&raid_vg(&[]), &["r1", "r10"]), &opts()).unwrap();
+    let before_meta = dm.live_table("lk_raid-r1_rmeta_0");
+    // Another node shrank r1 from 4 to 2 extents: both images and the raid device change.
+    let vg = raid_vg(&[("r1", 2), ("r1_rimage_0", 2), ("r1_rimage_1", 2)]);
+    let p = plan_of(&vg, &["r1", "r10"]);
+    dm.clear_log();
+    let a = apply::activate(&dm, &p, &opts()).unwrap();
+    let reloaded: Vec<&str> =
+        a.devices.iter().filter(|(_, _, o)| *o == Outcome::Reloaded).map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(reloaded, ["lk_raid-r1_rimage_0", "lk_raid-r1_rimage_1", "lk_raid-r1"]);
+    let changes: Vec<String> = dm
+        .log()
+        .into_iter()
+        .filter(|l| ["load", "suspend", "resume"].iter().any(|w| l.starts_with(w)))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "load lk_raid-r1_rimage_0",
+            "load lk_raid-r1_rimage_1",
+            "load lk_raid-r1",
+            "suspend lk_raid-r1",
+            "suspend lk_raid-r1_rimage_1",
+            "suspend lk_raid-r1_rimage_0",
+            "resume lk_raid-r1_rimage_0",
+            "resume lk_raid-r1_rimage_1",
+            "resume lk_raid-r1",
+        ]
+    );
+    assert_eq!(dm.live_table("lk_raid-r1_rmeta_0"), before_meta);
+    assert!(
+        dm.live_table("lk_raid-r1").starts_with("0 4096 raid raid1 "),
+        "{}",
+        dm.live_table("lk_raid-r1")
+    );
+    assert!(!dm.dev("lk_raid-r1").suspended && dm.dev("lk_raid-r1").inactive.is_none());
+}
+
+#[test]
+fn a_failed_load_into_a_live_stack_clears_what_was_loaded_and_removes_what_was_created() {
+    let dm = FakeDm::default();
+    apply::activate(&dm, &plan_of(&raid_vg(&[]), &["r1"]), &opts()).unwrap();
+    let before: Vec<(String, String)> =
+        dm.names().into_iter().map(|n| (n.clone(), dm.live_table(&n))).collect();
+    let vg = raid_vg(&[("r1", 2), ("r1_rimage_0", 2), ("r1_rimage_1", 2)]);
+    // r1's images and r1 get new tables (loaded, inactive); r5 is new: its sub-devices are
+    // created, then the load of its top device fails.
+    let p = plan_of(&vg, &["r1", "r5"]);
+    dm.fail_on("load lk_raid-r5");
+    let e = apply::activate(&dm, &p, &opts()).unwrap_err();
+    let ApplyError::Dm { device, rolled_back, rollback_failures, .. } = &e else { panic!("{e}") };
+    assert_eq!(device, "lk_raid-r5");
+    assert!(dm.log().contains(&"load lk_raid-r1".to_string()), "r1 was loaded before the failure");
+    assert!(rollback_failures.is_empty(), "{rollback_failures:?}");
+    assert_eq!(rolled_back.len(), 7, "r5's 6 sub-devices and its top: {rolled_back:?}");
+    assert!(rolled_back.iter().all(|n| n.starts_with("lk_raid-r5")), "{rolled_back:?}");
+    let after: Vec<(String, String)> =
+        dm.names().into_iter().map(|n| (n.clone(), dm.live_table(&n))).collect();
+    assert_eq!(after, before, "the live stack is as before");
+    for n in dm.names() {
+        let d = dm.dev(&n);
+        assert!(d.inactive.is_none() && !d.suspended, "{n} left loaded or suspended");
+    }
+}
+
+#[test]
+fn a_failed_suspend_resumes_the_old_tables() {
+    let dm = FakeDm::default();
+    apply::activate(&dm, &plan_of(&raid_vg(&[]), &["r1"]), &opts()).unwrap();
+    let before: Vec<(String, String)> =
+        dm.names().into_iter().map(|n| (n.clone(), dm.live_table(&n))).collect();
+    let p = plan_of(&raid_vg(&[("r1", 2), ("r1_rimage_0", 2), ("r1_rimage_1", 2)]), &["r1"]);
+    // r1 and r1_rimage_1 are suspended by then.
+    dm.fail_on("suspend lk_raid-r1_rimage_0");
+    apply::activate(&dm, &p, &opts()).unwrap_err();
+    let after: Vec<(String, String)> =
+        dm.names().into_iter().map(|n| (n.clone(), dm.live_table(&n))).collect();
+    assert_eq!(after, before);
+    for n in dm.names() {
+        let d = dm.dev(&n);
+        assert!(d.inactive.is_none() && !d.suspended, "{n} left loaded or suspended");
+    }
+}
+
+#[test]
+fn an_interrupted_activation_is_completed() {
+    let dm = FakeDm::default();
+    let p = plan_of(&raid_vg(&[]), &["r1"]);
+    // A failure at the very last step: everything this run made is removed again.
+    let top = p.devices.last().unwrap().name.to_string();
+    dm.fail_on(&format!("resume {top}"));
+    apply::activate(&dm, &p, &opts()).unwrap_err();
+    assert!(dm.names().is_empty(), "rolled back: {:?}", dm.names());
+    // A crash (no rollback) leaves a created, loaded, not resumed top device and a suspended
+    // image: the next run finishes both.
+    apply::activate(&dm, &p, &opts()).unwrap();
+    dm.0.borrow_mut().devs.get_mut("lk_raid-r1_rimage_0").unwrap().suspended = true;
+    {
+        let mut s = dm.0.borrow_mut();
+        let d = s.devs.get_mut(&top).unwrap();
+        d.inactive = d.live.take().map(|t| (t, false));
+        d.suspended = true;
+    }
+    let a = apply::activate(&dm, &p, &opts()).unwrap();
+    let outcome = |n: &str| a.devices.iter().find(|(d, _, _)| d == n).unwrap().2;
+    assert_eq!(outcome("lk_raid-r1_rimage_0"), Outcome::Resumed);
+    assert_eq!(outcome(&top), Outcome::Created);
+    assert!(dm.names().iter().all(|n| !dm.dev(n).suspended && dm.dev(n).live.is_some()));
+}
+
+#[test]
+fn refresh_removes_layers_the_new_metadata_dropped_and_reports_unknown_lvs() {
+    let dm = FakeDm::default();
+    let text = raid_text();
+    let vg = vg_of(&text);
+    apply::activate(&dm, &plan_of(&vg, &["r1", "r10"]), &opts()).unwrap();
+    // An LV that is not in the metadata any more, still mounted here.
+    let gone = DmName::new("lk_raid-gone").unwrap();
+    let stray_uuid = format!("LVM-{}{}", vg.id.as_str(), "x".repeat(32));
+    dm.create(&gone, Some(&DmUuid::new(stray_uuid).unwrap()), &Default::default()).unwrap();
+    dm.table_load(&DevId::Name(gone.clone()), &"0 8 zero".parse().unwrap(), false).unwrap();
+    dm.resume(&DevId::Name(gone.clone()), 0).unwrap();
+    dm.hold("lk_raid-gone", 1);
+
+    // Another node converted r1 to a linear LV (lvconvert -m0): its images and metadata
+    // sub-LVs are gone from the metadata.
+    let mut new_text = text.clone();
+    for sub in ["r1_rimage_0", "r1_rmeta_0", "r1_rimage_1", "r1_rmeta_1"] {
+        let r = lv_block(&new_text, sub);
+        new_text.replace_range(r, "");
+    }
+    let r1 = lv_block(&new_text, "r1");
+    let block = new_text[r1.clone()].to_string();
+    let seg = block.find("\t\t\tsegment1 {").unwrap();
+    let linear = "\t\t\tsegment1 {\n\t\t\t\tstart_extent = 0\n\t\t\t\textent_count = 4\n\n\
+                  \t\t\t\ttype = \"striped\"\n\t\t\t\tstripe_count = 1\n\n\
+                  \t\t\t\tstripes = [\n\t\t\t\t\t\"pv0\", 1\n\t\t\t\t]\n\t\t\t}\n\t\t}\n";
+    new_text.replace_range(r1.start + seg..r1.end, linear);
+    let vg2 = vg_of(&new_text);
+    let p = plan_of(&vg2, &["r1", "r10"]);
+    assert_eq!(p.devices.iter().filter(|d| d.lv == "r1").count(), 1);
+    let all = plan_of(
+        &vg2,
+        &vg2.lvs.iter().filter(|l| l.is_visible()).map(|l| l.name.as_str()).collect::<Vec<_>>(),
+    );
+    let known: Vec<String> = all.devices.iter().map(|d| d.uuid.to_string()).collect();
+    let prefix = format!("LVM-{}", vg.id.as_str());
+    let r = apply::refresh(&dm, &p, |u| known.iter().any(|k| k == u), &prefix, &opts()).unwrap();
+
+    let mut removed = r.removed.clone();
+    removed.sort();
+    assert_eq!(
+        removed,
+        ["lk_raid-r1_rimage_0", "lk_raid-r1_rimage_1", "lk_raid-r1_rmeta_0", "lk_raid-r1_rmeta_1"]
+    );
+    assert_eq!(r.left, [("lk_raid-gone".to_string(), 1)]);
+    assert!(dm.names().contains(&"lk_raid-gone".to_string()), "an unknown, open LV is never removed");
+    let outcome = |n: &str| r.activated.devices.iter().find(|(d, _, _)| d == n).unwrap().2;
+    assert_eq!(outcome("lk_raid-r1"), Outcome::Reloaded);
+    assert_eq!(outcome("lk_raid-r10"), Outcome::Unchanged);
+    assert!(dm.live_table("lk_raid-r1").starts_with("0 8192 linear 7:0 "), "{}", dm.live_table("lk_raid-r1"));
+    let r1_left: Vec<String> = dm.names().into_iter().filter(|n| n.starts_with("lk_raid-r1_")).collect();
+    assert!(r1_left.is_empty(), "{r1_left:?}");
+}
