@@ -190,7 +190,9 @@ fn remove_links_to(dev_dir: &Path, name: &str) {
 /// cost exactly create, load and resume. Present ones are compared with the plan (table,
 /// access mode, live and resumed); a differing one gets its new table loaded inactive, and
 /// once every table of the plan is in place the changed devices are suspended users-first
-/// and resumed children-first, as lvm2 does, so a stack switches over as one.
+/// and resumed children-first, as lvm2 does, so a stack switches over as one. A device that
+/// grows is resumed right after its load (as libdevmapper's preload does): the devices above
+/// it are checked against its new size when they are loaded.
 pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<Activated, ApplyError> {
     let mut run = Run { dm, opts, created: Vec::new(), loaded: Vec::new() };
     match run.apply(plan) {
@@ -248,12 +250,12 @@ impl Run<'_> {
                 (dev, Outcome::Created)
             } else if live.contains_key(d.uuid.as_str()) {
                 let info = self.dm.info(&id).map_err(dmerr(&name))?;
+                let live_table = match &info {
+                    Some(i) if i.live_table() => Some(self.dm.table(&id, false).map_err(dmerr(&name))?),
+                    _ => None,
+                };
                 match info {
-                    Some(info)
-                        if info.live_table()
-                            && self.dm.table(&id, false).map_err(dmerr(&name))? == table
-                            && info.read_only() == d.read_only =>
-                    {
+                    Some(info) if live_table.as_ref() == Some(&table) && info.read_only() == d.read_only => {
                         if info.suspended() {
                             // An interrupted earlier run: the right table, only not resumed.
                             self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
@@ -261,6 +263,14 @@ impl Run<'_> {
                         } else {
                             (info.dev, Outcome::Unchanged)
                         }
+                    }
+                    // Grown: resumed at once, so the devices above it are loaded against its
+                    // new size (the kernel checks: raid's "component device(s) too small");
+                    // libdevmapper's preload does the same.
+                    Some(info) if live_table.as_ref().is_some_and(|t| table.length() > t.length()) => {
+                        self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                        self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                        (info.dev, Outcome::Reloaded)
                     }
                     Some(info) if info.live_table() => {
                         self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
@@ -282,7 +292,7 @@ impl Run<'_> {
                 self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
                 (info.dev, Outcome::Created)
             };
-            if outcome != Outcome::Reloaded {
+            if changed.last().is_none_or(|&(_, i)| i != at) {
                 if let Some(m) = &d.messages {
                     self.send_messages(&id, m).map_err(dmerr(&name))?;
                 }

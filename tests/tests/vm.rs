@@ -128,3 +128,30 @@ fn vm_activate_types_like_lvm2() {
     assert!(!stdout.contains("skipped:"), "skipped inside the guest");
     assert!(stdout.contains("left: No devices found"), "devices left behind");
 }
+
+#[test]
+fn vm_refresh() {
+    if !guest_available("vm_refresh") {
+        return;
+    }
+    let exe = build_static_test("lvmkit", "vm_refresh");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let a = sparse_image(tmp.path(), "a.img", 64 << 20);
+    let b = sparse_image(tmp.path(), "b.img", 64 << 20);
+    let scenario = tmp.path().join("refresh.sh");
+    std::fs::write(
+        &scenario,
+        format!(
+            "#!/bin/sh\nLVMKIT_VM_TEST='{}' exec /bin/sh '{}'\n",
+            exe.display(),
+            repo_root().join("tests/vm/scenarios/refresh.sh").display()
+        ),
+    )
+    .unwrap();
+    let out = run_uml(&scenario, &[&a, &b]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "refresh test failed in the guest: {}", out.status);
+    assert!(stdout.contains("test result: ok. 1 passed; 0 failed"), "the refresh test did not run");
+    assert!(!stdout.contains("skipped:"), "skipped inside the guest");
+    assert!(stdout.contains("left: No devices found"), "devices left behind");
+}
