@@ -71,16 +71,28 @@ pub fn sparse_image(dir: &Path, name: &str, bytes: u64) -> PathBuf {
     p
 }
 
-/// Builds the integration test `test` of `package` as a fully static binary (`crt-static` on the explicit gnu
-/// target, so proc macros stay dynamic; own target dir, so the outer cargo's lock is not
-/// contended) and returns its path.
+/// Builds the integration test `test` of `package` as a fully static binary (see
+/// [`build_static`]) and returns its path.
 pub fn build_static_test(package: &str, test: &str) -> PathBuf {
+    build_static(&["test", "-p", package, "--test", test, "--no-run"], test)
+}
+
+/// Builds the `lvmkit` command as the fully static binary the guests run (and an initramfs or
+/// a minimal failover node would: it needs nothing but the kernel) and returns its path.
+pub fn build_static_lvmkit() -> PathBuf {
+    build_static(&["build", "-p", "lvmkit", "--bin", "lvmkit"], "lvmkit")
+}
+
+/// Runs cargo with `args` for a fully static result (`crt-static` on the explicit gnu target,
+/// so proc macros stay dynamic; own target dir, so the outer cargo's lock is not contended)
+/// and returns the executable of artifact `name`.
+fn build_static(args: &[&str], name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(repo_root())
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
-        .args(["test", "-q", "-p", package, "--test", test, "--no-run", "--message-format=json"])
-        .args(["--target", "x86_64-unknown-linux-gnu", "--target-dir"])
+        .args(args)
+        .args(["-q", "--message-format=json", "--target", "x86_64-unknown-linux-gnu", "--target-dir"])
         .arg(repo_root().join("target/vm-build"))
         .output()
         .expect("run cargo");
@@ -89,12 +101,12 @@ pub fn build_static_test(package: &str, test: &str) -> PathBuf {
     let exe = json
         .lines()
         .filter(|l| {
-            l.contains("\"reason\":\"compiler-artifact\"") && l.contains(&format!("\"name\":\"{test}\""))
+            l.contains("\"reason\":\"compiler-artifact\"") && l.contains(&format!("\"name\":\"{name}\""))
         })
         .find_map(|l| {
             let at = l.find("\"executable\":\"")? + "\"executable\":\"".len();
             Some(l[at..].split('"').next()?.to_string())
         })
-        .expect("cargo names the test executable");
+        .expect("cargo names the executable");
     PathBuf::from(exe)
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use lvmkit_tests::repo_root;
-use lvmkit_tests::vm::{build_static_test, guest_available, run_uml, sparse_image};
+use lvmkit_tests::vm::{build_static_lvmkit, build_static_test, guest_available, run_uml, sparse_image};
 
 #[test]
 fn vm_harness_boots_and_runs_dm() {
@@ -135,6 +135,7 @@ fn vm_refresh() {
         return;
     }
     let exe = build_static_test("lvmkit", "vm_refresh");
+    let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = sparse_image(tmp.path(), "a.img", 64 << 20);
     let b = sparse_image(tmp.path(), "b.img", 64 << 20);
@@ -142,8 +143,9 @@ fn vm_refresh() {
     std::fs::write(
         &scenario,
         format!(
-            "#!/bin/sh\nLVMKIT_VM_TEST='{}' exec /bin/sh '{}'\n",
+            "#!/bin/sh\nLVMKIT_VM_TEST='{}' LVMKIT='{}' exec /bin/sh '{}'\n",
             exe.display(),
+            lvmkit.display(),
             repo_root().join("tests/vm/scenarios/refresh.sh").display()
         ),
     )
@@ -152,6 +154,11 @@ fn vm_refresh() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "refresh test failed in the guest: {}", out.status);
     assert!(stdout.contains("test result: ok. 1 passed; 0 failed"), "the refresh test did not run");
+    // The static command did the whole cycle.
+    assert!(stdout.contains("static: ok"), "lvmkit is not static");
+    for line in ["created vgr-lin ", "created vgr-r1 ", "unchanged vgr-r1 ", "removed vgr-r1_rimage_0"] {
+        assert!(stdout.lines().any(|l| l.starts_with(line)), "static lvmkit printed no `{line}`");
+    }
     assert!(!stdout.contains("skipped:"), "skipped inside the guest");
     assert!(stdout.contains("left: No devices found"), "devices left behind");
 }
