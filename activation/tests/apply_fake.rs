@@ -362,11 +362,7 @@ fn a_resized_stack_is_loaded_first_then_suspended_top_down_and_resumed_bottom_up
         ]
     );
     assert_eq!(dm.live_table("lk_raid-r1_rmeta_0"), before_meta);
-    assert!(
-        dm.live_table("lk_raid-r1").starts_with("0 4096 raid raid1 "),
-        "{}",
-        dm.live_table("lk_raid-r1")
-    );
+    assert!(dm.live_table("lk_raid-r1").starts_with("0 4096 raid raid1 "), "{}", dm.live_table("lk_raid-r1"));
     assert!(!dm.dev("lk_raid-r1").suspended && dm.dev("lk_raid-r1").inactive.is_none());
 }
 

@@ -16,12 +16,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! No udev cookies yet: udev flags ride in `event_nr` where lvm2 puts them, but nothing waits
-//! for udev; when udev is absent the caller makes the nodes (see [`make_node`]).
+//! udev: when udev runs, [`Dm::open`] starts a [`UdevSync`] transaction — every resume, remove
+//! and rename carries a libdevmapper notification cookie, and [`DmControl::udev_wait`] waits
+//! (bounded) for udev to confirm them, then makes or removes directly any `/dev/mapper` node
+//! udev did not (see [`crate::udev`]). Without udev the caller makes the nodes
+//! ([`make_node`]), and while udev runs without sync the uevents tell its rules to keep off
+//! them.
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
@@ -31,7 +36,10 @@ use crate::abi::{self, Cmd, Header, Reply};
 use crate::devnum::DevNum;
 use crate::name::{DevId, DmName, DmUuid};
 use crate::table::{Table, TableLine};
+use crate::udev::{self, NodeOp, UdevReport, UdevSync};
 use crate::units::Sectors;
+
+pub use crate::udev::udev_running;
 
 /// Path of the control node.
 pub const CONTROL_PATH: &str = "/dev/mapper/control";
@@ -99,6 +107,10 @@ pub enum Error {
         /// The parse error.
         source: crate::error::Error,
     },
+    /// After the wait for udev, a device's `/dev/mapper` node was wrong and could not be
+    /// made or removed directly (the device itself is live).
+    #[error("device node of {}: {} could not be fixed after udev: {}", .0.device, .0.path.display(), .0.source)]
+    UdevNode(#[from] udev::NodeError),
 }
 
 impl Error {
@@ -106,6 +118,7 @@ impl Error {
     pub fn errno(&self) -> Option<i32> {
         match self {
             Error::Control { source, .. } | Error::Ioctl { source, .. } => source.raw_os_error(),
+            Error::UdevNode(e) => e.source.raw_os_error(),
             _ => None,
         }
     }
@@ -251,10 +264,21 @@ pub trait DmControl {
     fn table_clear(&self, id: &DevId) -> Result<DeviceInfo>;
     /// Suspend (`extra_flags`: [`flags::NOFLUSH`], [`flags::SKIP_LOCKFS`]).
     fn suspend(&self, id: &DevId, extra_flags: u32) -> Result<DeviceInfo>;
-    /// Resume: the inactive table, if any, goes live. `udev_flags` ride in the cookie.
+    /// Resume: the inactive table, if any, goes live. `udev_flags` ([`udev::flags`]) ride in
+    /// the cookie, with [`udev::flags::PRIMARY_SOURCE`] added as libdevmapper does.
     fn resume(&self, id: &DevId, udev_flags: u16) -> Result<DeviceInfo>;
     /// Remove, retrying a bounded number of times on `EBUSY`.
     fn remove(&self, id: &DevId, opts: &RemoveOptions) -> Result<()>;
+    /// Rename (udev moves `/dev/mapper/OLD` to `/dev/mapper/NEW`). Default: `ENOTSUP`, for
+    /// backends (test doubles) without it.
+    fn rename(&self, id: &DevId, new_name: &DmName, udev_flags: u16) -> Result<DeviceInfo> {
+        let _ = (new_name, udev_flags);
+        Err(Error::Ioctl {
+            cmd: Cmd::DevRename.name(),
+            device: id.to_string(),
+            source: io::Error::from_raw_os_error(libc::ENOTSUP),
+        })
+    }
     /// The device's state; `None` if there is no such device.
     fn info(&self, id: &DevId) -> Result<Option<DeviceInfo>>;
     /// The live (or inactive) table, parsed.
@@ -268,6 +292,18 @@ pub trait DmControl {
     /// Send a message to the target at `sector` (thin-pool `create_thin 1`, …); returns its
     /// output, if any.
     fn message(&self, id: &DevId, sector: Sectors, message: &str) -> Result<Option<String>>;
+    /// udev makes the `/dev/mapper` nodes (and its rules the `/dev/VG/LV` links), and
+    /// [`udev_wait`](DmControl::udev_wait) waits for it; when `false` the caller makes them.
+    fn udev_sync_enabled(&self) -> bool {
+        false
+    }
+    /// Waits (bounded) for udev to confirm every uevent since the last call, removes the
+    /// cookie's semaphore, and makes or removes directly the `/dev/mapper` nodes udev did not.
+    /// Call once at the end of an activation or deactivation, and print the report's
+    /// [`warnings`](UdevReport::warnings). `Err` only for a node that cannot be fixed.
+    fn udev_wait(&self) -> Result<UdevReport> {
+        Ok(UdevReport::default())
+    }
 }
 
 /// The kernel module that provides a target type (as `modprobe` would find it by alias).
@@ -294,22 +330,113 @@ const MAX_BUFFER: usize = 64 << 20;
 #[derive(Debug)]
 pub struct Dm {
     control: File,
+    /// The dm interface version, asked once (`None`: the VERSION ioctl failed).
+    driver: OnceLock<Option<[u32; 3]>>,
+    /// udev was running when opened.
+    udev_present: bool,
+    /// The udev transaction, when syncing.
+    udev: Option<UdevSync>,
 }
 
 impl Dm {
-    /// Opens `/dev/mapper/control`.
+    /// Opens `/dev/mapper/control`, with udev synchronisation ([`UdevSync`], deadline
+    /// [`udev::DEFAULT_TIMEOUT`]) when udev runs and the dm driver passes cookies (interface
+    /// ≥ 4.15) — libdevmapper's `dm_udev_get_sync_support`.
     pub fn open() -> Result<Dm> {
-        Dm::open_at(Path::new(CONTROL_PATH))
+        let dm = Dm::open_at(Path::new(CONTROL_PATH))?;
+        let sync = dm.udev_present && dm.cookies_supported();
+        Ok(if sync { dm.with_udev_sync(Some(UdevSync::default())) } else { dm })
     }
 
-    /// Opens a control node at another path.
+    /// Opens a control node at another path, without udev synchronisation.
     pub fn open_at(path: &Path) -> Result<Dm> {
         let control = OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
             .map_err(|source| Error::Control { path: path.to_path_buf(), source })?;
-        Ok(Dm { control })
+        Ok(Dm { control, driver: OnceLock::new(), udev_present: udev_running(), udev: None })
+    }
+
+    /// Sets (or, with `None`, drops) the udev transaction: for another deadline or device
+    /// directory, or to force sync on or off. A dropped transaction removes its semaphore
+    /// without waiting.
+    pub fn with_udev_sync(mut self, sync: Option<UdevSync>) -> Dm {
+        self.udev = sync;
+        self
+    }
+
+    /// The udev transaction, when syncing.
+    pub fn udev_sync(&self) -> Option<&UdevSync> {
+        self.udev.as_ref()
+    }
+
+    fn driver_minor(&self) -> Option<u32> {
+        self.driver
+            .get_or_init(|| self.version().ok())
+            .filter(|v| v[0] == abi::DM_VERSION_MAJOR)
+            .map(|v| v[1])
+    }
+
+    /// The kernel passes `event_nr` to udev as `DM_COOKIE` (libdm `dm_cookie_supported`).
+    fn cookies_supported(&self) -> bool {
+        self.driver_minor().is_some_and(|m| m >= udev::COOKIE_MIN_MINOR)
+    }
+
+    /// One ioctl that makes the kernel send a uevent (resume, remove, rename), with libdm's
+    /// cookie handling (`_do_dm_ioctl`, `dm_task_set_cookie`, `_udev_complete`): `run` gets
+    /// the `event_nr` to send. Returns the reply, whether a uevent went out, and whether
+    /// udev was asked to handle the node.
+    fn uevent_call(
+        &self,
+        udev_flags: u16,
+        run: impl FnOnce(u32) -> Result<Reply>,
+    ) -> Result<(Reply, bool, bool)> {
+        let cookies = self.cookies_supported();
+        let mut f = udev_flags;
+        if cookies {
+            // "Always mark events coming from libdevmapper as primary sourced."
+            f |= udev::flags::PRIMARY_SOURCE;
+        }
+        let armed = match &self.udev {
+            Some(sync) if cookies => match sync.arm() {
+                Ok(cookie) => Some((sync, cookie)),
+                Err(why) => {
+                    sync.note_unsynced(why);
+                    None
+                }
+            },
+            Some(sync) => {
+                sync.note_unsynced("the dm driver passes no cookies (interface < 4.15)".into());
+                None
+            }
+            None => None,
+        };
+        if armed.is_none() && self.udev_present && cookies {
+            // udev runs but nobody waits for it: its dm and subsystem rules keep off the nodes
+            // made directly (libdm does this for an ioctl without a cookie).
+            f |= udev::flags::DISABLE_DM_RULES | udev::flags::DISABLE_SUBSYSTEM_RULES;
+        }
+        let result = run(udev::event_nr(armed.map(|(_, c)| c), f));
+        // Before 4.17 the kernel does not say; libdm then assumes a uevent was sent.
+        let can_tell = self.driver_minor().is_some_and(|m| m >= udev::UEVENT_FLAG_MIN_MINOR);
+        let generated = match &result {
+            Ok(r) => r.flags & flags::UEVENT_GENERATED != 0 || !can_tell,
+            Err(_) => false,
+        };
+        if let Some((sync, _)) = armed {
+            if !generated {
+                sync.disarm();
+            }
+        }
+        let by_udev = armed.is_some() && f & udev::flags::DISABLE_DM_RULES == 0;
+        result.map(|r| (r, generated, by_udev))
+    }
+
+    fn expect_node(&self, op: NodeOp, by_udev: bool) {
+        if let Some(sync) = &self.udev {
+            sync.expect(op, by_udev);
+        }
     }
 
     /// One command: builds the buffer, grows it while the kernel says it is full, returns
@@ -372,11 +499,6 @@ fn header_for(id: &DevId, flags: u32, event_nr: u32) -> Header<'_> {
         DevId::Uuid(u) => h.uuid = Some(u.as_str()),
     }
     h
-}
-
-/// The cookie value carrying only udev flags (no semaphore: nobody waits).
-fn cookie(udev_flags: u16) -> u32 {
-    u32::from(udev_flags) << 16
 }
 
 fn reply_err(cmd: Cmd, id: &DevId, why: &str) -> Error {
@@ -479,23 +601,58 @@ impl DmControl for Dm {
     }
 
     fn resume(&self, id: &DevId, udev_flags: u16) -> Result<DeviceInfo> {
-        let (r, _) = self.call_id(Cmd::DevSuspend, id, 0, cookie(udev_flags), &[])?;
-        Ok(DeviceInfo::from_reply(&r))
+        let (r, _, by_udev) =
+            self.uevent_call(udev_flags, |ev| Ok(self.call_id(Cmd::DevSuspend, id, 0, ev, &[])?.0))?;
+        let info = DeviceInfo::from_reply(&r);
+        // Also without a uevent (it was not suspended): the node must be there all the same.
+        if let Ok(name) = DmName::new(info.name.clone()) {
+            self.expect_node(NodeOp::Add { name, dev: info.dev }, by_udev);
+        }
+        Ok(info)
     }
 
     fn remove(&self, id: &DevId, opts: &RemoveOptions) -> Result<()> {
+        // The kernel does not return the name of a removed device: ask first, when it matters.
+        let name = match id {
+            DevId::Name(n) => Some(n.clone()),
+            DevId::Uuid(_) if self.udev.is_some() => self.info(id)?.and_then(|i| DmName::new(i.name).ok()),
+            DevId::Uuid(_) => None,
+        };
         let f = if opts.deferred { flags::DEFERRED_REMOVE } else { 0 };
-        let mut tries = 0;
-        loop {
-            match self.call_id(Cmd::DevRemove, id, f, cookie(opts.udev_flags), &[]) {
-                Err(e) if e.errno() == Some(libc::EBUSY) && tries < opts.busy_retries => {
-                    tries += 1;
-                    thread::sleep(opts.busy_delay);
+        let (_, generated, by_udev) = self.uevent_call(opts.udev_flags, |ev| {
+            let mut tries = 0;
+            loop {
+                match self.call_id(Cmd::DevRemove, id, f, ev, &[]) {
+                    Err(e) if e.errno() == Some(libc::EBUSY) && tries < opts.busy_retries => {
+                        tries += 1;
+                        thread::sleep(opts.busy_delay);
+                    }
+                    r => return r.map(|(r, _)| r),
                 }
-                Err(e) => return Err(e),
-                Ok(_) => return Ok(()),
             }
+        })?;
+        // No uevent after success: a deferred remove of an open device, which stays for now.
+        if let (Some(name), true) = (name, generated) {
+            self.expect_node(NodeOp::Remove { name }, by_udev);
         }
+        Ok(())
+    }
+
+    fn rename(&self, id: &DevId, new_name: &DmName, udev_flags: u16) -> Result<DeviceInfo> {
+        let old = match id {
+            DevId::Name(n) => Some(n.clone()),
+            DevId::Uuid(_) => self.info(id)?.and_then(|i| DmName::new(i.name).ok()),
+        };
+        let mut payload = new_name.as_str().as_bytes().to_vec();
+        payload.push(0);
+        let (r, _, by_udev) =
+            self.uevent_call(udev_flags, |ev| Ok(self.call_id(Cmd::DevRename, id, 0, ev, &payload)?.0))?;
+        let info = DeviceInfo::from_reply(&r);
+        if let Some(old) = old {
+            self.expect_node(NodeOp::Remove { name: old }, by_udev);
+        }
+        self.expect_node(NodeOp::Add { name: new_name.clone(), dev: info.dev }, by_udev);
+        Ok(info)
     }
 
     fn info(&self, id: &DevId) -> Result<Option<DeviceInfo>> {
@@ -572,6 +729,17 @@ impl DmControl for Dm {
             Ok(None)
         }
     }
+
+    fn udev_sync_enabled(&self) -> bool {
+        self.udev.is_some()
+    }
+
+    fn udev_wait(&self) -> Result<UdevReport> {
+        match &self.udev {
+            Some(sync) => Ok(sync.wait()?),
+            None => Ok(UdevReport::default()),
+        }
+    }
 }
 
 /// Makes `/dev/mapper/<name>` (block node, mode 0600) for a device when udev is absent;
@@ -606,11 +774,6 @@ pub fn remove_node(dev_dir: &Path, name: &DmName) -> io::Result<()> {
     }
 }
 
-/// udev is running (libdevmapper's test: `/run/udev/control` exists).
-pub fn udev_running() -> bool {
-    Path::new("/run/udev/control").exists()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,7 +796,7 @@ mod tests {
         let h = header_for(&n, 0, 0);
         assert_eq!((h.name, h.uuid), (Some("vg-lv"), None));
         let u = DevId::Uuid(DmUuid::new("LVM-x").unwrap());
-        let h = header_for(&u, flags::SUSPEND, cookie(0x0e));
+        let h = header_for(&u, flags::SUSPEND, udev::event_nr(None, 0x0e));
         assert_eq!((h.name, h.uuid), (None, Some("LVM-x")));
         assert_eq!(h.event_nr, 0x000e_0000);
     }
@@ -648,7 +811,7 @@ mod tests {
     #[test]
     fn unresolved_tables_are_refused_before_any_ioctl() {
         // A Dm on /dev/null: table_load must fail before reaching the ioctl.
-        let dm = Dm { control: File::open("/dev/null").unwrap() };
+        let dm = Dm::open_at(Path::new("/dev/null")).unwrap();
         let t: Table = "0 8 linear <pending> 0".parse().unwrap();
         let id = DevId::Name(DmName::new("x").unwrap());
         assert!(matches!(dm.table_load(&id, &t, false), Err(Error::BadTable { .. })));

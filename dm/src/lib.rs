@@ -16,8 +16,9 @@
 //! ```
 //!
 //! [`control`] talks to the kernel: the [`control::DmControl`] trait and [`control::Dm`], raw
-//! ioctls on `/dev/mapper/control` (layouts in `abi.rs`). The private `ioctl` module is the
-//! only one allowed `unsafe` (hence `deny`, not `forbid`, here).
+//! ioctls on `/dev/mapper/control` (layouts in `abi.rs`). [`udev`] synchronises with udev the
+//! way libdevmapper does (notification cookies on SysV semaphores). The private `ioctl` module
+//! is the only one allowed `unsafe` (hence `deny`, not `forbid`, here).
 //!
 //! This crate knows nothing about LVM.
 #![deny(unsafe_code)]
@@ -31,6 +32,7 @@ mod ioctl;
 pub mod name;
 pub mod table;
 pub mod target;
+pub mod udev;
 pub mod units;
 
 pub use devnum::{DevNum, DevRef};

@@ -68,3 +68,25 @@ build() { # OUT SRC CC-ARGS…
 mkdir -p "$cache"
 build "$cache/init" "$here/init.c" -static
 build "$cache/uml-xstate-shim.so" "$here/uml-xstate-shim.c" -shared -fPIC -ldl
+
+# --- udev (tests/tests/vm_udev.rs) -----------------------------------------------------------
+# systemd-udevd for the udev-synchronisation tests: Debian's `udev` package unpacked into
+# $cache/udev like the kernel (apt-get download + dpkg-deb -x, ~4 s; never installed on the
+# host). $cache/udev/udevadm and $cache/udev/systemd-udevd link to its udevadm (one binary,
+# dispatching on its name). The guest runs it with the host's rules (dmsetup's 55-dm and
+# 95-dm-notify, lvm2's 56-lvm, …). Not fatal: without it only the udev tests skip.
+if [ ! -x "$cache/udev/udevadm" ]; then
+  (
+    echo "setup: fetching udev into $cache/udev" >&2
+    udl=$(mktemp -d "${TMPDIR:-/tmp}/lvmkit-vm-udev.XXXXXX") || exit 1
+    trap 'rm -rf "$udl"' EXIT
+    chmod 0777 "$udl"
+    get() { (cd "$udl" && apt-get download -q=2 udev) 2>"$udl/err"; }
+    get || { apt_update && get; } || { cat "$udl/err" >&2; exit 1; }
+    rm -rf "$cache/udev" && dpkg-deb -x "$udl"/udev_*.deb "$cache/udev" || exit 1
+    for bin in bin/udevadm usr/bin/udevadm; do
+      [ -x "$cache/udev/$bin" ] && ln -sfn "$bin" "$cache/udev/udevadm" && ln -sfn "$bin" "$cache/udev/systemd-udevd"
+    done
+    [ -x "$cache/udev/udevadm" ]
+  ) || echo "setup: udev not available (the udev tests will skip)" >&2
+fi

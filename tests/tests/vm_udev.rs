@@ -1,0 +1,67 @@
+//! udev synchronisation in a real kernel with a real systemd-udevd: boots the user-mode-linux
+//! guest once, starts systemd-udevd there (Debian's `udev`, unpacked by `tests/vm/setup.sh`
+//! into `target/vm-cache/udev`; the rules are the host's: dmsetup's `55-dm.rules` and
+//! `95-dm-notify.rules`, lvm2's `56-lvm.rules`) and runs the static `dm/tests/vm_udev.rs` in
+//! it (skipped without root unless `CI=true`).
+
+use std::path::Path;
+
+use lvmkit_tests::repo_root;
+use lvmkit_tests::vm::{build_static_test, guest_available, in_ci, run_uml, sparse_image};
+
+/// The host's rules the guest's udevd needs (dmsetup and lvm2 packages).
+const RULES: [&str; 3] = ["55-dm.rules", "56-lvm.rules", "95-dm-notify.rules"];
+
+#[test]
+fn vm_udev_sync() {
+    if !guest_available("vm_udev_sync") {
+        return;
+    }
+    let udev = repo_root().join("target/vm-cache/udev");
+    let missing_rules: Vec<_> =
+        RULES.iter().filter(|r| !Path::new("/usr/lib/udev/rules.d").join(r).exists()).collect();
+    let why = if !udev.join("systemd-udevd").exists() {
+        Some(format!("{} missing (tests/vm/setup.sh could not fetch udev)", udev.display()))
+    } else if !missing_rules.is_empty() {
+        Some(format!("host udev rules missing in /usr/lib/udev/rules.d: {missing_rules:?}"))
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        assert!(!in_ci(), "vm_udev_sync: CI=true but {why}");
+        println!("skipped: vm_udev_sync: {why}");
+        return;
+    }
+    let exe = build_static_test("lvmkit-dm", "vm_udev");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let img = sparse_image(tmp.path(), "a.img", 32 << 20);
+    let scenario = tmp.path().join("udev.sh");
+    std::fs::write(
+        &scenario,
+        format!(
+            "#!/bin/sh\n\
+             U='{udev}'\n\
+             \"$U/systemd-udevd\" --daemon || exit 90\n\
+             i=0; until \"$U/udevadm\" control --ping 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || exit 91; sleep 0.05; done\n\
+             echo \"udevd: $(\"$U/udevadm\" --version), up after $i polls\"\n\
+             LVMKIT_VM_UDEV=\"$U\" LVMKIT_DM_TEST_DISKS=/dev/ubdb '{exe}' --test-threads=1 --nocapture\n\
+             st=$?\n\
+             echo \"left: $(dmsetup ls)\"\n\
+             echo \"cookies left: $(dmsetup udevcookies | tail -n +2 | wc -l)\"\n\
+             echo \"semaphores left: $(tail -n +2 /proc/sysvipc/sem | wc -l)\"\n\
+             \"$U/udevadm\" control --exit\n\
+             exit $st\n",
+            udev = udev.display(),
+            exe = exe.display()
+        ),
+    )
+    .unwrap();
+    let out = run_uml(&scenario, &[&img]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "udev tests failed in the guest: {}", out.status);
+    assert!(stdout.contains("test result: ok. 4 passed; 0 failed"), "not every udev test ran");
+    assert!(!stdout.contains("skipped:"), "skipped inside the guest");
+    assert!(stdout.contains("left: No devices found"), "devices left behind");
+    assert!(stdout.contains("cookies left: 0"), "a udev cookie left behind");
+    assert!(stdout.contains("semaphores left: 0"), "a semaphore left behind");
+}
