@@ -1,4 +1,6 @@
-//! Helpers shared by the tests that run inside the VM harness's guest (tests/vm).
+//! Helpers shared by the tests that run inside the VM harness's guest (tests/vm). Each test
+//! file uses a part of them.
+#![allow(dead_code)]
 
 use std::process::Command;
 
