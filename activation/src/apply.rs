@@ -18,6 +18,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use lvmkit_dm::control::{self, CreateOptions, DmControl, ListedDevice, RemoveOptions};
+use lvmkit_dm::udev::{self, UdevReport};
 use lvmkit_dm::{DevId, DevNum, DmName, Sectors};
 
 use crate::names;
@@ -25,7 +26,8 @@ use crate::plan::{Plan, PlannedDevice};
 
 /// udev flags lvm2 gives devices that get no `/dev/VG/LV` link (hidden and layer devices):
 /// `DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG | DISABLE_DISK_RULES | DISABLE_OTHER_RULES`.
-pub const HIDDEN_UDEV_FLAGS: u16 = 0x02 | 0x04 | 0x08;
+pub const HIDDEN_UDEV_FLAGS: u16 =
+    udev::flags::DISABLE_SUBSYSTEM_RULES | udev::flags::DISABLE_DISK_RULES | udev::flags::DISABLE_OTHER_RULES;
 
 /// How to apply.
 #[derive(Clone, Debug)]
@@ -33,6 +35,8 @@ pub struct ApplyOptions {
     /// Where device nodes live (`/dev`).
     pub dev_dir: PathBuf,
     /// Make `/dev/mapper/NAME` and `/dev/VG/LV` ourselves. Default: when udev is not running.
+    /// Never done while the [`DmControl`] synchronises with udev (udev makes them, and a node
+    /// of ours would clash with its symlink); then only what udev failed to make is made.
     pub make_nodes: bool,
     /// How removals (rollback, deactivation) retry on `EBUSY`.
     pub remove: RemoveOptions,
@@ -66,6 +70,19 @@ pub enum Outcome {
 pub struct Activated {
     /// Per planned device, in plan order: name, number, outcome.
     pub devices: Vec<(DmName, DevNum, Outcome)>,
+    /// Devices found under another name (the LV was renamed): old name, new name.
+    pub renamed: Vec<(String, DmName)>,
+    /// What udev did not do in time (nodes made directly instead), one line each.
+    pub warnings: Vec<String>,
+}
+
+/// The result of a deactivation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Deactivated {
+    /// Removed devices, in removal order.
+    pub removed: Vec<String>,
+    /// What udev did not do in time (nodes removed directly instead), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Why applying or deactivating failed.
@@ -104,6 +121,13 @@ pub enum ApplyError {
         device: String,
         /// The failure.
         source: lvmkit_dm::Error,
+    },
+    /// After the wait for udev, a device node was wrong and could not be fixed (the devices
+    /// themselves are in place).
+    #[error("{source}")]
+    Udev {
+        /// The failure.
+        source: Box<control::Error>,
     },
     /// A device to deactivate is open and not by another device being deactivated.
     #[error("{device} is in use (open count {open_count}{})", holders_note(holders))]
@@ -194,16 +218,45 @@ fn remove_links_to(dev_dir: &Path, name: &str) {
 /// grows is resumed right after its load (as libdevmapper's preload does): the devices above
 /// it are checked against its new size when they are loaded.
 pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<Activated, ApplyError> {
-    let mut run = Run { dm, opts, created: Vec::new(), loaded: Vec::new() };
-    match run.apply(plan) {
-        Ok(a) => Ok(a),
-        Err(e) => Err(run.rollback(e)),
+    let sync = dm.udev_sync_enabled();
+    let mut run = Run {
+        dm,
+        opts,
+        make_nodes: opts.make_nodes && !sync,
+        sync,
+        created: Vec::new(),
+        loaded: Vec::new(),
+        renamed: Vec::new(),
+    };
+    let result = run.apply(plan).map_err(|e| run.rollback(e));
+    // Once, for everything this run did (also what a rollback undid).
+    let report = dm.udev_wait().map_err(|e| ApplyError::Udev { source: Box::new(e) });
+    let mut a = result?;
+    let report = report?;
+    links_for_made_nodes(&report, plan, &opts.dev_dir);
+    a.warnings = report.warnings();
+    Ok(a)
+}
+
+/// `/dev/VG/LV` for public devices whose `/dev/mapper` node was made directly after the
+/// wait for udev: udev's lvm rules did not make the link either.
+fn links_for_made_nodes(report: &UdevReport, plan: &Plan, dev_dir: &Path) {
+    for n in report.made_directly() {
+        if let Some(d) = plan.devices.iter().find(|d| d.public && d.name.as_str() == n.name) {
+            let _ = make_link(dev_dir, &plan.vg, &d.lv, &d.name);
+        }
     }
 }
 
 struct Run<'a> {
     dm: &'a dyn DmControl,
     opts: &'a ApplyOptions,
+    /// Make nodes and links ourselves (no udev, or udev not synchronised).
+    make_nodes: bool,
+    /// The dm control synchronises with udev.
+    sync: bool,
+    /// Devices this run renamed: old name, new name.
+    renamed: Vec<(String, DmName)>,
     /// Devices this run created (name, public link), oldest first.
     created: Vec<(DmName, Option<(String, String)>)>,
     /// Existing devices given an inactive table by this run, not yet swapped in, with whether
@@ -246,9 +299,21 @@ impl Run<'_> {
             let id = DevId::Uuid(d.uuid.clone());
             let (dev, outcome) = if let Some(&dev) = early.get(&d.name) {
                 self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
                 (dev, Outcome::Created)
-            } else if live.contains_key(d.uuid.as_str()) {
+            } else if let Some(l) = live.get(d.uuid.as_str()) {
+                if l.name != name {
+                    // Renamed in the metadata (lvrename on another node): the device keeps
+                    // its uuid, only its name follows.
+                    self.dm.rename(&id, &d.name, self.udev_flags(d)).map_err(dmerr(&name))?;
+                    self.renamed.push((l.name.clone(), d.name.clone()));
+                    if self.make_nodes {
+                        remove_links_to(&self.opts.dev_dir, &l.name);
+                        if let Ok(old) = DmName::new(l.name.clone()) {
+                            let _ = control::remove_node(&self.opts.dev_dir, &old);
+                        }
+                    }
+                }
                 let info = self.dm.info(&id).map_err(dmerr(&name))?;
                 let live_table = match &info {
                     Some(i) if i.live_table() => Some(self.dm.table(&id, false).map_err(dmerr(&name))?),
@@ -258,7 +323,7 @@ impl Run<'_> {
                     Some(info) if live_table.as_ref() == Some(&table) && info.read_only() == d.read_only => {
                         if info.suspended() {
                             // An interrupted earlier run: the right table, only not resumed.
-                            self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                            self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
                             (info.dev, Outcome::Resumed)
                         } else {
                             (info.dev, Outcome::Unchanged)
@@ -269,7 +334,7 @@ impl Run<'_> {
                     // libdevmapper's preload does the same.
                     Some(info) if live_table.as_ref().is_some_and(|t| table.length() > t.length()) => {
                         self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                        self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                        self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
                         (info.dev, Outcome::Reloaded)
                     }
                     Some(info) if info.live_table() => {
@@ -281,7 +346,7 @@ impl Run<'_> {
                     // Created but never given a live table (a run cut short): finish it.
                     Some(info) => {
                         self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                        self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                        self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
                         (info.dev, Outcome::Created)
                     }
                     None => return Err(Failure::Dm(name.clone(), Box::new(vanished(&id)))),
@@ -289,7 +354,7 @@ impl Run<'_> {
             } else {
                 let info = self.create(d).map_err(dmerr(&name))?;
                 self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                self.dm.resume(&id, udev_flags(d)).map_err(dmerr(&name))?;
+                self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
                 (info.dev, Outcome::Created)
             };
             if changed.last().is_none_or(|&(_, i)| i != at) {
@@ -297,7 +362,7 @@ impl Run<'_> {
                     self.send_messages(&id, m).map_err(dmerr(&name))?;
                 }
             }
-            if self.opts.make_nodes {
+            if self.make_nodes {
                 self.nodes(plan, d, dev)?;
             }
             nums.insert(name, dev);
@@ -313,7 +378,7 @@ impl Run<'_> {
         if !changed.is_empty() {
             self.swap_in(plan, &changed)?;
         }
-        Ok(Activated { devices: out })
+        Ok(Activated { devices: out, renamed: std::mem::take(&mut self.renamed), warnings: Vec::new() })
     }
 
     /// Swaps the inactive tables of `changed` (plan order) in: suspend users first, then
@@ -329,7 +394,7 @@ impl Run<'_> {
         let mut first = None;
         for ((id, name, _), &(_, at)) in loaded.iter().zip(changed) {
             let d = &plan.devices[at];
-            let r = self.dm.resume(id, udev_flags(d)).and_then(|_| match &d.messages {
+            let r = self.dm.resume(id, self.udev_flags(d)).and_then(|_| match &d.messages {
                 Some(m) => self.send_messages(id, m),
                 None => Ok(()),
             });
@@ -362,12 +427,16 @@ impl Run<'_> {
         Ok(())
     }
 
+    fn udev_flags(&self, d: &PlannedDevice) -> u16 {
+        udev_flags_for(d, self.sync)
+    }
+
     /// Creates `d`'s device (no table yet) and records it for rollback.
     fn create(&mut self, d: &PlannedDevice) -> Result<control::DeviceInfo, control::Error> {
         // With DM_PERSISTENT_DEV the kernel takes only the minor (dm's own major).
         let copts = CreateOptions {
             dev: d.persistent.map(|p| DevNum::new(p.major.unwrap_or(0), p.minor)),
-            udev_flags: udev_flags(d),
+            udev_flags: self.udev_flags(d),
         };
         let info = self.dm.create(&d.name, Some(&d.uuid), &copts)?;
         self.created.push((d.name.clone(), None));
@@ -406,12 +475,23 @@ impl Run<'_> {
                 }
             }
         }
+        for (old, new) in self.renamed.drain(..).rev() {
+            let back = match DmName::new(old.clone()) {
+                Ok(o) => {
+                    self.dm.rename(&DevId::Name(new.clone()), &o, 0).map(|_| ()).map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = back {
+                failures.push(format!("{new}: rename back to {old}: {e}"));
+            }
+        }
         for (name, link) in self.created.drain(..).rev() {
             match self.dm.remove(&DevId::Name(name.clone()), &self.opts.remove) {
                 Ok(()) => rolled_back.push(name.to_string()),
                 Err(e) => failures.push(e.to_string()),
             }
-            if self.opts.make_nodes {
+            if self.make_nodes {
                 if let Some((vg, lv)) = link {
                     let _ = std::fs::remove_file(lv_link(&self.opts.dev_dir, &vg, &lv));
                     let _ = std::fs::remove_dir(self.opts.dev_dir.join(&vg));
@@ -442,8 +522,12 @@ fn vanished(id: &DevId) -> control::Error {
     }
 }
 
-fn udev_flags(d: &PlannedDevice) -> u16 {
-    if d.public { 0 } else { HIDDEN_UDEV_FLAGS }
+/// The udev flags lvm2 gives a device: rules off for hidden ones, and when synchronising
+/// with udev no library fallback (udev makes the nodes; lvm2's `_get_udev_flags` with its
+/// default `verify_udev_operations = 0`).
+fn udev_flags_for(d: &PlannedDevice, sync: bool) -> u16 {
+    let base = if d.public { 0 } else { HIDDEN_UDEV_FLAGS };
+    if sync { base | udev::flags::DISABLE_LIBRARY_FALLBACK } else { base }
 }
 
 /// The uuid prefix of every device of a VG: `LVM-<vg id>`.
@@ -459,7 +543,7 @@ pub fn deactivate(
     dm: &dyn DmControl,
     uuid_prefix: &str,
     opts: &ApplyOptions,
-) -> Result<Vec<String>, ApplyError> {
+) -> Result<Deactivated, ApplyError> {
     deactivate_where(dm, |u| u.starts_with(uuid_prefix), |_| true, opts)
 }
 
@@ -475,7 +559,25 @@ pub fn deactivate_where(
     wanted: impl Fn(&str) -> bool,
     requested: impl Fn(&str) -> bool,
     opts: &ApplyOptions,
+) -> Result<Deactivated, ApplyError> {
+    let result = remove_where(dm, wanted, requested, opts);
+    // Once, for every removal (also when one failed midway).
+    let report = dm.udev_wait().map_err(|e| ApplyError::Udev { source: Box::new(e) });
+    let removed = result?;
+    let report = report?;
+    for n in report.nodes.iter().filter(|n| n.fixed && !n.present) {
+        remove_links_to(&opts.dev_dir, &n.name);
+    }
+    Ok(Deactivated { removed, warnings: report.warnings() })
+}
+
+fn remove_where(
+    dm: &dyn DmControl,
+    wanted: impl Fn(&str) -> bool,
+    requested: impl Fn(&str) -> bool,
+    opts: &ApplyOptions,
 ) -> Result<Vec<String>, ApplyError> {
+    let make_nodes = opts.make_nodes && !dm.udev_sync_enabled();
     let dmerr = |device: &str, source| ApplyError::Dm {
         device: device.to_string(),
         source: Box::new(source),
@@ -540,7 +642,7 @@ pub fn deactivate_where(
                     continue;
                 }
             }
-            if opts.make_nodes {
+            if make_nodes {
                 remove_links_to(&opts.dev_dir, &d.name);
                 let _ = control::remove_node(&opts.dev_dir, &name);
             }
@@ -638,7 +740,10 @@ pub fn refresh(
         .partition(|d| stack.contains(&d.dev));
     let stale_uuids: Vec<&str> = stale.iter().filter_map(|d| d.uuid.as_deref()).collect();
     // Not `requested`: a stale layer something still holds stays, and is reported.
-    let removed = deactivate_where(dm, |u| stale_uuids.contains(&u), |_| false, opts)?;
+    let Deactivated { removed, warnings } =
+        deactivate_where(dm, |u| stale_uuids.contains(&u), |_| false, opts)?;
+    let mut activated = activated;
+    activated.warnings.extend(warnings);
     let mut left = Vec::new();
     for d in stale.iter().filter(|d| !removed.contains(&d.name)).chain(&unknown) {
         let id = DevId::Name(

@@ -226,6 +226,19 @@ impl DmControl for FakeDm {
         self.0.borrow_mut().devs.remove(&n);
         Ok(())
     }
+    fn rename(&self, id: &DevId, new_name: &DmName, _udev: u16) -> control::Result<DeviceInfo> {
+        let n = self.get(id, "DM_DEV_RENAME")?;
+        self.call(format!("rename {n} {new_name}"))?;
+        {
+            let mut s = self.0.borrow_mut();
+            if s.devs.contains_key(new_name.as_str()) {
+                return Err(err("DM_DEV_RENAME", &n, 17));
+            }
+            let d = s.devs.remove(&n).unwrap();
+            s.devs.insert(new_name.to_string(), d);
+        }
+        Ok(self.info_of(new_name.as_str()))
+    }
     fn info(&self, id: &DevId) -> control::Result<Option<DeviceInfo>> {
         self.call(format!("info {id}"))?;
         Ok(self.find(id).map(|n| self.info_of(&n)))
@@ -491,4 +504,37 @@ fn refresh_removes_layers_the_new_metadata_dropped_and_reports_unknown_lvs() {
     assert!(dm.live_table("lk_raid-r1").starts_with("0 8192 linear 7:0 "), "{}", dm.live_table("lk_raid-r1"));
     let r1_left: Vec<String> = dm.names().into_iter().filter(|n| n.starts_with("lk_raid-r1_")).collect();
     assert!(r1_left.is_empty(), "{r1_left:?}");
+}
+
+#[test]
+fn a_renamed_lv_keeps_its_device_under_the_new_name_and_a_failure_renames_it_back() {
+    let dm = FakeDm::default();
+    apply::activate(&dm, &plan_of(&raid_vg(&[]), &["r1"]), &opts()).unwrap();
+    let minors: Vec<DevNum> = dm.names().iter().map(|n| dm.dev(n).dev).collect();
+    // Another node renamed r1 to r1new (its sub-LVs follow: r1new_rimage_0, …).
+    let mut text = raid_text();
+    text =
+        text.replace("\t\tr1 {", "\t\tr1new {").replace("\t\tr1_", "\t\tr1new_").replace("\"r1_", "\"r1new_");
+    let p = plan_of(&vg_of(&text), &["r1new"]);
+    let a = apply::activate(&dm, &p, &opts()).unwrap();
+    let mut renamed: Vec<String> = a.renamed.iter().map(|(o, n)| format!("{o} {n}")).collect();
+    renamed.sort();
+    assert_eq!(
+        renamed,
+        [
+            "lk_raid-r1 lk_raid-r1new",
+            "lk_raid-r1_rimage_0 lk_raid-r1new_rimage_0",
+            "lk_raid-r1_rimage_1 lk_raid-r1new_rimage_1",
+            "lk_raid-r1_rmeta_0 lk_raid-r1new_rmeta_0",
+            "lk_raid-r1_rmeta_1 lk_raid-r1new_rmeta_1",
+        ]
+    );
+    assert!(a.devices.iter().all(|(_, _, o)| *o == Outcome::Unchanged), "{:?}", a.devices);
+    assert_eq!(dm.names().iter().map(|n| dm.dev(n).dev).collect::<Vec<_>>().len(), minors.len());
+    assert!(dm.names().iter().all(|n| n.starts_with("lk_raid-r1new")));
+    // Back to r1, failing at the top device: every rename is undone.
+    let p = plan_of(&raid_vg(&[]), &["r1"]);
+    dm.fail_on("rename lk_raid-r1new lk_raid-r1");
+    apply::activate(&dm, &p, &opts()).unwrap_err();
+    assert!(dm.names().iter().all(|n| n.starts_with("lk_raid-r1new")), "{:?}", dm.names());
 }

@@ -639,18 +639,25 @@ impl DmControl for Dm {
     }
 
     fn rename(&self, id: &DevId, new_name: &DmName, udev_flags: u16) -> Result<DeviceInfo> {
+        // The kernel finds the device to rename by its name only (a uuid in the header means
+        // "set this uuid" with DM_UUID_FLAG): look the name up first.
         let old = match id {
-            DevId::Name(n) => Some(n.clone()),
-            DevId::Uuid(_) => self.info(id)?.and_then(|i| DmName::new(i.name).ok()),
+            DevId::Name(n) => n.clone(),
+            DevId::Uuid(_) => {
+                self.info(id)?.and_then(|i| DmName::new(i.name).ok()).ok_or_else(|| Error::Ioctl {
+                    cmd: Cmd::DevRename.name(),
+                    device: id.to_string(),
+                    source: io::Error::from_raw_os_error(libc::ENXIO),
+                })?
+            }
         };
+        let by_name = DevId::Name(old.clone());
         let mut payload = new_name.as_str().as_bytes().to_vec();
         payload.push(0);
-        let (r, _, by_udev) =
-            self.uevent_call(udev_flags, |ev| Ok(self.call_id(Cmd::DevRename, id, 0, ev, &payload)?.0))?;
+        let (r, _, by_udev) = self
+            .uevent_call(udev_flags, |ev| Ok(self.call_id(Cmd::DevRename, &by_name, 0, ev, &payload)?.0))?;
         let info = DeviceInfo::from_reply(&r);
-        if let Some(old) = old {
-            self.expect_node(NodeOp::Remove { name: old }, by_udev);
-        }
+        self.expect_node(NodeOp::Remove { name: old }, by_udev);
         self.expect_node(NodeOp::Add { name: new_name.clone(), dev: info.dev }, by_udev);
         Ok(info)
     }

@@ -121,11 +121,28 @@ pub fn activate(
     for p in &plans {
         let done = apply::activate(&dm, p, opts)
             .map_err(|source| ActivateError::Apply { vg: p.vg.clone(), source: Box::new(source) })?;
-        for (name, dev, outcome) in done.devices {
-            out.push_str(&format!("{} {name} {dev}\n", outcome_word(outcome)));
-        }
+        report_activated(&mut out, &done);
     }
     Ok(out)
+}
+
+/// `renamed OLD NEW` lines, then `created|reloaded|unchanged|resumed NAME MAJOR:MINOR` per
+/// device; udev warnings go to stderr.
+fn report_activated(out: &mut String, done: &apply::Activated) {
+    for (old, new) in &done.renamed {
+        out.push_str(&format!("renamed {old} {new}\n"));
+    }
+    for (name, dev, outcome) in &done.devices {
+        out.push_str(&format!("{} {name} {dev}\n", outcome_word(*outcome)));
+    }
+    warn(&done.warnings);
+}
+
+/// Warnings (udev did not confirm in time, nodes made directly) to stderr, lvm2's way.
+fn warn(lines: &[String]) {
+    for w in lines {
+        eprintln!("  WARNING: {w}");
+    }
 }
 
 fn outcome_word(o: Outcome) -> &'static str {
@@ -202,9 +219,7 @@ pub fn refresh(
         };
         let done = apply::refresh(&dm, &p, is_known, &prefix, opts)
             .map_err(|source| ActivateError::Apply { vg: vg.clone(), source: Box::new(source) })?;
-        for (name, dev, outcome) in done.activated.devices {
-            out.push_str(&format!("{} {name} {dev}\n", outcome_word(outcome)));
-        }
+        report_activated(&mut out, &done.activated);
         for name in done.removed {
             out.push_str(&format!("removed {name}\n"));
         }
@@ -284,7 +299,8 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
             ),
         }
         .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
-        for name in removed {
+        warn(&removed.warnings);
+        for name in removed.removed {
             out.push_str(&format!("removed {name}\n"));
         }
     }

@@ -96,10 +96,11 @@ fn vm_refresh_after_another_node_changed_metadata() {
     assert!(out.lines().all(|l| l.starts_with("unchanged ") || l.starts_with("# not active")), "{out}");
     assert_eq!(tables(), before);
 
-    // The other node: grows lin onto the second PV, grows r1, removes `gone` (active here) and
-    // adds `new` (not active here).
+    // The other node: grows lin onto the second PV, grows r1, renames `keep` to `kept`, removes
+    // `gone` (active here) and adds `new` (not active here).
     other_node("lvextend -q -L +8M vgr/lin");
     other_node("lvextend -q -L +4M vgr/r1");
+    other_node("lvrename -q vgr keep kept");
     other_node("lvremove -q -y vgr/gone");
     other_node("lvcreate -q -L 4M -n new vgr");
     let out = refresh(&load(), &args(&["vgr"]), &plan, &opts).unwrap();
@@ -108,7 +109,10 @@ fn vm_refresh_after_another_node_changed_metadata() {
     let has = |prefix: &str| lines.iter().any(|l| l.starts_with(prefix));
     assert!(has("reloaded vgr-lin "), "{out}");
     assert!(has("reloaded vgr-r1 "), "{out}");
-    assert!(has("unchanged vgr-keep "), "{out}");
+    assert!(has("renamed vgr-keep vgr-kept"), "{out}");
+    assert!(has("unchanged vgr-kept "), "{out}");
+    assert_eq!(std::fs::read_link("/dev/vgr/kept").unwrap(), PathBuf::from("/dev/mapper/vgr-kept"));
+    assert!(!PathBuf::from("/dev/vgr/keep").exists() && !PathBuf::from("/dev/mapper/vgr-keep").exists());
     assert!(has("# not active: vgr/new"), "{out}");
     assert!(has("# left vgr-gone (open 0): not in metadata"), "{out}");
     assert!(!sh("dmsetup ls").contains("vgr-new"), "refresh must not activate inactive LVs");
@@ -136,7 +140,7 @@ fn vm_refresh_after_another_node_changed_metadata() {
         read_at("/dev/mapper/vgr-r1", 0, r1_data.len()) == r1_data,
         "r1's data changed across the refresh"
     );
-    let (st, ok) = status(&load(), &args(&["vgr/lin", "vgr/r1", "vgr/keep"]), &plan).unwrap();
+    let (st, ok) = status(&load(), &args(&["vgr/lin", "vgr/r1", "vgr/kept"]), &plan).unwrap();
     assert!(ok, "{st}");
 
     // The same tables genuine lvm2 makes from the new metadata: ours down (also `gone`),

@@ -7,7 +7,9 @@
 use std::path::Path;
 
 use lvmkit_tests::repo_root;
-use lvmkit_tests::vm::{build_static_test, guest_available, in_ci, run_uml, sparse_image};
+use lvmkit_tests::vm::{
+    build_static_lvmkit, build_static_test, guest_available, in_ci, run_uml, sparse_image,
+};
 
 /// The host's rules the guest's udevd needs (dmsetup and lvm2 packages).
 const RULES: [&str; 3] = ["55-dm.rules", "56-lvm.rules", "95-dm-notify.rules"];
@@ -33,8 +35,10 @@ fn vm_udev_sync() {
         return;
     }
     let exe = build_static_test("lvmkit-dm", "vm_udev");
+    let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
     let img = sparse_image(tmp.path(), "a.img", 32 << 20);
+    let pv = sparse_image(tmp.path(), "b.img", 32 << 20);
     let scenario = tmp.path().join("udev.sh");
     std::fs::write(
         &scenario,
@@ -46,22 +50,41 @@ fn vm_udev_sync() {
              echo \"udevd: $(\"$U/udevadm\" --version), up after $i polls\"\n\
              LVMKIT_VM_UDEV=\"$U\" LVMKIT_DM_TEST_DISKS=/dev/ubdb '{exe}' --test-threads=1 --nocapture\n\
              st=$?\n\
+             echo '== lvmkit activate/deactivate under udev'\n\
+             . '{env}'\n\
+             lvm pvcreate -q /dev/ubdc && lvm vgcreate -q vgu /dev/ubdc && lvm lvcreate -q -an -Zn -L 4M -n lin vgu || exit 92\n\
+             '{lvmkit}' activate --devices /dev/ubdc vgu || exit 93\n\
+             echo \"mapper link: $(readlink /dev/mapper/vgu-lin)\"\n\
+             echo \"lv link: $(readlink /dev/vgu/lin)\"\n\
+             test -b /dev/vgu/lin || exit 94\n\
+             '{lvmkit}' deactivate --devices /dev/ubdc vgu || exit 95\n\
+             test -e /dev/mapper/vgu-lin || test -e /dev/vgu/lin || echo 'lvmkit under udev: ok'\n\
              echo \"left: $(dmsetup ls)\"\n\
              echo \"cookies left: $(dmsetup udevcookies | tail -n +2 | wc -l)\"\n\
              echo \"semaphores left: $(tail -n +2 /proc/sysvipc/sem | wc -l)\"\n\
              \"$U/udevadm\" control --exit\n\
              exit $st\n",
             udev = udev.display(),
-            exe = exe.display()
+            exe = exe.display(),
+            lvmkit = lvmkit.display(),
+            env = repo_root().join("tests/vm/scenarios/lvm2-env.sh").display()
         ),
     )
     .unwrap();
-    let out = run_uml(&scenario, &[&img]);
+    let out = run_uml(&scenario, &[&img, &pv]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "udev tests failed in the guest: {}", out.status);
     assert!(stdout.contains("test result: ok. 4 passed; 0 failed"), "not every udev test ran");
     assert!(!stdout.contains("skipped:"), "skipped inside the guest");
     assert!(stdout.contains("left: No devices found"), "devices left behind");
+    // The lvmkit command synchronised with udev: udev made /dev/mapper/vgu-lin (a symlink to
+    // ../dm-N, not a node of ours) and lvm2's rules /dev/vgu/lin; both gone after deactivate.
+    assert!(
+        stdout.lines().any(|l| l.starts_with("mapper link: ../dm-")),
+        "udev did not make the mapper link"
+    );
+    assert!(stdout.lines().any(|l| l.starts_with("lv link: ")), "no /dev/vgu/lin");
+    assert!(stdout.contains("lvmkit under udev: ok"), "nodes left after deactivate");
     assert!(stdout.contains("cookies left: 0"), "a udev cookie left behind");
     assert!(stdout.contains("semaphores left: 0"), "a semaphore left behind");
 }
