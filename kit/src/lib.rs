@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod activate;
+pub mod hints;
 pub mod inspect;
 pub mod report;
 pub mod source;

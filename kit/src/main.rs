@@ -419,6 +419,24 @@ fn load(d: &DeviceArgs) -> Source {
     Source::load(&split_devices(&d.devices), d.scan_dm)
 }
 
+/// For commands about named VGs (activation): without `--devices`, the devices the hints file
+/// says hold them, when that still holds (see `lvmkit::hints`); `LVMKIT_HINTS` names another
+/// hints file, or `none` for always a full scan.
+fn load_vgs(d: &DeviceArgs, names: &[String]) -> Source {
+    let hints = std::env::var("LVMKIT_HINTS").unwrap_or_else(|_| lvmkit::hints::DEFAULT_PATH.to_string());
+    if !d.devices.is_empty() || hints == "none" {
+        return load(d);
+    }
+    let mut vgs: Vec<String> = Vec::new();
+    for n in names {
+        let vg = n.trim_start_matches("/dev/").split('/').next().unwrap_or_default().to_string();
+        if !vgs.contains(&vg) {
+            vgs.push(vg);
+        }
+    }
+    lvmkit::hints::load(std::path::Path::new(&hints), &vgs, d.scan_dm).0
+}
+
 fn run(cli: Cli) -> Result<(String, ExitCode), String> {
     match cli.cmd {
         Cmd::Pvs(a) => run_report(ReportKind::Pv, a),
@@ -453,24 +471,32 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
-        Cmd::Activate { dev, names } => {
-            lvmkit::activate::activate(&load(&dev), &names, &Default::default(), &Default::default())
-                .map(|s| (s, ExitCode::SUCCESS))
-                .map_err(|e| e.to_string())
-        }
-        Cmd::Refresh { dev, names } => {
-            lvmkit::activate::refresh(&load(&dev), &names, &Default::default(), &Default::default())
-                .map(|s| (s, ExitCode::SUCCESS))
-                .map_err(|e| e.to_string())
-        }
+        Cmd::Activate { dev, names } => lvmkit::activate::activate(
+            &load_vgs(&dev, &names),
+            &names,
+            &Default::default(),
+            &Default::default(),
+        )
+        .map(|s| (s, ExitCode::SUCCESS))
+        .map_err(|e| e.to_string()),
+        Cmd::Refresh { dev, names } => lvmkit::activate::refresh(
+            &load_vgs(&dev, &names),
+            &names,
+            &Default::default(),
+            &Default::default(),
+        )
+        .map(|s| (s, ExitCode::SUCCESS))
+        .map_err(|e| e.to_string()),
         Cmd::Deactivate { dev, names } => {
-            lvmkit::activate::deactivate(&load(&dev), &names, &Default::default())
+            lvmkit::activate::deactivate(&load_vgs(&dev, &names), &names, &Default::default())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
-        Cmd::Status { dev, names } => lvmkit::activate::status(&load(&dev), &names, &Default::default())
-            .map(|(s, ok)| (s, if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }))
-            .map_err(|e| e.to_string()),
+        Cmd::Status { dev, names } => {
+            lvmkit::activate::status(&load_vgs(&dev, &names), &names, &Default::default())
+                .map(|(s, ok)| (s, if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }))
+                .map_err(|e| e.to_string())
+        }
         Cmd::Vgchange { w, tags: TagArgs { addtag, deltag }, systemid, setautoactivation, names } => {
             use lvmkit_metadata::write::ops::Change;
             let mut changes: Vec<Change> = addtag.into_iter().map(Change::AddVgTag).collect();
