@@ -107,22 +107,8 @@ enum Cmd {
     Plan {
         #[command(flatten)]
         dev: DeviceArgs,
-        /// Missing PVs: complete (refuse), degraded (raid may run without a leg), partial
-        /// (missing areas become error targets).
-        #[arg(long = "activationmode", value_enum, default_value = "complete")]
-        mode: ModeArg,
-        /// This host's system ID; a VG owned by another is refused without --foreign.
-        #[arg(long = "systemid")]
-        system_id: Option<String>,
-        /// Plan a VG owned by another host's system ID.
-        #[arg(long)]
-        foreign: bool,
-        /// Plan an exported VG.
-        #[arg(long)]
-        exported: bool,
-        /// Also plan LVs flagged to be skipped on activation (lvm2's -K).
-        #[arg(short = 'K', long = "ignoreactivationskip")]
-        ignore_activation_skip: bool,
+        #[command(flatten)]
+        act: ActivationArgs,
         /// VG or VG/LV names.
         #[arg(required = true)]
         names: Vec<String>,
@@ -131,6 +117,8 @@ enum Cmd {
     Activate {
         #[command(flatten)]
         dev: DeviceArgs,
+        #[command(flatten)]
+        act: ActivationArgs,
         /// VG or VG/LV names.
         #[arg(required = true)]
         names: Vec<String>,
@@ -142,6 +130,8 @@ enum Cmd {
     Refresh {
         #[command(flatten)]
         dev: DeviceArgs,
+        #[command(flatten)]
+        act: ActivationArgs,
         /// VG or VG/LV names.
         #[arg(required = true)]
         names: Vec<String>,
@@ -161,6 +151,8 @@ enum Cmd {
     Status {
         #[command(flatten)]
         dev: DeviceArgs,
+        #[command(flatten)]
+        act: ActivationArgs,
         /// VG or VG/LV names.
         #[arg(required = true)]
         names: Vec<String>,
@@ -254,6 +246,56 @@ struct TagArgs {
     /// Remove a tag (repeatable).
     #[arg(long = "deltag", value_name = "TAG")]
     deltag: Vec<String>,
+}
+
+/// What may be activated (plan, activate, refresh, status).
+#[derive(Args, Clone)]
+struct ActivationArgs {
+    /// Missing PVs: complete (refuse), degraded (raid may run without a leg), partial
+    /// (missing areas become error targets).
+    #[arg(long = "activationmode", value_enum, default_value = "complete")]
+    mode: ModeArg,
+    /// This host's system ID (default: from LVM_SYSTEM_DIR or /etc/lvm lvm.conf
+    /// global/system_id_source, like lvm2); a VG owned by another is refused without --foreign.
+    #[arg(long = "systemid", value_name = "ID")]
+    system_id: Option<String>,
+    /// Also a VG owned by another host's system ID.
+    #[arg(long)]
+    foreign: bool,
+    /// Also an exported VG.
+    #[arg(long)]
+    exported: bool,
+    /// Also LVs flagged to be skipped on activation (lvm2's -K).
+    #[arg(short = 'K', long = "ignoreactivationskip")]
+    ignore_activation_skip: bool,
+}
+
+/// This host's system ID as lvm2 derives it (LVM_SYSTEM_DIR or /etc/lvm).
+fn configured_system_id() -> Result<Option<String>, String> {
+    let dir = std::env::var_os("LVM_SYSTEM_DIR").map_or_else(|| PathBuf::from("/etc/lvm"), PathBuf::from);
+    lvmkit::write::host_system_id(&dir).map_err(|e| e.to_string())
+}
+
+impl ActivationArgs {
+    fn plan_options(&self) -> Result<lvmkit_activation::PlanOptions, String> {
+        use lvmkit_activation::ActivationMode;
+        let host_system_id = match &self.system_id {
+            Some(id) => Some(id.clone()).filter(|i| !i.is_empty()),
+            None => configured_system_id()?,
+        };
+        Ok(lvmkit_activation::PlanOptions {
+            mode: match self.mode {
+                ModeArg::Complete => ActivationMode::Complete,
+                ModeArg::Degraded => ActivationMode::Degraded,
+                ModeArg::Partial => ActivationMode::Partial,
+            },
+            host_system_id,
+            allow_foreign: self.foreign,
+            allow_exported: self.exported,
+            ignore_activation_skip: self.ignore_activation_skip,
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -351,11 +393,7 @@ enum YesNo {
 fn write_context(w: &WriteArgs) -> Result<lvmkit_metadata::write::ops::Context, String> {
     let host = match &w.host_systemid {
         Some(h) => Some(h.clone()).filter(|h| !h.is_empty()),
-        None => {
-            let dir =
-                std::env::var_os("LVM_SYSTEM_DIR").map_or_else(|| PathBuf::from("/etc/lvm"), PathBuf::from);
-            lvmkit::write::host_system_id(&dir).map_err(|e| e.to_string())?
-        }
+        None => configured_system_id()?,
     };
     let cmdline: Vec<String> = std::env::args().collect();
     Ok(lvmkit::write::context(host, w.takeover.clone(), &cmdline.join(" ")))
@@ -453,47 +491,32 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         Cmd::History { show: Some(seqno), device } => {
             inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
         }
-        Cmd::Plan { dev, mode, system_id, foreign, exported, ignore_activation_skip, names } => {
-            let src = load(&dev);
-            let opts = lvmkit_activation::PlanOptions {
-                mode: match mode {
-                    ModeArg::Complete => lvmkit_activation::ActivationMode::Complete,
-                    ModeArg::Degraded => lvmkit_activation::ActivationMode::Degraded,
-                    ModeArg::Partial => lvmkit_activation::ActivationMode::Partial,
-                },
-                host_system_id: system_id,
-                allow_foreign: foreign,
-                allow_exported: exported,
-                ignore_activation_skip,
-                ..Default::default()
-            };
-            lvmkit::activate::plan(&src, &names, &opts)
+        Cmd::Plan { dev, act, names } => {
+            let opts = act.plan_options()?;
+            lvmkit::activate::plan(&load(&dev), &names, &opts)
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
-        Cmd::Activate { dev, names } => lvmkit::activate::activate(
-            &load_vgs(&dev, &names),
-            &names,
-            &Default::default(),
-            &Default::default(),
-        )
-        .map(|s| (s, ExitCode::SUCCESS))
-        .map_err(|e| e.to_string()),
-        Cmd::Refresh { dev, names } => lvmkit::activate::refresh(
-            &load_vgs(&dev, &names),
-            &names,
-            &Default::default(),
-            &Default::default(),
-        )
-        .map(|s| (s, ExitCode::SUCCESS))
-        .map_err(|e| e.to_string()),
+        Cmd::Activate { dev, act, names } => {
+            let opts = act.plan_options()?;
+            lvmkit::activate::activate(&load_vgs(&dev, &names), &names, &opts, &Default::default())
+                .map(|s| (s, ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
+        }
+        Cmd::Refresh { dev, act, names } => {
+            let opts = act.plan_options()?;
+            lvmkit::activate::refresh(&load_vgs(&dev, &names), &names, &opts, &Default::default())
+                .map(|s| (s, ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
+        }
         Cmd::Deactivate { dev, names } => {
             lvmkit::activate::deactivate(&load_vgs(&dev, &names), &names, &Default::default())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
-        Cmd::Status { dev, names } => {
-            lvmkit::activate::status(&load_vgs(&dev, &names), &names, &Default::default())
+        Cmd::Status { dev, act, names } => {
+            let opts = act.plan_options()?;
+            lvmkit::activate::status(&load_vgs(&dev, &names), &names, &opts)
                 .map(|(s, ok)| (s, if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }))
                 .map_err(|e| e.to_string())
         }

@@ -129,3 +129,33 @@ fn plan_prints_tables_without_a_kernel() {
     let o = lvmkit(&["plan", "--exported", "--devices", exp.to_str().unwrap(), "lk_exported"]);
     assert!(o.status.success());
 }
+
+/// A VG with a system ID is planned (and so activated) only on its owner: the host's ID comes
+/// from lvm.conf's `global/system_id_source` like lvm2's (here `lvmlocal`), or `--systemid`;
+/// `--foreign` overrides.
+#[test]
+fn a_vg_owned_by_another_host_is_refused_unless_this_host_owns_it() {
+    let (img, _d) = image("system-id");
+    let dev = img.to_str().unwrap();
+    let conf = tempfile::tempdir().unwrap();
+    std::fs::write(conf.path().join("lvm.conf"), "global {\n\tsystem_id_source = \"lvmlocal\"\n}\n").unwrap();
+    let plan = |sysdir: &Path, id: &str, extra: &[&str]| {
+        std::fs::write(sysdir.join("lvmlocal.conf"), format!("local {{\n\tsystem_id = \"{id}\"\n}}\n"))
+            .unwrap();
+        let mut args = vec!["plan", "--devices", dev];
+        args.extend_from_slice(extra);
+        args.push("lk_sysid");
+        Command::new(env!("CARGO_BIN_EXE_lvmkit")).env("LVM_SYSTEM_DIR", sysdir).args(&args).output().unwrap()
+    };
+    let o = plan(conf.path(), "lk-hostB", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("lk-hostA"), "the refusal names the owner: {err}");
+    let o = plan(conf.path(), "lk-hostA", &[]);
+    assert!(o.status.success(), "the owner plans its VG: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("# lk_sysid-"), "{}", stdout(&o));
+    let o = plan(conf.path(), "lk-hostB", &["--systemid", "lk-hostA"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = plan(conf.path(), "lk-hostB", &["--foreign"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
