@@ -22,7 +22,7 @@ use lvmkit_dm::udev::{self, UdevReport};
 use lvmkit_dm::{DevId, DevNum, DmName, Sectors};
 
 use crate::names;
-use crate::plan::{Plan, PlannedDevice};
+use crate::plan::{Plan, PlannedDevice, ReadAhead};
 
 /// udev flags lvm2 gives devices that get no `/dev/VG/LV` link (hidden and layer devices):
 /// `DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG | DISABLE_DISK_RULES | DISABLE_OTHER_RULES`.
@@ -227,6 +227,7 @@ pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<
         created: Vec::new(),
         loaded: Vec::new(),
         renamed: Vec::new(),
+        warnings: Vec::new(),
     };
     let result = run.apply(plan).map_err(|e| run.rollback(e));
     // Once, for everything this run did (also what a rollback undid).
@@ -234,7 +235,7 @@ pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<
     let mut a = result?;
     let report = report?;
     links_for_made_nodes(&report, plan, &opts.dev_dir);
-    a.warnings = report.warnings();
+    a.warnings.extend(report.warnings());
     Ok(a)
 }
 
@@ -257,6 +258,8 @@ struct Run<'a> {
     sync: bool,
     /// Devices this run renamed: old name, new name.
     renamed: Vec<(String, DmName)>,
+    /// Warnings so far (read-ahead not set).
+    warnings: Vec<String>,
     /// Devices this run created (name, public link), oldest first.
     created: Vec<(DmName, Option<(String, String)>)>,
     /// Existing devices given an inactive table by this run, not yet swapped in, with whether
@@ -365,6 +368,11 @@ impl Run<'_> {
             if self.make_nodes {
                 self.nodes(plan, d, dev)?;
             }
+            // After the resume (a table swap resets it); a deferred one after its swap.
+            let deferred = changed.last().is_some_and(|&(_, i)| i == at);
+            if outcome != Outcome::Unchanged && !deferred {
+                self.set_read_ahead(d, dev);
+            }
             nums.insert(name, dev);
             out.push((d.name.clone(), dev, outcome));
             for later in &d.create_early {
@@ -376,14 +384,24 @@ impl Run<'_> {
             }
         }
         if !changed.is_empty() {
-            self.swap_in(plan, &changed)?;
+            let devs: Vec<DevNum> = out.iter().map(|(_, dev, _)| *dev).collect();
+            self.swap_in(plan, &changed, &devs)?;
         }
-        Ok(Activated { devices: out, renamed: std::mem::take(&mut self.renamed), warnings: Vec::new() })
+        Ok(Activated {
+            devices: out,
+            renamed: std::mem::take(&mut self.renamed),
+            warnings: std::mem::take(&mut self.warnings),
+        })
     }
 
     /// Swaps the inactive tables of `changed` (plan order) in: suspend users first, then
     /// resume children first; then deliver pool messages.
-    fn swap_in(&mut self, plan: &Plan, changed: &[(usize, usize)]) -> Result<(), Failure> {
+    fn swap_in(
+        &mut self,
+        plan: &Plan,
+        changed: &[(usize, usize)],
+        out_devs: &[DevNum],
+    ) -> Result<(), Failure> {
         for i in (0..self.loaded.len()).rev() {
             let (id, name, _) = &self.loaded[i];
             self.dm.suspend(id, 0).map_err(|e| Failure::Dm(name.clone(), Box::new(e)))?;
@@ -398,8 +416,16 @@ impl Run<'_> {
                 Some(m) => self.send_messages(id, m),
                 None => Ok(()),
             });
-            if let Err(e) = r {
-                first.get_or_insert(Failure::Dm(name.clone(), Box::new(e)));
+            match r {
+                Ok(()) => {
+                    if let Some(&(o, _)) = changed.iter().find(|&&(_, i)| i == at) {
+                        let dev = out_devs[o];
+                        self.set_read_ahead(d, dev);
+                    }
+                }
+                Err(e) => {
+                    first.get_or_insert(Failure::Dm(name.clone(), Box::new(e)));
+                }
             }
         }
         match first {
@@ -425,6 +451,22 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The planned read-ahead, once the device is (re)loaded, like libdevmapper after a resume;
+    /// a failure is a warning (the device works, only slower to stream).
+    fn set_read_ahead(&mut self, d: &PlannedDevice, dev: DevNum) {
+        let r = match d.read_ahead {
+            ReadAhead::Auto => Ok(()),
+            ReadAhead::Exactly(n) => control::set_read_ahead(dev, n),
+            ReadAhead::AtLeast(n) => match control::read_ahead(dev) {
+                Ok(now) if now >= n => Ok(()),
+                _ => control::set_read_ahead(dev, n),
+            },
+        };
+        if let Err(e) = r {
+            self.warnings.push(format!("{}: cannot set read-ahead: {e}", d.name));
+        }
     }
 
     fn udev_flags(&self, d: &PlannedDevice) -> u16 {

@@ -23,6 +23,6 @@ pub mod status;
 
 pub use error::{Error, MissingPvDetail, Result};
 pub use plan::{
-    ActivationMode, PersistentDevNum, Plan, PlanOptions, PlannedDevice, PoolMessages, SkipReason, SkippedLv,
-    plan, plan_assembled,
+    ActivationMode, PersistentDevNum, Plan, PlanOptions, PlannedDevice, PoolMessages, ReadAhead, SkipReason,
+    SkippedLv, plan, plan_assembled,
 };

@@ -142,11 +142,60 @@ pub struct PlannedDevice {
     pub persistent: Option<PersistentDevNum>,
     /// Thin-pool messages to deliver after loading.
     pub messages: Option<PoolMessages>,
+    /// Read-ahead to set once the device is resumed (lvm2's `dm_tree_node_set_read_ahead`).
+    pub read_ahead: ReadAhead,
     /// Later devices of this plan to create right after this one, still without a table (they
     /// are loaded and resumed at their own place): creation order decides the device numbers,
     /// and lvm2 creates a snapshot origin's top device after its `-real` layer but before its
     /// snapshots, while resuming it after them.
     pub create_early: Vec<DmName>,
+}
+
+/// A device's read-ahead, in sectors, as lvm2 asks libdevmapper for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadAhead {
+    /// Leave the kernel's value (lvm2's "auto" when nothing is striped: it would then take the
+    /// PV's read-ahead as a minimum — not done here, see `lv_calculate_readahead`).
+    #[default]
+    Auto,
+    /// Raise to at least this (`DM_READ_AHEAD_MINIMUM_FLAG`): auto on a striped or raid LV,
+    /// twice the widest full stripe (`stripe_size × areas`, "see the comment in md/raid0.c").
+    AtLeast(u32),
+    /// Exactly this: the LV's `read_ahead` from the metadata (`-1` = none = 0).
+    Exactly(u32),
+}
+
+/// lvm2's `_add_new_lv_to_dtree` rule for a device of `lv` whose table is built from the LV's
+/// own segments (`from_segments`; a snapshot origin's, COW's or used pool's top device is not).
+fn read_ahead(lv: &LogicalVolume, from_segments: bool) -> ReadAhead {
+    match lv.read_ahead {
+        Some(-1) => ReadAhead::Exactly(0),
+        Some(n) if n > 0 => ReadAhead::Exactly(u32::try_from(n).unwrap_or(u32::MAX)),
+        _ => {
+            let widest = if from_segments {
+                lv.segments
+                    .iter()
+                    .map(|seg| match &seg.kind {
+                        SegmentKind::Striped { stripe_size, areas } => {
+                            stripe_size.unwrap_or(0) * areas.len() as u64
+                        }
+                        SegmentKind::Raid { stripe_size, areas, .. } => {
+                            stripe_size.unwrap_or(0) * areas.len() as u64
+                        }
+                        _ => 0,
+                    })
+                    .max()
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            match u32::try_from(widest * 2) {
+                Ok(0) => ReadAhead::Auto,
+                Ok(n) => ReadAhead::AtLeast(n),
+                Err(_) => ReadAhead::AtLeast(u32::MAX),
+            }
+        }
+    }
 }
 
 /// Why a selected LV is not in the plan.
@@ -237,7 +286,11 @@ pub fn plan(vg: &VolumeGroup, pvs: &[Option<DevRef>], opts: &PlanOptions) -> Res
     if vg.is_exported() && !opts.allow_exported {
         return Err(Error::Exported { vg: vg.name.clone() });
     }
-    if let Some(sid) = vg.system_id.as_deref().filter(|s| !s.is_empty()) {
+    // An LVM1 VG's system ID (`pv_disk.system_id`: host name + creation time) is only a
+    // record of who made it: lvm2 keeps it apart (`vg->lvm1_system_id`) and never treats it
+    // as an owner.
+    let owner = vg.system_id.as_deref().filter(|s| !s.is_empty() && vg.format.as_deref() != Some("lvm1"));
+    if let Some(sid) = owner {
         if opts.host_system_id.as_deref() != Some(sid) && !opts.allow_foreign {
             return Err(Error::Foreign {
                 vg: vg.name.clone(),
@@ -638,6 +691,8 @@ impl<'a> Planner<'a> {
         let read_only = self.read_only(lv, uuid_layer);
         let mut b = Builder::default();
         let mut messages = None;
+        // The table comes from the LV's own segments (not a layer's top over them).
+        let mut from_segments = false;
         if layer.is_none() && self.snaps_of.contains_key(lv.name.as_str()) {
             // Snapshot origin: its own segments go to `-real`.
             let real_name = self.add_lv(lv, Some("real"))?;
@@ -698,6 +753,7 @@ impl<'a> Planner<'a> {
             let dev = b.child(&dev);
             b.table.push(self.lv_size(lv), Target::Linear(Linear { dev, offset: Sectors(0) }));
         } else {
+            from_segments = true;
             for (segno, seg) in merged_segments(lv).iter().enumerate() {
                 self.add_segment(lv, segno, seg, &mut b, &mut messages)?;
             }
@@ -724,6 +780,7 @@ impl<'a> Planner<'a> {
             public,
             persistent,
             messages,
+            read_ahead: read_ahead(lv, from_segments),
             create_early: Vec::new(),
         });
         Ok(name)
@@ -778,6 +835,7 @@ impl<'a> Planner<'a> {
                 public: false,
                 persistent: None,
                 messages: None,
+                read_ahead: ReadAhead::Auto,
                 create_early: Vec::new(),
             });
         }
@@ -1562,6 +1620,10 @@ mod tests {
             .is_ok()
         );
         assert!(plan(&foreign, &both(), &PlanOptions { allow_foreign: true, ..Default::default() }).is_ok());
+        // LVM1's system ID records the creating host and time; lvm2 never treats it as an owner.
+        foreign.format = Some("lvm1".into());
+        assert!(plan(&foreign, &both(), &PlanOptions::default()).is_ok(), "LVM1 system_id is no owner");
+        foreign.format = None;
         foreign.system_id = Some(String::new());
         assert!(plan(&foreign, &both(), &PlanOptions::default()).is_ok(), "empty system_id = none");
     }

@@ -170,7 +170,7 @@ impl DmControl for FakeDm {
                 name.to_string(),
                 Dev {
                     uuid: u,
-                    dev: DevNum::new(253, minor),
+                    dev: DevNum::new(4095, minor),
                     live: None,
                     live_ro: false,
                     inactive: None,

@@ -773,6 +773,23 @@ pub fn make_node(dev_dir: &Path, name: &DmName, dev: DevNum) -> io::Result<PathB
     Ok(path)
 }
 
+/// A block device's read-ahead in sectors (`/sys/dev/block/M:m/queue/read_ahead_kb`, what
+/// `blockdev --getra` reads through BLKRAGET).
+pub fn read_ahead(dev: DevNum) -> io::Result<u32> {
+    let p = format!("/sys/dev/block/{dev}/queue/read_ahead_kb");
+    let kb: u32 = std::fs::read_to_string(&p)?
+        .trim()
+        .parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{p}: {e}")))?;
+    Ok(kb.saturating_mul(2))
+}
+
+/// Sets a block device's read-ahead (sectors, rounded down to KiB as sysfs keeps it): what
+/// libdevmapper's `_set_read_ahead` does after a resume, without an ioctl.
+pub fn set_read_ahead(dev: DevNum, sectors: u32) -> io::Result<()> {
+    std::fs::write(format!("/sys/dev/block/{dev}/queue/read_ahead_kb"), format!("{}\n", sectors / 2))
+}
+
 /// Removes `/dev/mapper/<name>` if present.
 pub fn remove_node(dev_dir: &Path, name: &DmName) -> io::Result<()> {
     match std::fs::remove_file(dev_dir.join("mapper").join(name.as_str())) {
