@@ -41,6 +41,16 @@ pub enum ActivateError {
         /// LV name.
         lv: String,
     },
+    /// A whole VG with missing PVs: the LVs that do not need them were activated (`activated`,
+    /// the usual output lines), these were refused — lvm2's `vgchange -ay` does the same and
+    /// exits 5.
+    #[error("{}", refused.iter().map(|(vg, lv, why)| format!("{vg}/{lv} not activated: {why}")).collect::<Vec<_>>().join("\n"))]
+    SomeRefused {
+        /// Output of what was activated.
+        activated: String,
+        /// (VG, LV, why) per refused LV.
+        refused: Vec<(String, String, String)>,
+    },
     /// device-mapper cannot be reached.
     #[error("{0}")]
     Control(#[from] Box<control::Error>),
@@ -53,6 +63,17 @@ pub enum ActivateError {
         #[source]
         source: Box<ApplyError>,
     },
+}
+
+impl ActivateError {
+    /// For [`ActivateError::SomeRefused`]: the output of what was activated (print it, then the
+    /// error; lvm2 exits 5 then).
+    pub fn partial_output(&self) -> Option<&str> {
+        match self {
+            ActivateError::SomeRefused { activated, .. } => Some(activated),
+            _ => None,
+        }
+    }
 }
 
 /// `VG` or `VG/LV` arguments, grouped per VG in first-seen order.
@@ -112,10 +133,20 @@ pub fn activate(
     base: &PlanOptions,
     opts: &ApplyOptions,
 ) -> Result<String, ActivateError> {
-    let plans = by_vg(args)
-        .into_iter()
-        .map(|(vg, lvs)| plan_one(src, &vg, lvs, base, true))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut plans = Vec::new();
+    let mut refused = Vec::new();
+    for (vg, lvs) in by_vg(args) {
+        match plan_one(src, &vg, lvs.clone(), base, true) {
+            Ok(p) => plans.push(p),
+            // A whole VG with LVs on missing PVs: as lvm2, the others still come up.
+            Err(ActivateError::Plan { source, .. }) if lvs.is_none() && needs_missing_pv(&source) => {
+                let (p, r) = plan_available(src, &vg, base)?;
+                plans.extend(p);
+                refused.extend(r);
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let dm = Dm::open().map_err(Box::new)?;
     let mut out = String::new();
     for p in &plans {
@@ -123,7 +154,36 @@ pub fn activate(
             .map_err(|source| ActivateError::Apply { vg: p.vg.clone(), source: Box::new(source) })?;
         report_activated(&mut out, &done);
     }
-    Ok(out)
+    if refused.is_empty() { Ok(out) } else { Err(ActivateError::SomeRefused { activated: out, refused }) }
+}
+
+/// The refusal is about one LV's missing pieces, not about the VG as a whole.
+fn needs_missing_pv(e: &lvmkit_activation::Error) -> bool {
+    matches!(e, lvmkit_activation::Error::MissingPv(_) | lvmkit_activation::Error::IncompletePool(_))
+}
+
+/// A VG some of whose LVs need missing PVs: the plan of the LVs that do not (`None` if there
+/// are none), and (VG, LV, why) for those that do.
+#[allow(clippy::type_complexity)]
+fn plan_available(
+    src: &Source,
+    vg: &str,
+    base: &PlanOptions,
+) -> Result<(Option<Plan>, Vec<(String, String, String)>), ActivateError> {
+    let avg = src.assembly.vg(vg).ok_or_else(|| ActivateError::VgNotFound(vg.to_string()))?;
+    let mut good = Vec::new();
+    let mut refused = Vec::new();
+    for lv in avg.metadata.vg.lvs.iter().filter(|l| l.is_visible()) {
+        match plan_one(src, vg, Some(vec![lv.name.clone()]), base, true) {
+            Ok(_) => good.push(lv.name.clone()),
+            Err(ActivateError::Plan { source, .. }) if needs_missing_pv(&source) => {
+                refused.push((vg.to_string(), lv.name.clone(), source.to_string()))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let plan = if good.is_empty() { None } else { Some(plan_one(src, vg, Some(good), base, true)?) };
+    Ok((plan, refused))
 }
 
 /// `renamed OLD NEW` lines, then `created|reloaded|unchanged|resumed NAME MAJOR:MINOR` per

@@ -499,9 +499,18 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         }
         Cmd::Activate { dev, act, names } => {
             let opts = act.plan_options()?;
-            lvmkit::activate::activate(&load_vgs(&dev, &names), &names, &opts, &Default::default())
-                .map(|s| (s, ExitCode::SUCCESS))
-                .map_err(|e| e.to_string())
+            match lvmkit::activate::activate(&load_vgs(&dev, &names), &names, &opts, &Default::default()) {
+                Ok(s) => Ok((s, ExitCode::SUCCESS)),
+                // What came up is printed, the refusals go to stderr, and the exit status is
+                // lvm2's for a command that failed in part (ECMD_FAILED).
+                Err(e) => match e.partial_output() {
+                    Some(out) => {
+                        eprintln!("lvmkit: {e}");
+                        Ok((out.to_string(), ExitCode::from(5)))
+                    }
+                    None => Err(e.to_string()),
+                },
+            }
         }
         Cmd::Refresh { dev, act, names } => {
             let opts = act.plan_options()?;
