@@ -1,12 +1,13 @@
-//! `activate` / `deactivate` against a real kernel and genuine lvm2. Runs inside the
-//! user-mode-linux guest (`tests/tests/vm.rs` builds this file as a static binary; the
-//! scenario first has lvm2 build VG `vgt` on /dev/ubdb + /dev/ubdc — a two-segment linear
-//! LV, a striped LV, an LV with a dash in its name — and records what `lvm vgchange -ay`
-//! creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO`). Anywhere else it prints
-//! `skipped: …`.
+//! `activate` / `deactivate` against a real kernel and genuine lvm2. Runs inside the VM
+//! harness's guest (`tests/tests/vm.rs` and `vm_qemu.rs` build this file as a static binary;
+//! the scenario `tests/vm/scenarios/activate.sh` first has lvm2 build VG `vgt` on the first two
+//! disks of `$VM_DISKS` — /dev/ubdb + /dev/ubdc under user-mode-linux, /dev/vdb + /dev/vdc
+//! under qemu: a two-segment linear LV, a striped LV, an LV with a dash in its name — and
+//! records what `lvm vgchange -ay` creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO`).
+//! Anywhere else it prints `skipped: …`.
 
 mod guest;
-use guest::{args, dm_empty, dm_state, pattern, sh};
+use guest::{args, disks, dm_empty, dm_state, pattern, sh};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileTypeExt;
@@ -19,8 +20,15 @@ use lvmkit_activation::apply::{ApplyError, ApplyOptions};
 use lvmkit_dm::control::{CreateOptions, Dm, DmControl, RemoveOptions};
 use lvmkit_dm::{DevId, DmName, DmUuid, Table};
 
+/// VG `vgt`'s two PVs: the first two disks of `$VM_DISKS` (default /dev/ubdb, /dev/ubdc).
+fn pvs() -> [String; 2] {
+    let d = disks();
+    assert!(d.len() >= 2, "vgt needs two disks, the guest has {d:?}");
+    [d[0].clone(), d[1].clone()]
+}
+
 fn load() -> Source {
-    Source::load(&[PathBuf::from("/dev/ubdb"), PathBuf::from("/dev/ubdc")], false)
+    Source::load(&pvs().map(PathBuf::from), false)
 }
 
 fn rw(path: &str) -> File {
@@ -61,7 +69,8 @@ fn vm_activate_linear_striped_like_lvm2() {
     let again = activate(&src, &args(&["vgt"]), &plan_opts, &opts).unwrap();
     assert_eq!(again.lines().filter(|l| l.starts_with("unchanged ")).count(), 3, "{again}");
 
-    // 3. Data across lin's segment boundary (8 MiB on ubdb, then ubdc) and across stripes.
+    // 3. Data across lin's segment boundary (8 MiB on the first PV, then the second) and
+    //    across stripes.
     let lin_data = pattern(64 << 10, 3);
     let mut f = rw("/dev/vgt/lin");
     f.seek(SeekFrom::Start((8 << 20) - (32 << 10))).unwrap();
@@ -73,12 +82,13 @@ fn vm_activate_linear_striped_like_lvm2() {
     f.write_all(&str_data).unwrap();
     f.sync_all().unwrap();
     drop(f);
-    // The PV side: lin's first segment at ubdb 2048 s, its second at ubdc 2048 s.
+    // The PV side: lin's segments start at sector 2048 of the first PV and of the second.
+    let [_, second] = pvs();
     let mut b = vec![0u8; 32 << 10];
-    let mut pv = File::open("/dev/ubdc").unwrap();
+    let mut pv = File::open(&second).unwrap();
     pv.seek(SeekFrom::Start(2048 * 512)).unwrap();
     pv.read_exact(&mut b).unwrap();
-    assert_eq!(b, lin_data[32 << 10..], "lin's second segment is not at ubdc sector 2048");
+    assert_eq!(b, lin_data[32 << 10..], "lin's second segment is not at sector 2048 of {second}");
 
     // 4. Ours down; lvm2 up reads the same data; ours takes lvm2's down.
     let removed = deactivate(&src, &args(&["vgt"]), &opts).unwrap();

@@ -1,12 +1,14 @@
 //! Booting a real kernel for device-mapper tests: Debian's user-mode-linux, driven by
-//! `tests/vm/run-uml.sh` (see `tests/vm/README.md`).
+//! `tests/vm/run-uml.sh`, or Debian's linux-image-amd64 under qemu (TCG, 2 vCPUs, virtio
+//! disks), driven by `tests/vm/run-qemu.sh` (see `tests/vm/README.md`).
 //!
-//! The host has no device-mapper, so VM tests boot a guest (about 2 s a boot) with the host's
-//! filesystem as root and image files as `/dev/ubdb`, `/dev/ubdc`, …; each boot runs a whole
-//! batch of steps. They need root (for `tests/vm/setup.sh` to install `dmsetup`/`lvm2` when
-//! missing, and for UML to reach the images): otherwise, or when the guest cannot be set up,
-//! [`guest_available`] prints a `skipped: …` line and the test passes — unless `CI=true`, where
-//! they must run.
+//! The host has no device-mapper, so VM tests boot a guest (about 2 s a boot with UML, 10–20 s
+//! with qemu) with the host's filesystem as root and image files as `/dev/ubdb`, `/dev/ubdc`, …
+//! (UML) or `/dev/vdb`, `/dev/vdc`, … (qemu), listed for the scenario in `$VM_DISKS`; each boot
+//! runs a whole batch of steps. They need root (for `tests/vm/setup.sh` to install
+//! `dmsetup`/`lvm2`/qemu when missing, and for the guest to reach the images): otherwise, or when
+//! the guest cannot be set up, [`guest_available`] / [`qemu_available`] print a `skipped: …`
+//! line and the test passes — unless `CI=true`, where they must run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -41,9 +43,35 @@ pub fn setup() -> Result<(), String> {
     Ok(())
 }
 
+/// `Ok(())` when the qemu guest can boot too (`tests/vm/setup-qemu.sh`, which `setup.sh` runs
+/// but does not fail on); otherwise why not.
+pub fn setup_qemu() -> Result<(), String> {
+    setup()?;
+    let out = Command::new(repo_root().join("tests/vm/setup-qemu.sh"))
+        .output()
+        .map_err(|e| format!("cannot run tests/vm/setup-qemu.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "tests/vm/setup-qemu.sh failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
+}
+
 /// Sets the guest up or returns `false` after printing why the test is skipped.
 pub fn guest_available(test: &str) -> bool {
-    match setup() {
+    available(test, setup())
+}
+
+/// [`guest_available`] for the qemu guest.
+pub fn qemu_available(test: &str) -> bool {
+    available(test, setup_qemu())
+}
+
+fn available(test: &str, setup: Result<(), String>) -> bool {
+    match setup {
         Ok(()) => true,
         Err(why) if !in_ci() => {
             println!("skipped: {test}: {why}");
@@ -53,16 +81,56 @@ pub fn guest_available(test: &str) -> bool {
     }
 }
 
-/// Boots once, running `scenario` with `images` as /dev/ubdb, …
+/// Boots user-mode-linux once, running `scenario` with `images` as /dev/ubdb, …
 pub fn run_uml(scenario: &Path, images: &[&Path]) -> Output {
-    let out = Command::new(repo_root().join("tests/vm/run-uml.sh"))
+    run_vm("tests/vm/run-uml.sh", scenario, images)
+}
+
+/// Boots the qemu guest (2 vCPUs) once, running `scenario` with `images` as /dev/vdb, …
+pub fn run_qemu(scenario: &Path, images: &[&Path]) -> Output {
+    run_vm("tests/vm/run-qemu.sh", scenario, images)
+}
+
+fn run_vm(runner: &str, scenario: &Path, images: &[&Path]) -> Output {
+    let out = Command::new(repo_root().join(runner))
         .arg(scenario)
         .args(images)
         .output()
-        .expect("run tests/vm/run-uml.sh");
+        .unwrap_or_else(|e| panic!("run {runner}: {e}"));
     eprintln!("--- guest output ---\n{}", String::from_utf8_lossy(&out.stdout));
     eprintln!("--- harness ---\n{}", String::from_utf8_lossy(&out.stderr));
     out
+}
+
+/// Writes `dir/NAME` (NAME = `scenario`), a scenario that runs `tests/vm/scenarios/NAME` with
+/// `$LVMKIT_VM_TEST` = `exe` (a static test binary from [`build_static_test`]).
+pub fn test_scenario(dir: &Path, scenario: &str, exe: &Path) -> PathBuf {
+    scenario_with_env(dir, scenario, &[("LVMKIT_VM_TEST", exe)])
+}
+
+/// Writes `dir/NAME` (NAME = `scenario`), a scenario that runs `tests/vm/scenarios/NAME` with
+/// the variables `env` (paths, such as static test binaries) set.
+pub fn scenario_with_env(dir: &Path, scenario: &str, env: &[(&str, &Path)]) -> PathBuf {
+    let p = dir.join(scenario);
+    let vars: String = env.iter().map(|(k, v)| format!("{k}='{}' ", v.display())).collect();
+    std::fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\n{vars}exec /bin/sh '{}'\n",
+            repo_root().join("tests/vm/scenarios").join(scenario).display()
+        ),
+    )
+    .expect("write the scenario");
+    p
+}
+
+/// What a scenario running an in-guest test binary printed shows that all `passed` tests ran
+/// and passed, none skipped, and no dm device was left (`left: …`, the scenarios' last line).
+pub fn assert_guest_tests(what: &str, output: &str, passed: usize) {
+    let result = format!("test result: ok. {passed} passed; 0 failed");
+    assert!(output.contains(&result), "{what}: no \"{result}\" in the guest's output");
+    assert!(!output.contains("skipped:"), "{what}: tests skipped inside the guest");
+    assert!(output.contains("left: No devices found"), "{what}: devices left behind");
 }
 
 pub fn sparse_image(dir: &Path, name: &str, bytes: u64) -> PathBuf {

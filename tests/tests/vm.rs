@@ -4,7 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use lvmkit_tests::repo_root;
-use lvmkit_tests::vm::{build_static_lvmkit, build_static_test, guest_available, run_uml, sparse_image};
+use lvmkit_tests::vm::{
+    assert_guest_tests, build_static_lvmkit, build_static_test, guest_available, run_uml, sparse_image,
+    test_scenario,
+};
+use lvmkit_tests::{lvm1_images, lvm1_shared};
 
 #[test]
 fn vm_harness_boots_and_runs_dm() {
@@ -38,25 +42,9 @@ fn vm_dm_ioctls() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = sparse_image(tmp.path(), "a.img", 64 << 20);
     let b = sparse_image(tmp.path(), "b.img", 64 << 20);
-    let scenario = tmp.path().join("dm-ioctls.sh");
-    std::fs::write(
-        &scenario,
-        format!(
-            "#!/bin/sh\n\
-             LVMKIT_DM_TEST_DISKS='/dev/ubdb /dev/ubdc' '{}' --test-threads=1 --nocapture\n\
-             st=$?\n\
-             echo \"left: $(dmsetup ls)\"\n\
-             exit $st\n",
-            exe.display()
-        ),
-    )
-    .unwrap();
-    let out = run_uml(&scenario, &[&a, &b]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = run_uml(&test_scenario(tmp.path(), "dm-ioctl.sh", &exe), &[&a, &b]);
     assert!(out.status.success(), "dm ioctl tests failed in the guest: {}", out.status);
-    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "not every test ran");
-    assert!(!stdout.contains("skipped:"), "tests skipped inside the guest");
-    assert!(stdout.contains("left: No devices found"), "devices left behind");
+    assert_guest_tests("dm ioctls", &String::from_utf8_lossy(&out.stdout), 3);
 }
 
 #[test]
@@ -68,37 +56,9 @@ fn vm_activate_like_lvm2() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = sparse_image(tmp.path(), "a.img", 64 << 20);
     let b = sparse_image(tmp.path(), "b.img", 64 << 20);
-    let scenario = tmp.path().join("activate.sh");
-    std::fs::write(
-        &scenario,
-        format!(
-            "#!/bin/sh\n\
-             set -e\n\
-             . '{env}'\n\
-             lvm pvcreate -q /dev/ubdb /dev/ubdc\n\
-             lvm vgcreate -q vgt /dev/ubdb /dev/ubdc\n\
-             lvm lvcreate -q -L 8M -n lin vgt /dev/ubdb\n\
-             lvm lvextend -q -L +4M vgt/lin /dev/ubdc\n\
-             lvm lvcreate -q -i 2 -I 64k -L 16M -n str vgt\n\
-             lvm lvcreate -q -L 4M -n my-lv vgt\n\
-             dmsetup table | sort >lvm2.table\n\
-             dmsetup info -c --noheadings -o name,uuid,attr | sort >lvm2.info\n\
-             cat lvm2.table lvm2.info\n\
-             lvm vgchange -q -an vgt\n\
-             LVMKIT_VM_LVM2_TABLE=$VM_RUN/lvm2.table LVMKIT_VM_LVM2_INFO=$VM_RUN/lvm2.info \
-             '{exe}' --test-threads=1 --nocapture\n\
-             echo \"left: $(dmsetup ls)\"\n",
-            env = repo_root().join("tests/vm/scenarios/lvm2-env.sh").display(),
-            exe = exe.display()
-        ),
-    )
-    .unwrap();
-    let out = run_uml(&scenario, &[&a, &b]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = run_uml(&test_scenario(tmp.path(), "activate.sh", &exe), &[&a, &b]);
     assert!(out.status.success(), "activation tests failed in the guest: {}", out.status);
-    assert!(stdout.contains("test result: ok. 1 passed; 0 failed"), "the activation test did not run");
-    assert!(!stdout.contains("skipped:"), "skipped inside the guest");
-    assert!(stdout.contains("left: No devices found"), "devices left behind");
+    assert_guest_tests("activation", &String::from_utf8_lossy(&out.stdout), 1);
 }
 
 #[test]
@@ -108,8 +68,12 @@ fn vm_activate_types_like_lvm2() {
     }
     let exe = build_static_test("lvmkit", "vm_activate_types");
     let tmp = tempfile::tempdir().expect("tempdir");
-    let images: Vec<PathBuf> =
-        ["a.img", "b.img", "c.img"].iter().map(|n| sparse_image(tmp.path(), n, 96 << 20)).collect();
+    // vgk on five disks (three large, two for raid6/raid10), vgm on three (one goes missing).
+    let images: Vec<PathBuf> = ["a.img", "b.img", "c.img", "d.img", "e.img", "f.img", "g.img", "h.img"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| sparse_image(tmp.path(), n, if i < 3 { 96 << 20 } else { 32 << 20 }))
+        .collect();
     let scenario = tmp.path().join("activate-types.sh");
     std::fs::write(
         &scenario,
@@ -123,8 +87,13 @@ fn vm_activate_types_like_lvm2() {
     let refs: Vec<&Path> = images.iter().map(PathBuf::as_path).collect();
     let out = run_uml(&scenario, &refs);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "type activation tests failed in the guest: {}", out.status);
-    assert!(stdout.contains("test result: ok. 1 passed; 0 failed"), "the type activation test did not run");
+    assert!(
+        out.status.success(),
+        "type activation tests failed in the guest ({}): {}",
+        out.status,
+        guest_failures(&stdout)
+    );
+    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "not every type activation test ran");
     assert!(!stdout.contains("skipped:"), "skipped inside the guest");
     assert!(stdout.contains("left: No devices found"), "devices left behind");
 }
@@ -161,4 +130,57 @@ fn vm_refresh() {
     }
     assert!(!stdout.contains("skipped:"), "skipped inside the guest");
     assert!(stdout.contains("left: No devices found"), "devices left behind");
+}
+
+#[test]
+fn vm_activate_lvm1() {
+    if !guest_available("vm_activate_lvm1") {
+        return;
+    }
+    let Some(shared) = lvm1_shared() else {
+        println!("skipped: vm_activate_lvm1: the shared LVM1 images are not beside the repository");
+        return;
+    };
+    let exe = build_static_test("lvmkit", "vm_activate_lvm1");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // Copies: the guest writes to them.
+    let names = ["l1a", "l1b-pv0", "l1b-pv1", "l1c", "l1d"];
+    let images = lvm1_images(&shared, tmp.path(), &names);
+    let scenario = tmp.path().join("activate-lvm1.sh");
+    std::fs::write(
+        &scenario,
+        format!(
+            "#!/bin/sh\nLVMKIT_VM_TEST='{}' LVMKIT_VM_LVM1_DIR='{}' LVMKIT_VM_LVM1_IMAGES='{}' \
+             exec /bin/sh '{}'\n",
+            exe.display(),
+            shared.display(),
+            names.join(" "),
+            repo_root().join("tests/vm/scenarios/activate-lvm1.sh").display()
+        ),
+    )
+    .unwrap();
+    let refs: Vec<&Path> = images.iter().map(PathBuf::as_path).collect();
+    let out = run_uml(&scenario, &refs);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "LVM1 activation tests failed in the guest ({}): {}",
+        out.status,
+        guest_failures(&stdout)
+    );
+    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "not every LVM1 activation test ran");
+    assert!(!stdout.contains("skipped:"), "skipped inside the guest");
+    assert!(stdout.contains("left: No devices found"), "devices left behind");
+}
+
+/// The in-guest tests that failed (libtest's `failures:` list), for the host's assertion message.
+fn guest_failures(stdout: &str) -> String {
+    let names: Vec<&str> = stdout
+        .split("\nfailures:\n")
+        .nth(2)
+        .unwrap_or("")
+        .lines()
+        .map_while(|l| l.strip_prefix("    "))
+        .collect();
+    names.join(", ")
 }

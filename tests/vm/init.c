@@ -1,13 +1,15 @@
 /*
- * PID 1 of the user-mode-linux guest (tests/vm/run-uml.sh). Static, no shell needed:
+ * PID 1 of the VM guests (tests/vm/run-uml.sh; tests/vm/run-qemu.sh switches to it from its
+ * initramfs once the host's root is mounted). Static, no shell needed:
  *   1. mounts proc, sysfs, devtmpfs on /dev, tmpfs on /run and /dev/shm (guest-only mounts
- *      over the host's tree, which is the guest's root through hostfs);
+ *      over the host's tree, which is the guest's root through hostfs or virtio-9p);
  *   2. loads every module listed in $LVMKIT_VM_RUN/modules (one path a line, already in
  *      dependency order) with finit_module; a failure is fatal (status 126);
  *   3. runs $LVMKIT_VM_RUN/scenario (executed directly: it has a #! line or is a binary),
- *      stdout+stderr into $LVMKIT_VM_RUN/output, cwd = the run folder;
+ *      stdout+stderr into $LVMKIT_VM_RUN/output, cwd = the run folder, $VM_DISKS = the line
+ *      in $LVMKIT_VM_RUN/disks (the images' guest device paths, space-separated);
  *   4. writes the exit status to $LVMKIT_VM_RUN/status (via a rename, so a status file is
- *      always complete), syncs and powers off (UML then exits 0 whatever the status).
+ *      always complete), syncs and powers off (UML and qemu then exit 0 whatever the status).
  * Debian's busybox-static is not used: it segfaults in its TLS set-up under UML 6.1.
  */
 #define _GNU_SOURCE
@@ -67,7 +69,7 @@ int main(void)
 {
 	const char *r = getenv("LVMKIT_VM_RUN");
 	char p[4200], line[4200];
-	FILE *mods;
+	FILE *mods, *f;
 	pid_t pid;
 	int st;
 
@@ -111,12 +113,21 @@ int main(void)
 	 * Everything the child needs is prepared here: the child only makes raw system calls
 	 * (printf and friends misbehaved in a forked static child under UML).
 	 */
-	char out[4200], vm_run[4200], home[4200], tmpdir[4200];
+	char out[4200], vm_run[4200], home[4200], tmpdir[4200], disks[4200] = "VM_DISKS=";
 	char *argv[] = { p, NULL };
-	char *envp[] = { vm_run, home, tmpdir, "LVMKIT_VM=1",
+	char *envp[] = { vm_run, home, tmpdir, disks, "LVMKIT_VM=1",
 			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	static const char exec_failed[] = "init: cannot execute the scenario\n";
 
+	path(p, sizeof p, "disks");
+	f = fopen(p, "r");
+	if (f) {
+		size_t at = strlen(disks);
+
+		if (fgets(disks + at, sizeof disks - at, f))
+			disks[strcspn(disks, "\n")] = 0;
+		fclose(f);
+	}
 	path(p, sizeof p, "scenario");
 	path(out, sizeof out, "output");
 	snprintf(vm_run, sizeof vm_run, "VM_RUN=%s", run);

@@ -69,6 +69,14 @@ mkdir -p "$cache"
 build "$cache/init" "$here/init.c" -static
 build "$cache/uml-xstate-shim.so" "$here/uml-xstate-shim.c" -shared -fPIC -ldl
 
+# --- qemu (tests/vm/run-qemu.sh, tests/tests/vm_qemu.rs) -------------------------------------
+# qemu-system-x86 (installed when missing), Debian's linux-image-amd64 kernel, its dm/virtio/9p
+# modules and a busybox initramfs in $cache/qemu: all in tests/vm/setup-qemu.sh (~40 s once,
+# 0.03 s when done). Not fatal here: without it only the qemu tests skip (they run
+# setup-qemu.sh themselves and fail with its message under CI=true).
+"$here/setup-qemu.sh" || echo "setup: the qemu harness is not available (the qemu tests will skip)" >&2
+# --- end qemu ----------------------------------------------------------------------------------
+
 # --- udev (tests/tests/vm_udev.rs) -----------------------------------------------------------
 # systemd-udevd for the udev-synchronisation tests: Debian's `udev` package unpacked into
 # $cache/udev like the kernel (apt-get download + dpkg-deb -x, ~4 s; never installed on the

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Harness smoke test (run by tests/tests/vm.rs): the guest's device-mapper works with every
-# target module loaded, and dmsetup (the host's, through hostfs) drives it over /dev/ubdb.
-# Expects one image of at least 16 MiB as /dev/ubdb. Prints "dm-smoke: ok" at the end.
+# Harness smoke test (run by tests/tests/vm.rs and vm_qemu.rs): the guest's device-mapper
+# works with every target module loaded, and dmsetup (the host's, through the shared root)
+# drives it over the first image ($VM_DISKS: /dev/ubdb under UML, /dev/vdb under qemu).
+# Expects one image of at least 16 MiB. Prints "dm-smoke: ok" at the end.
 set -eu
 step() { echo "== $*"; }
+disk=${VM_DISKS%% *}
+name=${disk#/dev/}
 
 step version
 dmsetup version
@@ -15,16 +18,16 @@ for t in linear striped error zero snapshot snapshot-origin snapshot-merge thin-
   grep -q "^$t " targets.txt || { echo "missing target: $t"; exit 1; }
 done
 
-step disk
-test -b /dev/ubdb
-sectors=$(blockdev --getsz /dev/ubdb)
-echo "ubdb: $sectors sectors"
+step "disk $disk"
+test -b "$disk"
+sectors=$(blockdev --getsz "$disk")
+echo "$name: $sectors sectors"
 test "$sectors" -ge 32768
-devnum=$(cat /sys/block/ubdb/dev)
+devnum=$(cat "/sys/block/$name/dev")
 
-step "pattern at sector 2048 of ubdb"
+step "pattern at sector 2048 of $name"
 dd if=/dev/urandom of=pattern bs=512 count=64 status=none
-dd if=pattern of=/dev/ubdb bs=512 seek=2048 conv=notrunc,fsync status=none
+dd if=pattern of="$disk" bs=512 seek=2048 conv=notrunc,fsync status=none
 
 step "create smoke-lin: 0 8192 linear $devnum 2048"
 echo "0 8192 linear $devnum 2048" | dmsetup create --noudevsync smoke-lin
@@ -40,10 +43,10 @@ step "read back through the device"
 dd if=/dev/mapper/smoke-lin of=readback bs=512 count=64 iflag=direct status=none
 cmp pattern readback
 
-step "write through the device, read ubdb"
+step "write through the device, read $name"
 dd if=/dev/urandom of=pattern2 bs=512 count=8 status=none
 dd if=pattern2 of=/dev/mapper/smoke-lin bs=512 seek=100 oflag=direct conv=notrunc status=none
-dd if=/dev/ubdb of=readback2 bs=512 skip=2148 count=8 iflag=direct status=none
+dd if="$disk" of=readback2 bs=512 skip=2148 count=8 iflag=direct status=none
 cmp pattern2 readback2
 
 step remove

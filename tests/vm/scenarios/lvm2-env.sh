@@ -1,12 +1,13 @@
 # Sourced by scenarios that run the host's lvm2 inside the guest (a test tool, the peer we
-# compare with). Private config in $VM_RUN/lvm: only /dev/ubd[b-z] are seen, no udev, no
-# devices file, no metadata backups/archives written to the host's /etc/lvm.
+# compare with). Private config in $VM_RUN/lvm: only the harness's images are seen (UML's
+# /dev/ubd[b-z], qemu's /dev/vd[b-z]; never the scratch disk ubda/vda), no udev, no devices
+# file, no metadata backups/archives written to the host's /etc/lvm.
 export LVM_SYSTEM_DIR="$VM_RUN/lvm"
 mkdir -p "$LVM_SYSTEM_DIR"
 cat >"$LVM_SYSTEM_DIR/lvm.conf" <<CONF
 devices {
-  filter = [ "a|^/dev/ubd[b-z]\$|", "r|.*|" ]
-  global_filter = [ "a|^/dev/ubd[b-z]\$|", "r|.*|" ]
+  filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
+  global_filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
   use_devicesfile = 0
   obtain_device_list_from_udev = 0
   external_device_info_source = "none"

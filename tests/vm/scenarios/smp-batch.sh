@@ -1,0 +1,38 @@
+#!/bin/sh
+# One boot of the qemu harness for tests/tests/vm_qemu.rs (TCG is slow: batch, don't reboot).
+# Needs five images in $VM_DISKS (64 MiB each), the static test binaries $LVMKIT_VM_IOCTL_TEST
+# (dm/tests/vm_ioctl.rs) and $LVMKIT_VM_ACTIVATE_TEST (kit/tests/vm_activate.rs). Parts, each
+# with its own disks, each framed by "=== NAME" and "=== NAME: status N" (a failing part does
+# not stop the next):
+#   smp       CPUs online, kernel, the disks bound to virtio_blk
+#   dm-smoke  dm-smoke.sh on the first image
+#   dm-ioctl  dm-ioctl.sh on the second and third
+#   activate  activate.sh (lvm2, then lvmkit) on the fourth and fifth
+# Prints the guest's uptime when the scenario starts ("booted: …") and ends ("done: …"), each
+# part's span ("part NAME: …"), and exits 7: the harness must bring that status back too.
+s=$(dirname "$0")
+up() { cut -d' ' -f1 /proc/uptime; }
+echo "booted: $(up) s"
+part() {
+  name=$1
+  shift
+  echo "=== $name"
+  t=$(up)
+  st=0
+  "$@" || st=$?
+  echo "part $name: $t s to $(up) s"
+  echo "=== $name: status $st"
+}
+smp() {
+  echo "cpus: $(grep -c ^processor /proc/cpuinfo) online: $(cat /sys/devices/system/cpu/online)"
+  echo "kernel: $(uname -r)"
+  echo "disks: $VM_DISKS"
+  ls -d /sys/bus/virtio/drivers/virtio_blk/virtio*
+}
+set -- $VM_DISKS
+part smp smp
+part dm-smoke env VM_DISKS="$1" /bin/sh "$s/dm-smoke.sh"
+part dm-ioctl env VM_DISKS="$2 $3" LVMKIT_VM_TEST="$LVMKIT_VM_IOCTL_TEST" /bin/sh "$s/dm-ioctl.sh"
+part activate env VM_DISKS="$4 $5" LVMKIT_VM_TEST="$LVMKIT_VM_ACTIVATE_TEST" /bin/sh "$s/activate.sh"
+echo "done: $(up) s"
+exit 7
