@@ -1,33 +1,44 @@
-//! `activate` / `deactivate` of every stacked LV type against a real kernel and genuine lvm2.
-//! Runs inside the user-mode-linux guest: `tests/vm/scenarios/activate-types.sh` has lvm2
-//! build VG `vgk` on /dev/ubdb, /dev/ubdc, /dev/ubdd (thin pool + thin LV + thin snapshots,
-//! COW snapshot of a linear origin, raid1, raid5, mirror with a core log, cache pool + cached
-//! LV), records what `lvm vgchange -ay` creates in `$LVMKIT_VM_LVM2_TABLE` /
-//! `$LVMKIT_VM_LVM2_INFO` and takes it down; then this program (built static by
-//! `tests/tests/vm.rs`) runs. Anywhere else it prints `skipped: …`.
+//! `activate` / `deactivate` of every stacked LV type, and of a VG with a missing PV, against a
+//! real kernel and genuine lvm2. Runs inside the user-mode-linux guest:
+//! `tests/vm/scenarios/activate-types.sh` has lvm2 build VG `vgk` on the first five disks
+//! (thin pool + thin LV + thin snapshots, COW snapshot of a linear origin, raid1, raid5,
+//! raid6, raid10, mirror with a core log, cache pool + cached LV), records what
+//! `lvm vgchange -ay` creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO` (read-ahead
+//! in `$LVMKIT_VM_LVM2_RA`) and takes it down; it builds VG `vgm` on disks 6-8, loses the 7th
+//! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`;
+//! then this program (built static by `tests/tests/vm.rs`) runs. Anywhere else it prints
+//! `skipped: …`.
 
 mod guest;
-use guest::{args, dm_empty, dm_state, pattern, sh};
+use guest::{
+    args, checksum, disks, dm_empty, dm_read_ahead, dm_state, pattern, read_at, read_disk_at, sh,
+    try_read_at, write_at,
+};
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::File;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use lvmkit::activate::{activate, deactivate, status};
+use lvmkit::activate::{ActivateError, activate, deactivate, status};
 use lvmkit::source::Source;
-use lvmkit_activation::PlanOptions;
 use lvmkit_activation::apply::ApplyOptions;
+use lvmkit_activation::{ActivationMode, PlanOptions};
 
 const VG: &str = "vgk";
 
 fn load() -> Source {
-    Source::load(&["/dev/ubdb", "/dev/ubdc", "/dev/ubdd"].map(PathBuf::from), false)
+    let d = disks();
+    assert!(d.len() >= 5, "vgk needs five disks, the guest has {d:?}");
+    Source::load(&d[..5].iter().map(PathBuf::from).collect::<Vec<_>>(), false)
 }
 
-/// Which LV type a `vgk-…` device belongs to (the scenario's names).
+/// Which LV type a `vgk-…` device belongs to (the scenario's names); `vgm`'s all count as one.
 fn kind(line: &str) -> &'static str {
     let name = line.split([':', ' ']).next().unwrap_or("");
+    if name.starts_with("vgm-") {
+        return "vgm (a PV missing)";
+    }
     let lv = name.strip_prefix("vgk-").unwrap_or(name);
     let starts = |p: &str| lv == p || lv.starts_with(&format!("{p}_")) || lv.starts_with(&format!("{p}-"));
     if starts("pool") || starts("thin") || starts("tsnap") || starts("tskip") {
@@ -38,6 +49,10 @@ fn kind(line: &str) -> &'static str {
         "raid1"
     } else if starts("r5") {
         "raid5"
+    } else if starts("r6") {
+        "raid6"
+    } else if starts("r10") {
+        "raid10"
     } else if starts("mir") {
         "mirror (core log)"
     } else if starts("cached") || starts("cpool") {
@@ -47,8 +62,16 @@ fn kind(line: &str) -> &'static str {
     }
 }
 
-const KINDS: [&str; 6] =
-    ["thin pool + thin + thin snapshot", "COW snapshot", "raid1", "raid5", "mirror (core log)", "cache"];
+const KINDS: [&str; 8] = [
+    "thin pool + thin + thin snapshot",
+    "COW snapshot",
+    "raid1",
+    "raid5",
+    "raid6",
+    "raid10",
+    "mirror (core log)",
+    "cache",
+];
 
 /// Compares `dmsetup` output line by line, per LV type; prints one verdict line per type and
 /// returns the differences (`- lvm2` / `+ ours` lines), empty when equal.
@@ -64,10 +87,17 @@ fn compare(what: &str, lvm2: &str, ours: &str) -> String {
             per.entry(kind(l)).or_default().1.push(l);
         }
     }
+    let mut kinds = KINDS.to_vec();
+    for k in lvm2.lines().chain(ours.lines()).map(kind) {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
     let mut diff = String::new();
-    for k in KINDS.iter().copied().chain(per.keys().copied().filter(|k| !KINDS.contains(k))) {
+    for k in kinds {
         let n = lvm2.lines().filter(|l| kind(l) == k).count();
         match per.get(k) {
+            None if n == 0 => {}
             None => println!("{what}: {k}: equal ({n} lines)"),
             Some((theirs, mine)) => {
                 println!("{what}: {k}: DIFFERS");
@@ -91,26 +121,6 @@ fn assert_like_lvm2(lvm2: &(String, String), when: &str) {
     assert!(diff.is_empty(), "{when}: device-mapper state differs from lvm2's:\n{diff}");
 }
 
-/// FNV-1a, to print what was written and read.
-fn checksum(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| (h ^ u64::from(x)).wrapping_mul(0x100_0000_01b3))
-}
-
-fn write_at(path: &str, offset: u64, data: &[u8]) {
-    let mut f = OpenOptions::new().write(true).open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    f.seek(SeekFrom::Start(offset)).unwrap();
-    f.write_all(data).unwrap();
-    f.sync_all().unwrap();
-}
-
-fn read_at(path: &str, offset: u64, len: usize) -> Vec<u8> {
-    let mut f = File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    f.seek(SeekFrom::Start(offset)).unwrap();
-    let mut b = vec![0u8; len];
-    f.read_exact(&mut b).unwrap();
-    b
-}
-
 /// (LV, byte offset, data) written through our devices and read back through lvm2's.
 fn payloads() -> Vec<(&'static str, u64, Vec<u8>)> {
     vec![
@@ -120,6 +130,8 @@ fn payloads() -> Vec<(&'static str, u64, Vec<u8>)> {
         ("csnap", 3 << 20, pattern(64 << 10, 4)),
         ("r1", 1 << 20, pattern(256 << 10, 5)),
         ("r5", (1 << 20) + (32 << 10), pattern(320 << 10, 6)),
+        ("r6", (1 << 20) + (16 << 10), pattern(448 << 10, 9)),
+        ("r10", (2 << 20) + (8 << 10), pattern(320 << 10, 10)),
         ("mir", 4 << 20, pattern(128 << 10, 7)),
         ("cached", 6 << 20, pattern(128 << 10, 8)),
     ]
@@ -150,7 +162,16 @@ fn vm_activate_types_like_lvm2() {
         return;
     };
     let lvm2 = (std::fs::read_to_string(table_file).unwrap(), std::fs::read_to_string(info_file).unwrap());
-    for t in [" thin-pool ", " thin ", " snapshot ", " snapshot-origin ", " raid raid1 ", " raid raid5_ls "] {
+    for t in [
+        " thin-pool ",
+        " thin ",
+        " snapshot ",
+        " snapshot-origin ",
+        " raid raid1 ",
+        " raid raid5_ls ",
+        " raid raid6_zr ",
+        " raid raid10 ",
+    ] {
         assert!(lvm2.0.contains(t), "scenario did not record lvm2's {t:?} device");
     }
     assert!(
@@ -162,6 +183,7 @@ fn vm_activate_types_like_lvm2() {
     let opts = ApplyOptions::default();
     assert!(opts.make_nodes, "no udev in the guest: we make the nodes");
     let plan_opts = PlanOptions::default();
+    let started = Instant::now();
     let src = load();
     let devices = lvm2.0.lines().count();
     let all_live = format!("vgk: {devices} of {devices} planned devices live and equal");
@@ -172,11 +194,12 @@ fn vm_activate_types_like_lvm2() {
     assert!(report.contains(&format!("vgk: 0 of {devices} planned devices")), "{report}");
 
     // 1. Ours up: tables (device numbers included), names, uuids, attributes as lvm2's.
+    let t = Instant::now();
     let out = activate(&src, &args(&[VG]), &plan_opts, &opts).unwrap();
-    println!("{out}");
+    println!("{out}our activation of {devices} devices: {:.2?}", t.elapsed());
     assert_eq!(out.lines().filter(|l| l.starts_with("created ")).count(), devices, "{out}");
     assert_like_lvm2(&lvm2, "our activation");
-    for lv in ["thin", "tsnap", "orig", "csnap", "r1", "r5", "mir", "cached"] {
+    for lv in ["thin", "tsnap", "orig", "csnap", "r1", "r5", "r6", "r10", "mir", "cached"] {
         let link =
             std::fs::read_link(format!("/dev/{VG}/{lv}")).unwrap_or_else(|e| panic!("/dev/{VG}/{lv}: {e}"));
         assert!(std::fs::metadata(&link).unwrap().file_type().is_block_device(), "{link:?}");
@@ -278,4 +301,246 @@ fn vm_activate_types_like_lvm2() {
     assert!(sh("dmsetup ls").contains("vgk-pool-tpool"), "pool taken down: {}", sh("dmsetup ls"));
     deactivate(&src, &args(&[VG]), &opts).unwrap();
     assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
+    println!("vm_activate_types_like_lvm2: {:.2?}", started.elapsed());
+}
+
+/// lvm2's read-ahead (`blockdev --getra`, sectors) on every device of the VG is what ours get.
+/// lvm2 sets it on the devices it loads (`lv_read_ahead` "auto"; measured here: raid5 with 3
+/// images of 64 KiB stripes 768, raid6 with 5 images 1280), where the kernel alone gives 2 ×
+/// the optimal I/O size (512, 768).
+#[test]
+fn vm_read_ahead_like_lvm2() {
+    let Ok(ra_file) = std::env::var("LVMKIT_VM_LVM2_RA") else {
+        println!("skipped: vm_read_ahead_like_lvm2: runs inside the VM harness");
+        return;
+    };
+    let lvm2 = std::fs::read_to_string(ra_file).unwrap();
+    assert!(lvm2.lines().any(|l| l.starts_with("vgk-r6 ")), "no lvm2 read-ahead record: {lvm2}");
+    assert!(dm_empty(), "lvm2's devices should be down before we start");
+    let src = load();
+    let opts = ApplyOptions::default();
+    activate(&src, &args(&[VG]), &PlanOptions::default(), &opts).unwrap();
+    let ours = dm_read_ahead();
+    deactivate(&src, &args(&[VG]), &opts).unwrap();
+    assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
+    let differs: Vec<String> = lvm2
+        .lines()
+        .filter(|l| !ours.lines().any(|o| o == *l))
+        .map(|l| {
+            let name = l.split(' ').next().unwrap_or("");
+            let mine = ours.lines().find(|o| o.split(' ').next() == Some(name)).unwrap_or("(none)");
+            format!("  - lvm2: {l}\n  + ours: {mine}")
+        })
+        .collect();
+    println!(
+        "read-ahead: {} of {} devices as lvm2's",
+        lvm2.lines().count() - differs.len(),
+        lvm2.lines().count()
+    );
+    assert!(differs.is_empty(), "read-ahead (sectors) differs from lvm2's:\n{}", differs.join("\n"));
+}
+
+/// The planner's refusal for a missing PV, as the error says it.
+fn refused_missing(r: Result<String, ActivateError>, what: &str) -> String {
+    match r {
+        Err(ActivateError::Plan { source, .. })
+            if matches!(*source, lvmkit_activation::Error::MissingPv(_)) =>
+        {
+            let msg = source.to_string();
+            println!("{what}: refused: {msg}");
+            msg
+        }
+        other => panic!("{what}: expected a missing-PV refusal, got {other:?}"),
+    }
+}
+
+const VGM: &str = "vgm";
+
+#[test]
+fn vm_activate_missing_pv_like_lvm2() {
+    let Ok(dir) = std::env::var("LVMKIT_VM_MISSING") else {
+        println!("skipped: vm_activate_missing_pv_like_lvm2: runs inside the VM harness");
+        return;
+    };
+    let rec =
+        |n: &str| std::fs::read_to_string(format!("{dir}/{n}")).unwrap_or_else(|e| panic!("{dir}/{n}: {e}"));
+    let state = |n: &str| (rec(&format!("{n}.table")), rec(&format!("{n}.info")));
+    let (partial, degraded, degraded_r1) = (state("partial"), state("degraded"), state("degraded-r1"));
+    let pv_uuid = rec("pv.uuid").trim().to_string();
+    let seqno: u64 = rec("seqno").trim().parse().expect("seqno record");
+    let data = std::fs::read(format!("{dir}/data")).unwrap();
+    assert_eq!(data.len(), 1 << 20);
+
+    // lvm2's answers, which the comparisons below stand on. Partial: an error device per
+    // missing area (a whole linear LV, a segment, a stripe, raid images and their metadata).
+    for l in [
+        "vgm-lin-missing_0_0: 0 8192 error",
+        "vgm-span-missing_1_0: 0 8192 error",
+        "vgm-str-missing_0_1: 0 16384 error",
+        "vgm-r1_rimage_1-missing_0_0: 0 16384 error",
+        "vgm-r5_rmeta_1-missing_0_0: 0 2048 error",
+    ] {
+        assert!(partial.0.lines().any(|x| x.trim_end() == l), "lvm2's partial activation has no {l:?}");
+    }
+    // Degraded (lvm2's default mode): the VG's raid LVs and the LV untouched by the loss come
+    // up, the others are refused and vgchange exits 5; an LV on the missing PV alone: refused.
+    let tops = |t: &str| -> Vec<String> {
+        let mut v: Vec<String> = t
+            .lines()
+            .filter_map(|l| l.split(':').next())
+            .filter(|n| !n.contains('_') && !n.contains("-missing"))
+            .map(str::to_string)
+            .collect();
+        v.dedup();
+        v
+    };
+    assert_eq!(tops(&degraded.0), ["vgm-keep", "vgm-r1", "vgm-r5"], "lvm2's degraded vgchange");
+    assert_eq!(rec("degraded.rc").trim(), "5", "lvm2's degraded vgchange exit status");
+    assert_eq!(tops(&degraded_r1.0), ["vgm-r1"], "lvm2's degraded lvchange of vgm/r1");
+    assert_eq!(rec("degraded-lin.rc").trim(), "5", "lvm2's degraded lvchange of vgm/lin");
+    assert_eq!(rec("degraded-lin.left").trim(), "No devices found", "lvm2 refused vgm/lin but left devices");
+    assert!(dm_empty(), "lvm2's devices should be down before we start");
+
+    let started = Instant::now();
+    let d = disks();
+    assert!(d.len() >= 8, "vgm is on disks 6-8, the guest has {d:?}");
+    let pvs = [d[5].as_str(), d[6].as_str(), d[7].as_str()];
+    let src = Source::load(&pvs.map(PathBuf::from), false);
+    let vg = src.assembly.vg(VGM).expect("vgm assembles from the PVs left");
+    assert_eq!(vg.pv_devices.iter().map(Option::is_some).collect::<Vec<_>>(), [true, false, true]);
+    let model = &vg.metadata.vg;
+    assert_eq!(model.seqno, seqno, "the VG's seqno as lvm2 left it");
+    assert_eq!(model.pvs[1].id.to_string(), pv_uuid, "the missing PV is the zeroed disk's");
+    // Everything up to the first PE of every disk (labels, metadata areas; the zeroed disk's
+    // old place), to prove activation writes no metadata.
+    let mda_end = model.pvs.iter().map(|p| p.pe_start).max().unwrap() * 512;
+    let metadata_bytes = || pvs.map(|p| checksum(&read_disk_at(p, 0, mda_end as usize)));
+    let before = metadata_bytes();
+    let opts = ApplyOptions::default();
+    let mode = |mode| PlanOptions { mode, ..PlanOptions::default() };
+    let complete = PlanOptions::default();
+    assert_eq!(complete.mode, ActivationMode::Complete, "our default");
+    let read_lv = |lv: &str, off: u64, len: usize| read_at(&format!("/dev/{VGM}/{lv}"), off, len);
+
+    // 1. Default (complete): its partial LVs are refused, naming the LV and the missing PV;
+    //    nothing is created. An LV off the missing PV comes up as lvm2's; so does the whole VG,
+    //    with the others refused (lvm2's vgchange: exit 5).
+    for target in ["vgm/lin", "vgm/r1", "vgm/span"] {
+        let msg = refused_missing(
+            activate(&src, &args(&[target]), &complete, &opts),
+            &format!("{target} (complete)"),
+        );
+        assert!(msg.contains(&format!("needs missing PV pv1 ({pv_uuid})")), "{msg}");
+        if let Some(lv) = target.strip_prefix("vgm/") {
+            assert!(msg.contains(&format!("(activating {lv})")), "{msg}");
+        }
+        assert!(dm_empty(), "{target}: refused but created {}", sh("dmsetup ls"));
+    }
+    let refused_lvs = |r: Result<String, ActivateError>, what: &str| match r {
+        Err(ActivateError::SomeRefused { refused, activated }) => {
+            println!("{what}: activated:\n{activated}refused: {refused:?}");
+            for (_, _, why) in &refused {
+                assert!(why.contains(&format!("needs missing PV pv1 ({pv_uuid})")), "{why}");
+            }
+            refused.into_iter().map(|(_, lv, _)| lv).collect::<Vec<_>>()
+        }
+        other => panic!("{what}: expected some LVs refused, got {other:?}"),
+    };
+    let refused = refused_lvs(activate(&src, &args(&[VGM]), &complete, &opts), "vgm (complete)");
+    assert_eq!(refused, ["lin", "span", "str", "r1", "r5"]);
+    assert_eq!(
+        sh("dmsetup ls").lines().filter(|l| !l.starts_with("vgm-keep")).count(),
+        0,
+        "{}",
+        sh("dmsetup ls")
+    );
+    deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    activate(&src, &args(&["vgm/keep"]), &complete, &opts).unwrap();
+    let keep_lines =
+        |t: &str| t.lines().filter(|l| l.starts_with("vgm-keep:")).map(|l| format!("{l}\n")).collect();
+    assert_like_lvm2(&(keep_lines(&degraded.0), keep_lines(&degraded.1)), "complete vgm/keep");
+    assert_eq!(read_lv("keep", 0, data.len()), data, "keep's data");
+    deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    assert!(dm_empty());
+
+    // 2. Partial: lvm2's devices, names, uuids, tables; what is left reads back (raid1 from its
+    //    remaining leg, raid5 through parity); what was on the missing PV fails with an error.
+    let out = activate(&src, &args(&[VGM]), &mode(ActivationMode::Partial), &opts).unwrap();
+    println!("{out}");
+    assert_like_lvm2(&partial, "partial");
+    for lv in ["keep", "span", "r1", "r5"] {
+        let got = read_lv(lv, 0, data.len());
+        println!(
+            "partial: read 1 MiB of {VGM}/{lv}: fnv {:016x} (lvm2 wrote {:016x})",
+            checksum(&got),
+            checksum(&data)
+        );
+        assert!(got == data, "partial {VGM}/{lv} reads other data than lvm2 wrote");
+    }
+    for (lv, off) in [("lin", 0), ("span", 4 << 20), ("str", 64 << 10)] {
+        let r = try_read_at(&format!("/dev/{VGM}/{lv}"), off, 4096);
+        println!("partial: {VGM}/{lv} at {off} on the missing PV: {:?}", r.as_ref().map(|_| "read"));
+        assert!(r.is_err(), "{VGM}/{lv} at {off} lies on the missing PV and should fail");
+    }
+    let (report, ok) = status(&src, &args(&[VGM]), &mode(ActivationMode::Partial)).unwrap();
+    println!("status (partial):\n{report}");
+    assert!(ok, "partial activation is the partial plan: {report}");
+    let removed = deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    assert_eq!(removed.lines().count(), partial.1.lines().count(), "{removed}");
+    assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
+    assert!(!Path::new("/dev/vgm").exists(), "/dev/vgm left behind");
+
+    // 3. Degraded: the whole VG comes up as lvm2's degraded vgchange (keep, r1, r5; the others
+    //    refused); vgm/lin alone is refused as lvm2 did; a raid1 with a missing leg comes up as
+    //    lvm2's.
+    let dg = mode(ActivationMode::Degraded);
+    let refused = refused_lvs(activate(&src, &args(&[VGM]), &dg, &opts), "vgm (degraded)");
+    assert_eq!(refused, ["lin", "span", "str"]);
+    assert_like_lvm2(&degraded, "degraded vgm");
+    deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    assert!(dm_empty());
+    let msg = refused_missing(activate(&src, &args(&["vgm/lin"]), &dg, &opts), "vgm/lin (degraded)");
+    assert!(msg.starts_with("LV vgm/lin ") && msg.contains(&format!("({pv_uuid})")), "{msg}");
+    assert!(dm_empty(), "refused but created {}", sh("dmsetup ls"));
+    activate(&src, &args(&["vgm/r1"]), &dg, &opts).unwrap();
+    assert_like_lvm2(&degraded_r1, "degraded vgm/r1");
+    assert!(read_lv("r1", 0, data.len()) == data, "degraded r1 reads other data than lvm2 wrote");
+    deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    assert!(dm_empty());
+    // What lvm2's degraded vgchange made, named LV by LV.
+    activate(&src, &args(&["vgm/keep", "vgm/r1", "vgm/r5"]), &dg, &opts).unwrap();
+    assert_like_lvm2(&degraded, "degraded keep, r1, r5");
+    let ours =
+        [("r1", 2 << 20, pattern(256 << 10, 21)), ("r5", (3 << 20) + (16 << 10), pattern(320 << 10, 22))];
+    for (lv, off, d) in &ours {
+        write_at(&format!("/dev/{VGM}/{lv}"), *off, d);
+        println!(
+            "wrote {} bytes at {off} through our degraded {VGM}/{lv}: fnv {:016x}",
+            d.len(),
+            checksum(d)
+        );
+    }
+    deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    assert!(dm_empty());
+    assert_eq!(metadata_bytes(), before, "our activations changed bytes before the first PE (metadata)");
+    let again = Source::load(&pvs.map(PathBuf::from), false);
+    assert_eq!(again.assembly.vg(VGM).unwrap().metadata.vg.seqno, seqno, "seqno changed");
+
+    // 4. lvm2's degraded activation reads what ours wrote; ours takes lvm2's down.
+    sh("lvm vgchange -q -ay --activationmode degraded vgm || test $? = 5");
+    assert_like_lvm2(&degraded, "lvm2's degraded activation again");
+    for (lv, off, d) in &ours {
+        let got = read_lv(lv, *off, d.len());
+        println!(
+            "read {} bytes at {off} through lvm2's degraded {VGM}/{lv}: fnv {:016x}",
+            got.len(),
+            checksum(&got)
+        );
+        assert!(got == *d, "lvm2's {VGM}/{lv} reads other data than ours wrote");
+    }
+    deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    assert!(dm_empty(), "lvm2's devices left: {}", sh("dmsetup ls"));
+    assert!(!Path::new("/dev/vgm").exists(), "lvm2's /dev/vgm links left behind");
+    assert_eq!(metadata_bytes(), before, "bytes before the first PE changed after lvm2's activation");
+    println!("vm_activate_missing_pv_like_lvm2: {:.2?}", started.elapsed());
 }

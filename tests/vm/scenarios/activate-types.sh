@@ -1,42 +1,66 @@
 #!/bin/sh
-# In-guest activation of every stacked LV type (run by tests/tests/vm.rs, one boot): lvm2 (the
-# host's, through hostfs; `lvm2-env.sh` config) builds VG `vgk` on /dev/ubdb, /dev/ubdc,
-# /dev/ubdd with
+# In-guest activation of every stacked LV type, and of a VG with a missing PV (run by
+# tests/tests/vm.rs, one boot). lvm2 (the host's, through hostfs; `lvm2-env.sh` config) builds
+# VG `vgk` on the first five disks with
 #   thin pool `pool` + thin LV `thin` + thin snapshots `tsnap` (activation skip off) and
 #   `tskip` (skipped, lvm2's default),
 #   linear `orig` + COW snapshot `csnap`,
-#   raid1 `r1`, raid5 `r5` (3 images), legacy mirror `mir` (core log),
+#   raid1 `r1`, raid5 `r5` (3 images), raid6 `r6` (5 images), raid10 `r10` (4 images),
+#   legacy mirror `mir` (core log),
 #   cache pool `cpool` attached to `cached` (cache LV),
-# activates it once more from scratch (`vgchange -an`, `-ay`), records `dmsetup table` and
-# `dmsetup info -c -o name,uuid,attr` (sorted) in $VM_RUN/lvm2.table and lvm2.info, takes it
-# down again and runs $LVMKIT_VM_TEST (the static kit/tests/vm_activate_types.rs) with the
-# record in $LVMKIT_VM_LVM2_TABLE / $LVMKIT_VM_LVM2_INFO. Prints "left: …" (dmsetup ls) last.
-# Expects three images of at least 96 MiB.
+# activates it once more from scratch (`vgchange -an`, `-ay`), records `dmsetup table`,
+# `dmsetup info -c -o name,uuid,attr` (sorted) and each device's read-ahead in $VM_RUN/lvm2.table,
+# lvm2.info, lvm2.ra, and takes it down again.
+#
+# Then VG `vgm` on disks 6-8 (keep on disk 6; lin on disk 7; span on 6 then 7; 2-stripe str on
+# 6+7; raid1 r1 on 6+7; raid5 r5 on 6+7+8): 1 MiB of random data ($VM_RUN/missing/data) is
+# written through lvm2's keep, span, r1 and r5; the 7th disk's PV uuid and the VG's seqno are
+# recorded; the 7th disk's label and metadata are zeroed (the PV is now missing) and lvm2's
+# answers are recorded in $VM_RUN/missing/: `vgchange -ay --activationmode partial` (partial.*),
+# `--activationmode degraded` of the VG (degraded.*, its exit status degraded.rc), of vgm/r1
+# alone (degraded-r1.*) and of vgm/lin alone (degraded-lin.rc, degraded-lin.left).
+#
+# Last $LVMKIT_VM_TEST (the static kit/tests/vm_activate_types.rs) runs with the records in
+# $LVMKIT_VM_LVM2_TABLE / $LVMKIT_VM_LVM2_INFO / $LVMKIT_VM_LVM2_RA / $LVMKIT_VM_MISSING.
+# Prints "left: …" (dmsetup ls) last. Disks: $VM_DISKS when the harness sets it, else
+# /dev/ubdb … /dev/ubdi; the first three of at least 96 MiB, the others of at least 32 MiB.
 set -eu
 . "$(dirname "$0")/lvm2-env.sh"
-step() { echo "== $*"; }
+step() { echo "== [$(cut -d" " -f1 /proc/uptime) s] $*"; }
+set -- ${VM_DISKS:-/dev/ubdb /dev/ubdc /dev/ubdd /dev/ubde /dev/ubdf /dev/ubdg /dev/ubdh /dev/ubdi}
+[ $# -ge 8 ] || { echo "needs 8 disks, got $#: $*"; exit 1; }
+d1=$1 d2=$2 d3=$3 d4=$4 d5=$5 d6=$6 d7=$7 d8=$8
 
 # Only the targets this scenario needs; the harness loads the modules (no modprobe here).
 step targets
 dmsetup targets >targets.txt
-for t in linear striped snapshot snapshot-origin thin-pool thin mirror raid cache; do
+for t in linear striped error snapshot snapshot-origin thin-pool thin mirror raid cache; do
   grep -q "^$t " targets.txt || { echo "missing target: $t (module not loaded)"; exit 1; }
 done
 
+# One `dmsetup table`/`info` record, sorted, as the tests compare them.
+record() {
+  dmsetup table | sort >"$1.table"
+  dmsetup info -c --noheadings -o name,uuid,attr 2>/dev/null | grep -v '^No devices' | sort >"$1.info" || true
+}
+
 step "lvm2 builds vgk"
-lvm pvcreate -q /dev/ubdb /dev/ubdc /dev/ubdd
-lvm vgcreate -q -s 1M vgk /dev/ubdb /dev/ubdc /dev/ubdd
-lvm lvcreate -q --type thin-pool -L 16M -n pool vgk /dev/ubdb
+lvm pvcreate -q "$d1" "$d2" "$d3" "$d4" "$d5"
+lvm vgcreate -q -s 1M vgk "$d1" "$d2" "$d3" "$d4" "$d5"
+lvm lvcreate -q --type thin-pool -L 16M -n pool vgk "$d1"
 lvm lvcreate -q --type thin -V 24M -n thin --thinpool vgk/pool
 lvm lvcreate -q -s -kn -n tsnap vgk/thin
 lvm lvcreate -q -s -n tskip vgk/thin
-lvm lvcreate -q -L 8M -n orig vgk /dev/ubdc
+lvm lvcreate -q -L 8M -n orig vgk "$d2"
 lvm lvcreate -q -s -L 4M -n csnap vgk/orig
-lvm lvcreate -q --type raid1 -m 1 -L 8M -n r1 vgk /dev/ubdb /dev/ubdc
-lvm lvcreate -q --type raid5 -i 2 -I 64k -L 8M -n r5 vgk /dev/ubdb /dev/ubdc /dev/ubdd
-lvm lvcreate -q --type mirror -m 1 --mirrorlog core -L 8M -n mir vgk /dev/ubdc /dev/ubdd
-lvm lvcreate -q --type cache-pool -L 8M -n cpool vgk /dev/ubdd
-lvm lvcreate -q -L 12M -n cached vgk /dev/ubdb
+lvm lvcreate -q --type raid1 -m 1 -L 8M -n r1 vgk "$d1" "$d2"
+lvm lvcreate -q --type raid5 -i 2 -I 64k -L 8M -n r5 vgk "$d1" "$d2" "$d3"
+# lvm2 2.03 wants at least 3 data stripes for raid6 ("Minimum of 3 stripes required").
+lvm lvcreate -q --type raid6 -i 3 -I 64k -L 12M -n r6 vgk "$d1" "$d2" "$d3" "$d4" "$d5"
+lvm lvcreate -q --type raid10 -i 2 -m 1 -I 64k -L 8M -n r10 vgk "$d2" "$d3" "$d4" "$d5"
+lvm lvcreate -q --type mirror -m 1 --mirrorlog core -L 8M -n mir vgk "$d2" "$d3"
+lvm lvcreate -q --type cache-pool -L 8M -n cpool vgk "$d3"
+lvm lvcreate -q -L 12M -n cached vgk "$d1"
 lvm lvconvert -q -y --type cache --cachepool vgk/cpool vgk/cached
 lvm lvs -a -o lv_name,segtype,lv_attr,devices vgk
 
@@ -44,15 +68,61 @@ step "lvm2 activates vgk from scratch"
 lvm vgchange -q -an vgk
 test "$(dmsetup ls)" = "No devices found"
 lvm vgchange -q -ay vgk
-dmsetup table | sort >lvm2.table
-dmsetup info -c --noheadings -o name,uuid,attr | sort >lvm2.info
-cat lvm2.table lvm2.info
+record lvm2
+# Read-ahead in sectors (`blockdev --getra`), from sysfs (shell builtins: no fork per device).
+for d in /sys/block/dm-*; do
+  read -r n <"$d/dm/name"; read -r kb <"$d/queue/read_ahead_kb"; echo "$n $((kb * 2))"
+done | sort >lvm2.ra
+cat lvm2.table lvm2.info lvm2.ra
 lvm vgchange -q -an vgk
 test "$(dmsetup ls)" = "No devices found"
+
+step "lvm2 builds vgm; data through lvm2's LVs"
+mkdir missing
+lvm pvcreate -q "$d6" "$d7" "$d8"
+lvm vgcreate -q -s 1M vgm "$d6" "$d7" "$d8"
+lvm lvcreate -q -L 4M -n keep vgm "$d6"
+lvm lvcreate -q -L 4M -n lin vgm "$d7"
+lvm lvcreate -q -L 8M -n span vgm "$d6:20-23" "$d7:20-23"
+lvm lvcreate -q -i 2 -I 64k -L 8M -n str vgm "$d6" "$d7"
+lvm lvcreate -q --type raid1 -m 1 -L 8M -n r1 vgm "$d6" "$d7"
+lvm lvcreate -q --type raid5 -i 2 -I 64k -L 8M -n r5 vgm "$d6" "$d7" "$d8"
+# Both raids in sync (all images "A", no resync running) before the data goes in.
+n=0
+until [ "$(dmsetup status | grep -c ' raid .* A*A [0-9]*/[0-9]* idle ')" = 2 ]; do
+  n=$((n + 1)); [ $n -lt 100 ] || { dmsetup status; echo "raids not in sync"; exit 1; }; sleep 0.1
+done
+head -c 1048576 /dev/urandom >missing/data
+for lv in keep span r1 r5; do dd if=missing/data of=/dev/vgm/$lv bs=1M conv=fsync 2>/dev/null; done
+lvm pvs --noheadings -o pv_uuid,vg_seqno "$d7" >missing/pv
+read -r uuid seqno <missing/pv
+echo "$uuid" >missing/pv.uuid
+echo "$seqno" >missing/seqno
+lvm vgchange -q -an vgm
+test "$(dmsetup ls)" = "No devices found"
+
+step "PV $d7 (uuid $uuid) goes missing: lvm2's answers"
+dd if=/dev/zero of="$d7" bs=1M count=1 conv=fsync 2>/dev/null
+lvm vgchange -q -ay --activationmode partial vgm
+record missing/partial
+lvm vgchange -q -an vgm
+rc=0; lvm vgchange -q -ay --activationmode degraded vgm || rc=$?
+echo $rc >missing/degraded.rc
+record missing/degraded
+lvm vgchange -q -an vgm
+lvm lvchange -q -ay --activationmode degraded vgm/r1
+record missing/degraded-r1
+lvm vgchange -q -an vgm
+rc=0; lvm lvchange -q -ay --activationmode degraded vgm/lin || rc=$?
+echo $rc >missing/degraded-lin.rc
+dmsetup ls >missing/degraded-lin.left
+test "$(dmsetup ls)" = "No devices found"
+head -n 100 missing/*.table missing/*.rc
 
 step "lvmkit"
 st=0
 LVMKIT_VM_LVM2_TABLE=$VM_RUN/lvm2.table LVMKIT_VM_LVM2_INFO=$VM_RUN/lvm2.info \
+  LVMKIT_VM_LVM2_RA=$VM_RUN/lvm2.ra LVMKIT_VM_MISSING=$VM_RUN/missing \
   "$LVMKIT_VM_TEST" --test-threads=1 --nocapture || st=$?
 echo "left: $(dmsetup ls)"
 exit $st
