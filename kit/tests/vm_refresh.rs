@@ -9,9 +9,9 @@
 //! `skipped: …`.
 
 mod guest;
-use guest::{args, dm_empty, pattern, sh};
+use guest::{args, disks, dm_empty, pattern, read_at, sh};
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
@@ -20,13 +20,8 @@ use lvmkit::source::Source;
 use lvmkit_activation::PlanOptions;
 use lvmkit_activation::apply::ApplyOptions;
 
-fn disks() -> Vec<PathBuf> {
-    let d = std::env::var("VM_DISKS").unwrap_or_else(|_| "/dev/ubdb /dev/ubdc".into());
-    d.split_whitespace().take(2).map(PathBuf::from).collect()
-}
-
 fn load() -> Source {
-    Source::load(&disks(), false)
+    Source::load(&disks().iter().take(2).map(PathBuf::from).collect::<Vec<_>>(), false)
 }
 
 /// lvm2 as the other node: metadata only.
@@ -56,14 +51,6 @@ fn tables() -> String {
         .collect();
     lines.sort();
     lines.join("\n")
-}
-
-fn read_at(path: &str, at: u64, len: usize) -> Vec<u8> {
-    let mut f = File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    f.seek(SeekFrom::Start(at)).unwrap();
-    let mut b = vec![0u8; len];
-    f.read_exact(&mut b).unwrap();
-    b
 }
 
 #[test]

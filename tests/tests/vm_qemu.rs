@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use lvmkit_tests::vm::{
-    assert_guest_tests, build_static_test, qemu_available, run_qemu, scenario_with_env, sparse_image,
+    assert_guest_tests, build_static_lvmkit, build_static_test, qemu_available, run_qemu, scenario_with_env,
+    sparse_image,
 };
 
 /// The sections of a batch's output: `=== NAME` opens one, `=== NAME: status N` closes it.
@@ -44,8 +45,10 @@ fn vm_qemu_smp_dm_batch() {
     }
     let ioctl = build_static_test("lvmkit-dm", "vm_ioctl");
     let activate = build_static_test("lvmkit", "vm_activate");
+    let refresh = build_static_test("lvmkit", "vm_refresh");
+    let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let images: Vec<_> = ["a", "b", "c", "d", "e"]
+    let images: Vec<_> = ["a", "b", "c", "d", "e", "f", "g"]
         .iter()
         .map(|n| sparse_image(tmp.path(), &format!("{n}.img"), 64 << 20))
         .collect();
@@ -55,7 +58,12 @@ fn vm_qemu_smp_dm_batch() {
     let batch = scenario_with_env(
         tmp.path(),
         "smp-batch.sh",
-        &[("LVMKIT_VM_IOCTL_TEST", &ioctl), ("LVMKIT_VM_ACTIVATE_TEST", &activate)],
+        &[
+            ("LVMKIT_VM_IOCTL_TEST", &ioctl),
+            ("LVMKIT_VM_ACTIVATE_TEST", &activate),
+            ("LVMKIT_VM_REFRESH_TEST", &refresh),
+            ("LVMKIT", &lvmkit),
+        ],
     );
 
     let t0 = Instant::now();
@@ -74,7 +82,7 @@ fn vm_qemu_smp_dm_batch() {
 
     let parts = parts(&stdout);
     let names: Vec<&str> = parts.iter().map(|(n, _, _)| n.as_str()).collect();
-    assert_eq!(names, ["smp", "dm-smoke", "dm-ioctl", "activate"], "not every part ran");
+    assert_eq!(names, ["smp", "dm-smoke", "dm-ioctl", "activate", "refresh"], "not every part ran");
     for (name, st, text) in &parts {
         assert_eq!(*st, 0, "part {name} failed in the guest:\n{text}");
     }
@@ -83,9 +91,9 @@ fn vm_qemu_smp_dm_batch() {
     // SMP on the Debian kernel; the images are virtio disks, named in $VM_DISKS.
     let smp = text("smp");
     assert!(smp.contains("cpus: 2 online: 0-1"), "not two CPUs online:\n{smp}");
-    assert!(smp.contains("disks: /dev/vdb /dev/vdc /dev/vdd /dev/vde /dev/vdf\n"), "{smp}");
-    // vda (scratch) and the five images are bound to virtio_blk.
-    assert_eq!(smp.lines().filter(|l| l.contains("/virtio_blk/virtio")).count(), 6, "{smp}");
+    assert!(smp.contains("disks: /dev/vdb /dev/vdc /dev/vdd /dev/vde /dev/vdf /dev/vdg /dev/vdh\n"), "{smp}");
+    // vda (scratch) and the seven images are bound to virtio_blk.
+    assert_eq!(smp.lines().filter(|l| l.contains("/virtio_blk/virtio")).count(), 8, "{smp}");
 
     let smoke = text("dm-smoke");
     assert!(smoke.contains("Driver version:    4."), "no dm driver version in the output");
@@ -94,4 +102,6 @@ fn vm_qemu_smp_dm_batch() {
 
     assert_guest_tests("dm ioctls (qemu)", text("dm-ioctl"), 3);
     assert_guest_tests("activation (qemu)", text("activate"), 1);
+    assert_guest_tests("refresh (qemu)", text("refresh"), 1);
+    assert!(text("refresh").contains("static: ok"), "the static lvmkit command did not run");
 }

@@ -1,13 +1,16 @@
 #!/bin/sh
 # One boot of the qemu harness for tests/tests/vm_qemu.rs (TCG is slow: batch, don't reboot).
-# Needs five images in $VM_DISKS (64 MiB each), the static test binaries $LVMKIT_VM_IOCTL_TEST
-# (dm/tests/vm_ioctl.rs) and $LVMKIT_VM_ACTIVATE_TEST (kit/tests/vm_activate.rs). Parts, each
+# Needs seven images in $VM_DISKS (64 MiB each), the static test binaries $LVMKIT_VM_IOCTL_TEST
+# (dm/tests/vm_ioctl.rs), $LVMKIT_VM_ACTIVATE_TEST (kit/tests/vm_activate.rs) and
+# $LVMKIT_VM_REFRESH_TEST (kit/tests/vm_refresh.rs), and the static command $LVMKIT. Parts, each
 # with its own disks, each framed by "=== NAME" and "=== NAME: status N" (a failing part does
 # not stop the next):
 #   smp       CPUs online, kernel, the disks bound to virtio_blk
 #   dm-smoke  dm-smoke.sh on the first image
 #   dm-ioctl  dm-ioctl.sh on the second and third
 #   activate  activate.sh (lvm2, then lvmkit) on the fourth and fifth
+#   refresh   refresh.sh (the static lvmkit command, then a refresh under an open LV, with
+#             lvm2 as the other node) on the sixth and seventh
 # Prints the guest's uptime when the scenario starts ("booted: …") and ends ("done: …"), each
 # part's span ("part NAME: …"), and exits 7: the harness must bring that status back too.
 s=$(dirname "$0")
@@ -34,5 +37,6 @@ part smp smp
 part dm-smoke env VM_DISKS="$1" /bin/sh "$s/dm-smoke.sh"
 part dm-ioctl env VM_DISKS="$2 $3" LVMKIT_VM_TEST="$LVMKIT_VM_IOCTL_TEST" /bin/sh "$s/dm-ioctl.sh"
 part activate env VM_DISKS="$4 $5" LVMKIT_VM_TEST="$LVMKIT_VM_ACTIVATE_TEST" /bin/sh "$s/activate.sh"
+part refresh env VM_DISKS="$6 $7" LVMKIT_VM_TEST="$LVMKIT_VM_REFRESH_TEST" /bin/sh "$s/refresh.sh"
 echo "done: $(up) s"
 exit 7
