@@ -3,9 +3,11 @@
 #   lvm2     - the peer: tests run genuine lvm2 on loop devices (never the product)
 #   xz-utils - the committed test images are xz-compressed
 #   fdisk    - test-images/make-images.sh (regenerating images) partitions one image
-# Then: the VM harness (tests/vm/setup.sh), formatting, clippy with warnings as errors, the
-# whole workspace test suite (the VM tests boot user-mode-linux), and a build check of the
-# cargo-fuzz targets (they live outside the workspace).
+# Then: the VM harness (tests/vm/setup.sh: Debian's user-mode-linux; qemu-system-x86 with
+# Debian's linux-image-amd64 and busybox-static via tests/vm/setup-qemu.sh; Debian's udev for
+# the udev-sync test — all unpacked into target/vm-cache), formatting, clippy with warnings as
+# errors, the whole workspace test suite (the VM tests boot user-mode-linux, and qemu TCG once),
+# and a build check of the cargo-fuzz targets (they live outside the workspace).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,7 +23,7 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# A real kernel for device-mapper tests: Debian's user-mode-linux, fetched into target/.
+# Real kernels for device-mapper tests (user-mode-linux, qemu TCG), fetched into target/.
 tests/vm/setup.sh
 
 cargo fmt --all -- --check
