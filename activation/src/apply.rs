@@ -182,29 +182,35 @@ fn make_link(dev_dir: &Path, vg: &str, lv: &str, name: &DmName) -> io::Result<Pa
     Ok(link)
 }
 
-/// Removes `/dev/*/X` links that point at `/dev/mapper/NAME` (any VG folder, since a
-/// deactivation by uuid does not know the LV name), then the folder if it became empty.
-fn remove_links_to(dev_dir: &Path, name: &str) {
-    let Ok(dirs) = std::fs::read_dir(dev_dir) else { return };
-    for d in dirs.flatten() {
-        let p = d.path();
-        if p.file_name().is_some_and(|f| f == "mapper") || !d.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(&p) else { continue };
-        let mut removed = false;
-        for e in entries.flatten() {
-            if let Ok(t) = std::fs::read_link(e.path()) {
-                let points_here = t.file_name().is_some_and(|f| f == name)
-                    && t.parent().is_some_and(|par| par.ends_with("mapper"));
-                if points_here && std::fs::remove_file(e.path()).is_ok() {
-                    removed = true;
-                }
+/// Removes `/dev/VG/LV` if it is our link to `/dev/mapper/NAME` (the name says VG and LV;
+/// layer and hidden devices have none). Returns the VG folder, to be removed once empty.
+fn remove_link_to(dev_dir: &Path, name: &str) -> Option<PathBuf> {
+    let (vg, lv, layer) = names::split_dm_name(name)?;
+    if !layer.is_empty() || vg.is_empty() || lv.is_empty() {
+        return None;
+    }
+    let link = lv_link(dev_dir, &vg, &lv);
+    let target = std::fs::read_link(&link).ok()?;
+    let points_here = target.file_name().is_some_and(|f| f == name)
+        && target.parent().is_some_and(|p| p.ends_with("mapper"));
+    if points_here {
+        let _ = std::fs::remove_file(&link);
+    }
+    Some(dev_dir.join(vg))
+}
+
+/// [`remove_link_to`] for each name, then the VG folders that became empty.
+fn remove_links_to<'n>(dev_dir: &Path, names: impl IntoIterator<Item = &'n str>) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for n in names {
+        if let Some(d) = remove_link_to(dev_dir, n) {
+            if !dirs.contains(&d) {
+                dirs.push(d);
             }
         }
-        if removed {
-            let _ = std::fs::remove_dir(&p); // only succeeds when empty
-        }
+    }
+    for d in dirs {
+        let _ = std::fs::remove_dir(d); // only succeeds when empty
     }
 }
 
@@ -311,7 +317,7 @@ impl Run<'_> {
                     self.dm.rename(&id, &d.name, self.udev_flags(d)).map_err(dmerr(&name))?;
                     self.renamed.push((l.name.clone(), d.name.clone()));
                     if self.make_nodes {
-                        remove_links_to(&self.opts.dev_dir, &l.name);
+                        remove_links_to(&self.opts.dev_dir, [l.name.as_str()]);
                         if let Ok(old) = DmName::new(l.name.clone()) {
                             let _ = control::remove_node(&self.opts.dev_dir, &old);
                         }
@@ -602,19 +608,36 @@ pub fn deactivate_where(
     requested: impl Fn(&str) -> bool,
     opts: &ApplyOptions,
 ) -> Result<Deactivated, ApplyError> {
-    let result = remove_where(dm, wanted, requested, opts);
+    deactivate_planned(dm, &[], wanted, requested, opts)
+}
+
+/// [`deactivate_where`], knowing the order the devices were planned in (`order`: uuids,
+/// children first — the VG's or the LV's plan): those are first removed in reverse order
+/// with one `DM_DEV_REMOVE` each, nothing else asked; only what that leaves (a device held
+/// open, one the plan does not know, a table that differs from the plan) goes through the
+/// careful path that reads every device's dependencies and open count.
+pub fn deactivate_planned(
+    dm: &dyn DmControl,
+    order: &[&str],
+    wanted: impl Fn(&str) -> bool,
+    requested: impl Fn(&str) -> bool,
+    opts: &ApplyOptions,
+) -> Result<Deactivated, ApplyError> {
+    let result = remove_where(dm, order, wanted, requested, opts);
     // Once, for every removal (also when one failed midway).
     let report = dm.udev_wait().map_err(|e| ApplyError::Udev { source: Box::new(e) });
     let removed = result?;
     let report = report?;
-    for n in report.nodes.iter().filter(|n| n.fixed && !n.present) {
-        remove_links_to(&opts.dev_dir, &n.name);
-    }
+    remove_links_to(
+        &opts.dev_dir,
+        report.nodes.iter().filter(|n| n.fixed && !n.present).map(|n| n.name.as_str()),
+    );
     Ok(Deactivated { removed, warnings: report.warnings() })
 }
 
 fn remove_where(
     dm: &dyn DmControl,
+    order: &[&str],
     wanted: impl Fn(&str) -> bool,
     requested: impl Fn(&str) -> bool,
     opts: &ApplyOptions,
@@ -632,6 +655,31 @@ fn remove_where(
         .into_iter()
         .filter(|d| d.uuid.as_deref().is_some_and(&wanted))
         .collect();
+    let mut removed = Vec::new();
+    // Fast pass, users first by the plan's order. A failure (EBUSY: held, or a user the plan
+    // does not know) is not final: the careful pass below looks again.
+    if !order.is_empty() {
+        let once = RemoveOptions { busy_retries: 0, ..opts.remove.clone() };
+        let at: HashMap<String, usize> =
+            left.iter().enumerate().filter_map(|(i, d)| Some((d.uuid.clone()?, i))).collect();
+        let mut gone = vec![false; left.len()];
+        for uuid in order.iter().rev() {
+            let Some(&i) = at.get(*uuid) else { continue };
+            let Ok(name) = DmName::new(left[i].name.clone()) else { continue };
+            if !gone[i] && dm.remove(&DevId::Name(name.clone()), &once).is_ok() {
+                removed.push(left[i].name.clone());
+                gone[i] = true;
+                if make_nodes {
+                    let _ = control::remove_node(&opts.dev_dir, &name);
+                }
+            }
+        }
+        if make_nodes {
+            remove_links_to(&opts.dev_dir, removed.iter().map(String::as_str));
+        }
+        let mut gone = gone.into_iter();
+        left.retain(|_| !gone.next().unwrap_or(false));
+    }
     // Who uses whom, within the set.
     let mut uses: HashMap<String, Vec<DevNum>> = HashMap::new();
     for d in &left {
@@ -641,7 +689,6 @@ fn remove_where(
         );
         uses.insert(d.name.clone(), dm.deps(&id).map_err(|e| dmerr(&d.name, e))?);
     }
-    let mut removed = Vec::new();
     let mut first_error = None;
     while !left.is_empty() {
         // Removable now: no remaining device of the set uses it.
@@ -685,7 +732,7 @@ fn remove_where(
                 }
             }
             if make_nodes {
-                remove_links_to(&opts.dev_dir, &d.name);
+                remove_links_to(&opts.dev_dir, [d.name.as_str()]);
                 let _ = control::remove_node(&opts.dev_dir, &name);
             }
             uses.remove(&d.name);

@@ -538,3 +538,30 @@ fn a_renamed_lv_keeps_its_device_under_the_new_name_and_a_failure_renames_it_bac
     apply::activate(&dm, &p, &opts()).unwrap_err();
     assert!(dm.names().iter().all(|n| n.starts_with("lk_raid-r1new")), "{:?}", dm.names());
 }
+
+#[test]
+fn a_planned_deactivation_costs_one_remove_per_device_and_still_refuses_open_lvs() {
+    let dm = FakeDm::default();
+    let vg = raid_vg(&[]);
+    let p = plan_of(&vg, &["r1", "r5"]);
+    apply::activate(&dm, &p, &opts()).unwrap();
+    let order: Vec<&str> = p.devices.iter().map(|d| d.uuid.as_str()).collect();
+    let prefix = format!("LVM-{}", vg.id.as_str());
+    // r5 is open (mounted): it and what it sits on stay, r1 goes; the refusal names r5.
+    dm.hold("lk_raid-r5", 1);
+    dm.clear_log();
+    let e =
+        apply::deactivate_planned(&dm, &order, |u| u.starts_with(&prefix), |_| true, &opts()).unwrap_err();
+    assert!(matches!(&e, ApplyError::InUse { device, open_count: 1, .. } if device == "lk_raid-r5"), "{e}");
+    let left = dm.names();
+    assert!(left.iter().all(|n| n.starts_with("lk_raid-r5")) && left.len() == 7, "{left:?}");
+    // Not held any more: one list and exactly one remove per device, users first.
+    dm.hold("lk_raid-r5", -1);
+    dm.clear_log();
+    let d = apply::deactivate_planned(&dm, &order, |u| u.starts_with(&prefix), |_| true, &opts()).unwrap();
+    assert!(dm.names().is_empty());
+    let log = dm.log();
+    assert_eq!(log[0], "list");
+    assert_eq!(log.len(), 1 + 7, "{log:#?}");
+    assert_eq!(d.removed[0], "lk_raid-r5", "the top device first");
+}

@@ -296,33 +296,37 @@ pub fn refresh(
 pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<String, ActivateError> {
     /// What to remove for one argument.
     enum Target {
-        /// Every device of the VG (by uuid prefix: also what vanished PVs left behind).
-        Prefix(String),
+        /// Every device of the VG (by uuid prefix: also what vanished PVs left behind), and
+        /// the order its plan has them in, if it has one.
+        Prefix(String, Vec<String>),
         /// One LV's stack, from its plan: all its devices' uuids, and those of the LV itself.
         Stack { all: Vec<String>, requested: Vec<String> },
     }
     let mut targets = Vec::new();
+    // Deactivation must work even where activation is refused (missing PVs, foreign or
+    // exported VG): plans here only say which devices make up a stack, and in which order.
+    let any = PlanOptions {
+        mode: lvmkit_activation::ActivationMode::Partial,
+        allow_foreign: true,
+        allow_exported: true,
+        ignore_activation_skip: true,
+        ..Default::default()
+    };
+    let order = |p: Plan| p.devices.iter().map(|d| d.uuid.to_string()).collect::<Vec<_>>();
     for (vg, lvs) in by_vg(args) {
         let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
         let model = &avg.metadata.vg;
         let vg_prefix = apply::vg_uuid_prefix(&model.id);
         let Some(lvs) = lvs else {
-            targets.push((vg.clone(), Target::Prefix(vg_prefix)));
+            let planned = plan_one(src, &vg, None, &any, false).map(order).unwrap_or_default();
+            targets.push((vg.clone(), Target::Prefix(vg_prefix, planned)));
             continue;
         };
         for lv in &lvs {
             model.lv(lv).ok_or_else(|| ActivateError::NoSuchLv { vg: vg.clone(), lv: lv.clone() })?;
         }
         // Hidden sub-LVs (images, pool data, cache parts) have uuids of their own: the LV's
-        // plan says which devices make up its stack. Deactivation must work even where
-        // activation is refused (missing PVs, foreign or exported VG).
-        let any = PlanOptions {
-            mode: lvmkit_activation::ActivationMode::Partial,
-            allow_foreign: true,
-            allow_exported: true,
-            ignore_activation_skip: true,
-            ..Default::default()
-        };
+        // plan says which devices make up its stack.
         match plan_one(src, &vg, Some(lvs.clone()), &any, false) {
             Ok(p) => {
                 let all = p.devices.iter().map(|d| d.uuid.to_string()).collect();
@@ -338,7 +342,7 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
             Err(_) => {
                 for lv in &lvs {
                     let id = model.lv(lv).map(|l| l.id.as_str().to_string()).unwrap_or_default();
-                    targets.push((vg.clone(), Target::Prefix(format!("{vg_prefix}{id}"))));
+                    targets.push((vg.clone(), Target::Prefix(format!("{vg_prefix}{id}"), Vec::new())));
                 }
             }
         }
@@ -347,16 +351,21 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
     let mut out = String::new();
     for (vg, target) in targets {
         let removed = match &target {
-            Target::Prefix(prefix) => {
+            Target::Prefix(prefix, planned) => {
                 debug_assert!(prefix.starts_with(names::UUID_PREFIX));
-                apply::deactivate(&dm, prefix, opts)
+                let planned: Vec<&str> = planned.iter().map(String::as_str).collect();
+                apply::deactivate_planned(&dm, &planned, |u| u.starts_with(prefix.as_str()), |_| true, opts)
             }
-            Target::Stack { all, requested } => apply::deactivate_where(
-                &dm,
-                |u| all.iter().any(|a| a == u),
-                |u| requested.iter().any(|r| r == u),
-                opts,
-            ),
+            Target::Stack { all, requested } => {
+                let planned: Vec<&str> = all.iter().map(String::as_str).collect();
+                apply::deactivate_planned(
+                    &dm,
+                    &planned,
+                    |u| all.iter().any(|a| a == u),
+                    |u| requested.iter().any(|r| r == u),
+                    opts,
+                )
+            }
         }
         .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
         warn(&removed.warnings);
