@@ -76,6 +76,18 @@ impl ActivateError {
     }
 }
 
+/// Plan options that accept everything (missing PVs as error targets, foreign, exported,
+/// activation-skip LVs): for knowing which devices a VG or an LV has, never for activating.
+fn plan_everything() -> PlanOptions {
+    PlanOptions {
+        mode: lvmkit_activation::ActivationMode::Partial,
+        allow_foreign: true,
+        allow_exported: true,
+        ignore_activation_skip: true,
+        ..Default::default()
+    }
+}
+
 /// `VG` or `VG/LV` arguments, grouped per VG in first-seen order.
 fn by_vg(args: &[String]) -> Vec<(String, Option<Vec<String>>)> {
     let mut out: Vec<(String, Option<Vec<String>>)> = Vec::new();
@@ -258,13 +270,7 @@ pub fn refresh(
         let base = PlanOptions { ignore_activation_skip: true, ..base.clone() };
         let p = plan_one(src, &vg, Some(active), &base, true)?;
         // Every device the current metadata has, to tell layers gone from LVs gone.
-        let any = PlanOptions {
-            mode: lvmkit_activation::ActivationMode::Partial,
-            allow_foreign: true,
-            allow_exported: true,
-            ignore_activation_skip: true,
-            ..Default::default()
-        };
+        let any = plan_everything();
         let known: Vec<String> = match plan_one(src, &vg, None, &any, false) {
             Ok(all) => all.devices.iter().map(|d| d.uuid.to_string()).collect(),
             Err(_) => Vec::new(),
@@ -305,13 +311,7 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
     let mut targets = Vec::new();
     // Deactivation must work even where activation is refused (missing PVs, foreign or
     // exported VG): plans here only say which devices make up a stack, and in which order.
-    let any = PlanOptions {
-        mode: lvmkit_activation::ActivationMode::Partial,
-        allow_foreign: true,
-        allow_exported: true,
-        ignore_activation_skip: true,
-        ..Default::default()
-    };
+    let any = plan_everything();
     let order = |p: Plan| p.devices.iter().map(|d| d.uuid.to_string()).collect::<Vec<_>>();
     for (vg, lvs) in by_vg(args) {
         let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;

@@ -21,6 +21,15 @@ VM_QEMU_MODULES="virtio_blk crc32c_generic"
 # vm_module_order MODDIR MODULE… — prints MODDIR/PATH of each MODULE and of everything it
 # needs, dependencies first (depth-first over modules.dep, which kmod's and busybox's depmod
 # both write, in different orders), each once. Fails naming a module modules.dep lacks.
+# apt-get update once per setup run (setup.sh, setup-qemu.sh): `$sudo` is "" as root.
+vm_apt_updated=0
+vm_apt_update() {
+  if [ "$vm_apt_updated" = 0 ]; then
+    ${sudo:-} apt-get update -qq
+    vm_apt_updated=1
+  fi
+}
+
 vm_module_order() {
   local dir=$1
   shift

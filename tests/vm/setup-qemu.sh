@@ -34,17 +34,10 @@ flock 9
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
-updated=0
-apt_update() {
-  if [ "$updated" = 0 ]; then
-    $sudo apt-get update -qq
-    updated=1
-  fi
-}
 
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
   echo "setup: installing qemu-system-x86" >&2
-  apt_update
+  vm_apt_update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends qemu-system-x86 \
     >/dev/null
 fi
@@ -57,14 +50,14 @@ if [ ! -f "$q/vmlinux" ] || [ ! -x "$q/busybox" ] || [ "$(cat "$q/modules/wanted
   chmod 0777 "$dl" # apt-get download drops privileges to _apt when it can write the folder
   kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
   if [ -z "$kpkg" ]; then
-    apt_update
+    vm_apt_update
     kpkg=$(apt-cache depends linux-image-amd64 | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
   fi
   [ -n "$kpkg" ] || { echo "setup: cannot resolve linux-image-amd64" >&2; exit 1; }
   echo "setup: fetching $kpkg and busybox-static into $q" >&2
   fetch() { (cd "$dl" && apt-get download -q=2 "$kpkg" busybox-static) 2>"$dl/err"; }
   if ! fetch; then
-    apt_update
+    vm_apt_update
     fetch || { cat "$dl/err" >&2; exit 1; }
   fi
   dpkg-deb -x "$dl"/busybox-static_*.deb "$dl/bb"

@@ -23,20 +23,15 @@ cache=${LVMKIT_VM_CACHE:-$repo/target/vm-cache}
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
-updated=0
-apt_update() {
-  if [ "$updated" = 0 ]; then
-    $sudo apt-get update -qq
-    updated=1
-  fi
-}
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 need=()
 command -v dmsetup >/dev/null 2>&1 || [ -x /usr/sbin/dmsetup ] || need+=(dmsetup)
 command -v lvm >/dev/null 2>&1 || [ -x /usr/sbin/lvm ] || need+=(lvm2)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}" >&2
-  apt_update
+  vm_apt_update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
@@ -47,7 +42,7 @@ if [ ! -x "$cache/usr/bin/linux.uml" ] || ! ls "$cache"/usr/lib/uml/modules/*/mo
   chmod 0777 "$dl" # apt-get download drops privileges to _apt when it can write the folder
   fetch() { (cd "$dl" && apt-get download -q=2 user-mode-linux) 2>"$dl/err"; }
   if ! fetch; then
-    apt_update
+    vm_apt_update
     fetch || { cat "$dl/err" >&2; exit 1; }
   fi
   rm -rf "$cache/usr"
@@ -90,7 +85,7 @@ if [ ! -x "$cache/udev/udevadm" ]; then
     trap 'rm -rf "$udl"' EXIT
     chmod 0777 "$udl"
     get() { (cd "$udl" && apt-get download -q=2 udev) 2>"$udl/err"; }
-    get || { apt_update && get; } || { cat "$udl/err" >&2; exit 1; }
+    get || { vm_apt_update && get; } || { cat "$udl/err" >&2; exit 1; }
     rm -rf "$cache/udev" && dpkg-deb -x "$udl"/udev_*.deb "$cache/udev" || exit 1
     for bin in bin/udevadm usr/bin/udevadm; do
       [ -x "$cache/udev/$bin" ] && ln -sfn "$bin" "$cache/udev/udevadm" && ln -sfn "$bin" "$cache/udev/systemd-udevd"
