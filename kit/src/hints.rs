@@ -21,10 +21,25 @@ pub const DEFAULT_PATH: &str = "/run/lvmkit/hints";
 
 const MAGIC: &str = "lvmkit-hints 1";
 
-/// FNV-1a of `/proc/partitions`: the set of block devices and their sizes.
+/// FNV-1a of `/proc/partitions` without device-mapper's own devices: the set of disks and
+/// partitions and their sizes. (Activating or deactivating adds or removes `dm-N` lines; they
+/// must not make the hints stale, or the next command would scan everything again.)
 pub fn partitions_fingerprint() -> Option<u64> {
-    let text = std::fs::read("/proc/partitions").ok()?;
-    Some(text.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))
+    let text = std::fs::read_to_string("/proc/partitions").ok()?;
+    let dm_major = std::fs::read_to_string("/proc/devices").ok().and_then(|d| {
+        d.lines().find_map(|l| l.trim().strip_suffix(" device-mapper").map(|m| m.trim().to_string()))
+    });
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for line in text.lines() {
+        let major = line.split_whitespace().next();
+        if major.is_some() && major == dm_major.as_deref() {
+            continue;
+        }
+        for &b in line.as_bytes().iter().chain(b"\n") {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    Some(h)
 }
 
 /// The hinted devices of every VG in `vgs`, or `None` when the hints are missing, stale, or
