@@ -425,6 +425,13 @@ pub fn host_system_id(dir: &Path) -> Result<Option<String>, WriteError> {
         }))
     };
     let Some(lvm_conf) = conf("lvm.conf")? else { return Ok(None) };
+    // A distribution's lvm.conf is ~110 KB of comments around a few settings, and activation
+    // asks on every run: parse it only when the key is set outside a comment at all.
+    let set =
+        lvm_conf.lines().any(|l| l.split('#').next().is_some_and(|code| code.contains("system_id_source")));
+    if !set {
+        return Ok(None);
+    }
     let source = get(&lvm_conf, "global", "system_id_source")?.unwrap_or_else(|| "none".into());
     let id = match source.as_str() {
         "none" => None,
@@ -471,5 +478,25 @@ pub fn context(host_system_id: Option<String>, takeover_from: Option<String>, cm
             .duration_since(std::time::UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs() as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_system_id;
+
+    #[test]
+    fn the_host_system_id_follows_lvm_conf_and_ignores_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(host_system_id(dir.path()).unwrap(), None, "no lvm.conf");
+        let conf = dir.path().join("lvm.conf");
+        // As distributions ship it: the setting only in comments.
+        std::fs::write(&conf, "global {\n\t# system_id_source = \"lvmlocal\"\n\tumask = 077\n}\n").unwrap();
+        std::fs::write(dir.path().join("lvmlocal.conf"), "local {\n\tsystem_id = \"node-1\"\n}\n").unwrap();
+        assert_eq!(host_system_id(dir.path()).unwrap(), None);
+        std::fs::write(&conf, "global {\n\tsystem_id_source = \"lvmlocal\" # ours\n}\n").unwrap();
+        assert_eq!(host_system_id(dir.path()).unwrap().as_deref(), Some("node-1"));
+        std::fs::write(&conf, "global {\n\tsystem_id_source = \"none\"\n}\n").unwrap();
+        assert_eq!(host_system_id(dir.path()).unwrap(), None);
     }
 }
