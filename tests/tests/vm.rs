@@ -33,32 +33,29 @@ fn vm_harness_boots_and_runs_dm() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "about to fail\n");
 }
 
-#[test]
-fn vm_dm_ioctls() {
-    if !guest_available("vm_dm_ioctls") {
+/// One boot running the static integration test `test` of `package` through `scenario` on two
+/// 64 MiB disks; all `passed` tests must pass in the guest.
+fn two_disk_guest_test(name: &str, package: &str, test: &str, scenario: &str, passed: usize) {
+    if !guest_available(name) {
         return;
     }
-    let exe = build_static_test("lvmkit-dm", "vm_ioctl");
+    let exe = build_static_test(package, test);
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = sparse_image(tmp.path(), "a.img", 64 << 20);
     let b = sparse_image(tmp.path(), "b.img", 64 << 20);
-    let out = run_uml(&test_scenario(tmp.path(), "dm-ioctl.sh", &exe), &[&a, &b]);
-    assert!(out.status.success(), "dm ioctl tests failed in the guest: {}", out.status);
-    assert_guest_tests("dm ioctls", &String::from_utf8_lossy(&out.stdout), 3);
+    let out = run_uml(&test_scenario(tmp.path(), scenario, &exe), &[&a, &b]);
+    assert!(out.status.success(), "{name} failed in the guest: {}", out.status);
+    assert_guest_tests(name, &String::from_utf8_lossy(&out.stdout), passed);
+}
+
+#[test]
+fn vm_dm_ioctls() {
+    two_disk_guest_test("vm_dm_ioctls", "lvmkit-dm", "vm_ioctl", "dm-ioctl.sh", 3);
 }
 
 #[test]
 fn vm_activate_like_lvm2() {
-    if !guest_available("vm_activate_like_lvm2") {
-        return;
-    }
-    let exe = build_static_test("lvmkit", "vm_activate");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let a = sparse_image(tmp.path(), "a.img", 64 << 20);
-    let b = sparse_image(tmp.path(), "b.img", 64 << 20);
-    let out = run_uml(&test_scenario(tmp.path(), "activate.sh", &exe), &[&a, &b]);
-    assert!(out.status.success(), "activation tests failed in the guest: {}", out.status);
-    assert_guest_tests("activation", &String::from_utf8_lossy(&out.stdout), 1);
+    two_disk_guest_test("vm_activate_like_lvm2", "lvmkit", "vm_activate", "activate.sh", 1);
 }
 
 #[test]
