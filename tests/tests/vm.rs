@@ -71,28 +71,8 @@ fn vm_activate_types_like_lvm2() {
         .enumerate()
         .map(|(i, n)| sparse_image(tmp.path(), n, if i < 3 { 96 << 20 } else { 32 << 20 }))
         .collect();
-    let scenario = tmp.path().join("activate-types.sh");
-    std::fs::write(
-        &scenario,
-        format!(
-            "#!/bin/sh\nLVMKIT_VM_TEST='{}' exec /bin/sh '{}'\n",
-            exe.display(),
-            repo_root().join("tests/vm/scenarios/activate-types.sh").display()
-        ),
-    )
-    .unwrap();
-    let refs: Vec<&Path> = images.iter().map(PathBuf::as_path).collect();
-    let out = run_uml(&scenario, &refs);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "type activation tests failed in the guest ({}): {}",
-        out.status,
-        guest_failures(&stdout)
-    );
-    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "not every type activation test ran");
-    assert!(!stdout.contains("skipped:"), "skipped inside the guest");
-    assert!(stdout.contains("left: No devices found"), "devices left behind");
+    let scenario = scenario_with_env(tmp.path(), "activate-types.sh", &[("LVMKIT_VM_TEST", &exe)]);
+    run_guest_batch("type activation", &scenario, &images, 3);
 }
 
 #[test]
@@ -132,31 +112,32 @@ fn vm_activate_lvm1() {
     // Copies: the guest writes to them.
     let names = ["l1a", "l1b-pv0", "l1b-pv1", "l1c", "l1d"];
     let images = lvm1_images(&shared, tmp.path(), &names);
-    let scenario = tmp.path().join("activate-lvm1.sh");
-    std::fs::write(
-        &scenario,
-        format!(
-            "#!/bin/sh\nLVMKIT_VM_TEST='{}' LVMKIT_VM_LVM1_DIR='{}' LVMKIT_VM_LVM1_IMAGES='{}' \
-             exec /bin/sh '{}'\n",
-            exe.display(),
-            shared.display(),
-            names.join(" "),
-            repo_root().join("tests/vm/scenarios/activate-lvm1.sh").display()
-        ),
-    )
-    .unwrap();
+    let list = names.join(" ");
+    let scenario = scenario_with_env(
+        tmp.path(),
+        "activate-lvm1.sh",
+        &[
+            ("LVMKIT_VM_TEST", &exe),
+            ("LVMKIT_VM_LVM1_DIR", &shared),
+            ("LVMKIT_VM_LVM1_IMAGES", Path::new(&list)),
+        ],
+    );
+    run_guest_batch("LVM1 activation", &scenario, &images, 3);
+}
+
+/// One boot of `scenario` with `images`: the guest's status, and `passed` in-guest tests
+/// passed (naming the failed ones otherwise), none skipped, no device left.
+fn run_guest_batch(what: &str, scenario: &Path, images: &[PathBuf], passed: usize) {
     let refs: Vec<&Path> = images.iter().map(PathBuf::as_path).collect();
-    let out = run_uml(&scenario, &refs);
+    let out = run_uml(scenario, &refs);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "LVM1 activation tests failed in the guest ({}): {}",
+        "{what} tests failed in the guest ({}): {}",
         out.status,
         guest_failures(&stdout)
     );
-    assert!(stdout.contains("test result: ok. 3 passed; 0 failed"), "not every LVM1 activation test ran");
-    assert!(!stdout.contains("skipped:"), "skipped inside the guest");
-    assert!(stdout.contains("left: No devices found"), "devices left behind");
+    assert_guest_tests(what, &stdout, passed);
 }
 
 /// The in-guest tests that failed (libtest's `failures:` list), for the host's assertion message.
