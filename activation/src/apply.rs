@@ -21,8 +21,8 @@ use lvmkit_dm::control::{self, CreateOptions, DmControl, ListedDevice, RemoveOpt
 use lvmkit_dm::udev::{self, UdevReport};
 use lvmkit_dm::{DevId, DevNum, DmName, Sectors};
 
-use crate::names;
 use crate::plan::{Plan, PlannedDevice, ReadAhead};
+use crate::{names, parallel};
 
 /// udev flags lvm2 gives devices that get no `/dev/VG/LV` link (hidden and layer devices):
 /// `DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG | DISABLE_DISK_RULES | DISABLE_OTHER_RULES`.
@@ -40,6 +40,10 @@ pub struct ApplyOptions {
     pub make_nodes: bool,
     /// How removals (rollback, deactivation) retry on `EBUSY`.
     pub remove: RemoveOptions,
+    /// Threads for independent devices' ioctls: a fresh activation's loads and resumes, a
+    /// planned deactivation's removes (1: one after another, in plan order). Default:
+    /// [`parallel::default_jobs`].
+    pub jobs: usize,
 }
 
 impl Default for ApplyOptions {
@@ -48,6 +52,7 @@ impl Default for ApplyOptions {
             dev_dir: PathBuf::from("/dev"),
             make_nodes: !control::udev_running(),
             remove: Default::default(),
+            jobs: parallel::default_jobs(),
         }
     }
 }
@@ -293,6 +298,12 @@ impl Run<'_> {
             .into_iter()
             .filter_map(|d| Some((d.uuid.clone()?, d)))
             .collect();
+        if self.opts.jobs > 1
+            && plan.devices.len() > 1
+            && !plan.devices.iter().any(|d| live.contains_key(d.uuid.as_str()))
+        {
+            return self.apply_fresh(plan);
+        }
         let mut nums: HashMap<String, DevNum> = HashMap::new();
         // Created ahead of their turn (`create_early`), without a table yet.
         let mut early: HashMap<DmName, DevNum> = HashMap::new();
@@ -372,12 +383,13 @@ impl Run<'_> {
                 }
             }
             if self.make_nodes {
-                self.nodes(plan, d, dev)?;
+                make_nodes(&self.opts.dev_dir, plan, d, dev)?;
+                self.note_link(plan, d);
             }
             // After the resume (a table swap resets it); a deferred one after its swap.
             let deferred = changed.last().is_some_and(|&(_, i)| i == at);
             if outcome != Outcome::Unchanged && !deferred {
-                self.set_read_ahead(d, dev);
+                self.warnings.extend(set_read_ahead(d, dev));
             }
             nums.insert(name, dev);
             out.push((d.name.clone(), dev, outcome));
@@ -426,7 +438,7 @@ impl Run<'_> {
                 Ok(()) => {
                     if let Some(&(o, _)) = changed.iter().find(|&&(_, i)| i == at) {
                         let dev = out_devs[o];
-                        self.set_read_ahead(d, dev);
+                        self.warnings.extend(set_read_ahead(d, dev));
                     }
                 }
                 Err(e) => {
@@ -440,39 +452,95 @@ impl Run<'_> {
         }
     }
 
-    /// `/dev/mapper/NAME` and, for a public device, `/dev/VG/LV`.
-    fn nodes(&mut self, plan: &Plan, d: &PlannedDevice, dev: DevNum) -> Result<(), Failure> {
-        let name = d.name.as_str();
-        let node_err = |path: PathBuf| move |e| Failure::Node(name.to_string(), path, e);
-        control::make_node(&self.opts.dev_dir, &d.name, dev)
-            .map_err(node_err(self.opts.dev_dir.join("mapper").join(name)))?;
+    /// Records that a device this run created got its `/dev/VG/LV` link (rollback removes it).
+    fn note_link(&mut self, plan: &Plan, d: &PlannedDevice) {
         if d.public {
-            make_link(&self.opts.dev_dir, &plan.vg, &d.lv, &d.name).map_err(node_err(lv_link(
-                &self.opts.dev_dir,
-                &plan.vg,
-                &d.lv,
-            )))?;
             if let Some(c) = self.created.iter_mut().rev().find(|(n, _)| *n == d.name) {
                 c.1 = Some((plan.vg.clone(), d.lv.clone()));
             }
         }
-        Ok(())
     }
 
-    /// The planned read-ahead, once the device is (re)loaded, like libdevmapper after a resume;
-    /// a failure is a warning (the device works, only slower to stream).
-    fn set_read_ahead(&mut self, d: &PlannedDevice, dev: DevNum) {
-        let r = match d.read_ahead {
-            ReadAhead::Auto => Ok(()),
-            ReadAhead::Exactly(n) => control::set_read_ahead(dev, n),
-            ReadAhead::AtLeast(n) => match control::read_ahead(dev) {
-                Ok(now) if now >= n => Ok(()),
-                _ => control::set_read_ahead(dev, n),
-            },
-        };
-        if let Err(e) = r {
-            self.warnings.push(format!("{}: cannot set read-ahead: {e}", d.name));
+    /// A fresh activation (no planned device exists yet) on [`ApplyOptions::jobs`] threads.
+    /// Every device is created here first, in the order the one-by-one path creates them, so
+    /// the kernel hands out the same device numbers and the tables come out the same. Then
+    /// each is loaded and resumed — with its pool messages, nodes and read-ahead — on
+    /// whichever thread is free, once the devices it uses are live. A snapshot origin's top
+    /// device, created early, still waits for everything planned before it (its snapshots),
+    /// as lvm2 resumes it after them.
+    fn apply_fresh(&mut self, plan: &Plan) -> Result<Activated, Failure> {
+        let n = plan.devices.len();
+        let index: HashMap<&str, usize> =
+            plan.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
+        let mut devs: Vec<Option<DevNum>> = vec![None; n];
+        let mut deps: Vec<Vec<usize>> = plan
+            .devices
+            .iter()
+            .map(|d| d.children.iter().filter_map(|c| index.get(c.as_str()).copied()).collect())
+            .collect();
+        for (at, d) in plan.devices.iter().enumerate() {
+            if devs[at].is_none() {
+                let info = self.create(d).map_err(|e| Failure::Dm(d.name.to_string(), Box::new(e)))?;
+                devs[at] = Some(info.dev);
+            }
+            for later in &d.create_early {
+                let Some(&j) = index.get(later.as_str()) else { continue };
+                if devs[j].is_none() {
+                    let info = self
+                        .create(&plan.devices[j])
+                        .map_err(|e| Failure::Dm(later.to_string(), Box::new(e)))?;
+                    devs[j] = Some(info.dev);
+                    deps[j].extend(at..j);
+                }
+            }
         }
+        let nums: HashMap<&str, DevNum> =
+            plan.devices.iter().zip(&devs).filter_map(|(d, n)| Some((d.name.as_str(), (*n)?))).collect();
+        let mut tables = Vec::with_capacity(n);
+        for d in &plan.devices {
+            let mut table = d.table.clone();
+            table
+                .resolve(&mut |label| nums.get(label).copied())
+                .map_err(|e| Failure::Resolve(d.name.to_string(), e))?;
+            tables.push(table);
+        }
+        let this = &*self;
+        let results = parallel::run_dag(&deps, self.opts.jobs, |i| {
+            let d = &plan.devices[i];
+            let dev = devs[i].expect("created above");
+            let id = DevId::Uuid(d.uuid.clone());
+            let dmerr = |e| Failure::Dm(d.name.to_string(), Box::new(e));
+            this.dm.table_load(&id, &tables[i], d.read_only).map_err(dmerr)?;
+            this.dm.resume(&id, this.udev_flags(d)).map_err(dmerr)?;
+            if let Some(m) = &d.messages {
+                this.send_messages(&id, m).map_err(dmerr)?;
+            }
+            if this.make_nodes {
+                make_nodes(&this.opts.dev_dir, plan, d, dev)?;
+            }
+            Ok(set_read_ahead(d, dev))
+        });
+        let mut first = None;
+        let mut out = Vec::with_capacity(n);
+        for ((d, r), dev) in plan.devices.iter().zip(results).zip(&devs) {
+            match r {
+                Some(Ok(warning)) => {
+                    if self.make_nodes {
+                        self.note_link(plan, d);
+                    }
+                    self.warnings.extend(warning);
+                    out.push((d.name.clone(), dev.expect("created above"), Outcome::Created));
+                }
+                Some(Err(f)) => {
+                    first.get_or_insert(f);
+                }
+                None => {}
+            }
+        }
+        if let Some(f) = first {
+            return Err(f);
+        }
+        Ok(Activated { devices: out, renamed: Vec::new(), warnings: std::mem::take(&mut self.warnings) })
     }
 
     fn udev_flags(&self, d: &PlannedDevice) -> u16 {
@@ -561,6 +629,31 @@ impl Run<'_> {
     }
 }
 
+/// `/dev/mapper/NAME` and, for a public device, `/dev/VG/LV`.
+fn make_nodes(dev_dir: &Path, plan: &Plan, d: &PlannedDevice, dev: DevNum) -> Result<(), Failure> {
+    let name = d.name.as_str();
+    let node_err = |path: PathBuf| move |e| Failure::Node(name.to_string(), path, e);
+    control::make_node(dev_dir, &d.name, dev).map_err(node_err(dev_dir.join("mapper").join(name)))?;
+    if d.public {
+        make_link(dev_dir, &plan.vg, &d.lv, &d.name).map_err(node_err(lv_link(dev_dir, &plan.vg, &d.lv)))?;
+    }
+    Ok(())
+}
+
+/// The planned read-ahead, once the device is (re)loaded, like libdevmapper after a resume;
+/// a failure is a warning (returned: the device works, only slower to stream).
+fn set_read_ahead(d: &PlannedDevice, dev: DevNum) -> Option<String> {
+    let r = match d.read_ahead {
+        ReadAhead::Auto => Ok(()),
+        ReadAhead::Exactly(n) => control::set_read_ahead(dev, n),
+        ReadAhead::AtLeast(n) => match control::read_ahead(dev) {
+            Ok(now) if now >= n => Ok(()),
+            _ => control::set_read_ahead(dev, n),
+        },
+    };
+    r.err().map(|e| format!("{}: cannot set read-ahead: {e}", d.name))
+}
+
 /// A listed device gone by the time it was looked at (removed by someone else meanwhile).
 fn vanished(id: &DevId) -> control::Error {
     control::Error::Ioctl {
@@ -608,22 +701,23 @@ pub fn deactivate_where(
     requested: impl Fn(&str) -> bool,
     opts: &ApplyOptions,
 ) -> Result<Deactivated, ApplyError> {
-    deactivate_planned(dm, &[], wanted, requested, opts)
+    deactivate_planned(dm, None, wanted, requested, opts)
 }
 
-/// [`deactivate_where`], knowing the order the devices were planned in (`order`: uuids,
-/// children first — the VG's or the LV's plan): those are first removed in reverse order
-/// with one `DM_DEV_REMOVE` each, nothing else asked; only what that leaves (a device held
-/// open, one the plan does not know, a table that differs from the plan) goes through the
-/// careful path that reads every device's dependencies and open count.
+/// [`deactivate_where`], knowing the plan the devices were made from (the VG's or the LV's):
+/// its devices are first removed users first with one `DM_DEV_REMOVE` each, nothing else
+/// asked — on [`ApplyOptions::jobs`] threads, a device once the plan's users of it are gone.
+/// Only what that leaves (a device held open, one the plan does not know, a table that
+/// differs from the plan) goes through the careful path that reads every device's
+/// dependencies and open count.
 pub fn deactivate_planned(
     dm: &dyn DmControl,
-    order: &[&str],
+    plan: Option<&Plan>,
     wanted: impl Fn(&str) -> bool,
     requested: impl Fn(&str) -> bool,
     opts: &ApplyOptions,
 ) -> Result<Deactivated, ApplyError> {
-    let result = remove_where(dm, order, wanted, requested, opts);
+    let result = remove_where(dm, plan, wanted, requested, opts);
     // Once, for every removal (also when one failed midway).
     let report = dm.udev_wait().map_err(|e| ApplyError::Udev { source: Box::new(e) });
     let removed = result?;
@@ -637,7 +731,7 @@ pub fn deactivate_planned(
 
 fn remove_where(
     dm: &dyn DmControl,
-    order: &[&str],
+    plan: Option<&Plan>,
     wanted: impl Fn(&str) -> bool,
     requested: impl Fn(&str) -> bool,
     opts: &ApplyOptions,
@@ -656,29 +750,48 @@ fn remove_where(
         .filter(|d| d.uuid.as_deref().is_some_and(&wanted))
         .collect();
     let mut removed = Vec::new();
-    // Fast pass, users first by the plan's order. A failure (EBUSY: held, or a user the plan
-    // does not know) is not final: the careful pass below looks again.
-    if !order.is_empty() {
+    // Fast pass, users first by the plan. A failure (EBUSY: held, or a user the plan does not
+    // know) is not final: the careful pass below looks again.
+    if let Some(plan) = plan.filter(|p| !p.devices.is_empty()) {
         let once = RemoveOptions { busy_retries: 0, ..opts.remove.clone() };
-        let at: HashMap<String, usize> =
-            left.iter().enumerate().filter_map(|(i, d)| Some((d.uuid.clone()?, i))).collect();
-        let mut gone = vec![false; left.len()];
-        for uuid in order.iter().rev() {
-            let Some(&i) = at.get(*uuid) else { continue };
-            let Ok(name) = DmName::new(left[i].name.clone()) else { continue };
-            if !gone[i] && dm.remove(&DevId::Name(name.clone()), &once).is_ok() {
-                removed.push(left[i].name.clone());
-                gone[i] = true;
-                if make_nodes {
-                    let _ = control::remove_node(&opts.dev_dir, &name);
+        let at: HashMap<&str, usize> =
+            left.iter().enumerate().filter_map(|(i, d)| Some((d.uuid.as_deref()?, i))).collect();
+        // Task k is the plan's device n-1-k: one thread removes in reverse plan order, and
+        // a device waits for the plan's devices that use it.
+        let n = plan.devices.len();
+        let index: HashMap<&str, usize> =
+            plan.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
+        let mut after = vec![Vec::new(); n];
+        for (user, d) in plan.devices.iter().enumerate() {
+            for c in &d.children {
+                if let Some(&child) = index.get(c.as_str()) {
+                    after[n - 1 - child].push(n - 1 - user);
                 }
+            }
+        }
+        let gone = parallel::run_dag(&after, opts.jobs, |k| {
+            let Some(&i) = at.get(plan.devices[n - 1 - k].uuid.as_str()) else { return Ok(None) };
+            let Ok(name) = DmName::new(left[i].name.clone()) else { return Ok(None) };
+            if dm.remove(&DevId::Name(name.clone()), &once).is_err() {
+                return Ok(None);
+            }
+            if make_nodes {
+                let _ = control::remove_node(&opts.dev_dir, &name);
+            }
+            Ok::<_, std::convert::Infallible>(Some(i))
+        });
+        let mut gone_at = vec![false; left.len()];
+        for i in gone.into_iter().flatten().flatten().flatten() {
+            if !gone_at[i] {
+                gone_at[i] = true;
+                removed.push(left[i].name.clone());
             }
         }
         if make_nodes {
             remove_links_to(&opts.dev_dir, removed.iter().map(String::as_str));
         }
-        let mut gone = gone.into_iter();
-        left.retain(|_| !gone.next().unwrap_or(false));
+        let mut gone_at = gone_at.into_iter();
+        left.retain(|_| !gone_at.next().unwrap_or(false));
     }
     // Who uses whom, within the set.
     let mut uses: HashMap<String, Vec<DevNum>> = HashMap::new();

@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod error;
 pub mod names;
+pub mod parallel;
 pub mod plan;
 pub mod status;
 

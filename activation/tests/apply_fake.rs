@@ -3,8 +3,8 @@
 //! failures injectable at any call: which ioctls run, in which order, and what a failure
 //! leaves behind. (The real kernel runs the same code in the VM tests.)
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 
 use lvmkit_activation::apply::{self, ApplyError, ApplyOptions, Outcome};
 use lvmkit_activation::{Plan, PlanOptions, plan};
@@ -37,7 +37,21 @@ struct State {
 
 /// The fake kernel.
 #[derive(Default)]
-struct FakeDm(RefCell<State>);
+struct FakeDm(Locked);
+
+/// The fake's state behind a lock (activation may call from several threads); `borrow` and
+/// `borrow_mut` as on a `RefCell`.
+#[derive(Default)]
+struct Locked(Mutex<State>);
+
+impl Locked {
+    fn borrow(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap()
+    }
+    fn borrow_mut(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap()
+    }
+}
 
 fn err(cmd: &'static str, device: &str, errno: i32) -> control::Error {
     control::Error::Ioctl {
@@ -185,7 +199,17 @@ impl DmControl for FakeDm {
         let n = self.get(id, "DM_TABLE_LOAD")?;
         self.call(format!("load {n}"))?;
         assert!(table.is_resolved(), "{n}: unresolved table loaded");
-        self.0.borrow_mut().devs.get_mut(&n).unwrap().inactive = Some((table.clone(), read_only));
+        let mut s = self.0.borrow_mut();
+        // As the kernel: a device used by the table must exist and have a live table (a
+        // device without one has size 0 — "device too small").
+        for r in table.dev_refs() {
+            let Some(num) = r.num() else { continue };
+            if num.major == 4095 && !s.devs.values().any(|d| d.dev == num && d.live.is_some()) {
+                return Err(err("DM_TABLE_LOAD", &n, 22));
+            }
+        }
+        s.devs.get_mut(&n).unwrap().inactive = Some((table.clone(), read_only));
+        drop(s);
         Ok(self.info_of(&n))
     }
     fn table_clear(&self, id: &DevId) -> control::Result<DeviceInfo> {
@@ -317,7 +341,7 @@ fn plan_of(vg: &lvmkit_metadata::model::VolumeGroup, lvs: &[&str]) -> Plan {
 
 /// No device nodes: the fake has no /dev.
 fn opts() -> ApplyOptions {
-    ApplyOptions { make_nodes: false, ..Default::default() }
+    ApplyOptions { make_nodes: false, jobs: 1, ..Default::default() }
 }
 
 #[test]
@@ -545,23 +569,136 @@ fn a_planned_deactivation_costs_one_remove_per_device_and_still_refuses_open_lvs
     let vg = raid_vg(&[]);
     let p = plan_of(&vg, &["r1", "r5"]);
     apply::activate(&dm, &p, &opts()).unwrap();
-    let order: Vec<&str> = p.devices.iter().map(|d| d.uuid.as_str()).collect();
     let prefix = format!("LVM-{}", vg.id.as_str());
     // r5 is open (mounted): it and what it sits on stay, r1 goes; the refusal names r5.
     dm.hold("lk_raid-r5", 1);
     dm.clear_log();
     let e =
-        apply::deactivate_planned(&dm, &order, |u| u.starts_with(&prefix), |_| true, &opts()).unwrap_err();
+        apply::deactivate_planned(&dm, Some(&p), |u| u.starts_with(&prefix), |_| true, &opts()).unwrap_err();
     assert!(matches!(&e, ApplyError::InUse { device, open_count: 1, .. } if device == "lk_raid-r5"), "{e}");
     let left = dm.names();
     assert!(left.iter().all(|n| n.starts_with("lk_raid-r5")) && left.len() == 7, "{left:?}");
     // Not held any more: one list and exactly one remove per device, users first.
     dm.hold("lk_raid-r5", -1);
     dm.clear_log();
-    let d = apply::deactivate_planned(&dm, &order, |u| u.starts_with(&prefix), |_| true, &opts()).unwrap();
+    let d = apply::deactivate_planned(&dm, Some(&p), |u| u.starts_with(&prefix), |_| true, &opts()).unwrap();
     assert!(dm.names().is_empty());
     let log = dm.log();
     assert_eq!(log[0], "list");
     assert_eq!(log.len(), 1 + 7, "{log:#?}");
     assert_eq!(d.removed[0], "lk_raid-r5", "the top device first");
+}
+
+/// Every LV of a test image's VG, planned.
+fn plan_all(image: &str) -> Plan {
+    let text = std::fs::read_to_string(
+        lvmkit_tests::repo_root().join(format!("test-images/{image}/vgcfgbackup.vg")),
+    )
+    .expect("test image text");
+    let vg = vg_of(&text);
+    let pvs: Vec<Option<DevRef>> =
+        (0..vg.pvs.len()).map(|j| Some(DevRef::Num(DevNum::new(7, j as u32)))).collect();
+    plan(&vg, &pvs, &PlanOptions::default()).expect("plannable")
+}
+
+fn position(log: &[String], line: &str) -> usize {
+    log.iter().position(|l| l == line).unwrap_or_else(|| panic!("no {line:?} in {log:#?}"))
+}
+
+#[test]
+fn a_fresh_activation_on_several_threads_ends_as_the_serial_one_with_children_live_first() {
+    for image in ["raid", "thin", "snapshot", "cache", "mirror"] {
+        let p = plan_all(image);
+        let serial = FakeDm::default();
+        let one = apply::activate(&serial, &p, &opts()).unwrap();
+        let dm = FakeDm::default();
+        let many = apply::activate(&dm, &p, &ApplyOptions { jobs: 8, ..opts() }).unwrap();
+        // The same devices with the same numbers and tables: creates go first, in the
+        // serial run's order.
+        assert_eq!(many, one, "{image}");
+        for n in serial.names() {
+            assert_eq!(dm.live_table(&n), serial.live_table(&n), "{image}: {n}");
+            assert!(!dm.dev(&n).suspended, "{image}: {n}");
+        }
+        let log = dm.log();
+        let creates: Vec<&String> = log.iter().filter(|l| l.starts_with("create ")).collect();
+        let serial_log = serial.log();
+        let serial_creates: Vec<&String> = serial_log.iter().filter(|l| l.starts_with("create ")).collect();
+        assert_eq!(creates, serial_creates, "{image}");
+        assert!(log[1..=creates.len()].iter().all(|l| l.starts_with("create ")), "{image}: {log:#?}");
+        // Each device is loaded only after everything it uses was resumed (the fake refuses
+        // such a load, as the kernel does), and a thin pool's messages come before its thin
+        // LVs are loaded.
+        for d in &p.devices {
+            let load = position(&log, &format!("load {}", d.name));
+            for c in &d.children {
+                assert!(position(&log, &format!("resume {c}")) < load, "{image}: {c} before {}", d.name);
+            }
+            assert_eq!(log.iter().filter(|l| **l == format!("resume {}", d.name)).count(), 1);
+        }
+        // A snapshot origin's top device goes live after its snapshots, as in lvm2.
+        for d in p.devices.iter().filter(|d| !d.create_early.is_empty()) {
+            let at = p.devices.iter().position(|x| x.name == d.name).unwrap();
+            for early in &d.create_early {
+                let e = p.devices.iter().position(|x| x.name == *early).unwrap();
+                for between in &p.devices[at..e] {
+                    assert!(
+                        position(&log, &format!("resume {}", between.name))
+                            < position(&log, &format!("resume {early}")),
+                        "{image}: {} before {early}",
+                        between.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failure_on_one_thread_removes_everything_the_parallel_run_created() {
+    let p = plan_all("raid");
+    let dm = FakeDm::default();
+    dm.fail_on("resume lk_raid-r5_rimage_2");
+    let e = apply::activate(&dm, &p, &ApplyOptions { jobs: 4, ..opts() }).unwrap_err();
+    let ApplyError::Dm { device, rolled_back, rollback_failures, .. } = &e else { panic!("{e}") };
+    assert_eq!(device, "lk_raid-r5_rimage_2");
+    assert!(rollback_failures.is_empty(), "{rollback_failures:?}");
+    assert_eq!(rolled_back.len(), p.devices.len(), "every device was created first: {rolled_back:?}");
+    assert!(dm.names().is_empty(), "left behind: {:?}", dm.names());
+    // Nothing that uses the failed device was loaded.
+    let log = dm.log();
+    assert!(!log.contains(&"load lk_raid-r5".to_string()), "{log:#?}");
+}
+
+#[test]
+fn a_planned_deactivation_on_several_threads_removes_users_before_what_they_use() {
+    for image in ["raid", "thin", "snapshot", "cache"] {
+        let p = plan_all(image);
+        let dm = FakeDm::default();
+        apply::activate(&dm, &p, &opts()).unwrap();
+        let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
+        dm.clear_log();
+        let d = apply::deactivate_planned(
+            &dm,
+            Some(&p),
+            |u| u.starts_with(&prefix),
+            |_| true,
+            &ApplyOptions { jobs: 8, ..opts() },
+        )
+        .unwrap();
+        assert!(dm.names().is_empty(), "{image}: left {:?}", dm.names());
+        let log = dm.log();
+        // One list and one remove per device: none was refused as still in use.
+        assert_eq!(log.len(), 1 + p.devices.len(), "{image}: {log:#?}");
+        assert_eq!(d.removed.len(), p.devices.len());
+        for u in &p.devices {
+            for c in &u.children {
+                assert!(
+                    position(&log, &format!("remove {}", u.name)) < position(&log, &format!("remove {c}")),
+                    "{image}: {} before {c}",
+                    u.name
+                );
+            }
+        }
+    }
 }

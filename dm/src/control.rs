@@ -250,7 +250,8 @@ impl Default for RemoveOptions {
 
 /// What activation needs from device-mapper. One implementation, [`Dm`], over raw ioctls; the
 /// trait leaves room for another backend (the `devicemapper` crate) or a test double.
-pub trait DmControl {
+/// `Sync`: activation issues independent devices' ioctls from several threads.
+pub trait DmControl: Sync {
     /// The kernel's dm interface version (`4.47.0`).
     fn version(&self) -> Result<[u32; 3]>;
     /// Every device, with uuids.

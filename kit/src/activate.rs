@@ -303,22 +303,21 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
     /// What to remove for one argument.
     enum Target {
         /// Every device of the VG (by uuid prefix: also what vanished PVs left behind), and
-        /// the order its plan has them in, if it has one.
-        Prefix(String, Vec<String>),
+        /// its plan, if it has one (the order to remove them in).
+        Prefix(String, Option<Plan>),
         /// One LV's stack, from its plan: all its devices' uuids, and those of the LV itself.
-        Stack { all: Vec<String>, requested: Vec<String> },
+        Stack { plan: Plan, all: Vec<String>, requested: Vec<String> },
     }
     let mut targets = Vec::new();
     // Deactivation must work even where activation is refused (missing PVs, foreign or
     // exported VG): plans here only say which devices make up a stack, and in which order.
     let any = plan_everything();
-    let order = |p: Plan| p.devices.iter().map(|d| d.uuid.to_string()).collect::<Vec<_>>();
     for (vg, lvs) in by_vg(args) {
         let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
         let model = &avg.metadata.vg;
         let vg_prefix = apply::vg_uuid_prefix(&model.id);
         let Some(lvs) = lvs else {
-            let planned = plan_one(src, &vg, None, &any, false).map(order).unwrap_or_default();
+            let planned = plan_one(src, &vg, None, &any, false).ok();
             targets.push((vg.clone(), Target::Prefix(vg_prefix, planned)));
             continue;
         };
@@ -336,13 +335,13 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
                     .filter(|d| d.layer.is_none() && lvs.contains(&d.lv))
                     .map(|d| d.uuid.to_string())
                     .collect();
-                targets.push((vg.clone(), Target::Stack { all, requested }));
+                targets.push((vg.clone(), Target::Stack { plan: p, all, requested }));
             }
             // Not plannable (a thin pool with missing pieces): at least the LV's own devices.
             Err(_) => {
                 for lv in &lvs {
                     let id = model.lv(lv).map(|l| l.id.as_str().to_string()).unwrap_or_default();
-                    targets.push((vg.clone(), Target::Prefix(format!("{vg_prefix}{id}"), Vec::new())));
+                    targets.push((vg.clone(), Target::Prefix(format!("{vg_prefix}{id}"), None)));
                 }
             }
         }
@@ -353,19 +352,21 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
         let removed = match &target {
             Target::Prefix(prefix, planned) => {
                 debug_assert!(prefix.starts_with(names::UUID_PREFIX));
-                let planned: Vec<&str> = planned.iter().map(String::as_str).collect();
-                apply::deactivate_planned(&dm, &planned, |u| u.starts_with(prefix.as_str()), |_| true, opts)
-            }
-            Target::Stack { all, requested } => {
-                let planned: Vec<&str> = all.iter().map(String::as_str).collect();
                 apply::deactivate_planned(
                     &dm,
-                    &planned,
-                    |u| all.iter().any(|a| a == u),
-                    |u| requested.iter().any(|r| r == u),
+                    planned.as_ref(),
+                    |u| u.starts_with(prefix.as_str()),
+                    |_| true,
                     opts,
                 )
             }
+            Target::Stack { plan, all, requested } => apply::deactivate_planned(
+                &dm,
+                Some(plan),
+                |u| all.iter().any(|a| a == u),
+                |u| requested.iter().any(|r| r == u),
+                opts,
+            ),
         }
         .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
         warn(&removed.warnings);

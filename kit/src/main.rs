@@ -33,6 +33,26 @@ struct DeviceArgs {
     scan_dm: bool,
 }
 
+/// How device-mapper work is carried out (activate, refresh, deactivate).
+#[derive(Args, Clone, Default)]
+struct ApplyArgs {
+    /// Threads for independent devices' ioctls (a fresh activation's loads and resumes, a
+    /// deactivation's removes); 1 = one after another. Default: 1 on one CPU, else 4 per CPU
+    /// up to 16 (the kernel mostly waits: RCU grace periods, disk registration).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
+}
+
+impl ApplyArgs {
+    fn options(&self) -> lvmkit_activation::apply::ApplyOptions {
+        let mut o = lvmkit_activation::apply::ApplyOptions::default();
+        if let Some(j) = self.jobs {
+            o.jobs = usize::from(j);
+        }
+        o
+    }
+}
+
 #[derive(Args, Clone)]
 struct ReportArgs {
     #[command(flatten)]
@@ -119,6 +139,8 @@ enum Cmd {
         dev: DeviceArgs,
         #[command(flatten)]
         act: ActivationArgs,
+        #[command(flatten)]
+        apply: ApplyArgs,
         /// VG or VG/LV names.
         #[arg(required = true)]
         names: Vec<String>,
@@ -132,6 +154,8 @@ enum Cmd {
         dev: DeviceArgs,
         #[command(flatten)]
         act: ActivationArgs,
+        #[command(flatten)]
+        apply: ApplyArgs,
         /// VG or VG/LV names.
         #[arg(required = true)]
         names: Vec<String>,
@@ -141,6 +165,8 @@ enum Cmd {
     Deactivate {
         #[command(flatten)]
         dev: DeviceArgs,
+        #[command(flatten)]
+        apply: ApplyArgs,
         /// VG or VG/LV names.
         #[arg(required = true)]
         names: Vec<String>,
@@ -497,9 +523,9 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
-        Cmd::Activate { dev, act, names } => {
+        Cmd::Activate { dev, act, apply, names } => {
             let opts = act.plan_options()?;
-            match lvmkit::activate::activate(&load_vgs(&dev, &names), &names, &opts, &Default::default()) {
+            match lvmkit::activate::activate(&load_vgs(&dev, &names), &names, &opts, &apply.options()) {
                 Ok(s) => Ok((s, ExitCode::SUCCESS)),
                 // What came up is printed, the refusals go to stderr, and the exit status is
                 // lvm2's for a command that failed in part (ECMD_FAILED).
@@ -512,14 +538,14 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                 },
             }
         }
-        Cmd::Refresh { dev, act, names } => {
+        Cmd::Refresh { dev, act, apply, names } => {
             let opts = act.plan_options()?;
-            lvmkit::activate::refresh(&load_vgs(&dev, &names), &names, &opts, &Default::default())
+            lvmkit::activate::refresh(&load_vgs(&dev, &names), &names, &opts, &apply.options())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
-        Cmd::Deactivate { dev, names } => {
-            lvmkit::activate::deactivate(&load_vgs(&dev, &names), &names, &Default::default())
+        Cmd::Deactivate { dev, apply, names } => {
+            lvmkit::activate::deactivate(&load_vgs(&dev, &names), &names, &apply.options())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }

@@ -154,6 +154,8 @@ bench_case() { # CASE VG PVS TOOLS…
           T "$cs" "$t" up "$r" lvm vgchange -ay "$vg" --config "$ALL_DEVICES" ;;
         lvmkit)
           T "$cs" "$t" up "$r" "$LVMKIT" activate "$vg" --devices "$pvs" ;;
+        lvmkit-serial)
+          T "$cs" "$t" up "$r" "$LVMKIT" activate "$vg" --devices "$pvs" --jobs 1 ;;
         lvmkit-scan)
           LVMKIT_HINTS=none T "$cs" "$t" up "$r" "$LVMKIT" activate "$vg" ;;
         lvmkit-hints)
@@ -188,6 +190,8 @@ bench_case() { # CASE VG PVS TOOLS…
           T "$cs" "$t" down "$r" lvm vgchange -an "$vg" --config "$ALL_DEVICES" ;;
         lvmkit)
           T "$cs" "$t" down "$r" "$LVMKIT" deactivate "$vg" --devices "$pvs" ;;
+        lvmkit-serial)
+          T "$cs" "$t" down "$r" "$LVMKIT" deactivate "$vg" --devices "$pvs" --jobs 1 ;;
         lvmkit-scan)
           LVMKIT_HINTS=none T "$cs" "$t" down "$r" "$LVMKIT" deactivate "$vg" ;;
         lvmkit-hints)
@@ -207,6 +211,9 @@ bench_case() { # CASE VG PVS TOOLS…
 }
 
 FLOORS=(lvmkit lvmkit-scan dmsetup bare bare-nodes)
+# With more than one CPU lvmkit spreads independent devices over threads; --jobs 1 is the
+# one-by-one path it takes on a single CPU.
+[ "$(nproc)" -gt 1 ] && FLOORS=(lvmkit lvmkit-serial lvmkit-scan dmsetup bare bare-nodes)
 while read -r kind a b c d e; do
   case $kind in
     linear)
