@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use lvmkit_dm::control::{self, CreateOptions, DmControl, ListedDevice, RemoveOptions};
 use lvmkit_dm::udev::{self, UdevReport};
@@ -34,7 +35,8 @@ pub const HIDDEN_UDEV_FLAGS: u16 =
 pub struct ApplyOptions {
     /// Where device nodes live (`/dev`).
     pub dev_dir: PathBuf,
-    /// Make `/dev/mapper/NAME` and `/dev/VG/LV` ourselves. Default: when udev is not running.
+    /// Make `/dev/mapper/NAME` and `/dev/VG/LV` ourselves. Default: when udev is not running
+    /// or `DM_DISABLE_UDEV` is set.
     /// Never done while the [`DmControl`] synchronises with udev (udev makes them, and a node
     /// of ours would clash with its symlink); then only what udev failed to make is made.
     pub make_nodes: bool,
@@ -50,7 +52,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             dev_dir: PathBuf::from("/dev"),
-            make_nodes: !control::udev_running(),
+            make_nodes: !control::udev_running() || control::udev_disabled_by_env(),
             remove: Default::default(),
             jobs: parallel::default_jobs(),
         }
@@ -239,6 +241,7 @@ pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<
         loaded: Vec::new(),
         renamed: Vec::new(),
         warnings: Vec::new(),
+        pv_read_ahead: PvReadAhead::default(),
     };
     let result = run.apply(plan).map_err(|e| run.rollback(e));
     // Once, for everything this run did (also what a rollback undid).
@@ -271,6 +274,8 @@ struct Run<'a> {
     renamed: Vec<(String, DmName)>,
     /// Warnings so far (read-ahead not set).
     warnings: Vec<String>,
+    /// The PVs' read-ahead, for LVs that take theirs as a minimum.
+    pv_read_ahead: PvReadAhead,
     /// Devices this run created (name, public link), oldest first.
     created: Vec<(DmName, Option<(String, String)>)>,
     /// Existing devices given an inactive table by this run, not yet swapped in, with whether
@@ -389,7 +394,12 @@ impl Run<'_> {
             // After the resume (a table swap resets it); a deferred one after its swap.
             let deferred = changed.last().is_some_and(|&(_, i)| i == at);
             if outcome != Outcome::Unchanged && !deferred {
-                self.warnings.extend(set_read_ahead(d, dev));
+                self.warnings.extend(set_read_ahead(
+                    d,
+                    dev,
+                    outcome == Outcome::Created,
+                    &self.pv_read_ahead,
+                ));
             }
             nums.insert(name, dev);
             out.push((d.name.clone(), dev, outcome));
@@ -438,7 +448,7 @@ impl Run<'_> {
                 Ok(()) => {
                     if let Some(&(o, _)) = changed.iter().find(|&&(_, i)| i == at) {
                         let dev = out_devs[o];
-                        self.warnings.extend(set_read_ahead(d, dev));
+                        self.warnings.extend(set_read_ahead(d, dev, false, &self.pv_read_ahead));
                     }
                 }
                 Err(e) => {
@@ -518,7 +528,7 @@ impl Run<'_> {
             if this.make_nodes {
                 make_nodes(&this.opts.dev_dir, plan, d, dev)?;
             }
-            Ok(set_read_ahead(d, dev))
+            Ok(set_read_ahead(d, dev, true, &this.pv_read_ahead))
         });
         let mut first = None;
         let mut out = Vec::with_capacity(n);
@@ -640,15 +650,43 @@ fn make_nodes(dev_dir: &Path, plan: &Plan, d: &PlannedDevice, dev: DevNum) -> Re
     Ok(())
 }
 
+/// What every disk, a dm device included, starts with once it has a table: 128 KiB
+/// (`VM_READAHEAD_PAGES`; the kernel's `disk_update_readahead` sets at least that).
+const KERNEL_DEFAULT_READ_AHEAD: u32 = 256;
+
+/// PVs' read-ahead, read once per run (lvm2 keeps it in its device cache).
+#[derive(Default)]
+struct PvReadAhead(Mutex<HashMap<DevNum, Option<u32>>>);
+
+impl PvReadAhead {
+    /// The largest read-ahead of `pvs` (those that cannot be read are left out).
+    fn max_of(&self, pvs: &[DevNum]) -> Option<u32> {
+        let mut known = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        pvs.iter().filter_map(|&p| *known.entry(p).or_insert_with(|| control::read_ahead(p).ok())).max()
+    }
+}
+
 /// The planned read-ahead, once the device is (re)loaded, like libdevmapper after a resume;
-/// a failure is a warning (returned: the device works, only slower to stream).
-fn set_read_ahead(d: &PlannedDevice, dev: DevNum) -> Option<String> {
-    let r = match d.read_ahead {
-        ReadAhead::Auto => Ok(()),
-        ReadAhead::Exactly(n) => control::set_read_ahead(dev, n),
-        ReadAhead::AtLeast(n) => match control::read_ahead(dev) {
+/// a failure is a warning (returned: the device works, only slower to stream). `fresh`: the
+/// device got its first table in this run, so it has at least the kernel's default and a
+/// minimum up to that needs no look.
+fn set_read_ahead(d: &PlannedDevice, dev: DevNum, fresh: bool, pvs: &PvReadAhead) -> Option<String> {
+    let at_least = |n: u32| {
+        if fresh && n <= KERNEL_DEFAULT_READ_AHEAD {
+            return Ok(());
+        }
+        match control::read_ahead(dev) {
             Ok(now) if now >= n => Ok(()),
             _ => control::set_read_ahead(dev, n),
+        }
+    };
+    let r = match &d.read_ahead {
+        ReadAhead::Auto => Ok(()),
+        ReadAhead::Exactly(n) => control::set_read_ahead(dev, *n),
+        ReadAhead::AtLeast(n) => at_least(*n),
+        ReadAhead::AtLeastPvs(pv) => match pvs.max_of(pv) {
+            Some(n) if n > 0 => at_least(n),
+            _ => Ok(()),
         },
     };
     r.err().map(|e| format!("{}: cannot set read-ahead: {e}", d.name))

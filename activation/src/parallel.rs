@@ -121,10 +121,7 @@ mod tests {
             *times[i].lock().unwrap() = (start, end);
             Ok::<_, ()>(i * 10)
         });
-        assert_eq!(
-            r.iter().map(|x| x.unwrap().unwrap()).collect::<Vec<_>>(),
-            vec![0, 10, 20, 30, 40]
-        );
+        assert_eq!(r.iter().map(|x| x.unwrap().unwrap()).collect::<Vec<_>>(), vec![0, 10, 20, 30, 40]);
         let t = |i: usize| *times[i].lock().unwrap();
         for (i, ds) in deps.iter().enumerate() {
             for &d in ds {

@@ -33,9 +33,11 @@ use lvmkit_dm::target::{
     MirrorLogKind, PoolMessage, Raid, RaidDevice, RaidType, Snapshot, SnapshotMerge, SnapshotOrigin,
     SnapshotStore, Stripe, Striped, Thin, ThinPool, ThinPoolFeatures, Zero,
 };
-use lvmkit_dm::{DevRef, DmName, DmUuid, Sectors, Table, Target};
+use lvmkit_dm::{DevNum, DevRef, DmName, DmUuid, Sectors, Table, Target};
 use lvmkit_metadata::assemble::AssembledVg;
-use lvmkit_metadata::model::{AreaTarget, LogicalVolume, Segment, SegmentKind, ThinMessage, VolumeGroup};
+use lvmkit_metadata::model::{
+    Area, AreaTarget, LogicalVolume, Segment, SegmentKind, ThinMessage, VolumeGroup,
+};
 use lvmkit_metadata::text::{Node, Scalar, Value};
 
 use crate::error::{Error, MissingPvDetail, Result};
@@ -152,15 +154,18 @@ pub struct PlannedDevice {
 }
 
 /// A device's read-ahead, in sectors, as lvm2 asks libdevmapper for it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ReadAhead {
-    /// Leave the kernel's value (lvm2's "auto" when nothing is striped: it would then take the
-    /// PV's read-ahead as a minimum — not done here, see `lv_calculate_readahead`).
+    /// Leave the kernel's value (auto, and no PV to take a minimum from).
     #[default]
     Auto,
     /// Raise to at least this (`DM_READ_AHEAD_MINIMUM_FLAG`): auto on a striped or raid LV,
     /// twice the widest full stripe (`stripe_size × areas`, "see the comment in md/raid0.c").
     AtLeast(u32),
+    /// Raise to at least the largest read-ahead of these PVs (auto with nothing striped:
+    /// lvm2's `lv_calculate_readahead`, the first PV area of the LV and of every LV under it).
+    /// Read from the PVs when applied: the plan itself does no I/O.
+    AtLeastPvs(Vec<DevNum>),
     /// Exactly this: the LV's `read_ahead` from the metadata (`-1` = none = 0).
     Exactly(u32),
 }
@@ -780,10 +785,86 @@ impl<'a> Planner<'a> {
             public,
             persistent,
             messages,
-            read_ahead: read_ahead(lv, from_segments),
+            read_ahead: match read_ahead(lv, from_segments) {
+                ReadAhead::Auto => self.pv_read_ahead(lv),
+                r => r,
+            },
             create_early: Vec::new(),
         });
         Ok(name)
+    }
+
+    /// Auto read-ahead with nothing striped: lvm2's `lv_calculate_readahead`, at least the
+    /// read-ahead of the first PV area of `lv` and of every LV it depends on
+    /// (`_lv_each_dependency`: a COW's origin, sub-LVs in areas, mirror logs, pools and their
+    /// metadata, external origins, an origin's COWs — not raid metadata or thin origins).
+    fn pv_read_ahead(&self, lv: &'a LogicalVolume) -> ReadAhead {
+        let mut seen = HashSet::new();
+        let mut pvs = Vec::new();
+        self.first_pv_areas(lv, &mut seen, &mut pvs);
+        let mut nums: Vec<DevNum> =
+            pvs.into_iter().filter_map(|i| self.pvs.get(i)?.as_ref()?.num()).collect();
+        nums.sort();
+        nums.dedup();
+        if nums.is_empty() { ReadAhead::Auto } else { ReadAhead::AtLeastPvs(nums) }
+    }
+
+    fn first_pv_areas(&self, lv: &'a LogicalVolume, seen: &mut HashSet<&'a str>, pvs: &mut Vec<usize>) {
+        if !seen.insert(lv.name.as_str()) {
+            return;
+        }
+        let mut deps: Vec<&'a str> = Vec::new();
+        if let Some(s) = self.cow_of.get(lv.name.as_str()) {
+            deps.push(s.origin.name.as_str());
+        }
+        for seg in &lv.segments {
+            match &seg.kind {
+                SegmentKind::Striped { areas, .. } | SegmentKind::Mirror { areas, .. } => {
+                    deps.extend(areas.iter().filter_map(|a| match &a.target {
+                        AreaTarget::Lv(n) => Some(n.as_str()),
+                        AreaTarget::Pv(_) => None,
+                    }));
+                    if let SegmentKind::Mirror { mirror_log: Some(l), .. } = &seg.kind {
+                        deps.push(l);
+                    }
+                }
+                SegmentKind::Raid { areas, .. } => deps.extend(areas.iter().map(|a| a.data.as_str())),
+                SegmentKind::ThinPool { metadata, pool, .. } => {
+                    deps.extend([metadata.as_str(), pool.as_str()])
+                }
+                SegmentKind::Thin { thin_pool, external_origin, .. } => {
+                    deps.push(thin_pool);
+                    deps.extend(external_origin.as_deref());
+                }
+                SegmentKind::CachePool { data, metadata, .. } => {
+                    deps.extend([data.as_str(), metadata.as_str()])
+                }
+                SegmentKind::Cache { cache_pool, origin, .. } => {
+                    deps.extend([cache_pool.as_str(), origin.as_str()])
+                }
+                SegmentKind::Writecache { origin, .. } | SegmentKind::Integrity { origin, .. } => {
+                    deps.push(origin)
+                }
+                SegmentKind::Vdo { vdo_pool, .. } => deps.push(vdo_pool),
+                SegmentKind::VdoPool { data, .. } => deps.push(data),
+                _ => {}
+            }
+        }
+        if let Some(snaps) = self.snaps_of.get(lv.name.as_str()) {
+            deps.extend(snaps.iter().map(|s| s.cow.name.as_str()));
+        }
+        for d in deps {
+            if let Some(l) = self.lvs.get(d) {
+                self.first_pv_areas(l, seen, pvs);
+            }
+        }
+        let first = lv.segments.first().and_then(|seg| match &seg.kind {
+            SegmentKind::Striped { areas, .. } | SegmentKind::Mirror { areas, .. } => areas.first(),
+            _ => None,
+        });
+        if let Some(Area { target: AreaTarget::Pv(i), .. }) = first {
+            pvs.push(*i);
+        }
     }
 
     /// A PV area: the PV's reference and offset, or (mode permitting) an error device.

@@ -529,3 +529,56 @@ fn odd_names_match_lvm2() {
         assert!(names.contains(n), "{n} in {names:?}");
     }
 }
+
+/// lvm2's auto read-ahead (`_add_new_lv_to_dtree`): twice the widest full stripe for striped
+/// and raid LVs with a stripe size; otherwise at least the read-ahead of the first PV area of
+/// the LV and of every LV under it (`lv_calculate_readahead`), looked up when applied.
+#[test]
+fn read_ahead_follows_lvm2s_auto_rule() {
+    use lvmkit_activation::ReadAhead;
+    let pv = |j: u32| DevNum::new(7, j);
+    let ra = |p: &Plan, name: &str| p.device(name).unwrap_or_else(|| panic!("no {name}")).read_ahead.clone();
+
+    let raid = case_plan("raid", &PlanOptions::default());
+    // raid1 has no stripe size: its images' PVs (pv0, pv1); raid metadata LVs do not count
+    // for the raid device, but each is a device of its own on its PV.
+    assert_eq!(ra(&raid, "lk_raid-r1"), ReadAhead::AtLeastPvs(vec![pv(0), pv(1)]));
+    assert_eq!(ra(&raid, "lk_raid-r1_rmeta_1"), ReadAhead::AtLeastPvs(vec![pv(1)]));
+    assert_eq!(ra(&raid, "lk_raid-r1_rimage_0"), ReadAhead::AtLeastPvs(vec![pv(0)]));
+    // raid5, 3 images of 128-sector stripes: 2 × 384.
+    assert_eq!(ra(&raid, "lk_raid-r5"), ReadAhead::AtLeast(768));
+
+    // A thin LV: its pool's metadata and data LVs' PVs; the pool's layers the same.
+    let thin = case_plan("thin", &PlanOptions::default());
+    for d in ["lk_thin-thin2", "lk_thin-tp-tpool", "lk_thin-tp", "lk_thin-tp_tdata"] {
+        assert_eq!(ra(&thin, d), ReadAhead::AtLeastPvs(vec![pv(0)]), "{d}");
+    }
+
+    // A snapshot origin's top device (not built from its segments) still takes its PVs'.
+    let snap = case_plan("snapshot", &PlanOptions::default());
+    assert_eq!(ra(&snap, "lk_snapshot-base"), ReadAhead::AtLeastPvs(vec![pv(0)]));
+
+    // Every other case: a PV list only ever names the VG's PVs, and only for LVs with auto
+    // read-ahead.
+    for name in lvmkit_tests::case_names() {
+        let case = lvmkit_tests::case(&name);
+        let a = assembly(&case.images);
+        for vg in &a.vgs {
+            let Ok(p) = plan(&vg.metadata.vg, &pv_refs(vg), &PlanOptions::default()) else { continue };
+            let refs = pv_refs(vg);
+            for d in &p.devices {
+                if let ReadAhead::AtLeastPvs(pvs) = &d.read_ahead {
+                    assert!(!pvs.is_empty(), "{}: {}", case.name, d.name);
+                    assert!(
+                        pvs.iter().all(|n| refs.iter().flatten().any(|r| r.num() == Some(*n))),
+                        "{}: {} names a PV the VG does not have: {pvs:?}",
+                        case.name,
+                        d.name
+                    );
+                    let lv = vg.metadata.vg.lv(&d.lv).unwrap();
+                    assert!(lv.read_ahead.is_none_or(|r| r == 0), "{}: {} has its own", case.name, d.name);
+                }
+            }
+        }
+    }
+}

@@ -39,7 +39,7 @@ use crate::table::{Table, TableLine};
 use crate::udev::{self, NodeOp, UdevReport, UdevSync};
 use crate::units::Sectors;
 
-pub use crate::udev::udev_running;
+pub use crate::udev::{udev_disabled_by_env, udev_running};
 
 /// Path of the control node.
 pub const CONTROL_PATH: &str = "/dev/mapper/control";
@@ -342,10 +342,10 @@ pub struct Dm {
 impl Dm {
     /// Opens `/dev/mapper/control`, with udev synchronisation ([`UdevSync`], deadline
     /// [`udev::DEFAULT_TIMEOUT`]) when udev runs and the dm driver passes cookies (interface
-    /// ≥ 4.15) — libdevmapper's `dm_udev_get_sync_support`.
+    /// ≥ 4.15) and `DM_DISABLE_UDEV` is not set — libdevmapper's `dm_udev_get_sync_support`.
     pub fn open() -> Result<Dm> {
         let dm = Dm::open_at(Path::new(CONTROL_PATH))?;
-        let sync = dm.udev_present && dm.cookies_supported();
+        let sync = udev::sync_wanted(dm.udev_present, dm.cookies_supported(), udev_disabled_by_env());
         Ok(if sync { dm.with_udev_sync(Some(UdevSync::default())) } else { dm })
     }
 
@@ -775,13 +775,19 @@ pub fn make_node(dev_dir: &Path, name: &DmName, dev: DevNum) -> io::Result<PathB
 }
 
 /// A block device's read-ahead in sectors (`/sys/dev/block/M:m/queue/read_ahead_kb`, what
-/// `blockdev --getra` reads through BLKRAGET).
+/// `blockdev --getra` reads through BLKRAGET). A partition has no queue of its own: its
+/// disk's (`M:m/../queue`, as BLKRAGET on a partition answers).
 pub fn read_ahead(dev: DevNum) -> io::Result<u32> {
-    let p = format!("/sys/dev/block/{dev}/queue/read_ahead_kb");
-    let kb: u32 = std::fs::read_to_string(&p)?
-        .trim()
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{p}: {e}")))?;
+    let mut p = format!("/sys/dev/block/{dev}/queue/read_ahead_kb");
+    let text = match std::fs::read_to_string(&p) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            p = format!("/sys/dev/block/{dev}/../queue/read_ahead_kb");
+            std::fs::read_to_string(&p)?
+        }
+        r => r?,
+    };
+    let kb: u32 =
+        text.trim().parse().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{p}: {e}")))?;
     Ok(kb.saturating_mul(2))
 }
 

@@ -33,8 +33,8 @@
 //! and what we fixed; only a node we cannot fix is an error.
 //!
 //! Sync is on only when udev runs ([`udev_running`]: libudev's test, `/run/udev/control`
-//! exists) and the dm driver passes cookies (interface ≥ 4.15, libdm's
-//! `dm_cookie_supported`). When it is off while udev runs, the uevents carry
+//! exists), the dm driver passes cookies (interface ≥ 4.15, libdm's
+//! `dm_cookie_supported`) and `DM_DISABLE_UDEV` is not set. When it is off while udev runs, the uevents carry
 //! [`flags::DISABLE_DM_RULES`] | [`flags::DISABLE_SUBSYSTEM_RULES`] so that udev keeps off the
 //! nodes the caller makes (libdm does the same for an ioctl without a cookie).
 
@@ -110,6 +110,19 @@ pub mod flags {
 /// `_check_udev_is_running` asks), i.e. `/run/udev/control` exists.
 pub fn udev_running() -> bool {
     Path::new("/run/udev/control").exists()
+}
+
+/// `DM_DISABLE_UDEV` is set (to anything): as libdevmapper (`dm_lib_init`) and lvm2, no sync
+/// with udev even where it runs; nodes and links are made directly, and udev's dm rules are
+/// told to keep off them (the flags of an ioctl without a cookie).
+pub fn udev_disabled_by_env() -> bool {
+    std::env::var_os("DM_DISABLE_UDEV").is_some()
+}
+
+/// Whether to synchronise with udev: it runs, the driver passes cookies, and
+/// `DM_DISABLE_UDEV` does not say otherwise (libdm's `dm_udev_get_sync_support`).
+pub fn sync_wanted(udev_present: bool, cookies_supported: bool, disabled_by_env: bool) -> bool {
+    udev_present && cookies_supported && !disabled_by_env
 }
 
 /// A notification cookie: `DM_COOKIE_MAGIC << 16 | base` with a non-zero base. It is also

@@ -59,6 +59,15 @@ fn vm_udev_sync() {
              test -b /dev/vgu/lin || exit 94\n\
              '{lvmkit}' deactivate --devices /dev/ubdc vgu || exit 95\n\
              test -e /dev/mapper/vgu-lin || test -e /dev/vgu/lin || echo 'lvmkit under udev: ok'\n\
+             echo '== DM_DISABLE_UDEV=1: udev runs, lvmkit makes the nodes (udev rules kept off)'\n\
+             DM_DISABLE_UDEV=1 '{lvmkit}' activate --devices /dev/ubdc vgu || exit 96\n\
+             test -b /dev/mapper/vgu-lin && ! test -L /dev/mapper/vgu-lin && echo 'own mapper node: ok'\n\
+             echo \"disabled lv link: $(readlink /dev/vgu/lin)\"\n\
+             echo \"semaphores while disabled: $(tail -n +2 /proc/sysvipc/sem | wc -l)\"\n\
+             \"$U/udevadm\" settle -t 10\n\
+             test -b /dev/mapper/vgu-lin && ! test -L /dev/mapper/vgu-lin && echo 'still own node after udev settled: ok'\n\
+             DM_DISABLE_UDEV=1 '{lvmkit}' deactivate --devices /dev/ubdc vgu || exit 97\n\
+             test -e /dev/mapper/vgu-lin || test -e /dev/vgu/lin || test -e /dev/vgu || echo 'disabled deactivate: ok'\n\
              echo \"left: $(dmsetup ls)\"\n\
              echo \"cookies left: $(dmsetup udevcookies | tail -n +2 | wc -l)\"\n\
              echo \"semaphores left: $(tail -n +2 /proc/sysvipc/sem | wc -l)\"\n\
@@ -87,4 +96,11 @@ fn vm_udev_sync() {
     assert!(stdout.contains("lvmkit under udev: ok"), "nodes left after deactivate");
     assert!(stdout.contains("cookies left: 0"), "a udev cookie left behind");
     assert!(stdout.contains("semaphores left: 0"), "a semaphore left behind");
+    // DM_DISABLE_UDEV: no cookie, a block node of lvmkit's own that udev's rules leave alone,
+    // the /dev/VG/LV link to it, everything gone after deactivate.
+    assert!(stdout.contains("own mapper node: ok"), "DM_DISABLE_UDEV: no node of our own");
+    assert!(stdout.contains("still own node after udev settled: ok"), "udev replaced our node");
+    assert!(stdout.contains("disabled lv link: /dev/mapper/vgu-lin"), "DM_DISABLE_UDEV: no /dev/vgu/lin");
+    assert!(stdout.contains("semaphores while disabled: 0"), "DM_DISABLE_UDEV: a cookie semaphore");
+    assert!(stdout.contains("disabled deactivate: ok"), "DM_DISABLE_UDEV: nodes left after deactivate");
 }

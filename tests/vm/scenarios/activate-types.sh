@@ -64,6 +64,13 @@ lvm lvcreate -q -L 12M -n cached vgk "$d1"
 lvm lvconvert -q -y --type cache --cachepool vgk/cpool vgk/cached
 lvm lvs -a -o lv_name,segtype,lv_attr,devices vgk
 
+# PVs with read-ahead above the kernel's 128 KiB (tuned arrays): lvm2 gives an LV with auto
+# read-ahead and nothing striped at least its PVs' (lv_calculate_readahead); ours must match.
+ra_kb() { echo "$2" >"/sys/class/block/${1##*/}/queue/read_ahead_kb"; }
+ra_kb "$d1" 1024
+ra_kb "$d2" 2048
+ra_kb "$d3" 512
+
 step "lvm2 activates vgk from scratch"
 lvm vgchange -q -an vgk
 test "$(dmsetup ls)" = "No devices found"
