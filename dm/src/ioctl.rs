@@ -138,3 +138,187 @@ pub fn sem_wait_zero(semid: i32, timeout: Duration) -> io::Result<()> {
     };
     if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
+
+// --- Start-up: mapping memory in bulk (kit's `startup` module calls these) ---
+//
+// Under user-mode-linux every first touch of a page costs a round trip through the host (the
+// host's SIGSEGV, the guest kernel's fault handler, then a host mmap of that one page): about
+// 50–90 µs a page, so a short-lived command pays more for the pages it touches than for its
+// work. MADV_POPULATE_* fills the guest's page tables in one call, but UML passes pages on to
+// the host only when a range's TLB is flushed, which an mprotect that changes the protection
+// does: populate, then change and restore the protection, maps a whole range in a few calls.
+// Measured in the guest: 1000 pages touched one by one 50–95 ms; after populate + mprotect
+// (2.6 ms) 0.4 ms. On a native kernel the populate is a cheap fault-in and the mprotects are
+// page-table updates.
+
+/// Maps the running executable's read-only `PT_LOAD` segments (its code and read-only data)
+/// into memory in bulk: `MADV_POPULATE_READ` over each, then an `mprotect` adding
+/// `PROT_WRITE` and one restoring the segment's own protection (`PROT_READ`, plus
+/// `PROT_EXEC` for code). Writable segments are left alone: the loader has already touched
+/// them, and part of them is RELRO, whose protection differs from the program header's.
+/// Returns the bytes populated; `Ok(0)` without an `AT_PHDR` auxv entry. A kernel without
+/// `MADV_POPULATE_READ` (before 5.14) or refusing the writable step (W^X policies) fails the
+/// call with nothing changed; the restoring `mprotect` never removes a permission the segment
+/// had, so a failure cannot leave code or data inaccessible.
+///
+/// The code segment is writable (never written) for the two system calls, at start-up, on
+/// one thread, before any input is read. Where W+X is forbidden (systemd's
+/// `MemoryDenyWriteExecute=`, PaX MPROTECT) the first `mprotect` is refused and only the
+/// speed-up is lost; SELinux asks nothing (the mapping never stops being executable, and no
+/// page of it is written, so no `execmod`). The code is most of what a start-up touches:
+/// in the guest, `lvmkit plan` of a one-LV VG took 51 ms with it, 74 ms with only the
+/// read-only data and heap mapped in bulk, 74 ms with nothing (medians of 25).
+pub fn prefault_executable() -> io::Result<usize> {
+    // SAFETY: getauxval reads the process's auxiliary vector and takes no pointers.
+    let (phdr, phent, phnum) = unsafe {
+        (
+            libc::getauxval(libc::AT_PHDR) as usize,
+            libc::getauxval(libc::AT_PHENT) as usize,
+            libc::getauxval(libc::AT_PHNUM) as usize,
+        )
+    };
+    if phdr == 0 || phnum == 0 || phent != std::mem::size_of::<libc::Elf64_Phdr>() {
+        return Ok(0);
+    }
+    // SAFETY: AT_PHDR/AT_PHNUM are the kernel's (or ld.so's) statement of where the
+    // executable's program header table is: `phnum` entries of `phent` bytes (checked equal to
+    // the type's size above), inside the executable's first loaded segment, mapped read-only
+    // and never unmapped or changed for the life of the process; Elf64_Phdr is plain integers
+    // (any bit pattern valid) and the table is 8-byte aligned per the ELF spec.
+    let headers: &[libc::Elf64_Phdr] =
+        unsafe { std::slice::from_raw_parts(phdr as *const libc::Elf64_Phdr, phnum) };
+    // Load bias: where PT_PHDR says the table is versus where it is (0 for a fixed-address
+    // executable, which has no PT_PHDR when not position-independent).
+    let bias = headers
+        .iter()
+        .find(|h| h.p_type == libc::PT_PHDR)
+        .map_or(0, |h| phdr.wrapping_sub(h.p_vaddr as usize));
+    let page = page_size();
+    let mut done = 0;
+    for h in headers.iter().filter(|h| h.p_type == libc::PT_LOAD && h.p_flags & libc::PF_W == 0) {
+        let start = bias.wrapping_add(h.p_vaddr as usize) / page * page;
+        let end = (bias.wrapping_add(h.p_vaddr as usize) + h.p_memsz as usize).div_ceil(page) * page;
+        let prot = libc::PROT_READ | if h.p_flags & libc::PF_X != 0 { libc::PROT_EXEC } else { 0 };
+        // SAFETY: [start, end) is one loaded read-only segment of this executable, mapped
+        // for the process's lifetime (page-rounded as the loader maps it). POPULATE_READ only
+        // faults its pages in; the first mprotect adds PROT_WRITE and removes nothing (code
+        // keeps running, nothing writes there), the second restores exactly the protection the
+        // loader gave (`p_flags`; RELRO only ever covers writable segments, skipped above).
+        // No Rust reference's validity depends on these pages' protection changing.
+        unsafe {
+            let p = start as *mut libc::c_void;
+            check(libc::madvise(p, end - start, libc::MADV_POPULATE_READ))?;
+            check(libc::mprotect(p, end - start, prot | libc::PROT_WRITE))?;
+            check(libc::mprotect(p, end - start, prot))?;
+        }
+        done += end - start;
+    }
+    Ok(done)
+}
+
+/// Leaves `bytes` of malloc's main heap mapped in bulk and free for the allocations that
+/// follow on the main thread (glibc only; `Ok(false)` elsewhere): sets glibc's mmap threshold
+/// to 32 MiB and its trim threshold to the maximum (blocks up to 32 MiB then come from that
+/// heap, and freed memory stays in it: fine for a short-lived command, which is what this is
+/// for), allocates `bytes`, `MADV_POPULATE_WRITE`s the whole pages inside the block, changes
+/// their protection to read-only and back (see above: UML maps them into the host then) and
+/// frees the block into the heap's top.
+pub fn reserve_heap(bytes: usize) -> io::Result<bool> {
+    #[cfg(target_env = "gnu")]
+    {
+        // SAFETY: mallopt takes integers only; both values are within glibc's limits (the mmap
+        // threshold at most HEAP_MAX_SIZE / 2 = 32 MiB on 64-bit).
+        let ok = unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20) == 1
+                && libc::mallopt(libc::M_TRIM_THRESHOLD, libc::c_int::MAX) == 1
+        };
+        if !ok {
+            return Err(io::Error::other("mallopt refused the thresholds"));
+        }
+        let mut block: Vec<u8> = Vec::with_capacity(bytes);
+        let page = page_size();
+        let at = block.as_mut_ptr() as usize;
+        let start = at.div_ceil(page) * page;
+        let end = (at + bytes) / page * page;
+        if end > start {
+            // SAFETY: [start, end) is whole pages inside `block`, a live allocation only this
+            // function references (its bytes are uninitialised and never read). POPULATE_WRITE
+            // faults the pages in without changing their contents; while they are read-only
+            // nothing can write them (no other reference to the block exists), and the second
+            // mprotect restores read-write, the protection malloc's heap has, before `block` is
+            // freed (if it fails, the block is never freed, so malloc cannot hand out a
+            // read-only page). No other memory is affected.
+            unsafe {
+                let p = start as *mut libc::c_void;
+                check(libc::madvise(p, end - start, libc::MADV_POPULATE_WRITE))?;
+                check(libc::mprotect(p, end - start, libc::PROT_READ))?;
+                if let Err(e) = check(libc::mprotect(p, end - start, libc::PROT_READ | libc::PROT_WRITE)) {
+                    std::mem::forget(block);
+                    return Err(e);
+                }
+            }
+        }
+        drop(block);
+        Ok(true)
+    }
+    #[cfg(not(target_env = "gnu"))]
+    {
+        let _ = bytes;
+        Ok(false)
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf takes an integer only.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 { n as usize } else { 4096 }
+}
+
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod prefault_tests {
+    use super::*;
+
+    /// The mappings of this process as (start, end, permissions) from /proc/self/maps.
+    fn maps() -> Vec<(usize, usize, String)> {
+        let text = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+        text.lines()
+            .map(|l| {
+                let mut f = l.split_whitespace();
+                let (a, b) = f.next().expect("range").split_once('-').expect("a-b");
+                let hex = |s: &str| usize::from_str_radix(s, 16).expect("hex");
+                (hex(a), hex(b), f.next().expect("perms").to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn executable_segments_are_mapped_and_keep_their_protection() {
+        let before = maps();
+        let n = prefault_executable().expect("MADV_POPULATE_READ (Linux >= 5.14) and mprotect");
+        // The test binary has code and read-only data: at least a few pages of each.
+        assert!(n >= 8 * page_size(), "{n} bytes populated");
+        let after = maps();
+        assert_eq!(before.iter().filter(|m| m.2.contains('w') && m.2.contains('x')).count(), 0);
+        assert_eq!(after.iter().filter(|m| m.2.contains('w') && m.2.contains('x')).count(), 0, "{after:?}");
+        // Every executable mapping is still there, with the same permissions.
+        for m in before.iter().filter(|m| m.2.contains('x')) {
+            assert!(after.iter().any(|a| a.0 <= m.0 && m.1 <= a.1 && a.2 == m.2), "{m:?} in {after:?}");
+        }
+        // Code still runs and a second call is as harmless as the first.
+        assert_eq!(prefault_executable().expect("second call"), n);
+    }
+
+    #[test]
+    fn reserved_heap_is_writable_and_reused() {
+        assert!(reserve_heap(1 << 20).expect("glibc's mallopt and madvise"));
+        // Allocations after the reserve are ordinary, writable memory.
+        let mut v: Vec<u64> = (0..100_000).collect();
+        v.iter_mut().for_each(|x| *x *= 3);
+        assert_eq!(v.iter().sum::<u64>(), 3 * 99_999 * 100_000 / 2);
+        assert!(reserve_heap(0).expect("an empty reserve"));
+    }
+}

@@ -29,6 +29,8 @@ pub mod control;
 pub mod devnum;
 pub mod error;
 mod ioctl;
+/// Start-up aids for kernels where page faults are expensive (see `kit/src/startup.rs`).
+pub use ioctl::{prefault_executable, reserve_heap};
 pub mod name;
 pub mod table;
 pub mod target;

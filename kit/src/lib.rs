@@ -8,4 +8,5 @@ pub mod hints;
 pub mod inspect;
 pub mod report;
 pub mod source;
+pub mod startup;
 pub mod write;

@@ -672,6 +672,7 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
 }
 
 fn main() -> ExitCode {
+    lvmkit::startup::prefault();
     let cli = Cli::parse();
     match run(cli) {
         Ok((out, code)) => {

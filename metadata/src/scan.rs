@@ -221,6 +221,22 @@ pub fn scan_devices(devices: Vec<Arc<dyn Device>>) -> Scan {
             .map(|m| m.into_inner().expect("no panics while held").expect("every index scanned"))
             .collect()
     };
+    if let Some(hook) = BEFORE_PARSE.get() {
+        let mut distinct: Vec<&Arc<Vec<u8>>> = Vec::new();
+        for r in &results {
+            if let DeviceResult::Pv(_, texts) = r {
+                for (_, t) in texts.iter().flatten().flatten() {
+                    if !distinct.iter().any(|d| Arc::ptr_eq(d, t)) {
+                        distinct.push(t);
+                    }
+                }
+            }
+        }
+        let bytes: usize = distinct.iter().map(|t| t.len()).sum();
+        if bytes > 0 {
+            hook(bytes);
+        }
+    }
     let mut cache = TextCache::default();
     let mut out = Scan { devices_scanned: n, ..Scan::default() };
     for (dev, r) in devices.iter().zip(results) {
@@ -255,22 +271,29 @@ struct SeenTexts(Mutex<HashMap<(u64, u32), Vec<SharedText>>>);
 type SharedText = Arc<Vec<u8>>;
 
 impl SeenTexts {
-    fn share(&self, rl: &RawLocn, text: &[u8]) -> Arc<Vec<u8>> {
+    /// The first copy of a text is kept as read (no copy); a later identical one is dropped.
+    fn share(&self, rl: &RawLocn, text: Vec<u8>) -> Arc<Vec<u8>> {
         let mut m = self.0.lock().expect("no panics while held");
         let same = m.entry((rl.size, rl.checksum)).or_default();
         // Bytes compared too, so that a CRC collision cannot mix two texts.
-        if let Some(t) = same.iter().find(|t| t.as_slice() == text) {
+        if let Some(t) = same.iter().find(|t| t.as_slice() == text.as_slice()) {
             return t.clone();
         }
-        let t = Arc::new(text.to_vec());
+        let t = Arc::new(text);
         same.push(t.clone());
         t
     }
 }
 
-thread_local! {
-    /// Read buffer for texts, reused across the devices a scan thread reads.
-    static TEXT_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+/// Called once per scan, on the thread that parses, with the bytes of the distinct texts about
+/// to be parsed (when there are any), before the first parse: a program can prepare memory for
+/// the parse trees (lvmkit reserves heap in bulk, see its `startup` module).
+static BEFORE_PARSE: std::sync::OnceLock<fn(usize)> = std::sync::OnceLock::new();
+
+/// Sets the hook called once per scan before parsing, with the bytes of the distinct texts
+/// about to be parsed; `false` when one was already set.
+pub fn set_before_parse(hook: fn(usize)) -> bool {
+    BEFORE_PARSE.set(hook).is_ok()
 }
 
 enum DeviceResult {
@@ -377,10 +400,11 @@ fn scan_mda(
         .map_err(|e| e.on_device(name));
     let text = match &header {
         Ok(h) if !h.committed.is_empty() && !h.committed.is_ignored() => {
-            Some(TEXT_BUF.with_borrow_mut(|buf| {
-                ring::read_text_into(dev, h, &h.committed, buf)
-                    .map(|()| (h.committed, seen.share(&h.committed, buf)))
-            }))
+            let mut buf = Vec::new();
+            Some(
+                ring::read_text_into(dev, h, &h.committed, &mut buf)
+                    .map(|()| (h.committed, seen.share(&h.committed, buf))),
+            )
         }
         _ => None,
     };
