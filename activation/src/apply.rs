@@ -189,20 +189,16 @@ fn make_link(dev_dir: &Path, vg: &str, lv: &str, name: &DmName) -> io::Result<Pa
     Ok(link)
 }
 
-/// Removes `/dev/VG/LV` if it is our link to `/dev/mapper/NAME` (the name says VG and LV;
-/// layer and hidden devices have none). Returns the VG folder, to be removed once empty.
+/// Removes `/dev/VG/LV` of a device just removed (the name says VG and LV; layer and hidden
+/// devices have none). One `unlink`, no look first: the path is that LV's by lvm2's naming,
+/// made by us or by udev's lvm rules, and gone with the LV (lvm2 checks only that it is a
+/// symlink; `unlink` refuses a directory). Returns the VG folder, to be removed once empty.
 fn remove_link_to(dev_dir: &Path, name: &str) -> Option<PathBuf> {
     let (vg, lv, layer) = names::split_dm_name(name)?;
     if !layer.is_empty() || vg.is_empty() || lv.is_empty() {
         return None;
     }
-    let link = lv_link(dev_dir, &vg, &lv);
-    let target = std::fs::read_link(&link).ok()?;
-    let points_here = target.file_name().is_some_and(|f| f == name)
-        && target.parent().is_some_and(|p| p.ends_with("mapper"));
-    if points_here {
-        let _ = std::fs::remove_file(&link);
-    }
+    let _ = std::fs::remove_file(lv_link(dev_dir, &vg, &lv));
     Some(dev_dir.join(vg))
 }
 
@@ -788,49 +784,68 @@ fn remove_where(
         .filter(|d| d.uuid.as_deref().is_some_and(&wanted))
         .collect();
     let mut removed = Vec::new();
-    // Fast pass, users first by the plan. A failure (EBUSY: held, or a user the plan does not
-    // know) is not final: the careful pass below looks again.
-    if let Some(plan) = plan.filter(|p| !p.devices.is_empty()) {
-        let once = RemoveOptions { busy_retries: 0, ..opts.remove.clone() };
-        let at: HashMap<&str, usize> =
-            left.iter().enumerate().filter_map(|(i, d)| Some((d.uuid.as_deref()?, i))).collect();
-        // Task k is the plan's device n-1-k: one thread removes in reverse plan order, and
-        // a device waits for the plan's devices that use it.
-        let n = plan.devices.len();
-        let index: HashMap<&str, usize> =
-            plan.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
-        let mut after = vec![Vec::new(); n];
-        for (user, d) in plan.devices.iter().enumerate() {
-            for c in &d.children {
-                if let Some(&child) = index.get(c.as_str()) {
-                    after[n - 1 - child].push(n - 1 - user);
-                }
-            }
-        }
-        let gone = parallel::run_dag(&after, opts.jobs, |k| {
-            let Some(&i) = at.get(plan.devices[n - 1 - k].uuid.as_str()) else { return Ok(None) };
-            let Ok(name) = DmName::new(left[i].name.clone()) else { return Ok(None) };
-            if dm.remove(&DevId::Name(name.clone()), &once).is_err() {
-                return Ok(None);
-            }
-            if make_nodes {
-                let _ = control::remove_node(&opts.dev_dir, &name);
-            }
-            Ok::<_, std::convert::Infallible>(Some(i))
-        });
-        let mut gone_at = vec![false; left.len()];
-        for i in gone.into_iter().flatten().flatten().flatten() {
-            if !gone_at[i] {
-                gone_at[i] = true;
-                removed.push(left[i].name.clone());
-            }
+    // Fast pass: one remove each, users first — by the plan, else newest first. A failure
+    // (EBUSY: held, or a user the order did not know of) is not final: the careful pass below
+    // looks again.
+    let once = RemoveOptions { busy_retries: 0, ..opts.remove.clone() };
+    let remove_once = |i: usize| -> bool {
+        let Ok(name) = DmName::new(left[i].name.clone()) else { return false };
+        if dm.remove(&DevId::Name(name.clone()), &once).is_err() {
+            return false;
         }
         if make_nodes {
-            remove_links_to(&opts.dev_dir, removed.iter().map(String::as_str));
+            let _ = control::remove_node(&opts.dev_dir, &name);
         }
-        let mut gone_at = gone_at.into_iter();
-        left.retain(|_| !gone_at.next().unwrap_or(false));
+        true
+    };
+    let gone: Vec<usize> = match plan.filter(|p| !p.devices.is_empty()) {
+        Some(plan) => {
+            let at: HashMap<&str, usize> =
+                left.iter().enumerate().filter_map(|(i, d)| Some((d.uuid.as_deref()?, i))).collect();
+            // Task k is the plan's device n-1-k: one thread removes in reverse plan order,
+            // and a device waits for the plan's devices that use it.
+            let n = plan.devices.len();
+            let index: HashMap<&str, usize> =
+                plan.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
+            let mut after = vec![Vec::new(); n];
+            for (user, d) in plan.devices.iter().enumerate() {
+                for c in &d.children {
+                    if let Some(&child) = index.get(c.as_str()) {
+                        after[n - 1 - child].push(n - 1 - user);
+                    }
+                }
+            }
+            parallel::run_dag(&after, opts.jobs, |k| {
+                let i = at.get(plan.devices[n - 1 - k].uuid.as_str()).copied();
+                Ok::<_, std::convert::Infallible>(i.filter(|&i| remove_once(i)))
+            })
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flatten()
+            .collect()
+        }
+        // A stack is created children first, so its users have the higher minors; a layer
+        // added later (a snapshot's -real under an active origin) fails here and goes through
+        // the careful pass.
+        None => {
+            let mut order: Vec<usize> = (0..left.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse((left[i].dev.major, left[i].dev.minor)));
+            order.into_iter().filter(|&i| remove_once(i)).collect()
+        }
+    };
+    let mut gone_at = vec![false; left.len()];
+    for i in gone {
+        if !gone_at[i] {
+            gone_at[i] = true;
+            removed.push(left[i].name.clone());
+        }
     }
+    if make_nodes {
+        remove_links_to(&opts.dev_dir, removed.iter().map(String::as_str));
+    }
+    let mut gone_at = gone_at.into_iter();
+    left.retain(|_| !gone_at.next().unwrap_or(false));
     // Who uses whom, within the set.
     let mut uses: HashMap<String, Vec<DevNum>> = HashMap::new();
     for d in &left {

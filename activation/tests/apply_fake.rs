@@ -702,3 +702,69 @@ fn a_planned_deactivation_on_several_threads_removes_users_before_what_they_use(
         }
     }
 }
+
+#[test]
+fn without_a_plan_a_vg_goes_newest_first_with_one_remove_each() {
+    let p = plan_all("raid");
+    let dm = FakeDm::default();
+    apply::activate(&dm, &p, &opts()).unwrap();
+    let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
+    dm.clear_log();
+    let d = apply::deactivate(&dm, &prefix, &opts()).unwrap();
+    assert!(dm.names().is_empty(), "left {:?}", dm.names());
+    let log = dm.log();
+    assert_eq!(log.len(), 1 + p.devices.len(), "no deps or info asked: {log:#?}");
+    let mut newest_first: Vec<String> = p.devices.iter().map(|d| d.name.to_string()).collect();
+    newest_first.reverse();
+    assert_eq!(d.removed, newest_first);
+}
+
+#[test]
+fn without_a_plan_a_layer_newer_than_its_user_is_still_taken_down() {
+    // r1 made first, its images and metadata after it (as when a layer is inserted under an
+    // active LV): newest-first tries a child before its user, which the careful pass mends.
+    let p = plan_of(&raid_vg(&[]), &["r1"]);
+    let dm = FakeDm::default();
+    let top = p.devices.last().unwrap();
+    let copts = CreateOptions::default();
+    dm.create(&top.name, Some(&top.uuid), &copts).unwrap();
+    let mut nums = std::collections::HashMap::new();
+    for d in &p.devices {
+        let info = if d.name == top.name {
+            dm.info(&DevId::Name(d.name.clone())).unwrap().unwrap()
+        } else {
+            dm.create(&d.name, Some(&d.uuid), &copts).unwrap()
+        };
+        nums.insert(d.name.to_string(), info.dev);
+        let mut t = d.table.clone();
+        t.resolve(&mut |l| nums.get(l).copied()).unwrap();
+        dm.table_load(&DevId::Name(d.name.clone()), &t, false).unwrap();
+        dm.resume(&DevId::Name(d.name.clone()), 0).unwrap();
+    }
+    let prefix = top.uuid.as_str()[..4 + 32].to_string();
+    dm.clear_log();
+    let d = apply::deactivate(&dm, &prefix, &opts()).unwrap();
+    assert!(dm.names().is_empty(), "left {:?}", dm.names());
+    assert_eq!(d.removed.len(), p.devices.len());
+    let log = dm.log();
+    // The newest child failed once (in use by r1), then went after r1 in the careful pass.
+    let child = &p.devices[p.devices.len() - 2].name;
+    assert_eq!(log.iter().filter(|l| **l == format!("remove {child}")).count(), 2, "{log:#?}");
+    assert!(
+        position(&log, &format!("remove {}", top.name))
+            < log.iter().rposition(|l| *l == format!("remove {child}")).unwrap()
+    );
+}
+
+#[test]
+fn without_a_plan_an_open_lv_is_refused_and_what_it_sits_on_stays() {
+    let p = plan_all("raid");
+    let dm = FakeDm::default();
+    apply::activate(&dm, &p, &opts()).unwrap();
+    let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
+    dm.hold("lk_raid-r5", 1);
+    let e = apply::deactivate(&dm, &prefix, &opts()).unwrap_err();
+    assert!(matches!(&e, ApplyError::InUse { device, open_count: 1, .. } if device == "lk_raid-r5"), "{e}");
+    let left = dm.names();
+    assert!(left.iter().all(|n| n.starts_with("lk_raid-r5")) && left.len() == 7, "{left:?}");
+}

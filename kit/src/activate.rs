@@ -296,6 +296,63 @@ pub fn refresh(
     Ok(out)
 }
 
+/// Deactivates whole VGs from the live devices alone, reading no disk: the devices whose dm
+/// name says VG and whose uuid is an LVM one name the VG's uuid, and everything with that
+/// uuid prefix goes, as in [`deactivate`] (renamed devices and those of vanished PVs too).
+/// That is what a failover's stop needs (the PVs may be gone already), and it spares the
+/// scan, parse and plan. `Ok(None)` when the live devices cannot decide it: an argument names
+/// an LV, no live device carries a VG's name (renamed by another node: the metadata knows
+/// its uuid), or devices with that name carry more than one VG uuid (two VGs of one name) —
+/// then [`deactivate`] reads the metadata.
+pub fn deactivate_live(args: &[String], opts: &ApplyOptions) -> Result<Option<String>, ActivateError> {
+    let vgs = by_vg(args);
+    if vgs.iter().any(|(_, lvs)| lvs.is_some()) {
+        return Ok(None);
+    }
+    let dm = Dm::open().map_err(Box::new)?;
+    let live = dm.list().map_err(Box::new)?;
+    let mut prefixes = Vec::new();
+    for (vg, _) in &vgs {
+        match live_vg_prefix(&live, vg) {
+            Some(p) => prefixes.push((vg.clone(), p)),
+            None => return Ok(None),
+        }
+    }
+    let mut out = String::new();
+    for (vg, prefix) in prefixes {
+        let removed =
+            apply::deactivate_planned(&dm, None, |u| u.starts_with(prefix.as_str()), |_| true, opts)
+                .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
+        warn(&removed.warnings);
+        for name in removed.removed {
+            out.push_str(&format!("removed {name}\n"));
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `LVM-<vg uuid>` of the live devices whose dm name says `vg`, when they agree on one.
+fn live_vg_prefix(live: &[control::ListedDevice], vg: &str) -> Option<String> {
+    let mut ids: Vec<&str> = live
+        .iter()
+        .filter(|d| names::split_dm_name(&d.name).is_some_and(|(v, _, _)| v == vg))
+        .filter_map(|d| vg_id_of_uuid(d.uuid.as_deref()?))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    match ids[..] {
+        [id] => Some(format!("{}{id}", names::UUID_PREFIX)),
+        _ => None,
+    }
+}
+
+/// The VG id (32 characters) in an LVM dm uuid `LVM-<vg id><lv id>[-layer]`.
+fn vg_id_of_uuid(uuid: &str) -> Option<&str> {
+    let rest = uuid.strip_prefix(names::UUID_PREFIX)?;
+    let id = rest.get(..32)?;
+    (rest.len() >= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(id)
+}
+
 /// Deactivates each named `VG` (every device whose uuid starts with `LVM-<vg uuid>`, also
 /// those of PVs that vanished) or `VG/LV` (`LVM-<vg uuid><lv uuid>`: the LV's own device and
 /// layers); one `removed NAME` line per device.
@@ -438,5 +495,34 @@ mod tests {
                 ("vg2".to_string(), Some(vec!["c".to_string()])),
             ]
         );
+    }
+
+    #[test]
+    fn a_vg_is_found_among_live_devices_only_when_they_agree_on_its_uuid() {
+        let id = |c: char| c.to_string().repeat(32);
+        let dev = |name: &str, uuid: Option<String>, minor| control::ListedDevice {
+            name: name.to_string(),
+            dev: DevNum::new(253, minor),
+            event_nr: None,
+            uuid,
+        };
+        let lvm = |vg: char, lv: char, layer: &str| Some(format!("LVM-{}{}{layer}", id(vg), id(lv)));
+        let live = vec![
+            dev("vg-lv1", lvm('a', 'x', ""), 0),
+            dev("vg-pool-tpool", lvm('a', 'y', "-tpool"), 1),
+            // Another VG whose name starts like it ("vg-b", escaped), and a foreign uuid.
+            dev("vg--b-lv", lvm('b', 'x', ""), 2),
+            dev("vg-crypt", Some("CRYPT-LUKS2-0123".into()), 3),
+            dev("vg-plain", None, 4),
+            // A VG named twice (another node's VG of the same name activated here).
+            dev("dup-lv", lvm('c', 'x', ""), 5),
+            dev("dup-lv2", lvm('d', 'x', ""), 6),
+        ];
+        assert_eq!(live_vg_prefix(&live, "vg"), Some(format!("LVM-{}", id('a'))));
+        assert_eq!(live_vg_prefix(&live, "vg-b"), Some(format!("LVM-{}", id('b'))));
+        assert_eq!(live_vg_prefix(&live, "dup"), None, "two VG uuids under one name");
+        assert_eq!(live_vg_prefix(&live, "gone"), None, "nothing live: the metadata decides");
+        assert_eq!(vg_id_of_uuid("LVM-short"), None);
+        assert_eq!(vg_id_of_uuid(&lvm('a', 'x', "").unwrap()), Some(id('a').as_str()));
     }
 }

@@ -545,9 +545,16 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
                 .map_err(|e| e.to_string())
         }
         Cmd::Deactivate { dev, apply, names } => {
-            lvmkit::activate::deactivate(&load_vgs(&dev, &names), &names, &apply.options())
-                .map(|s| (s, ExitCode::SUCCESS))
-                .map_err(|e| e.to_string())
+            let opts = apply.options();
+            // Whole VGs straight from the live devices when they say which VG is meant; else
+            // from the metadata.
+            match lvmkit::activate::deactivate_live(&names, &opts) {
+                Ok(Some(s)) => Ok(s),
+                Ok(None) => lvmkit::activate::deactivate(&load_vgs(&dev, &names), &names, &opts),
+                Err(e) => Err(e),
+            }
+            .map(|s| (s, ExitCode::SUCCESS))
+            .map_err(|e| e.to_string())
         }
         Cmd::Status { dev, act, names } => {
             let opts = act.plan_options()?;
