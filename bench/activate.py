@@ -22,7 +22,7 @@ static lvmkit and bare_loop itself (target/vm-build). Images live in a temporary
 is removed at exit (--keep leaves it).
 
 Usage: sudo python3 bench/activate.py [--runs 5] [--sizes 10,100,1000] [--thin 100] [--others 100]
-                                      [--vm uml|qemu] [--no-build] [--raw FILE] [--keep] [--uevent-helper]
+                                      [--vm uml|qemu] [--settle S] [--no-build] [--raw FILE] [--keep] [--uevent-helper]
 """
 import argparse
 import json
@@ -253,10 +253,15 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="use the static binaries already built")
     ap.add_argument("--raw", metavar="FILE", help="write every timing (µs) as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (images, guest output)")
+    ap.add_argument("--settle", type=float, default=None,
+                    help="seconds of untimed pause after each down (default: 0 under uml, 2 under qemu, "
+                         "where a removal's kernel clean-up outlived the ioctl and slowed the next tool)")
     ap.add_argument("--uevent-helper", action="store_true",
                     help="leave the UML kernel's /sbin/hotplug uevent helper on (slows every device op)")
     a = ap.parse_args()
     a.sizes = [int(s) for s in a.sizes.split(",") if s]
+    if a.settle is None:
+        a.settle = 2 if a.vm == "qemu" else 0
     if os.geteuid() != 0:
         sys.exit("needs root (user-mode-linux with the images; tests/vm/setup.sh)")
     r = subprocess.run([os.path.join(ROOT, "tests", "vm", "setup.sh")], capture_output=True, text=True)
@@ -275,7 +280,8 @@ def main():
         wrapper = os.path.join(tmp, "scenario.sh")
         with open(wrapper, "w") as f:
             f.write(f"#!/bin/sh\nBENCH_DIR='{tmp}' LVMKIT='{LVMKIT}' BARE='{BARE}' RUNS={a.runs} "
-                    f"UEVENT_HELPER={'keep' if a.uevent_helper else 'off'} exec /bin/bash '{SCENARIO}'\n")
+                    f"UEVENT_HELPER={'keep' if a.uevent_helper else 'off'} SETTLE={a.settle} "
+                    f"exec /bin/bash '{SCENARIO}'\n")
         env = dict(os.environ, LVMKIT_VM_TIMEOUT=os.environ.get("LVMKIT_VM_TIMEOUT", "1800"))
         t0 = time.monotonic()
         p = subprocess.run([os.path.join(ROOT, "tests", "vm", f"run-{a.vm}.sh"), wrapper, *images],

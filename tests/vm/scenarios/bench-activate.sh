@@ -5,7 +5,8 @@
 # spawned for the clock): the whole process of each tool, start-up included.
 #
 # Env: BENCH_DIR (manifest + metadata files; hostfs), LVMKIT (static lvmkit), BARE (static
-# dm/examples/bare_loop), RUNS, UEVENT_HELPER (keep: see below). Disks: $VM_DISKS (set by the
+# dm/examples/bare_loop), RUNS, UEVENT_HELPER (keep: see below), SETTLE (seconds of pause
+# after each down, untimed). Disks: $VM_DISKS (set by the
 # harness) or /dev/ubdb, /dev/ubdc, …
 #
 # Manifest lines (DISK = index into the image list, 1 = first image):
@@ -43,11 +44,32 @@ NO_THIN_CHECK='global{thin_check_executable=""}'
 # here. Hosts with udev have no helper; nor does this guest from now on.
 # (UEVENT_HELPER=keep leaves it, to compare with runs made before.)
 [ "${UEVENT_HELPER:-}" = keep ] || { [ -w /sys/kernel/uevent_helper ] && echo >/sys/kernel/uevent_helper; }
+# Under qemu the root is the host's / over virtio-9p with cache=mmap: every exec reads the
+# binary's pages (and a dynamic binary's libraries) from the host again — up to a second per
+# exec under TCG, nothing like a node whose binaries sit in its page cache. There every tool
+# runs from a tmpfs copy, the dynamic ones (lvm, dmsetup) through a copied loader with their
+# copied libraries.
+if [ "$(awk '$2 == "/" { print $3 }' /proc/mounts)" = 9p ]; then
+  TOOLS=/run/bench-tools
+  mkdir -p "$TOOLS/lib"
+  cp "$LVMKIT" "$TOOLS/lvmkit" && cp "$BARE" "$TOOLS/bare_loop" || fail "copy lvmkit, bare_loop"
+  LVMKIT=$TOOLS/lvmkit BARE=$TOOLS/bare_loop
+  for exe in lvm dmsetup; do
+    p=$(command -v "$exe") && cp "$p" "$TOOLS/$exe" || fail "copy $exe"
+    ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+      xargs -r cp -L -t "$TOOLS/lib/" || fail "copy the libraries of $exe"
+  done
+  LDSO=$(ls "$TOOLS"/lib/ld-linux*.so*) || fail "no dynamic loader copied"
+  lvm() { "$LDSO" --library-path "$TOOLS/lib" "$TOOLS/lvm" "$@"; }
+  dmsetup() { "$LDSO" --library-path "$TOOLS/lib" "$TOOLS/dmsetup" "$@"; }
+  TOOLS_NOTE="tools run from tmpfs copies ($(du -sh "$TOOLS" | cut -f1)): the root is 9p"
+fi
 DM_MAJOR=$(awk '$2 == "device-mapper" { print $1 }' /proc/devices)
 [ -n "$DM_MAJOR" ] || fail "no device-mapper major in /proc/devices"
 echo "I kernel $(uname -r) cpus $(nproc) mem $(awk '/MemTotal/ {print int($2 / 1024) "M"}' /proc/meminfo)" \
   "uevent_helper \"$(cat /sys/kernel/uevent_helper 2>/dev/null)\" dm_major $DM_MAJOR" \
   "lvm2 $(lvm version 2>/dev/null | awk '/LVM version/ {print $3}')"
+[ -n "${TOOLS_NOTE:-}" ] && echo "I $TOOLS_NOTE"
 
 # --- counting what exists (globs, no processes) ---
 count() { # VAR PATTERN…: sets VAR to the number of existing paths
@@ -206,6 +228,9 @@ bench_case() { # CASE VG PVS TOOLS…
       state "$vg"
       [ "$DEVS" = 0 ] && [ "$NODES" = 0 ] && [ "$LINKS" = 0 ] && [ ! -e "/dev/$vg" ] ||
         fail "$cs $t down run $r: left $DEVS devices, $NODES nodes, $LINKS links"
+      # The kernel finishes a removal's freeing (RCU callbacks, workqueues) after the ioctl
+      # returns; under TCG that slowed whichever tool came next (SETTLE seconds, untimed).
+      [ "${SETTLE:-0}" = 0 ] || sleep "$SETTLE"
     done
   done
 }
