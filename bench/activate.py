@@ -183,6 +183,7 @@ TOOLS = [
     ("dmsetup", "dmsetup create --concise / remove_all (no nodes)"),
     ("bare", "bare_loop up/down: create+load+resume / remove (no nodes)"),
     ("bare-nodes", "bare_loop up/down --nodes (+ mknod/unlink /dev/mapper/NAME)"),
+    ("bare-links", "bare_loop up/down --links (+ symlink/unlink /dev/VG/LV: all lvmkit does for nodes)"),
     ("plan", "lvmkit plan VG --devices PV: start-up, scan, parse, plan, print; no ioctl (up only)"),
 ]
 
@@ -197,6 +198,7 @@ RATIOS = [
     ("vgchange ÷ lvmkit", "vgchange", "lvmkit"),
     ("lvmkit ÷ bare", "lvmkit", "bare"),
     ("lvmkit ÷ bare --nodes", "lvmkit", "bare-nodes"),
+    ("lvmkit ÷ bare --links", "lvmkit", "bare-links"),
     ("lvmkit ÷ dmsetup", "lvmkit", "dmsetup"),
     ("lvmkit --jobs 1 ÷ lvmkit", "lvmkit-serial", "lvmkit"),
     ("lvmkit --jobs 1 ÷ dmsetup", "lvmkit-serial", "dmsetup"),

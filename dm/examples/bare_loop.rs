@@ -2,15 +2,17 @@
 //! bring a plan's devices up or down through our ioctls, and nothing else.
 //!
 //! ```text
-//! bare_loop up PLAN [--nodes]     per device, in plan order: DM_DEV_CREATE, DM_TABLE_LOAD, DM_DEV_SUSPEND (resume)
-//! bare_loop down PLAN [--nodes]   per device, newest first: DM_DEV_REMOVE
+//! bare_loop up PLAN [--nodes|--links]     per device, in plan order: DM_DEV_CREATE, DM_TABLE_LOAD, DM_DEV_SUSPEND (resume)
+//! bare_loop down PLAN [--nodes|--links]   per device, newest first: DM_DEV_REMOVE
 //! ```
 //!
 //! PLAN is `lvmkit plan` output: a `# NAME uuid=UUID ro|rw …` header per device, then its
 //! `NAME: START LENGTH TARGET PARAMS` lines; `<NAME>` references resolve to the numbers the
 //! kernel gave the devices created before. No lookups, no rollback, no retries: a failure
 //! stops the run with the device named. `--nodes` also makes (removes) `/dev/mapper/NAME`,
-//! to price the nodes separately. Reading and parsing the plan is part of the process, as for
+//! to price the nodes separately; `--links` in addition `/dev/VG/LV -> /dev/mapper/NAME` for
+//! the plan's public devices (one `symlink` or `unlink` each; the VG folder made when the
+//! first link needs it, removed at the end) — everything `lvmkit` does for nodes. Reading and parsing the plan is part of the process, as for
 //! `dmsetup create --concise`.
 
 use std::collections::HashMap;
@@ -39,7 +41,7 @@ enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage => f.write_str("usage: bare_loop up|down PLAN [--nodes]"),
+            Error::Usage => f.write_str("usage: bare_loop up|down PLAN [--nodes|--links]"),
             Error::Read(p, e) => write!(f, "{p}: {e}"),
             Error::Plan { line, why } => write!(f, "plan line {line}: {why}"),
             Error::Dm(e) => write!(f, "{e}"),
@@ -62,6 +64,36 @@ struct Device {
     /// Persistent number (`minor=` / `devnum=` in the header; the kernel keeps dm's major).
     dev: Option<DevNum>,
     table: Table,
+    /// Gets `/dev/VG/LV` (`public` in the header).
+    public: bool,
+}
+
+/// What to do about device nodes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nodes {
+    None,
+    Mapper,
+    MapperAndLinks,
+}
+
+/// VG and LV of an LVM dm name (`vg-lv`, dashes inside names doubled).
+fn vg_lv(name: &str) -> Option<(String, String)> {
+    let mut parts = vec![String::new()];
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '-' if chars.peek() == Some(&'-') => {
+                chars.next();
+                parts.last_mut()?.push('-');
+            }
+            '-' => parts.push(String::new()),
+            c => parts.last_mut()?.push(c),
+        }
+    }
+    match &parts[..] {
+        [vg, lv] | [vg, lv, _] if !vg.is_empty() && !lv.is_empty() => Some((vg.clone(), lv.clone())),
+        _ => None,
+    }
 }
 
 fn parse_plan(text: &str) -> Result<Vec<Device>, Error> {
@@ -75,7 +107,7 @@ fn parse_plan(text: &str) -> Result<Vec<Device>, Error> {
             let mut words = header.split_whitespace();
             let name = words.next().ok_or_else(|| bad("header without a name".into()))?;
             let name = DmName::new(name).map_err(|e| bad(e.to_string()))?;
-            let (mut uuid, mut read_only, mut dev) = (None, false, None);
+            let (mut uuid, mut read_only, mut dev, mut public) = (None, false, None, false);
             for w in words {
                 if let Some(u) = w.strip_prefix("uuid=") {
                     uuid = Some(DmUuid::new(u).map_err(|e| bad(e.to_string()))?);
@@ -86,12 +118,14 @@ fn parse_plan(text: &str) -> Result<Vec<Device>, Error> {
                     dev = Some(d.parse().map_err(|e: lvmkit_dm::Error| bad(e.to_string()))?);
                 } else if w == "ro" {
                     read_only = true;
+                } else if w == "public" {
+                    public = true;
                 } else if w.starts_with("messages") {
                     return Err(bad(format!("{w:?}: the floor loads tables only")));
                 }
             }
             let uuid = uuid.ok_or_else(|| bad(format!("{name}: no uuid=")))?;
-            out.push(Device { name, uuid, read_only, dev, table: Table::new() });
+            out.push(Device { name, uuid, read_only, dev, table: Table::new(), public });
             continue;
         }
         let dev = out.last_mut().ok_or_else(|| bad("table line before any device header".into()))?;
@@ -104,7 +138,7 @@ fn parse_plan(text: &str) -> Result<Vec<Device>, Error> {
     Ok(out)
 }
 
-fn up(dm: &Dm, plan: &[Device], nodes: bool) -> Result<(), Error> {
+fn up(dm: &Dm, plan: &[Device], nodes: Nodes) -> Result<(), Error> {
     let mut nums: HashMap<&str, DevNum> = HashMap::new();
     for d in plan {
         let mut table = d.table.clone();
@@ -116,31 +150,56 @@ fn up(dm: &Dm, plan: &[Device], nodes: bool) -> Result<(), Error> {
         let id = DevId::Name(d.name.clone());
         dm.table_load(&id, &table, d.read_only)?;
         dm.resume(&id, 0)?;
-        if nodes {
+        if nodes != Nodes::None {
             control::make_node(Path::new("/dev"), &d.name, info.dev)
                 .map_err(|e| Error::Device { name: d.name.to_string(), why: format!("node: {e}") })?;
+        }
+        if nodes == Nodes::MapperAndLinks && d.public {
+            let (vg, lv) = vg_lv(d.name.as_str())
+                .ok_or_else(|| Error::Device { name: d.name.to_string(), why: "not vg-lv".into() })?;
+            let target = Path::new("/dev/mapper").join(d.name.as_str());
+            let link = Path::new("/dev").join(&vg).join(&lv);
+            let made = std::os::unix::fs::symlink(&target, &link).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => std::fs::create_dir_all(Path::new("/dev").join(&vg))
+                    .and_then(|()| std::os::unix::fs::symlink(&target, &link)),
+                _ => Err(e),
+            });
+            made.map_err(|e| Error::Device { name: d.name.to_string(), why: format!("link: {e}") })?;
         }
         nums.insert(d.name.as_str(), info.dev);
     }
     Ok(())
 }
 
-fn down(dm: &Dm, plan: &[Device], nodes: bool) -> Result<(), Error> {
+fn down(dm: &Dm, plan: &[Device], nodes: Nodes) -> Result<(), Error> {
     let opts = RemoveOptions { busy_retries: 0, ..Default::default() };
+    let mut vgs: Vec<String> = Vec::new();
     for d in plan.iter().rev() {
         dm.remove(&DevId::Name(d.name.clone()), &opts)?;
-        if nodes {
+        if nodes != Nodes::None {
             control::remove_node(Path::new("/dev"), &d.name)
                 .map_err(|e| Error::Device { name: d.name.to_string(), why: format!("node: {e}") })?;
         }
+        if nodes == Nodes::MapperAndLinks && d.public {
+            if let Some((vg, lv)) = vg_lv(d.name.as_str()) {
+                let _ = std::fs::remove_file(Path::new("/dev").join(&vg).join(lv));
+                if !vgs.contains(&vg) {
+                    vgs.push(vg);
+                }
+            }
+        }
+    }
+    for vg in vgs {
+        let _ = std::fs::remove_dir(Path::new("/dev").join(vg));
     }
     Ok(())
 }
 
 fn run(args: &[String]) -> Result<(), Error> {
     let (verb, path, nodes) = match args {
-        [v, p] => (v.as_str(), p, false),
-        [v, p, n] if n == "--nodes" => (v.as_str(), p, true),
+        [v, p] => (v.as_str(), p, Nodes::None),
+        [v, p, n] if n == "--nodes" => (v.as_str(), p, Nodes::Mapper),
+        [v, p, n] if n == "--links" => (v.as_str(), p, Nodes::MapperAndLinks),
         _ => return Err(Error::Usage),
     };
     let text = std::fs::read_to_string(path).map_err(|e| Error::Read(path.clone(), e))?;
@@ -178,6 +237,10 @@ mod tests {
         assert_eq!(plan[0].name, "vg-pool_tmeta");
         assert!(!plan[0].read_only && plan[1].read_only);
         assert_eq!(plan[1].dev, Some(DevNum::new(0, 7)));
+        assert!(!plan[0].public && plan[1].public);
+        assert_eq!(vg_lv("vg-lv"), Some(("vg".into(), "lv".into())));
+        assert_eq!(vg_lv("my--vg-l--v-real"), Some(("my-vg".into(), "l-v".into())));
+        assert_eq!(vg_lv("nodash"), None);
         assert_eq!(plan[1].table.to_string(), "0 8 linear <vg-pool_tmeta> 0\n8 8 zero");
         assert!(!plan[1].table.is_resolved());
         for (bad, why) in [

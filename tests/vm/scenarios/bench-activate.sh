@@ -188,11 +188,13 @@ bench_case() { # CASE VG PVS TOOLS…
           T "$cs" "$t" up "$r" "$BARE" up "$VM_RUN/$cs.plan" ;;
         bare-nodes)
           T "$cs" "$t" up "$r" "$BARE" up "$VM_RUN/$cs.plan" --nodes ;;
+        bare-links)
+          T "$cs" "$t" up "$r" "$BARE" up "$VM_RUN/$cs.plan" --links ;;
       esac
       state "$vg"
       local wn=$want wl=$pub
       case $t in dmsetup | bare) wn=0 ;; esac
-      case $t in vgchange* | lvmkit*) ;; *) wl=0 ;; esac
+      case $t in vgchange* | lvmkit* | bare-links) ;; *) wl=0 ;; esac
       [ "$DEVS" = "$want" ] && [ "$NODES" = "$wn" ] && [ "$LINKS" = "$wl" ] ||
         fail "$cs $t up run $r: $DEVS devices, $NODES nodes, $LINKS links; want $want, $wn, $wl"
       if [ "$r" = 0 ]; then
@@ -224,6 +226,8 @@ bench_case() { # CASE VG PVS TOOLS…
           T "$cs" "$t" down "$r" "$BARE" down "$VM_RUN/$cs.plan" ;;
         bare-nodes)
           T "$cs" "$t" down "$r" "$BARE" down "$VM_RUN/$cs.plan" --nodes ;;
+        bare-links)
+          T "$cs" "$t" down "$r" "$BARE" down "$VM_RUN/$cs.plan" --links ;;
       esac
       state "$vg"
       [ "$DEVS" = 0 ] && [ "$NODES" = 0 ] && [ "$LINKS" = 0 ] && [ ! -e "/dev/$vg" ] ||
@@ -235,10 +239,10 @@ bench_case() { # CASE VG PVS TOOLS…
   done
 }
 
-FLOORS=(lvmkit lvmkit-scan dmsetup bare bare-nodes)
+FLOORS=(lvmkit lvmkit-scan dmsetup bare bare-nodes bare-links)
 # With more than one CPU lvmkit spreads independent devices over threads; --jobs 1 is the
 # one-by-one path it takes on a single CPU.
-[ "$(nproc)" -gt 1 ] && FLOORS=(lvmkit lvmkit-serial lvmkit-scan dmsetup bare bare-nodes)
+[ "$(nproc)" -gt 1 ] && FLOORS=(lvmkit lvmkit-serial lvmkit-scan dmsetup bare bare-nodes bare-links)
 while read -r kind a b c d e; do
   case $kind in
     linear)
