@@ -825,9 +825,31 @@ fn remove_where(
             .flatten()
             .collect()
         }
-        // A stack is created children first, so its users have the higher minors; a layer
-        // added later (a snapshot's -real under an active origin) fails here and goes through
-        // the careful pass.
+        // Several threads, no plan: each device's dependencies from the kernel (one
+        // DM_TABLE_DEPS each, cheap next to a removal's wait), then users before what they use.
+        None if opts.jobs > 1 && left.len() > 1 => {
+            let at: HashMap<DevNum, usize> = left.iter().enumerate().map(|(i, d)| (d.dev, i)).collect();
+            let mut after = vec![Vec::new(); left.len()];
+            for (user, d) in left.iter().enumerate() {
+                let Ok(name) = DmName::new(d.name.clone()) else { continue };
+                for dep in dm.deps(&DevId::Name(name)).unwrap_or_default() {
+                    if let Some(&child) = at.get(&dep) {
+                        after[child].push(user);
+                    }
+                }
+            }
+            parallel::run_dag(&after, opts.jobs, |i| {
+                Ok::<_, std::convert::Infallible>(Some(i).filter(|&i| remove_once(i)))
+            })
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flatten()
+            .collect()
+        }
+        // One thread, no plan: newest first. A stack is created children first, so its users
+        // have the higher minors; a layer added later (a snapshot's -real under an active
+        // origin) fails here and goes through the careful pass.
         None => {
             let mut order: Vec<usize> = (0..left.len()).collect();
             order.sort_by_key(|&i| std::cmp::Reverse((left[i].dev.major, left[i].dev.minor)));

@@ -768,3 +768,29 @@ fn without_a_plan_an_open_lv_is_refused_and_what_it_sits_on_stays() {
     let left = dm.names();
     assert!(left.iter().all(|n| n.starts_with("lk_raid-r5")) && left.len() == 7, "{left:?}");
 }
+
+#[test]
+fn without_a_plan_several_threads_ask_the_kernel_who_uses_whom() {
+    for image in ["raid", "thin", "snapshot", "cache"] {
+        let p = plan_all(image);
+        let dm = FakeDm::default();
+        apply::activate(&dm, &p, &opts()).unwrap();
+        let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
+        dm.clear_log();
+        let d = apply::deactivate(&dm, &prefix, &ApplyOptions { jobs: 8, ..opts() }).unwrap();
+        assert!(dm.names().is_empty(), "{image}: left {:?}", dm.names());
+        assert_eq!(d.removed.len(), p.devices.len());
+        let log = dm.log();
+        let n = p.devices.len();
+        assert_eq!(log.len(), 1 + 2 * n, "{image}: one deps and one remove each: {log:#?}");
+        for u in &p.devices {
+            for c in &u.children {
+                assert!(
+                    position(&log, &format!("remove {}", u.name)) < position(&log, &format!("remove {c}")),
+                    "{image}: {} before {c}",
+                    u.name
+                );
+            }
+        }
+    }
+}
