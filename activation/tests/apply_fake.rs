@@ -601,6 +601,28 @@ fn plan_all(image: &str) -> Plan {
     plan(&vg, &pvs, &PlanOptions::default()).expect("plannable")
 }
 
+/// Every device of `p` was removed before the devices it uses.
+fn users_removed_first(image: &str, p: &Plan, log: &[String]) {
+    for u in &p.devices {
+        for c in &u.children {
+            assert!(
+                position(log, &format!("remove {}", u.name)) < position(log, &format!("remove {c}")),
+                "{image}: {} before {c}",
+                u.name
+            );
+        }
+    }
+}
+
+/// A fake with every device of `image`'s plan active, its log cleared; and the VG's uuid
+/// prefix `LVM-<vg id>`.
+fn active(image: &str, p: &Plan) -> (FakeDm, String) {
+    let dm = FakeDm::default();
+    apply::activate(&dm, p, &opts()).unwrap_or_else(|e| panic!("{image}: {e}"));
+    dm.clear_log();
+    (dm, p.devices[0].uuid.as_str()[..4 + 32].to_string())
+}
+
 fn position(log: &[String], line: &str) -> usize {
     log.iter().position(|l| l == line).unwrap_or_else(|| panic!("no {line:?} in {log:#?}"))
 }
@@ -674,10 +696,7 @@ fn a_failure_on_one_thread_removes_everything_the_parallel_run_created() {
 fn a_planned_deactivation_on_several_threads_removes_users_before_what_they_use() {
     for image in ["raid", "thin", "snapshot", "cache"] {
         let p = plan_all(image);
-        let dm = FakeDm::default();
-        apply::activate(&dm, &p, &opts()).unwrap();
-        let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
-        dm.clear_log();
+        let (dm, prefix) = active(image, &p);
         let d = apply::deactivate_planned(
             &dm,
             Some(&p),
@@ -691,25 +710,14 @@ fn a_planned_deactivation_on_several_threads_removes_users_before_what_they_use(
         // One list and one remove per device: none was refused as still in use.
         assert_eq!(log.len(), 1 + p.devices.len(), "{image}: {log:#?}");
         assert_eq!(d.removed.len(), p.devices.len());
-        for u in &p.devices {
-            for c in &u.children {
-                assert!(
-                    position(&log, &format!("remove {}", u.name)) < position(&log, &format!("remove {c}")),
-                    "{image}: {} before {c}",
-                    u.name
-                );
-            }
-        }
+        users_removed_first(image, &p, &log);
     }
 }
 
 #[test]
 fn without_a_plan_a_vg_goes_newest_first_with_one_remove_each() {
     let p = plan_all("raid");
-    let dm = FakeDm::default();
-    apply::activate(&dm, &p, &opts()).unwrap();
-    let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
-    dm.clear_log();
+    let (dm, prefix) = active("raid", &p);
     let d = apply::deactivate(&dm, &prefix, &opts()).unwrap();
     assert!(dm.names().is_empty(), "left {:?}", dm.names());
     let log = dm.log();
@@ -759,9 +767,7 @@ fn without_a_plan_a_layer_newer_than_its_user_is_still_taken_down() {
 #[test]
 fn without_a_plan_an_open_lv_is_refused_and_what_it_sits_on_stays() {
     let p = plan_all("raid");
-    let dm = FakeDm::default();
-    apply::activate(&dm, &p, &opts()).unwrap();
-    let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
+    let (dm, prefix) = active("raid", &p);
     dm.hold("lk_raid-r5", 1);
     let e = apply::deactivate(&dm, &prefix, &opts()).unwrap_err();
     assert!(matches!(&e, ApplyError::InUse { device, open_count: 1, .. } if device == "lk_raid-r5"), "{e}");
@@ -773,24 +779,13 @@ fn without_a_plan_an_open_lv_is_refused_and_what_it_sits_on_stays() {
 fn without_a_plan_several_threads_ask_the_kernel_who_uses_whom() {
     for image in ["raid", "thin", "snapshot", "cache"] {
         let p = plan_all(image);
-        let dm = FakeDm::default();
-        apply::activate(&dm, &p, &opts()).unwrap();
-        let prefix = p.devices[0].uuid.as_str()[..4 + 32].to_string();
-        dm.clear_log();
+        let (dm, prefix) = active(image, &p);
         let d = apply::deactivate(&dm, &prefix, &ApplyOptions { jobs: 8, ..opts() }).unwrap();
         assert!(dm.names().is_empty(), "{image}: left {:?}", dm.names());
         assert_eq!(d.removed.len(), p.devices.len());
         let log = dm.log();
         let n = p.devices.len();
         assert_eq!(log.len(), 1 + 2 * n, "{image}: one deps and one remove each: {log:#?}");
-        for u in &p.devices {
-            for c in &u.children {
-                assert!(
-                    position(&log, &format!("remove {}", u.name)) < position(&log, &format!("remove {c}")),
-                    "{image}: {} before {c}",
-                    u.name
-                );
-            }
-        }
+        users_removed_first(image, &p, &log);
     }
 }
