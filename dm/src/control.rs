@@ -513,7 +513,9 @@ impl DmControl for Dm {
     }
 
     fn list(&self) -> Result<Vec<ListedDevice>> {
-        let h = Header { version: [abi::DM_VERSION_MAJOR, 0, 0], ..Header::default() };
+        // DM_UUID_FLAG asks for the uuids in the list (interface 4.46, Linux 5.15); without it
+        // every kernel leaves them out and each device would cost a DM_DEV_STATUS below.
+        let h = Header { version: [abi::DM_VERSION_MAJOR, 0, 0], flags: flags::UUID, ..Header::default() };
         let (r, buf) = self.call(Cmd::ListDevices, &h, &[], "-")?;
         let entries = abi::parse_name_list(abi::payload(&buf, &r)).ok_or_else(|| Error::Reply {
             cmd: Cmd::ListDevices.name(),
@@ -524,7 +526,7 @@ impl DmControl for Dm {
         for e in entries {
             let uuid = match e.uuid {
                 Some(u) => u,
-                // Kernels before 4.45 do not say: ask the device (it may be gone meanwhile).
+                // Kernels before 4.46 do not say: ask the device (it may be gone meanwhile).
                 None => match DmName::new(e.name.clone()) {
                     Ok(n) => match self.info(&DevId::Name(n))? {
                         Some(i) => i.uuid,
