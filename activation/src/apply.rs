@@ -476,21 +476,15 @@ impl Run<'_> {
     /// as lvm2 resumes it after them.
     fn apply_fresh(&mut self, plan: &Plan) -> Result<Activated, Failure> {
         let n = plan.devices.len();
-        let index: HashMap<&str, usize> =
-            plan.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
         let mut devs: Vec<Option<DevNum>> = vec![None; n];
-        let mut deps: Vec<Vec<usize>> = plan
-            .devices
-            .iter()
-            .map(|d| d.children.iter().filter_map(|c| index.get(c.as_str()).copied()).collect())
-            .collect();
+        let mut deps = plan.child_indexes();
         for (at, d) in plan.devices.iter().enumerate() {
             if devs[at].is_none() {
                 let info = self.create(d).map_err(|e| Failure::Dm(d.name.to_string(), Box::new(e)))?;
                 devs[at] = Some(info.dev);
             }
             for later in &d.create_early {
-                let Some(&j) = index.get(later.as_str()) else { continue };
+                let Some(j) = plan.devices.iter().position(|p| p.name == *later) else { continue };
                 if devs[j].is_none() {
                     let info = self
                         .create(&plan.devices[j])
@@ -751,7 +745,20 @@ pub fn deactivate_planned(
     requested: impl Fn(&str) -> bool,
     opts: &ApplyOptions,
 ) -> Result<Deactivated, ApplyError> {
-    let result = remove_where(dm, plan, wanted, requested, opts);
+    deactivate_listed(dm, None, plan, wanted, requested, opts)
+}
+
+/// [`deactivate_planned`] with the device list the caller already has (`live`, from
+/// [`DmControl::list`] just before), instead of listing again.
+pub fn deactivate_listed(
+    dm: &dyn DmControl,
+    live: Option<Vec<ListedDevice>>,
+    plan: Option<&Plan>,
+    wanted: impl Fn(&str) -> bool,
+    requested: impl Fn(&str) -> bool,
+    opts: &ApplyOptions,
+) -> Result<Deactivated, ApplyError> {
+    let result = remove_where(dm, live, plan, wanted, requested, opts);
     // Once, for every removal (also when one failed midway).
     let report = dm.udev_wait().map_err(|e| ApplyError::Udev { source: Box::new(e) });
     let removed = result?;
@@ -765,6 +772,7 @@ pub fn deactivate_planned(
 
 fn remove_where(
     dm: &dyn DmControl,
+    live: Option<Vec<ListedDevice>>,
     plan: Option<&Plan>,
     wanted: impl Fn(&str) -> bool,
     requested: impl Fn(&str) -> bool,
@@ -777,12 +785,12 @@ fn remove_where(
         rolled_back: Vec::new(),
         rollback_failures: Vec::new(),
     };
-    let mut left: Vec<ListedDevice> = dm
-        .list()
-        .map_err(|e| dmerr("-", e))?
-        .into_iter()
-        .filter(|d| d.uuid.as_deref().is_some_and(&wanted))
-        .collect();
+    let live = match live {
+        Some(l) => l,
+        None => dm.list().map_err(|e| dmerr("-", e))?,
+    };
+    let mut left: Vec<ListedDevice> =
+        live.into_iter().filter(|d| d.uuid.as_deref().is_some_and(&wanted)).collect();
     let mut removed = Vec::new();
     // Fast pass: one remove each, users first — by the plan, else newest first. A failure
     // (EBUSY: held, or a user the order did not know of) is not final: the careful pass below
@@ -805,14 +813,10 @@ fn remove_where(
             // Task k is the plan's device n-1-k: one thread removes in reverse plan order,
             // and a device waits for the plan's devices that use it.
             let n = plan.devices.len();
-            let index: HashMap<&str, usize> =
-                plan.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
             let mut after = vec![Vec::new(); n];
-            for (user, d) in plan.devices.iter().enumerate() {
-                for c in &d.children {
-                    if let Some(&child) = index.get(c.as_str()) {
-                        after[n - 1 - child].push(n - 1 - user);
-                    }
+            for (user, children) in plan.child_indexes().into_iter().enumerate() {
+                for child in children {
+                    after[n - 1 - child].push(n - 1 - user);
                 }
             }
             parallel::run_dag(&after, opts.jobs, |k| {

@@ -237,6 +237,16 @@ impl Plan {
     pub fn device(&self, name: &str) -> Option<&PlannedDevice> {
         self.devices.iter().find(|d| d.name == name)
     }
+
+    /// Per device, the plan indexes of the devices its table uses (`children`, all earlier).
+    pub fn child_indexes(&self) -> Vec<Vec<usize>> {
+        let index: HashMap<&str, usize> =
+            self.devices.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect();
+        self.devices
+            .iter()
+            .map(|d| d.children.iter().filter_map(|c| index.get(c.as_str()).copied()).collect())
+            .collect()
+    }
 }
 
 impl fmt::Display for Plan {

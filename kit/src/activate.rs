@@ -320,9 +320,16 @@ pub fn deactivate_live(args: &[String], opts: &ApplyOptions) -> Result<Option<St
     }
     let mut out = String::new();
     for (vg, prefix) in prefixes {
-        let removed =
-            apply::deactivate_planned(&dm, None, |u| u.starts_with(prefix.as_str()), |_| true, opts)
-                .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
+        // The list just made: each VG's removal touches only its own devices.
+        let removed = apply::deactivate_listed(
+            &dm,
+            Some(live.clone()),
+            None,
+            |u| u.starts_with(prefix.as_str()),
+            |_| true,
+            opts,
+        )
+        .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
         warn(&removed.warnings);
         for name in removed.removed {
             out.push_str(&format!("removed {name}\n"));
