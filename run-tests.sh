@@ -28,5 +28,6 @@ tests/vm/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -q -- -D warnings
-cargo test --workspace
+# --no-fail-fast: one red test binary must not hide the others' results.
+cargo test --workspace --no-fail-fast
 cargo check -q --manifest-path fuzz/Cargo.toml --bins

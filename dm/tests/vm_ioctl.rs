@@ -265,14 +265,20 @@ fn errors_name_the_command_device_and_missing_target() {
     let dup = dm.create(&n, None, &CreateOptions::default()).unwrap_err();
     assert_eq!(dup.errno(), Some(libc::EBUSY), "{dup}"); // the kernel says EBUSY for a taken name
 
-    // dm-flakey is not loaded in the guest: the error names the target and its module.
-    let flakey: Table = format!("0 8 flakey {d0} 0 1 0").parse().unwrap();
-    match dm.table_load(&by_name("err"), &flakey, false) {
+    // A target no kernel has (whatever modules a distribution builds in or loads): the
+    // error names the target and the module that would provide it.
+    let absent: Table = format!("0 8 lvmkit-absent {d0} 0").parse().unwrap();
+    match dm.table_load(&by_name("err"), &absent, false) {
         Err(Error::MissingTarget { target, module, .. }) => {
-            assert_eq!((target.as_str(), module.as_str()), ("flakey", "dm-flakey"))
+            assert_eq!((target.as_str(), module.as_str()), ("lvmkit-absent", "dm-lvmkit-absent"))
         }
         other => panic!("expected MissingTarget, got {other:?}"),
     }
+    // Negative control: a loaded target's line over the same disk is accepted, so the refusal
+    // above is the target's, not the device's or the line's.
+    let linear: Table = format!("0 8 linear {d0} 0").parse().unwrap();
+    dm.table_load(&by_name("err"), &linear, false).unwrap();
+    dm.table_clear(&by_name("err")).unwrap();
     // A table past the end of the disk is refused (EINVAL) without blaming a target.
     let huge: Table = format!("0 8 linear {d0} 999999999999").parse().unwrap();
     match dm.table_load(&by_name("err"), &huge, false) {

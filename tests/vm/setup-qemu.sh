@@ -75,6 +75,8 @@ if [ ! -f "$q/vmlinux" ] || [ ! -x "$q/busybox" ] || [ "$(cat "$q/modules/wanted
   echo "$want" >"$new/modules/wanted"
   awk 'NR == FNR { keep[$1 ":"] = 1; next } $1 in keep' "$dl/keep" "$kmods/modules.dep" \
     >"$new/modules/modules.dep"
+  # Built-in modules need no loading (lib.sh's vm_module_order leaves them out).
+  [ ! -f "$kmods/modules.builtin" ] || cp "$kmods/modules.builtin" "$new/modules/modules.builtin"
   (cd "$kmods" && tar -cf - -T "$dl/keep") | tar -xf - -C "$new/modules"
   # The vmlinux inside vmlinuz: the XZ stream after the setup code.
   off=$(LC_ALL=C grep -m1 -obUaP '\xfd7zXZ\x00' "$dl"/k/boot/vmlinuz-* | awk -F: 'NR == 1 { print $1 }')
