@@ -9,8 +9,7 @@
 //! `skipped: …`.
 
 mod guest;
-use guest::{args, disks, dm_empty, pattern, read_at, sh};
-use std::collections::BTreeMap;
+use guest::{args, disks, dm_empty, dm_tables_by_name as tables, pattern, read_at, sh};
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -27,30 +26,6 @@ fn load() -> Source {
 /// lvm2 as the other node: metadata only.
 fn other_node(cmd: &str) {
     sh(&format!("lvm {cmd} --config 'global {{ activation = 0 }}'"));
-}
-
-/// `dmsetup table` with device numbers of dm devices replaced by their names (minors depend
-/// on creation order, which differs between a refresh and a fresh activation), sorted.
-fn tables() -> String {
-    let names: BTreeMap<String, String> =
-        sh("dmsetup info -c --noheadings -o major,minor,name --separator ' '")
-            .lines()
-            .filter_map(|l| {
-                let mut f = l.split_whitespace();
-                Some((format!("{}:{}", f.next()?, f.next()?), f.next()?.to_string()))
-            })
-            .collect();
-    let mut lines: Vec<String> = sh("dmsetup table")
-        .lines()
-        .map(|l| {
-            l.split(' ')
-                .map(|w| names.get(w).cloned().unwrap_or_else(|| w.to_string()))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    lines.sort();
-    lines.join("\n")
 }
 
 #[test]

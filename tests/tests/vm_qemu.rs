@@ -46,11 +46,13 @@ fn vm_qemu_smp_dm_batch() {
     let ioctl = build_static_test("lvmkit-dm", "vm_ioctl");
     let activate = build_static_test("lvmkit", "vm_activate");
     let refresh = build_static_test("lvmkit", "vm_refresh");
+    let kit = build_static_test("lvmkit", "vm_kit");
     let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let images: Vec<_> = ["a", "b", "c", "d", "e", "f", "g"]
+    // The eighth holds the kit matrix's 30 partitions of 32 MiB.
+    let images: Vec<_> = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
         .iter()
-        .map(|n| sparse_image(tmp.path(), &format!("{n}.img"), 64 << 20))
+        .map(|n| sparse_image(tmp.path(), &format!("{n}.img"), if *n == "h" { 964 << 20 } else { 64 << 20 }))
         .collect();
     let refs: Vec<&Path> = images.iter().map(|p| p.as_path()).collect();
     // One boot: SMP facts, then the smoke scenario, the dm ioctl tests and the lvm2-compared
@@ -62,6 +64,7 @@ fn vm_qemu_smp_dm_batch() {
             ("LVMKIT_VM_IOCTL_TEST", &ioctl),
             ("LVMKIT_VM_ACTIVATE_TEST", &activate),
             ("LVMKIT_VM_REFRESH_TEST", &refresh),
+            ("LVMKIT_VM_KIT_TEST", &kit),
             ("LVMKIT", &lvmkit),
         ],
     );
@@ -82,7 +85,7 @@ fn vm_qemu_smp_dm_batch() {
 
     let parts = parts(&stdout);
     let names: Vec<&str> = parts.iter().map(|(n, _, _)| n.as_str()).collect();
-    assert_eq!(names, ["smp", "dm-smoke", "dm-ioctl", "activate", "refresh"], "not every part ran");
+    assert_eq!(names, ["smp", "dm-smoke", "dm-ioctl", "activate", "refresh", "kit"], "not every part ran");
     for (name, st, text) in &parts {
         assert_eq!(*st, 0, "part {name} failed in the guest:\n{text}");
     }
@@ -91,9 +94,14 @@ fn vm_qemu_smp_dm_batch() {
     // SMP on the Debian kernel; the images are virtio disks, named in $VM_DISKS.
     let smp = text("smp");
     assert!(smp.contains("cpus: 2 online: 0-1"), "not two CPUs online:\n{smp}");
-    assert!(smp.contains("disks: /dev/vdb /dev/vdc /dev/vdd /dev/vde /dev/vdf /dev/vdg /dev/vdh\n"), "{smp}");
-    // vda (scratch) and the seven images are bound to virtio_blk.
-    assert_eq!(smp.lines().filter(|l| l.contains("/virtio_blk/virtio")).count(), 8, "{smp}");
+    assert!(
+        smp.contains(
+            "disks: /dev/vdb /dev/vdc /dev/vdd /dev/vde /dev/vdf /dev/vdg /dev/vdh /dev/vdi /dev/vdj\n"
+        ),
+        "{smp}"
+    );
+    // vda (scratch) and the nine images are bound to virtio_blk.
+    assert_eq!(smp.lines().filter(|l| l.contains("/virtio_blk/virtio")).count(), 10, "{smp}");
 
     let smoke = text("dm-smoke");
     assert!(smoke.contains("Driver version:    4."), "no dm driver version in the output");
@@ -104,4 +112,6 @@ fn vm_qemu_smp_dm_batch() {
     assert_guest_tests("activation (qemu)", text("activate"), 1);
     assert_guest_tests("refresh (qemu)", text("refresh"), 1);
     assert!(text("refresh").contains("static: ok"), "the static lvmkit command did not run");
+    // The recovery kit's T1, T5 and T12 with two CPUs and the real block layer.
+    assert_guest_tests("kit matrix (qemu)", text("kit"), 3);
 }

@@ -121,3 +121,28 @@ pub fn dm_read_ahead() -> String {
     lines.sort();
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
+
+/// `dmsetup table` with device numbers of dm devices replaced by their names (minors depend
+/// on creation order, which differs between two activations of the same VG), sorted.
+pub fn dm_tables_by_name() -> String {
+    let names: std::collections::BTreeMap<String, String> =
+        sh("dmsetup info -c --noheadings -o major,minor,name --separator ' ' 2>/dev/null || true")
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split_whitespace();
+                Some((format!("{}:{}", f.next()?, f.next()?), f.next()?.to_string()))
+            })
+            .collect();
+    let mut lines: Vec<String> = sh("dmsetup table")
+        .lines()
+        .filter(|l| *l != "No devices found")
+        .map(|l| {
+            l.split(' ')
+                .map(|w| names.get(w).cloned().unwrap_or_else(|| w.to_string()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
