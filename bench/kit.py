@@ -173,6 +173,8 @@ def main():
             elif f[:1] == ["I"]:
                 info.append(line[2:])
         load = open("/proc/loadavg").read().split()[:3]
+        ra = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "resource-agents"], capture_output=True, text=True)
+        info.append(f"resource-agents {ra.stdout.strip() or '?'} (the host's, run in the guest)")
         for l in info:
             print(l)
         report(times, f"guest: {a.vm}; {a.runs} timed runs per cell after one warm-up, each up a takeover "

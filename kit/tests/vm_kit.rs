@@ -136,12 +136,22 @@ fn run(cmd: &mut Command, shown: String) -> Out {
 struct Node {
     name: &'static str,
     dir: PathBuf,
+    /// The kit directory (and, beside it, the controlled list `<kit>.lkvgs`).
+    kit: PathBuf,
 }
 
 impl Node {
     fn new(name: &'static str) -> Node {
+        Node::with_kit(name, "kit")
+    }
+
+    /// Server `name` with another kit directory `kit` (a second store of the same host, for
+    /// resources of the same VG with another policy).
+    fn with_kit(name: &'static str, kit: &str) -> Node {
         let dir = run_dir().join(format!("node-{name}"));
-        for sub in ["lvm", "kit", "archive", "backup", "lock"] {
+        let kit = dir.join(kit);
+        std::fs::create_dir_all(&kit).unwrap();
+        for sub in ["lvm", "archive", "backup", "lock"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         // lvm2 sees the matrix's partitions, whole disks and dm linear wrappers (T5, T6: not
@@ -182,13 +192,17 @@ backup {{
         std::fs::write(dir.join("lvm/lvm.conf"), conf).unwrap();
         std::fs::write(dir.join("lvm/lvmlocal.conf"), format!("local {{\n  system_id = \"{name}\"\n}}\n"))
             .unwrap();
-        Node { name, dir }
+        Node { name, dir, kit }
+    }
+
+    fn lkvgs(&self) -> PathBuf {
+        self.kit.with_extension("lkvgs")
     }
 
     fn env(&self, cmd: &mut Command) {
         cmd.env("LVM_SYSTEM_DIR", self.dir.join("lvm"))
-            .env("LVMKIT_KIT_DIR", self.dir.join("kit"))
-            .env("LVMKIT_CONTROLLED_VGS", self.dir.join("lkvgs"))
+            .env("LVMKIT_KIT_DIR", &self.kit)
+            .env("LVMKIT_CONTROLLED_VGS", self.lkvgs())
             .env("LVMKIT_SERVER", self.name)
             .env("LVMKIT_ARCHIVE_DIR", self.dir.join("archive"))
             .env("LVMKIT_BACKUP_DIR", self.dir.join("backup"))
@@ -235,24 +249,24 @@ backup {{
 
     /// The store's file of resource `id` (named by the ID, whatever its extension).
     fn resource_file(&self, id: &str) -> PathBuf {
-        std::fs::read_dir(self.dir.join("kit"))
+        std::fs::read_dir(&self.kit)
             .unwrap()
             .flatten()
             .map(|e| e.path())
             .find(|p| p.file_stem().is_some_and(|s| s == id) || p.file_name().is_some_and(|s| s == id))
-            .unwrap_or_else(|| panic!("{}: no file for {id}", self.dir.join("kit").display()))
+            .unwrap_or_else(|| panic!("{}: no file for {id}", self.kit.display()))
     }
 
     /// The whole kit directory and controlled list, to show that a refused command changed
     /// nothing here.
     fn store(&self) -> BTreeMap<String, Vec<u8>> {
         let mut m = BTreeMap::new();
-        for e in std::fs::read_dir(self.dir.join("kit")).unwrap().flatten() {
+        for e in std::fs::read_dir(&self.kit).unwrap().flatten() {
             if e.path().is_file() {
                 m.insert(e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap());
             }
         }
-        if let Ok(b) = std::fs::read(self.dir.join("lkvgs")) {
+        if let Ok(b) = std::fs::read(self.lkvgs()) {
             m.insert("<lkvgs>".into(), b);
         }
         m
@@ -329,21 +343,25 @@ fn pv_bytes(pvs: &[String], mib: usize) -> Vec<u64> {
 }
 
 /// Creates the hierarchy on `a` (`kit create VG`) and extends it to `b` (export, canextend,
-/// extend), each command with the global options `opts`: both servers hold the resources and
-/// know each other as peers.
+/// extend; then the same back, which is how the primary records the new server), each command
+/// with the global options `opts`: both servers hold the resources and know each other as
+/// peers.
 fn hierarchy(a: &Node, b: &Node, vg: &str, opts: &[&str]) {
-    let with = |args: &[&str]| -> Vec<String> { args.iter().chain(opts).map(|s| s.to_string()).collect() };
     let call = |n: &Node, args: &[&str]| {
-        let v = with(args);
-        n.kit(&v.iter().map(String::as_str).collect::<Vec<_>>())
+        let v: Vec<&str> = args.iter().chain(opts).copied().collect();
+        n.kit(&v)
     };
     call(a, &["create", vg]).expect(0);
-    let template = run_dir().join(format!("{vg}.template"));
-    let out = call(a, &["export", vg]).expect(0);
-    std::fs::write(&template, out.stdout).unwrap();
-    let t = template.to_str().unwrap();
-    call(b, &["canextend", t]).expect(0);
-    call(b, &["extend", t]).expect(0);
+    let export = |from: &Node| {
+        let template = from.kit.with_extension(format!("{vg}.template"));
+        std::fs::write(&template, call(from, &["export", vg]).expect(0).stdout).unwrap();
+        template.to_str().unwrap().to_string()
+    };
+    let t = export(a);
+    call(b, &["canextend", &t]).expect(0);
+    call(b, &["extend", &t]).expect(0);
+    let t = export(b);
+    call(a, &["extend", &t]).expect(0);
 }
 
 /// The partition `n` leaves the kernel (its storage is gone); its number and extent are kept
@@ -462,7 +480,7 @@ fn t02_owner_not_a_peer_is_refused() {
     let before = pv_bytes(&pvs, 2);
     let store = b.store();
 
-    let out = b.kit(&["restore", "kt2"]).expect(4);
+    let out = b.kit(&["restore", "kt2"]).expect_code(4, "110003");
     assert!(out.stderr.contains("nodeC"), "the foreign owner is not named:\n{}", out.explain());
     assert_eq!(pv_bytes(&pvs, 2), before, "a refused restore wrote to the PV");
     assert!(dm_under_uuid(&uuid).is_empty(), "a refused restore activated {:?}", dm_under_uuid(&uuid));
@@ -489,9 +507,12 @@ fn t02_owner_not_a_peer_is_refused() {
 // T3 a PV missing: each activation mode. T4 a RAID1 leg missing: degraded.
 // ---------------------------------------------------------------------------------------------
 
-/// Sets the activation mode of the `lvmvg` resource of `vg` on `node`.
-fn set_mode(node: &Node, vg: &str, mode: &str) {
-    node.kit(&["set", vg, "--activation-mode", mode]).expect(0);
+/// Server `name` with a store of its own whose resource for `vg` has activation mode `mode`
+/// (`create --activation-mode`; made while every PV is there).
+fn with_mode(name: &'static str, vg: &str, mode: &str) -> Node {
+    let n = Node::with_kit(name, &format!("kit-{mode}"));
+    n.kit(&["create", "--activation-mode", mode, vg]).expect(0);
+    n
 }
 
 #[test]
@@ -512,6 +533,8 @@ fn t03_pv_missing_each_activation_mode() {
         ],
     );
     hierarchy(&a, &b, "kt3", &[]);
+    let degraded = with_mode("nodeA", "kt3", "degraded");
+    let partial = with_mode("nodeA", "kt3", "partial");
     let uuid = vg_dm_uuid(&a, "kt3");
     let seqno = a.vgs("kt3", "seqno");
     let gone = delete_part(5);
@@ -534,19 +557,18 @@ fn t03_pv_missing_each_activation_mode() {
     assert!(dm_under_uuid(&uuid).is_empty(), "complete mode left {:?}", dm_under_uuid(&uuid));
 
     // degraded: keep and the raid1 (one leg) as lvm2 makes them; lin (all on the missing PV) not.
-    set_mode(&a, "kt3", "degraded");
-    let out = a.kit(&["restore", "kt3"]);
+    let out = degraded.kit(&["restore", "kt3"]);
     println!("degraded restore status {}", out.status);
     assert_eq!(vg_tables("kt3"), lvm2_degraded, "degraded: tables differ from lvm2's");
-    a.kit(&["remove", "kt3"]).expect(0);
+    degraded.kit(&["remove", "kt3"]).expect(0);
     assert!(dm_under_uuid(&uuid).is_empty());
 
     // partial: everything, the missing areas as error targets, as lvm2 does.
-    set_mode(&a, "kt3", "partial");
-    a.kit(&["restore", "kt3"]).expect(0);
+    partial.kit(&["restore", "kt3"]).expect(0);
     assert_eq!(vg_tables("kt3"), lvm2_partial, "partial: tables differ from lvm2's");
-    a.kit(&["quickCheck", "kt3"]);
-    a.kit(&["remove", "kt3"]).expect(0);
+    // In service, but with error targets for the missing areas: degraded.
+    partial.kit(&["quickCheck", "kt3"]).expect(3);
+    partial.kit(&["remove", "kt3"]).expect(0);
     assert!(dm_under_uuid(&uuid).is_empty());
 
     // The kit never drops the missing PV from the metadata.
@@ -564,13 +586,13 @@ fn t04_raid1_leg_missing_is_degraded() {
     let pvs = vec![part(6), part(7)];
     make_vg(&a, "kt4", &pvs, &["--type raid1 -m 1 -L 8M -n r1 kt4"]);
     hierarchy(&a, &b, "kt4", &[]);
+    let a = with_mode("nodeA", "kt4", "degraded");
     let uuid = vg_dm_uuid(&a, "kt4");
     let gone = delete_part(7);
     let lvm2 = lvm2_tables(&a, "kt4", "--activationmode degraded");
     assert!(lvm2.contains(" raid raid1 "), "{lvm2}");
 
     // A (the owner: half the PVs are no majority for a takeover) brings it up degraded.
-    set_mode(&a, "kt4", "degraded");
     a.kit(&["restore", "kt4"]).expect(0);
     assert_eq!(vg_tables("kt4"), lvm2, "degraded raid1: tables differ from lvm2's");
     let out = a.kit(&["quickCheck", "kt4"]).expect(3);
@@ -608,6 +630,7 @@ fn t05_dead_path_fails_quickcheck_within_its_deadline() {
     let out = a.kit_bounded(60, &["quickCheck", "kt5", "--level", "10"]);
     assert!(![124, 137].contains(&out.status), "quickCheck 10 hung: stopped by timeout\n{}", out.explain());
     assert_eq!(out.status, 1, "a dead path must fail quickCheck 10:\n{}", out.explain());
+    assert!(out.text().contains("110021"), "not the unreadable-PV code:\n{}", out.explain());
     assert!(out.took < Duration::from_secs(30), "quickCheck 10 took {:?}", out.took);
     assert!(
         out.text().contains("kw-t5") || out.text().contains(&path) || out.text().contains("dm-"),
@@ -679,9 +702,7 @@ fn t07_open_lv_at_remove_is_bounded_and_named() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sh("dmsetup info -c --noheadings -o open kt7-lin").trim(), "1");
 
-    let out = a.kit_bounded(120, &["remove", "kt7"]);
-    assert_eq!(out.status, 1, "remove of an open LV must fail:\n{}", out.explain());
-    assert!(out.code().is_some(), "{}", out.explain());
+    let out = a.kit_bounded(120, &["remove", "kt7"]).expect_code(1, "110005");
     assert!(out.took < Duration::from_secs(60), "remove took {:?}", out.took);
     let t = out.text();
     assert!(t.contains("kt7-lin") || t.contains("kt7/lin"), "the open LV is not named:\n{t}");
@@ -752,9 +773,7 @@ fn t09_duplicate_pv_is_refused() {
     guest::flush_bufs(&part(14));
     let before = pv_bytes(&[pvs[0].clone(), part(14)], 2);
 
-    let out = b.kit(&["restore", "kt9"]);
-    assert!(out.status != 0, "restore with a duplicate PV must fail:\n{}", out.explain());
-    assert!(out.code().is_some(), "{}", out.explain());
+    let out = b.kit(&["restore", "kt9"]).expect_code(1, "110024");
     assert!(out.text().contains(&part(14)), "the duplicate is not named:\n{}", out.explain());
     assert!(dm_under_uuid(&uuid).is_empty(), "{:?}", dm_under_uuid(&uuid));
     assert_eq!(pv_bytes(&[pvs[0].clone(), part(14)], 2), before, "a refused restore wrote");
@@ -785,7 +804,7 @@ fn t10_autoactivation_drift_reported_and_fixed() {
     assert_eq!(a.vgs("kt10", "autoactivation"), "", "create left autoactivation on");
     let uuid = a.vgs("kt10", "vg_uuid");
     for n in [&a, &b] {
-        let l = std::fs::read_to_string(n.dir.join("lkvgs")).unwrap_or_default();
+        let l = std::fs::read_to_string(n.lkvgs()).unwrap_or_default();
         let listed = l
             .lines()
             .any(|l| l.contains("kt10") && (l.contains(&uuid) || l.contains(&uuid.replace('-', ""))));
@@ -1120,14 +1139,14 @@ fn t16_bad_input_each_its_code_nothing_changed() {
     let good = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     std::fs::write(&file, &good[..good.len() / 2]).unwrap();
     let store = a.store();
-    let out = a.kit(&["restore", "kt16"]).expect(6);
+    let out = a.kit(&["restore", "kt16"]).expect_code(6, "000010");
     assert!(out.stderr.contains("lvmvg-kt16"), "the corrupt file is not named:\n{}", out.explain());
     assert_eq!(a.store(), store, "a corrupt file was rewritten");
     assert!(dm_under_uuid(&uuid).is_empty());
     // Garbage and a future version too.
     std::fs::write(&file, b"\x00\xffnot a resource\n").unwrap();
-    a.kit(&["restore", "kt16"]).expect(6);
-    a.kit(&["quickCheck", "kt16"]).expect(6);
+    a.kit(&["restore", "kt16"]).expect_code(6, "000010");
+    a.kit(&["quickCheck", "kt16"]).expect_code(6, "000010");
     assert_eq!(pv_bytes(&pvs, 2), disk_before, "bad input wrote to the PV");
     assert!(dm_under_uuid(&uuid).is_empty());
     // Repaired: works again (B's copy was never touched).
@@ -1136,7 +1155,7 @@ fn t16_bad_input_each_its_code_nothing_changed() {
     a.kit(&["remove", "kt16"]).expect(0);
     b.kit(&["quickCheck", "kt16"]).expect(7);
     // explain knows every code it printed.
-    for code in ["000002", "000019", "110006", "110012"] {
+    for code in ["000002", "000010", "000019", "110003", "110006", "110012"] {
         let out = a.kit(&["explain", code]).expect(0);
         assert!(out.stdout.contains(code), "{}", out.explain());
     }

@@ -89,8 +89,7 @@ ra() { # NODE VG ACTION [LEVEL]
 }
 
 echo "I kernel $(uname -r) cpus $(nproc) mem $(awk '/MemTotal/ {print int($2 / 1024) "M"}' /proc/meminfo)" \
-  "lvm2 $(lvm version 2>/dev/null | awk '/LVM version/ {print $3}')" \
-  "resource-agents $(sed -n 's/.*<version>\(.*\)<\/version>.*/\1/p' <(ra nodeA x meta-data) | head -n1)"
+  "lvm2 $(lvm version 2>/dev/null | awk '/LVM version/ {print $3}')"
 
 # --- counting (globs and sysfs, no processes) ---
 under() { # VAR VGUUID: the number of dm devices whose uuid starts with LVM-VGUUID
