@@ -128,6 +128,7 @@ def main():
     ap.add_argument("--sizes", default="100,1000")
     ap.add_argument("--vm", choices=["uml", "qemu"], default="uml")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--lvmkit", default=LVMKIT, help="the static lvmkit to run (default: the one built here)")
     ap.add_argument("--raw", metavar="FILE", help="write every timing (µs) as JSON")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--tools", default="kit,activate,vgchange", help="which of kit, activate, vgchange to run")
@@ -149,7 +150,7 @@ def main():
         wrapper = os.path.join(tmp, "scenario.sh")
         tools = " ".join(a.tools.split(","))
         with open(wrapper, "w") as f:
-            f.write(f"#!/bin/sh\nBENCH_DIR='{tmp}' LVMKIT='{LVMKIT}' RUNS={a.runs} TOOLS='{tools}' exec /bin/bash '{SCENARIO}'\n")
+            f.write(f"#!/bin/sh\nBENCH_DIR='{tmp}' LVMKIT='{a.lvmkit}' RUNS={a.runs} TOOLS='{tools}' exec /bin/bash '{SCENARIO}'\n")
         env = dict(os.environ, LVMKIT_VM_TIMEOUT=os.environ.get("LVMKIT_VM_TIMEOUT", "3600"))
         t0 = time.monotonic()
         p = subprocess.run([os.path.join(ROOT, "tests", "vm", f"run-{a.vm}.sh"), wrapper, *images],

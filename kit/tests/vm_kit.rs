@@ -43,6 +43,13 @@ fn run_dir() -> PathBuf {
     PathBuf::from(std::env::var("VM_RUN").unwrap_or_else(|_| "/run".into()))
 }
 
+/// Where the servers keep their state: the guest's own tmpfs, as a node's local disk would be
+/// (the run folder is the host's file system through hostfs/9p, where every fsync of the
+/// kit's atomic writes is a host fsync).
+fn state_dir() -> PathBuf {
+    PathBuf::from("/run/kit-nodes")
+}
+
 fn lvmkit() -> String {
     std::env::var("LVMKIT").expect("$LVMKIT: the static lvmkit command")
 }
@@ -148,7 +155,7 @@ impl Node {
     /// Server `name` with another kit directory `kit` (a second store of the same host, for
     /// resources of the same VG with another policy).
     fn with_kit(name: &'static str, kit: &str) -> Node {
-        let dir = run_dir().join(format!("node-{name}"));
+        let dir = state_dir().join(format!("node-{name}"));
         let kit = dir.join(kit);
         std::fs::create_dir_all(&kit).unwrap();
         for sub in ["lvm", "archive", "backup", "lock"] {

@@ -7,7 +7,8 @@
 # service on the server that does NOT own it (so every "up" includes the ownership takeover
 # write), checks it at each level, and takes it out of service again; the next run does the
 # same from the other server:
-#   kit        `lvmkit kit restore VG` / `quickCheck VG --level 0|10|20` / `remove VG`
+#   kit        `lvmkit kit restore ID` / `quickCheck ID --level 0|10|20` / `remove ID` (the
+#              resource ID `lvmvg-VG`, as an agent passes it; the hierarchy has every LV)
 #   activate   Pacemaker's ocf:heartbeat:LVM-activate (resource-agents, the host's),
 #              vg_access_mode=system_id, activation_mode=exclusive: start / monitor
 #              (OCF_CHECK_LEVEL 0 and 10) / stop
@@ -35,7 +36,8 @@ export LVM_SUPPRESS_FD_WARNINGS=1
 [ -w /sys/kernel/uevent_helper ] && echo >/sys/kernel/uevent_helper
 
 # --- the two servers ---
-node_dir() { echo "$VM_RUN/node-$1"; }
+# Server state on the guest's tmpfs (a node's local disk), not on the host through hostfs.
+node_dir() { echo "/run/kit-nodes/node-$1"; }
 for n in nodeA nodeB; do
   d=$(node_dir $n)
   mkdir -p "$d/lvm" "$d/kit" "$d/archive" "$d/backup" "$d/lock"
@@ -140,7 +142,7 @@ bench_vg() { # VG N
       node=$(other "$from")
       case $tool in
         kit)
-          t "$vg" kit up "$r" as "$node" "$LVMKIT" kit restore "$vg"
+          t "$vg" kit up "$r" as "$node" "$LVMKIT" kit restore "lvmvg-$vg"
           ;;
         activate)
           t "$vg" activate up "$r" ra "$node" "$vg" start
@@ -156,8 +158,8 @@ bench_vg() { # VG N
       fi
       case $tool in
         kit)
-          for l in 0 10 20; do t "$vg" kit "qc$l" "$r" as "$node" "$LVMKIT" kit quickCheck "$vg" --level $l; done
-          t "$vg" kit down "$r" as "$node" "$LVMKIT" kit remove "$vg" ;;
+          for l in 0 10 20; do t "$vg" kit "qc$l" "$r" as "$node" "$LVMKIT" kit quickCheck "lvmvg-$vg" --level $l; done
+          t "$vg" kit down "$r" as "$node" "$LVMKIT" kit remove "lvmvg-$vg" ;;
         activate)
           for l in 0 10; do t "$vg" activate "mon$l" "$r" ra "$node" "$vg" monitor $l; done
           t "$vg" activate down "$r" ra "$node" "$vg" stop ;;
