@@ -483,8 +483,8 @@ fn adddelpv_reports_records_and_refuses() {
     v.servers.push(lvmkit::recovery::resource::Server { name: "b".into(), system_id: Some("hostB".into()) });
     a.store.save(&r).unwrap();
     let rep = hierarchy::adddelpv(&a, "lk_spanning", &PvSelection::Report).unwrap();
-    assert_eq!(rep.added, [pv2.clone()]);
-    assert_eq!(rep.removed, [old.clone()]);
+    assert_eq!(rep.added, std::slice::from_ref(&pv2));
+    assert_eq!(rep.removed, std::slice::from_ref(&old));
     assert_eq!(rep.confirm_on, ["b"]);
     assert!(!rep.applied);
     // Lists naming a PV that is not there: refused, nothing recorded.

@@ -163,17 +163,13 @@ fn errno_text(c: &Cause) -> String {
 /// 110013 (VG) or 110010 (LV) for a failed activation; 110020 when device-mapper itself is
 /// unusable.
 fn activation_error(what: &Target2, cause: Cause) -> KitError {
-    if let Cause::Apply(ApplyError::Dm { source, .. }) = &cause {
-        use lvmkit_dm::control::Error as E;
-        if matches!(**source, E::Control { .. } | E::MissingTarget { .. }) {
-            return KitError::new("110020", &[("why", &source.to_string())]).caused(cause);
-        }
-    }
-    if let Cause::Dm(
-        e @ (lvmkit_dm::control::Error::Control { .. } | lvmkit_dm::control::Error::MissingTarget { .. }),
-    ) = &cause
-    {
-        return KitError::new("110020", &[("why", &e.to_string())]).caused(cause);
+    let env_why = match &cause {
+        Cause::Apply(ApplyError::Dm { source, .. }) => super::catalog::dm_environment(source),
+        Cause::Dm(e) => super::catalog::dm_environment(e),
+        _ => None,
+    };
+    if let Some(why) = env_why {
+        return KitError::new("110020", &[("why", &why)]).caused(cause);
     }
     let errno = errno_text(&cause);
     match what {
@@ -495,14 +491,15 @@ fn deactivate_bounded(
                     .with_context(format!("{what}: retried for {:?}", env.busy_timeout)));
             }
             Err(e) => {
-                let c = Cause::Apply(e);
-                return Err(match &c {
-                    Cause::Apply(ApplyError::Dm { source, .. })
-                        if matches!(**source, lvmkit_dm::control::Error::Control { .. }) =>
-                    {
-                        KitError::new("110020", &[("why", &c.to_string())]).caused(c)
+                let env_why = match &e {
+                    ApplyError::Dm { source, .. } => super::catalog::dm_environment(source),
+                    _ => None,
+                };
+                return Err(match env_why {
+                    Some(why) => KitError::new("110020", &[("why", &why)]).caused(e),
+                    None => {
+                        KitError::new("110008", &[("vg", what), ("why", "device-mapper refused")]).caused(e)
                     }
-                    _ => KitError::new("110008", &[("vg", what), ("why", &c.to_string())]).caused(c),
                 });
             }
         }
@@ -514,7 +511,7 @@ impl KitError {
     fn with_context(mut self, ctx: String) -> KitError {
         if self.cause.is_some() {
             let c = self.cause_text();
-            self.cause = Some(Cause::Detail(format!("{ctx}\n{c}")));
+            self.cause = Some(Box::new(Cause::Detail(format!("{ctx}\n{c}"))));
         }
         self
     }
