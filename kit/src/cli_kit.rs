@@ -465,7 +465,7 @@ fn run_action(g: &Global, action: Action) -> Result<Printed, KitError> {
                 let probs: Vec<_> = h
                     .problems
                     .iter()
-                    .map(|p| json!({"code": p.code, "severity": format!("{:?}", p.severity).to_lowercase(), "line": p.line}))
+                    .map(|p| json!({"code": p.code, "severity": p.severity.name(), "line": p.line}))
                     .collect();
                 return Ok(Printed {
                     out: pretty(

@@ -599,3 +599,63 @@ fn a_stale_metadata_copy_is_reported_and_the_newest_wins() {
     assert!(md.tags.contains(&"new".to_string()), "the newest copy won");
     assert_eq!(md.system_id.as_deref(), Some("host-a"));
 }
+
+/// The shared LVM1 images (`../shared/images/lvm1` beside the repository, as in CI, or
+/// `$LVMKIT_LVM1_IMAGES`), decompressed into `dir`; `None`, with a visible note, when absent.
+fn lvm1_images(names: &[&str], dir: &Path) -> Option<Vec<PathBuf>> {
+    let src = std::env::var_os("LVMKIT_LVM1_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/images/lvm1"));
+    if !src.join("README.md").is_file() {
+        eprintln!("SKIPPED: {} not found (the shared LVM1 images sit beside the repository)", src.display());
+        return None;
+    }
+    Some(
+        names
+            .iter()
+            .map(|n| {
+                let o = Command::new("xz").arg("-dc").arg(src.join(format!("{n}.img.xz"))).output().unwrap();
+                assert!(o.status.success(), "xz {n}");
+                let p = dir.join(format!("{n}.img"));
+                write_sparse(&p, &o.stdout);
+                p
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn an_lvm1_vg_is_exported_on_remove_and_imported_on_restore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(disks) = lvm1_images(&["l1a", "l1d"], tmp.path()) else { return };
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    let c = hierarchy::create(&a, &["l1a".into()], None).unwrap();
+    assert!(c.autoactivation_off.is_empty(), "LVM1 has no autoactivation flag");
+    let Kind::Lvmvg(v) = a.store.find("l1a").unwrap().kind else { panic!() };
+    assert_eq!((v.vg_format.as_str(), v.policy.ownership), ("lvm1", OwnershipPolicy::None));
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "l1a", &RestoreOptions::default()).unwrap();
+    assert!(!r.imported && !r.wrote_system_id);
+    assert_eq!(dm.names().len(), 3);
+    let h = actions::quick_check(&a, &dm, "l1a", 20).unwrap();
+    assert_eq!(h.status(), 0, "{h:?}");
+    let rm = actions::remove(&a, &dm, "l1a").unwrap();
+    assert!(rm.released);
+    assert!(dm.names().is_empty());
+    let exported = |name: &str| {
+        let src = lvmkit::source::Source::load(&disks, false);
+        src.assembly.vgs.iter().find(|g| g.metadata.vg.id.to_string() == v.vg_uuid).map(|g| {
+            assert!(g.name().starts_with(name), "{}", g.name());
+            g.metadata.vg.is_exported()
+        })
+    };
+    assert_eq!(exported("l1a"), Some(true));
+    let r = actions::restore(&a, &dm, "l1a", &RestoreOptions::default()).unwrap();
+    assert!(r.imported);
+    assert_eq!(exported("l1a"), Some(false));
+    assert_eq!(dm.names().len(), 3);
+    // A VG exported elsewhere: imported by its first restore here.
+    hierarchy::create(&a, &["l1d".into()], None).unwrap_or_else(|e| panic!("{e}"));
+    let r = actions::restore(&a, &dm, "l1d", &RestoreOptions::default()).unwrap();
+    assert!(r.imported);
+}

@@ -77,6 +77,18 @@ pub enum Severity {
     Ownership,
 }
 
+impl Severity {
+    /// `degraded`, `failed`, `not_in_service`, `ownership` (the JSON output's words).
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Degraded => "degraded",
+            Severity::Failed => "failed",
+            Severity::NotInService => "not_in_service",
+            Severity::Ownership => "ownership",
+        }
+    }
+}
+
 /// One problem quickCheck found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
