@@ -137,6 +137,9 @@ bench_vg() { # VG N
     run as nodeA "$LVMKIT" kit create "/dev/$vg/lv0000"
     as nodeA "$LVMKIT" kit export "$vg" >"$VM_RUN/$vg.template" || fail "kit export $vg"
     run as nodeB "$LVMKIT" kit extend "$VM_RUN/$vg.template"
+    # And back: A records B as a peer too.
+    as nodeB "$LVMKIT" kit export "$vg" >"$VM_RUN/$vg.template" || fail "kit export $vg on B"
+    run as nodeA "$LVMKIT" kit extend "$VM_RUN/$vg.template"
   fi
   for r in $(seq 0 "$RUNS"); do
     for tool in $TOOLS; do
