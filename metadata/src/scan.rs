@@ -328,6 +328,9 @@ impl Device for Prefetched<'_> {
     fn as_slice(&self) -> Option<&[u8]> {
         self.dev.as_slice()
     }
+    fn next_data(&self, at: u64) -> Option<u64> {
+        self.dev.next_data(at)
+    }
 }
 
 fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
