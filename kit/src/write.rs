@@ -47,8 +47,7 @@ pub fn targets(src: &Source, vg: &AssembledVg) -> Result<Vec<PvTarget>, WriteErr
         .iter()
         .flatten()
         .map(|&i| {
-            let pv = &src.scan.pvs[i];
-            Ok(PvTarget::from_scan(pv, open_scanned(pv.name())?))
+            Ok(PvTarget::from_scan(&src.scan, i, open_scanned(src.scan.pvs[i].name())?))
         })
         .collect()
 }

@@ -38,7 +38,7 @@ use crate::mda_header::{MDA_HEADER_SIZE, MdaHeader};
 use crate::model::Metadata;
 use crate::pv_header::{PV_EXT_USED, PV_HEADER_EXTENSION_VSN, PvHeaderExtension};
 use crate::raw_locn::RawLocn;
-use crate::scan::PvScan;
+use crate::scan::Scan;
 use crate::text::write_raw;
 
 use super::WriteError;
@@ -54,16 +54,30 @@ pub struct PvTarget {
     pub mdas: Vec<Result<MdaHeader, Error>>,
     /// The device is an LVM1 PV (its label was synthesised from `pv_disk`): never written.
     pub format1: bool,
+    /// Other scanned devices carrying this PV's UUID (unresolved duplicates): while there are
+    /// any, [`plan`] refuses the VG, as lvm2's `vg_write` does.
+    pub duplicates: Vec<String>,
 }
 
 impl PvTarget {
-    /// From a scan result and the same device opened for writing.
-    pub fn from_scan(pv: &PvScan, device: Arc<dyn WriteDevice>) -> PvTarget {
+    /// PV `index` of `scan`, and the same device opened for writing. Every other device of
+    /// the scan with the same PV UUID is recorded as a duplicate.
+    pub fn from_scan(scan: &Scan, index: usize, device: Arc<dyn WriteDevice>) -> PvTarget {
+        let pv = &scan.pvs[index];
+        let id = pv.label.pv_header.pv_uuid;
+        let duplicates = scan
+            .pvs
+            .iter()
+            .enumerate()
+            .filter(|&(j, o)| j != index && o.label.pv_header.pv_uuid == id)
+            .map(|(_, o)| o.name().to_string())
+            .collect();
         PvTarget {
             device,
             label: pv.label.clone(),
             mdas: pv.mdas.iter().map(|m| m.header.clone()).collect(),
             format1: pv.lvm1.is_some(),
+            duplicates,
         }
     }
 }
@@ -226,6 +240,16 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
                 "format {} VG: lvmkit writes only LVM2 metadata, never over an LVM1 PV",
                 current.vg.format.as_deref().unwrap_or("lvm1")
             ),
+        });
+    }
+    // lvm2 (`vg_write`, lib/metadata/metadata.c): "Cannot update volume group %s with
+    // duplicate PV devices." Which copy is current depends on device order; writing one
+    // leaves the other stale, and the stale one may win the next scan.
+    if let Some(t) = targets.iter().find(|t| !t.duplicates.is_empty()) {
+        return Err(WriteError::DuplicatePv {
+            vg,
+            pv: t.label.pv_header.pv_uuid.to_string(),
+            devices: std::iter::once(t.device.name().to_string()).chain(t.duplicates.iter().cloned()).collect(),
         });
     }
     if new.vg.name != current.vg.name || new.vg.id != current.vg.id {
