@@ -567,3 +567,44 @@ fn zero_extent_lv_does_not_break_the_fuzz_invariant() {
     v.lvs.push(lv("empty", 1, 0));
     lvmkit_metadata::fuzzing::lvm1(&v.image(0));
 }
+
+/// Issue 10: an LVM1 `pe_total` of 0xffffffff on a sparse 2 TiB image file is an error for that
+/// device before any read of the map (lvm2 would read and allocate 16 GiB), while another
+/// device in the same scan is still reported; a large map lvm2 allows (300 000 PEs, more than
+/// one read chunk) on the same kind of image still reads.
+#[test]
+fn pe_total_beyond_lvm2s_bounds_on_a_sparse_image_fails_that_device_only() {
+    use lvmkit_metadata::scan::{ScanOptions, scan};
+    use std::os::unix::fs::FileExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sparse = |name: &str, img: &[u8]| {
+        let p = dir.path().join(name);
+        let f = std::fs::File::create(&p).unwrap();
+        f.write_all_at(img, 0).unwrap();
+        f.set_len(2 << 40).unwrap();
+        p
+    };
+    let mut bad = one_lv().image(0);
+    bad[0x1c8..0x1cc].copy_from_slice(&u32::MAX.to_le_bytes());
+    let bad = sparse("bad.img", &bad);
+    let mut big = SVg::new(&[300_000]);
+    big.name = b"vg2".to_vec();
+    big.pvs[0].uuid = pv_uuid(7);
+    let good = sparse("good.img", &big.image(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let devices = vec![bad.clone(), good.clone()];
+    std::thread::spawn(move || {
+        let _ = tx.send(scan(&ScanOptions { devices: Some(devices), ..ScanOptions::default() }));
+    });
+    // A guard against a hang (a multi-GiB read), not a performance target.
+    let s = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the scan returns");
+    let name = bad.display().to_string();
+    let e = s.errors.iter().find(|e| matches!(e, Error::OnDevice { device, .. } if *device == name));
+    assert!(
+        matches!(e.map(Error::kind), Some(Error::BadField { what: "pv_disk", field: "pe_total", at: 0x1c8, .. })),
+        "{:?}",
+        s.errors
+    );
+    let pv = s.pvs.iter().find(|p| p.name() == good.display().to_string()).expect("the other device");
+    assert_eq!(pv.lvm1.as_ref().unwrap().pe_map.len(), 300_000);
+}
