@@ -511,8 +511,12 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
             let form = if backup { DumpForm::Backup } else { DumpForm::Raw };
             inspect::dump(&src, &vg, form).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
         }
+        // An unreadable mda header is shown, and fails the command.
         Cmd::History { show: None, device } => inspect::history(&device)
-            .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
+            .map(|h| {
+                let bad = h.iter().any(|(_, m)| m.iter().any(|x| x.header.is_err()));
+                (inspect::format_history(&h), if bad { ExitCode::from(5) } else { ExitCode::SUCCESS })
+            })
             .map_err(|e| e.to_string()),
         Cmd::History { show: Some(seqno), device } => {
             inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
@@ -673,7 +677,8 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
     for f in &src.assembly.findings {
         eprintln!("  WARNING: {f}");
     }
-    let out = report::report(kind, &opts, &src).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string());
+    let code = if src.scan.nothing_readable() { ExitCode::from(5) } else { ExitCode::SUCCESS };
+    let out = report::report(kind, &opts, &src).map(|s| (s, code)).map_err(|e| e.to_string());
     exit_soon(src);
     out
 }

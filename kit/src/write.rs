@@ -46,9 +46,7 @@ pub fn targets(src: &Source, vg: &AssembledVg) -> Result<Vec<PvTarget>, WriteErr
     vg.pv_devices
         .iter()
         .flatten()
-        .map(|&i| {
-            Ok(PvTarget::from_scan(&src.scan, i, open_scanned(src.scan.pvs[i].name())?))
-        })
+        .map(|&i| Ok(PvTarget::from_scan(&src.scan, i, open_scanned(src.scan.pvs[i].name())?)))
         .collect()
 }
 
@@ -74,8 +72,9 @@ pub fn describe(r: &CommitReport) -> String {
             )
         })
         .collect();
+    let warnings: String = r.warnings.iter().map(|w| format!("  {w}\n")).collect();
     format!(
-        "Volume group \"{}\" written: seqno {}, {} bytes to {}\n",
+        "{warnings}Volume group \"{}\" written: seqno {}, {} bytes to {}\n",
         r.vg,
         r.seqno,
         r.text_size,

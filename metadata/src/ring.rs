@@ -77,9 +77,8 @@ pub fn read_text_into(dev: &dyn Device, mda: &MdaHeader, rl: &RawLocn, out: &mut
     device::read_into(dev, names[0], parts[0].0, parts[0].1, out)?;
     if parts[1].1 > 0 {
         let wrap = device::read(dev, names[1], parts[1].0, parts[1].1)?;
-        out.try_reserve_exact(wrap.len()).map_err(|_| {
-            Error::io(parts[1].0, parts[1].1, std::io::ErrorKind::OutOfMemory.into())
-        })?;
+        out.try_reserve_exact(wrap.len())
+            .map_err(|_| Error::io(parts[1].0, parts[1].1, std::io::ErrorKind::OutOfMemory.into()))?;
         out.extend_from_slice(&wrap);
     }
     check_crc(out, abs, rl)
@@ -189,7 +188,12 @@ pub fn history(dev: &dyn Device, mda: &MdaHeader) -> Result<Vec<HistoryEntry>> {
                         let body = &buf[rel..rel + n + 1];
                         let mut crc = LvmCrc::new();
                         crc.update(body);
-                        Extent { size: n as u64 + 1, wrapped: false, tail: last3(body), checksum: crc.finish() }
+                        Extent {
+                            size: n as u64 + 1,
+                            wrapped: false,
+                            tail: last3(body),
+                            checksum: crc.finish(),
+                        }
                     }
                     None => ring.extent(p)?,
                 };

@@ -124,6 +124,14 @@ pub struct Scan {
     pub devices_scanned: usize,
 }
 
+impl Scan {
+    /// Devices were asked for but not one could be opened and read: a report of this scan
+    /// shows nothing, and says so with its exit status (lvm2's `pvs`/`vgs` fail likewise).
+    pub fn nothing_readable(&self) -> bool {
+        self.devices_scanned == 0 && !self.errors.is_empty()
+    }
+}
+
 /// Scan according to `opts`.
 pub fn scan(opts: &ScanOptions) -> Scan {
     let mut out = Scan::default();
@@ -138,7 +146,16 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         },
     };
     let mut opened: Vec<Arc<dyn Device>> = Vec::new();
+    let mut seen: Vec<(u64, u64)> = Vec::new();
     for path in &devices {
+        // One device under two names (the same path twice, a symlink, a /dev/disk/by-* alias) is
+        // scanned once, under the first name, as lvm2 treats aliases: not a duplicate PV.
+        if let Some(id) = identity(path) {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+        }
         match open_with_partitions(path, opts) {
             Ok(mut devs) => opened.append(&mut devs),
             Err(e) => out.errors.push(e),
@@ -150,6 +167,15 @@ pub fn scan(opts: &ScanOptions) -> Scan {
     out.errors.extend(scanned.errors);
     out.notes.extend(scanned.notes);
     out
+}
+
+/// What makes two paths the same device: the device number of a block device, the
+/// (filesystem, inode) pair of a file. `None` when the path cannot be stat'ed (its open fails
+/// and says why).
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let m = std::fs::metadata(path).ok()?;
+    Some(if m.file_type().is_block_device() { (u64::MAX, m.rdev()) } else { (m.dev(), m.ino()) })
 }
 
 /// Open a path; an image file with a partition table yields its partitions (`IMAGE:pN`)

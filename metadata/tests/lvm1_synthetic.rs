@@ -406,10 +406,7 @@ fn bad_areas_past_the_device_end() {
     img[0x1c8..0x1cc].copy_from_slice(&u32::MAX.to_le_bytes()); // pe_total
     // Refused from the PV struct's own bounds, before any read or allocation of the map.
     let e = read_bytes("/dev/sdz", img).unwrap_err();
-    assert!(
-        matches!(e.kind(), Error::BadField { what: "pv_disk", field: "pe_total", at: 0x1c8, .. }),
-        "{e}"
-    );
+    assert!(matches!(e.kind(), Error::BadField { what: "pv_disk", field: "pe_total", at: 0x1c8, .. }), "{e}");
     let e = read_bytes("/dev/sdz", one_lv().image(0)[..300].to_vec()).unwrap_err();
     assert_eq!(where_(&e).1, "pv_disk");
 }
@@ -601,7 +598,10 @@ fn pe_total_beyond_lvm2s_bounds_on_a_sparse_image_fails_that_device_only() {
     let name = bad.display().to_string();
     let e = s.errors.iter().find(|e| matches!(e, Error::OnDevice { device, .. } if *device == name));
     assert!(
-        matches!(e.map(Error::kind), Some(Error::BadField { what: "pv_disk", field: "pe_total", at: 0x1c8, .. })),
+        matches!(
+            e.map(Error::kind),
+            Some(Error::BadField { what: "pv_disk", field: "pe_total", at: 0x1c8, .. })
+        ),
         "{:?}",
         s.errors
     );

@@ -71,8 +71,13 @@ fn linear_text() -> String {
 
 /// Errors reported for `device` (scan errors and error findings), innermost kinds.
 fn errors_on(src: &Source, device: &str) -> Vec<Error> {
-    let mut v: Vec<Error> =
-        src.scan.errors.iter().filter(|e| e.to_string().starts_with(&format!("{device}: "))).cloned().collect();
+    let mut v: Vec<Error> = src
+        .scan
+        .errors
+        .iter()
+        .filter(|e| e.to_string().starts_with(&format!("{device}: ")))
+        .cloned()
+        .collect();
     for f in &src.assembly.findings {
         if let Finding::Error(e) = f {
             if e.to_string().starts_with(&format!("{device}: ")) {
@@ -107,7 +112,8 @@ fn a_text_size_over_lvm2s_limit_is_an_error_for_that_device_only() {
     let name = big.display().to_string();
     let errs = errors_on(&src, &name);
     assert!(
-        errs.iter().any(|e| matches!(e, Error::BadField { what: "raw_locn", field: "size", at: MDA, found, .. }
+        errs.iter()
+            .any(|e| matches!(e, Error::BadField { what: "raw_locn", field: "size", at: MDA, found, .. }
             if *found == (40u64 << 30).to_string())),
         "{errs:?}"
     );

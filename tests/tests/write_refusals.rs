@@ -93,7 +93,10 @@ fn every_write_refuses_a_vg_with_a_duplicate_pv_and_writes_nothing() {
     let msg = attempts[0].1.as_ref().unwrap_err().to_string();
     assert!(msg.contains(&format!("cannot update volume group {vg} with duplicate PV devices")), "{msg}");
     assert!(bytes(&imgs) == before, "an image changed");
-    assert!(!archive.exists() || std::fs::read_dir(&archive).unwrap().next().is_none(), "an archive was written");
+    assert!(
+        !archive.exists() || std::fs::read_dir(&archive).unwrap().next().is_none(),
+        "an archive was written"
+    );
 
     // vgimport of an exported VG on two devices: refused as well.
     let exp = copies(dir.path(), "exported", 2);
@@ -155,4 +158,34 @@ fn restore_metadata_does_not_unexport_an_exported_vg() {
     let s0 = src.assembly.vgs[0].metadata.vg.seqno;
     restore_metadata(&src, &imgs[0], old, &ctx(None, None)).unwrap();
     assert_eq!(seqno(&imgs), s0 + 1);
+}
+
+/// A write allowed on an inconsistent VG (the restore is the repair) overwrites the stale copy
+/// and says so, as lvm2 does ("WARNING: Updating old metadata to N on DEV for VG V."); a write
+/// over consistent copies says nothing of the kind.
+#[test]
+fn a_write_that_repairs_a_stale_copy_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let imgs: Vec<PathBuf> = case("spanning")
+        .images
+        .iter()
+        .map(|p| {
+            let d = dir.path().join(p.file_name().unwrap());
+            std::fs::copy(p, &d).unwrap();
+            d
+        })
+        .collect();
+    let src = Source::load(&imgs, false);
+    let vg = src.assembly.vgs[0].name().to_string();
+    let s0 = src.assembly.vgs[0].metadata.vg.seqno;
+    let pv2 = std::fs::read(&imgs[1]).unwrap();
+    let out = change_vgs(&src, std::slice::from_ref(&vg), &[Change::AddVgTag("t".into())], &ctx(None, None))
+        .unwrap();
+    assert!(!out.contains("WARNING"), "{out}");
+    std::fs::write(&imgs[1], &pv2).unwrap();
+    let src = Source::load(&imgs, false);
+    let out = restore_metadata(&src, &imgs[1], s0, &ctx(None, None)).unwrap();
+    let want = format!("WARNING: Updating old metadata to {} on {} for VG {vg}", s0 + 2, imgs[1].display());
+    assert!(out.contains(&want), "{out}");
+    assert!(!out.contains(&format!("on {} for VG", imgs[0].display())), "{out}");
 }

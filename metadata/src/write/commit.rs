@@ -57,6 +57,10 @@ pub struct PvTarget {
     /// Other scanned devices carrying this PV's UUID (unresolved duplicates): while there are
     /// any, [`plan`] refuses the VG, as lvm2's `vg_write` does.
     pub duplicates: Vec<String>,
+    /// What each mda's committed slot held at scan time (label order): `None` for no text,
+    /// the seqno of a good copy, or why it was unusable. A write over an older or unusable
+    /// copy repairs it, and says so ([`CommitPlan::warnings`]).
+    pub held: Vec<Option<Result<u64, String>>>,
 }
 
 impl PvTarget {
@@ -78,6 +82,16 @@ impl PvTarget {
             mdas: pv.mdas.iter().map(|m| m.header.clone()).collect(),
             format1: pv.lvm1.is_some(),
             duplicates,
+            held: pv
+                .mdas
+                .iter()
+                .map(|m| {
+                    m.committed.as_ref().map(|c| match c {
+                        Ok(c) => Ok(c.metadata.vg.seqno),
+                        Err(e) => Err(e.kind().to_string()),
+                    })
+                })
+                .collect(),
         }
     }
 }
@@ -164,6 +178,9 @@ pub struct CommitPlan {
     pub labels: Vec<String>,
     /// The writes, in order.
     pub steps: Vec<WriteStep>,
+    /// What the write repairs on the way, in lvm2's words ("WARNING: Updating old metadata to
+    /// N on DEV for VG V."): mdas whose copy was older than the VG's or unusable.
+    pub warnings: Vec<String>,
 }
 
 /// What a finished commit did.
@@ -185,6 +202,8 @@ pub struct CommitReport {
     pub labels: Vec<String>,
     /// Writes done.
     pub steps: usize,
+    /// The plan's warnings (repairs done on the way).
+    pub warnings: Vec<String>,
 }
 
 /// Largest text (NUL included) one copy may have in an mda of `size` bytes: two copies must
@@ -249,7 +268,9 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
         return Err(WriteError::DuplicatePv {
             vg,
             pv: t.label.pv_header.pv_uuid.to_string(),
-            devices: std::iter::once(t.device.name().to_string()).chain(t.duplicates.iter().cloned()).collect(),
+            devices: std::iter::once(t.device.name().to_string())
+                .chain(t.duplicates.iter().cloned())
+                .collect(),
         });
     }
     if new.vg.name != current.vg.name || new.vg.id != current.vg.id {
@@ -282,6 +303,7 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
     let mut ignored = Vec::new();
     let mut labels = Vec::new();
     let mut label_steps = Vec::new();
+    let mut warnings = Vec::new();
     for (pi, t) in targets.iter().enumerate() {
         let dev = t.device.as_ref();
         let name = dev.name().to_string();
@@ -348,6 +370,20 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
                         old_offset: old.offset,
                     });
                 }
+            }
+            // lvm2 (`_vg_read`, lib/metadata/metadata.c) repairs such copies with a warning.
+            match t.held.get(mi) {
+                Some(Some(Ok(s))) if *s < current.vg.seqno => warnings.push(format!(
+                    "WARNING: Updating old metadata to {} on {name} for VG {vg} (mda{} held seqno {s}).",
+                    new.vg.seqno,
+                    mi + 1
+                )),
+                Some(Some(Err(why))) => warnings.push(format!(
+                    "WARNING: Updating unusable metadata to {} on {name} for VG {vg} (mda{}: {why}).",
+                    new.vg.seqno,
+                    mi + 1
+                )),
+                _ => {}
             }
             placements.push(MdaPlacement {
                 device: name.clone(),
@@ -438,7 +474,7 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
             data: h.encode().to_vec(),
         });
     }
-    Ok(CommitPlan { vg, seqno: new.vg.seqno, text, checksum, placements, ignored, labels, steps })
+    Ok(CommitPlan { vg, seqno: new.vg.seqno, text, checksum, placements, ignored, labels, steps, warnings })
 }
 
 /// The phase a step belongs to: labels, texts, precommits, commits (in that order in a plan).
@@ -568,6 +604,7 @@ fn execute_on(plan: &CommitPlan, devs: &[&dyn WriteDevice]) -> Result<CommitRepo
         ignored: plan.ignored.clone(),
         labels: plan.labels.clone(),
         steps: plan.steps.len(),
+        warnings: plan.warnings.clone(),
     })
 }
 
@@ -723,6 +760,7 @@ mod tests {
             ignored: Vec::new(),
             labels: Vec::new(),
             steps,
+            warnings: Vec::new(),
         }
     }
 

@@ -115,7 +115,10 @@ pub fn check_owner(md: &Metadata, ctx: &Context) -> Result<(), WriteError> {
 pub fn check_writable(md: &Metadata, ctx: &Context, importing: bool) -> Result<(), WriteError> {
     check_owner(md, ctx)?;
     if md.vg.is_exported() && !importing {
-        return Err(WriteError::Refused { vg: md.vg.name.clone(), why: "is exported; import it first".into() });
+        return Err(WriteError::Refused {
+            vg: md.vg.name.clone(),
+            why: "is exported; import it first".into(),
+        });
     }
     Ok(())
 }
