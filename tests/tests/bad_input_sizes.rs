@@ -214,3 +214,32 @@ fn a_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     refused_beside_a_good_pv(dir.path().to_path_buf(), "a directory");
 }
+
+#[test]
+fn a_scan_where_nothing_could_be_read_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let none = vec![PathBuf::from("/dev/zero"), dir.path().join("missing.img")];
+    let src = Source::load(&none, false);
+    assert!(src.scan.nothing_readable() && src.scan.errors.len() == 2, "{:?}", src.scan.errors);
+    // Control: one readable device among them and the scan has something to report.
+    let (other, _) = other_pv();
+    let src = Source::load(&[none, vec![other]].concat(), false);
+    assert!(!src.scan.nothing_readable());
+}
+
+#[test]
+fn one_device_under_two_names_is_scanned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, name) = other_pv();
+    let link = dir.path().join("alias.img");
+    std::os::unix::fs::symlink(&p, &link).unwrap();
+    let src = Source::load(&[p.clone(), p.clone(), link], false);
+    assert_eq!((src.scan.devices_scanned, src.scan.pvs.len()), (1, 1));
+    assert_eq!(src.scan.pvs[0].name(), name);
+    assert!(!src.assembly.findings.iter().any(|f| matches!(f, Finding::DuplicatePv { .. })));
+    // Control: a copy of the image is another device carrying the same PV: a duplicate.
+    let copy = dir.path().join("copy.img");
+    std::fs::copy(&p, &copy).unwrap();
+    let src = Source::load(&[p, copy], false);
+    assert!(src.assembly.findings.iter().any(|f| matches!(f, Finding::DuplicatePv { .. })));
+}
