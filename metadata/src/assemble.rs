@@ -195,6 +195,20 @@ pub fn assemble(scan: &Scan) -> Assembly {
             if let Some(Err(e)) = &m.committed {
                 a.findings.push(Finding::Error(e.clone()));
             }
+            for key in m.copy().map(|c| c.duplicate_keys.as_slice()).unwrap_or_default() {
+                a.findings.push(Finding::Error(
+                    Error::semantic(
+                        key.clone(),
+                        format!(
+                            "each key once in its section (lvm2 warns \"Ignoring duplicate config value\"); mda{} at byte {}",
+                            m.index + 1,
+                            m.locn.offset
+                        ),
+                        "the key given more than once",
+                    )
+                    .on_device(pv.name()),
+                ));
+            }
         }
     }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use crate::device::{self, Device, FileDevice, OpenOptionsLvm, Window};
 use crate::disk_locn::DiskLocn;
 use crate::error::{Error, Result};
-use crate::import::parse_metadata;
+use crate::import::import;
 use crate::label::{self, Label, LabelNote};
 use crate::mda_header::{MDA_HEADER_SIZE, MdaHeader};
 use crate::model::Metadata;
@@ -72,6 +72,8 @@ pub struct MdaCopy {
     pub text: Arc<Vec<u8>>,
     /// Its parse (shared between identical copies).
     pub metadata: Arc<Metadata>,
+    /// Keys the text gives twice in one section ([`Section::duplicate_keys`](crate::text::Section::duplicate_keys)).
+    pub duplicate_keys: Arc<Vec<String>>,
 }
 
 /// A device carrying an LVM2 label.
@@ -452,8 +454,11 @@ impl TextCache {
         if let Some(c) = self.0.get(&key).filter(|c| Arc::ptr_eq(&c.text, &text) || c.text == text) {
             return Ok(MdaCopy { locn: rl, ..c.clone() });
         }
-        let metadata = Arc::new(parse_metadata(&text)?);
-        let copy = MdaCopy { locn: rl, text, metadata };
+        let root = crate::text::parse(&text)?;
+        let metadata = Arc::new(import(&root)?);
+        let duplicate_keys = Arc::new(root.duplicate_keys());
+        drop(root);
+        let copy = MdaCopy { locn: rl, text, metadata, duplicate_keys };
         self.0.insert(key, copy.clone());
         Ok(copy)
     }

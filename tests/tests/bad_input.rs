@@ -244,3 +244,22 @@ fn in_memory_device_gets_same_errors() {
     );
     assert!(e.to_string().starts_with("mem0: mda_header at byte 4096: checksum mismatch"), "{e}");
 }
+
+#[test]
+fn a_key_given_twice_is_reported() {
+    // lvm2 reads on with "WARNING: Ignoring duplicate config value"; `check` must not call it
+    // clean. (Control: the untouched text has no such finding.)
+    let t = current_text(&linear_image());
+    let (src, _, _d) = load(&linear_image());
+    assert!(!errors(&src).iter().any(|(_, e)| matches!(e, Error::Semantic { .. })));
+    let twice = t.replacen("extent_size = ", "extent_size = 8192\nextent_size = ", 1);
+    let (src, p, _d) = load(&with_text(linear_image(), twice.as_bytes()));
+    let errs = errors(&src);
+    assert!(
+        errs.iter().any(|(d, e)| *d == p.display().to_string()
+            && matches!(e, Error::Semantic { path, .. } if path == "lk_linear/extent_size")),
+        "{errs:?}"
+    );
+    // Still read (as lvm2 does): the VG is there.
+    assert!(src.assembly.vg("lk_linear").is_some());
+}
