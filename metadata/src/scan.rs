@@ -158,8 +158,11 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             }
             seen.push(id);
         }
-        match open_with_partitions(path, opts) {
-            Ok(mut devs) => opened.append(&mut devs),
+        match open_partitioned(path, opts) {
+            Ok((mut devs, note)) => {
+                opened.append(&mut devs);
+                out.notes.extend(note.map(|n| (path.display().to_string(), n)));
+            }
             Err(e) => out.errors.push(e),
         }
     }
@@ -183,22 +186,53 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
 /// Open a path; an image file with a partition table yields its partitions (`IMAGE:pN`)
 /// instead of itself, as lvm2 skips partitioned whole disks.
 pub fn open_with_partitions(path: &Path, opts: &ScanOptions) -> Result<Vec<Arc<dyn Device>>> {
+    open_partitioned(path, opts).map(|(d, _)| d)
+}
+
+/// [`open_with_partitions`], and a note when the whole image also carries an LVM2 label that
+/// its partition table hides (a whole-disk PV whose sector 0 looks like an MBR): the
+/// partitions are scanned, as lvm2 skips a partitioned disk, but not silently.
+fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<(Vec<Arc<dyn Device>>, Option<LabelNote>)> {
     let dev = FileDevice::open(path, OpenOptionsLvm { direct: opts.direct })?;
     let is_file = dev.is_image();
     let dev: Arc<dyn Device> = Arc::new(dev);
     if is_file {
         let parts = partition::partitions(dev.as_ref());
         if !parts.is_empty() {
-            return Ok(parts
+            let hidden = device::read(
+                dev.as_ref(),
+                "label sectors",
+                0,
+                dev.size().min(label::LABEL_SCAN_SIZE as u64),
+            )
+            .ok()
+            .and_then(|head| label::find_label(&head).ok()?.label)
+            .map(|l| {
+                LabelNote::Skipped(Error::BadField {
+                    what: "label",
+                    at: l.sector * 512,
+                    field: "sector 0",
+                    expected:
+                        "no partition table in front of a whole-disk PV (lvm2 skips a partitioned disk)"
+                            .into(),
+                    found: format!(
+                        "a partition table with {} partition(s); those were scanned instead of the PV {}",
+                        parts.len(),
+                        l.pv_header.pv_uuid
+                    ),
+                })
+            });
+            let devs = parts
                 .into_iter()
                 .map(|p| {
                     let name = format!("{}:p{}", dev.name(), p.number);
                     Arc::new(Window::new(name, dev.clone(), p.start, p.len)) as Arc<dyn Device>
                 })
-                .collect());
+                .collect();
+            return Ok((devs, hidden));
         }
     }
-    Ok(vec![dev])
+    Ok((vec![dev], None))
 }
 
 /// Block devices from /proc/partitions (`/dev/NAME`), without dm devices unless asked, and
