@@ -189,26 +189,25 @@ pub fn open_with_partitions(path: &Path, opts: &ScanOptions) -> Result<Vec<Arc<d
     open_partitioned(path, opts).map(|(d, _)| d)
 }
 
+/// The devices a path opens to, and a note about the whole image.
+type Opened = (Vec<Arc<dyn Device>>, Option<LabelNote>);
+
 /// [`open_with_partitions`], and a note when the whole image also carries an LVM2 label that
 /// its partition table hides (a whole-disk PV whose sector 0 looks like an MBR): the
 /// partitions are scanned, as lvm2 skips a partitioned disk, but not silently.
-fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<(Vec<Arc<dyn Device>>, Option<LabelNote>)> {
+fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<Opened> {
     let dev = FileDevice::open(path, OpenOptionsLvm { direct: opts.direct })?;
     let is_file = dev.is_image();
     let dev: Arc<dyn Device> = Arc::new(dev);
     if is_file {
         let parts = partition::partitions(dev.as_ref());
         if !parts.is_empty() {
-            let hidden = device::read(
-                dev.as_ref(),
-                "label sectors",
-                0,
-                dev.size().min(label::LABEL_SCAN_SIZE as u64),
-            )
-            .ok()
-            .and_then(|head| label::find_label(&head).ok()?.label)
-            .map(|l| {
-                LabelNote::Skipped(Error::BadField {
+            let hidden =
+                device::read(dev.as_ref(), "label sectors", 0, dev.size().min(label::LABEL_SCAN_SIZE as u64))
+                    .ok()
+                    .and_then(|head| label::find_label(&head).ok()?.label)
+                    .map(|l| {
+                        LabelNote::Skipped(Error::BadField {
                     what: "label",
                     at: l.sector * 512,
                     field: "sector 0",
@@ -221,7 +220,7 @@ fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<(Vec<Arc<dyn Devi
                         l.pv_header.pv_uuid
                     ),
                 })
-            });
+                    });
             let devs = parts
                 .into_iter()
                 .map(|p| {

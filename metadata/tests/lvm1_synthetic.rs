@@ -608,3 +608,34 @@ fn pe_total_beyond_lvm2s_bounds_on_a_sparse_image_fails_that_device_only() {
     let pv = s.pvs.iter().find(|p| p.name() == good.display().to_string()).expect("the other device");
     assert_eq!(pv.lvm1.as_ref().unwrap().pe_map.len(), 300_000);
 }
+
+/// Issue 10: an LVM1 VG whose PV is on two devices is not written (vgexport), and nothing on
+/// either device changes; with one copy the same export is planned.
+#[test]
+fn an_lvm1_vg_with_a_duplicate_pv_is_not_written() {
+    use lvmkit_metadata::scan::{ScanOptions, scan};
+    use lvmkit_metadata::write::WriteError;
+    use lvmkit_metadata::write::lvm1::{Lvm1Change, Lvm1Context, execute, plan};
+    let dir = tempfile::tempdir().unwrap();
+    let img = one_lv().image(0);
+    let paths: Vec<_> = (0..2)
+        .map(|i| {
+            let p = dir.path().join(format!("pv{i}.img"));
+            std::fs::write(&p, &img).unwrap();
+            p
+        })
+        .collect();
+    let ctx = Lvm1Context { hostname: "h".into(), time: 1 };
+    let s = scan(&ScanOptions { devices: Some(paths.clone()), ..ScanOptions::default() });
+    let r = plan(&s, "vg1", Lvm1Change::Export, &ctx);
+    assert!(
+        matches!(&r, Err(WriteError::Inconsistent { why, .. }) if why.contains("carry the same PV UUID")),
+        "{:?}",
+        r.map(|_| ())
+    );
+    assert!(paths.iter().all(|p| std::fs::read(p).unwrap() == img));
+    // Control: one copy alone is exported.
+    let s = scan(&ScanOptions { devices: Some(vec![paths[0].clone()]), ..ScanOptions::default() });
+    execute(&plan(&s, "vg1", Lvm1Change::Export, &ctx).unwrap()).unwrap();
+    assert!(std::fs::read(&paths[0]).unwrap() != img);
+}
