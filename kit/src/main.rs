@@ -296,10 +296,14 @@ struct ActivationArgs {
     ignore_activation_skip: bool,
 }
 
-/// This host's system ID as lvm2 derives it (LVM_SYSTEM_DIR or /etc/lvm).
+/// This host's system ID as lvm2 derives it (LVM_SYSTEM_DIR or /etc/lvm); why a configured
+/// source gave none goes to stderr, as lvm2 warns.
 fn configured_system_id() -> Result<Option<String>, String> {
-    let dir = std::env::var_os("LVM_SYSTEM_DIR").map_or_else(|| PathBuf::from("/etc/lvm"), PathBuf::from);
-    lvmkit::write::host_system_id(&dir).map_err(|e| e.to_string())
+    let id = lvmkit_metadata::host::identity(&lvmkit_metadata::host::system_dir()).map_err(|e| e.to_string())?;
+    for w in &id.warnings {
+        eprintln!("  WARNING: {w}");
+    }
+    Ok(id.system_id)
 }
 
 impl ActivationArgs {

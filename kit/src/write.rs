@@ -12,7 +12,6 @@ use lvmkit_metadata::assemble::{AssembledVg, Finding};
 use lvmkit_metadata::import::parse_metadata;
 use lvmkit_metadata::model::{Metadata, SegmentKind};
 use lvmkit_metadata::ring;
-use lvmkit_metadata::text::{Node, Scalar, Value, parse};
 use lvmkit_metadata::write::backup::{self, Backups, Committed, FileInfo};
 use lvmkit_metadata::write::lock::{LockWait, VgLock, lock_vg};
 use lvmkit_metadata::write::lvm1;
@@ -406,97 +405,16 @@ pub fn locked<T>(
     })
 }
 
-/// This host's system ID as lvm2 derives it from `DIR/lvm.conf` `global/system_id_source`:
-/// `none` (default), `uname` (node name), `lvmlocal` (`local/system_id` in `DIR/lvmlocal.conf`),
-/// `machineid` (`/etc/machine-id`), `file` (the first line of `global/system_id_file`).
-pub fn host_system_id(dir: &Path) -> Result<Option<String>, WriteError> {
-    let conf = |file: &str| -> Result<Option<String>, WriteError> {
-        match std::fs::read(dir.join(file)) {
-            Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(WriteError::Open { path: dir.join(file).display().to_string(), source: e.into() }),
-        }
-    };
-    let get = |text: &str, section: &str, key: &str| -> Result<Option<String>, WriteError> {
-        let root = parse(text.as_bytes())?;
-        Ok(root.section(section).and_then(|s| match s.get(key) {
-            Some(Node::Value(Value::Scalar(Scalar::Str(v) | Scalar::Bare(v)))) => Some(v.to_string()),
-            _ => None,
-        }))
-    };
-    let Some(lvm_conf) = conf("lvm.conf")? else { return Ok(None) };
-    // A distribution's lvm.conf is ~110 KB of comments around a few settings, and activation
-    // asks on every run: parse it only when the key is set outside a comment at all.
-    let set =
-        lvm_conf.lines().any(|l| l.split('#').next().is_some_and(|code| code.contains("system_id_source")));
-    if !set {
-        return Ok(None);
-    }
-    let source = get(&lvm_conf, "global", "system_id_source")?.unwrap_or_else(|| "none".into());
-    let id = match source.as_str() {
-        "none" => None,
-        "uname" => std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|s| s.trim().to_string()),
-        "lvmlocal" => match conf("lvmlocal.conf")? {
-            Some(t) => get(&t, "local", "system_id")?,
-            None => None,
-        },
-        "machineid" | "appmachineid" => {
-            std::fs::read_to_string("/etc/machine-id").ok().map(|s| s.trim().to_string())
-        }
-        "file" => match get(&lvm_conf, "global", "system_id_file")? {
-            Some(f) => {
-                std::fs::read_to_string(&f).ok().and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
-            }
-            None => None,
-        },
-        other => {
-            return Err(WriteError::Refused {
-                vg: "-".into(),
-                why: format!("unknown global/system_id_source {other:?} in {}/lvm.conf", dir.display()),
-            });
-        }
-    };
-    // lvm2 keeps only the valid characters.
-    Ok(id
-        .map(|s| {
-            s.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || ".-_+".contains(*c))
-                .take(128)
-                .collect::<String>()
-        })
-        .filter(|s: &String| !s.is_empty()))
-}
-
 /// The write context for a command line: host system ID, takeover, description, host, time.
 pub fn context(host_system_id: Option<String>, takeover_from: Option<String>, cmdline: &str) -> Context {
     Context {
         host_system_id,
         takeover_from,
         description: format!("Write from {cmdline}."),
-        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|s| s.trim().to_string()),
+        hostname: lvmkit_metadata::host::node_name().ok().map(|s| s.trim().to_string()),
         time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs() as i64),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::host_system_id;
-
-    #[test]
-    fn the_host_system_id_follows_lvm_conf_and_ignores_comments() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap(), None, "no lvm.conf");
-        let conf = dir.path().join("lvm.conf");
-        // As distributions ship it: the setting only in comments.
-        std::fs::write(&conf, "global {\n\t# system_id_source = \"lvmlocal\"\n\tumask = 077\n}\n").unwrap();
-        std::fs::write(dir.path().join("lvmlocal.conf"), "local {\n\tsystem_id = \"node-1\"\n}\n").unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap(), None);
-        std::fs::write(&conf, "global {\n\tsystem_id_source = \"lvmlocal\" # ours\n}\n").unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap().as_deref(), Some("node-1"));
-        std::fs::write(&conf, "global {\n\tsystem_id_source = \"none\"\n}\n").unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap(), None);
     }
 }
