@@ -9,6 +9,7 @@ use lvmkit_dm::control::{self, Dm, DmControl};
 use lvmkit_dm::{DevNum, DevRef};
 
 use crate::source::Source;
+use crate::target::{Target, by_vg};
 
 /// Errors of the activation commands.
 #[derive(Debug, thiserror::Error)]
@@ -88,26 +89,6 @@ fn plan_everything() -> PlanOptions {
     }
 }
 
-/// `VG` or `VG/LV` arguments, grouped per VG in first-seen order.
-fn by_vg(args: &[String]) -> Vec<(String, Option<Vec<String>>)> {
-    let mut out: Vec<(String, Option<Vec<String>>)> = Vec::new();
-    for a in args {
-        let (vg, lv) = match a.trim_start_matches("/dev/").split_once('/') {
-            Some((vg, lv)) => (vg.to_string(), Some(lv.to_string())),
-            None => (a.clone(), None),
-        };
-        match out.iter_mut().find(|(v, _)| *v == vg) {
-            Some((_, lvs)) => match (lvs.as_mut(), lv) {
-                (Some(l), Some(lv)) => l.push(lv),
-                (_, None) => *lvs = None,
-                (None, Some(_)) => {}
-            },
-            None => out.push((vg, lv.map(|l| vec![l]))),
-        }
-    }
-    out
-}
-
 fn plan_one(
     src: &Source,
     vg: &str,
@@ -141,7 +122,7 @@ fn plan_one(
 /// ioctl; a failure rolls back what this call created for that VG.
 pub fn activate(
     src: &Source,
-    args: &[String],
+    args: &[Target],
     base: &PlanOptions,
     opts: &ApplyOptions,
 ) -> Result<String, ActivateError> {
@@ -234,7 +215,7 @@ fn outcome_word(o: Outcome) -> &'static str {
 /// are not active stay so (`# not active: VG/LV`).
 pub fn refresh(
     src: &Source,
-    args: &[String],
+    args: &[Target],
     base: &PlanOptions,
     opts: &ApplyOptions,
 ) -> Result<String, ActivateError> {
@@ -304,7 +285,7 @@ pub fn refresh(
 /// an LV, no live device carries a VG's name (renamed by another node: the metadata knows
 /// its uuid), or devices with that name carry more than one VG uuid (two VGs of one name) —
 /// then [`deactivate`] reads the metadata.
-pub fn deactivate_live(args: &[String], opts: &ApplyOptions) -> Result<Option<String>, ActivateError> {
+pub fn deactivate_live(args: &[Target], opts: &ApplyOptions) -> Result<Option<String>, ActivateError> {
     let vgs = by_vg(args);
     if vgs.iter().any(|(_, lvs)| lvs.is_some()) {
         return Ok(None);
@@ -363,7 +344,7 @@ fn vg_id_of_uuid(uuid: &str) -> Option<&str> {
 /// Deactivates each named `VG` (every device whose uuid starts with `LVM-<vg uuid>`, also
 /// those of PVs that vanished) or `VG/LV` (`LVM-<vg uuid><lv uuid>`: the LV's own device and
 /// layers); one `removed NAME` line per device.
-pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<String, ActivateError> {
+pub fn deactivate(src: &Source, args: &[Target], opts: &ApplyOptions) -> Result<String, ActivateError> {
     /// What to remove for one argument.
     enum Target {
         /// Every device of the VG (by uuid prefix: also what vanished PVs left behind), and
@@ -445,7 +426,7 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
 /// or access modes that differ, devices not live or suspended, open counts, `error` targets;
 /// for a whole VG also its devices the plan does not have). Returns the report and whether
 /// every planned device is live and equal to the plan.
-pub fn status(src: &Source, args: &[String], base: &PlanOptions) -> Result<(String, bool), ActivateError> {
+pub fn status(src: &Source, args: &[Target], base: &PlanOptions) -> Result<(String, bool), ActivateError> {
     let mut plans = Vec::new();
     for (vg, lvs) in by_vg(args) {
         let prefix = match lvs {
@@ -478,7 +459,7 @@ pub fn status(src: &Source, args: &[String], base: &PlanOptions) -> Result<(Stri
 
 /// The plan for each named `VG[/LV]`, as text (one block per device, `dmsetup table` lines).
 /// Block devices are referred to by `major:minor`, image files by `<path>` placeholders.
-pub fn plan(src: &Source, args: &[String], base: &PlanOptions) -> Result<String, ActivateError> {
+pub fn plan(src: &Source, args: &[Target], base: &PlanOptions) -> Result<String, ActivateError> {
     let mut out = String::new();
     for (vg, lvs) in by_vg(args) {
         out.push_str(&plan_one(src, &vg, lvs, base, false)?.to_string());
@@ -489,20 +470,6 @@ pub fn plan(src: &Source, args: &[String], base: &PlanOptions) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn groups_arguments_per_vg() {
-        let a: Vec<String> =
-            ["vg0/a", "vg1", "vg0/b", "/dev/vg2/c", "vg1/x"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            by_vg(&a),
-            vec![
-                ("vg0".to_string(), Some(vec!["a".to_string(), "b".to_string()])),
-                ("vg1".to_string(), None),
-                ("vg2".to_string(), Some(vec!["c".to_string()])),
-            ]
-        );
-    }
 
     #[test]
     fn a_vg_is_found_among_live_devices_only_when_they_agree_on_its_uuid() {

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use lvmkit::inspect::{self, DumpForm};
 use lvmkit::report::{self, ReportFormat, ReportKind, ReportOptions};
 use lvmkit::source::{Source, split_devices};
+use lvmkit::target::Target;
 
 /// Direct on-disk LVM inspection: reads LVM2 labels and metadata from block devices and image
 /// files without lvm2.
@@ -490,19 +491,17 @@ fn load(d: &DeviceArgs) -> Source {
 /// For commands about named VGs (activation): without `--devices`, the devices the hints file
 /// says hold them, when that still holds (see `lvmkit::hints`); `LVMKIT_HINTS` names another
 /// hints file, or `none` for always a full scan.
-fn load_vgs(d: &DeviceArgs, names: &[String]) -> Source {
+fn load_vgs(d: &DeviceArgs, targets: &[Target]) -> Source {
     let hints = std::env::var("LVMKIT_HINTS").unwrap_or_else(|_| lvmkit::hints::DEFAULT_PATH.to_string());
     if !d.devices.is_empty() || hints == "none" {
         return load(d);
     }
-    let mut vgs: Vec<String> = Vec::new();
-    for n in names {
-        let vg = n.trim_start_matches("/dev/").split('/').next().unwrap_or_default().to_string();
-        if !vgs.contains(&vg) {
-            vgs.push(vg);
-        }
-    }
-    lvmkit::hints::load(std::path::Path::new(&hints), &vgs, d.scan_dm).0
+    lvmkit::hints::load(std::path::Path::new(&hints), &lvmkit::target::vg_names(targets), d.scan_dm).0
+}
+
+/// `VG[/LV]` arguments.
+fn targets(names: &[String]) -> Result<Vec<Target>, String> {
+    Target::parse_all(names).map_err(|e| e.to_string())
 }
 
 fn run(cli: Cli) -> Result<(String, ExitCode), String> {
@@ -523,12 +522,14 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         }
         Cmd::Plan { dev, act, names } => {
             let opts = act.plan_options()?;
+            let names = targets(&names)?;
             lvmkit::activate::plan(&load(&dev), &names, &opts)
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
         Cmd::Activate { dev, act, apply, names } => {
             let opts = act.plan_options()?;
+            let names = targets(&names)?;
             match lvmkit::activate::activate(&load_vgs(&dev, &names), &names, &opts, &apply.options()) {
                 Ok(s) => Ok((s, ExitCode::SUCCESS)),
                 // What came up is printed, the refusals go to stderr, and the exit status is
@@ -544,11 +545,13 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         }
         Cmd::Refresh { dev, act, apply, names } => {
             let opts = act.plan_options()?;
+            let names = targets(&names)?;
             lvmkit::activate::refresh(&load_vgs(&dev, &names), &names, &opts, &apply.options())
                 .map(|s| (s, ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
         }
         Cmd::Deactivate { dev, apply, names } => {
+            let names = targets(&names)?;
             let opts = apply.options();
             // Whole VGs straight from the live devices when they say which VG is meant; else
             // from the metadata.
@@ -562,6 +565,7 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         }
         Cmd::Status { dev, act, names } => {
             let opts = act.plan_options()?;
+            let names = targets(&names)?;
             lvmkit::activate::status(&load_vgs(&dev, &names), &names, &opts)
                 .map(|(s, ok)| (s, if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }))
                 .map_err(|e| e.to_string())
@@ -588,12 +592,11 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
         }
         Cmd::Lvchange { w, tags: TagArgs { addtag, deltag }, names } => {
             use lvmkit_metadata::write::ops::Change;
-            let vgs: Vec<String> =
-                names.iter().map(|n| n.split('/').next().unwrap_or(n).to_string()).collect();
-            run_write(&w, &[], Touches::Named(vgs), |src, ctx, b| {
+            let targets = targets(&names)?;
+            run_write(&w, &[], Touches::Named(lvmkit::target::vg_names(&targets)), |src, ctx, b| {
                 let mut out = String::new();
-                for n in &names {
-                    let Some((vg, lv)) = n.split_once('/') else {
+                for (n, t) in names.iter().zip(&targets) {
+                    let (vg, Some(lv)) = (&t.vg, &t.lv) else {
                         return Err(lvmkit_metadata::write::WriteError::Refused {
                             vg: n.clone(),
                             why: "expected VG/LV".into(),
