@@ -351,10 +351,10 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                         });
                         // A VG/LV name shows that LV even when hidden, as lvm2 does.
                         let named = !opts.names.is_empty()
-                            && opts
-                                .names
-                                .iter()
-                                .any(|n| split_lv_name(n).is_some_and(|t| t.vg == v.vg.name && t.lv.as_ref() == Some(lvname)));
+                            && opts.names.iter().any(|n| {
+                                split_lv_name(n)
+                                    .is_some_and(|t| t.vg == v.vg.name && t.lv.as_ref() == Some(lvname))
+                            });
                         if !hit || exported || !(v.listed(i, opts.all) || (named && !v.lvs[i].glue)) {
                             continue;
                         }
