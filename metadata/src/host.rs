@@ -162,7 +162,8 @@ pub fn identity(dir: &Path) -> Result<HostIdentity, HostError> {
     if !set {
         return Ok(none);
     }
-    let source = conf_str(&conf_path, &lvm_conf, "global", "system_id_source")?.unwrap_or_else(|| "none".into());
+    let source =
+        conf_str(&conf_path, &lvm_conf, "global", "system_id_source")?.unwrap_or_else(|| "none".into());
     let mut out = HostIdentity { source: source.clone(), ..Default::default() };
     let found: Result<String, String> = match source.to_ascii_lowercase().as_str() {
         _ if source == "none" => return Ok(out),
@@ -194,7 +195,10 @@ pub fn identity(dir: &Path) -> Result<HostIdentity, HostError> {
             _ => Err("global/system_id_file is not set".into()),
         },
         "appmachineid" => {
-            return Err(HostError::Unsupported { path: conf_path.display().to_string(), source_name: source });
+            return Err(HostError::Unsupported {
+                path: conf_path.display().to_string(),
+                source_name: source,
+            });
         }
         _ => Err(format!("unrecognised system_id_source \"{source}\"")),
     };
@@ -234,7 +238,11 @@ mod tests {
         conf(d, "global {\n\tsystem_id_source = \"lvmlocal\" # ours\n}\n", Some(local));
         assert_eq!(system_id(d).unwrap().as_deref(), Some("node-1"));
         // Case-insensitive, and lvmlocal.conf overrides lvm.conf's local section.
-        conf(d, "global {\n\tsystem_id_source = \"LVMLOCAL\"\n}\nlocal {\n\tsystem_id = \"n0\"\n}\n", Some(local));
+        conf(
+            d,
+            "global {\n\tsystem_id_source = \"LVMLOCAL\"\n}\nlocal {\n\tsystem_id = \"n0\"\n}\n",
+            Some(local),
+        );
         assert_eq!(system_id(d).unwrap().as_deref(), Some("node-1"));
         conf(d, "global {\n\tsystem_id_source = \"lvmlocal\"\n}\nlocal {\n\tsystem_id = \"n0\"\n}\n", None);
         assert_eq!(system_id(d).unwrap().as_deref(), Some("n0"));
@@ -248,11 +256,22 @@ mod tests {
         let d = dir.path();
         let f = d.join("sysid");
         std::fs::write(&f, "# the id\n\n   host_7.a+b # trailing\nsecond\n").unwrap();
-        conf(d, &format!("global {{\n\tsystem_id_source = \"file\"\n\tsystem_id_file = \"{}\"\n}}\n", f.display()), None);
+        conf(
+            d,
+            &format!(
+                "global {{\n\tsystem_id_source = \"file\"\n\tsystem_id_file = \"{}\"\n}}\n",
+                f.display()
+            ),
+            None,
+        );
         assert_eq!(system_id(d).unwrap().as_deref(), Some("host_7.a+b"));
         // machineid: <global/etc>/machine-id.
         std::fs::write(d.join("machine-id"), "0123abcd\n").unwrap();
-        conf(d, &format!("global {{\n\tsystem_id_source = \"machineid\"\n\tetc = \"{}\"\n}}\n", d.display()), None);
+        conf(
+            d,
+            &format!("global {{\n\tsystem_id_source = \"machineid\"\n\tetc = \"{}\"\n}}\n", d.display()),
+            None,
+        );
         assert_eq!(system_id(d).unwrap().as_deref(), Some("0123abcd"));
         // A missing file is no ID, with lvm2's warning.
         conf(d, "global {\n\tsystem_id_source = \"file\"\n\tsystem_id_file = \"/nonexistent/x\"\n}\n", None);
