@@ -94,7 +94,7 @@ impl fmt::Display for Written {
             Written::Committed(c) => f.write_str(&describe_committed(c)),
             Written::Lvm1(plan) => f.write_str(&lvm1::describe(plan)),
             Written::Restored { vg, committed } => {
-                write!(f, "{}  Restored volume group {vg}.\n", describe_committed(committed))
+                writeln!(f, "{}  Restored volume group {vg}.", describe_committed(committed))
             }
             Written::BackedUp { vg, warnings, .. } => {
                 for why in warnings {
