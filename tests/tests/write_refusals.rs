@@ -52,6 +52,11 @@ fn seqno(paths: &[PathBuf]) -> u64 {
     Source::load(paths, false).assembly.vgs[0].metadata.vg.seqno
 }
 
+/// A write's outcome as its printed text.
+fn text<T: ToString>(r: Result<T, WriteError>) -> Result<String, WriteError> {
+    r.map(|w| w.to_string())
+}
+
 fn is_duplicate_refusal(r: &Result<String, WriteError>, devices: &[PathBuf]) -> bool {
     match r {
         Err(WriteError::DuplicatePv { devices: d, .. }) => {
@@ -73,18 +78,18 @@ fn every_write_refuses_a_vg_with_a_duplicate_pv_and_writes_nothing() {
     let c = ctx(None, None);
     let archive = dir.path().join("archive");
     let backups = Backups { archive_dir: Some(archive.clone()), ..Backups::default() };
-    let one = |ch: Change| change_vgs_with(&src, std::slice::from_ref(&vg), &[ch], &c, &backups);
+    let one = |ch: Change| text(change_vgs_with(&src, std::slice::from_ref(&vg), &[ch], &c, &backups));
     let attempts: Vec<(&str, Result<String, WriteError>)> = vec![
         ("vgchange --addtag", one(Change::AddVgTag("t".into()))),
         ("vgchange --deltag", one(Change::DelVgTag("t".into()))),
         ("lvchange --addtag", one(Change::AddLvTag { lv: lv.clone(), tag: "t".into() })),
         ("vgchange --systemid", one(Change::SetSystemId(Some("host-b".into())))),
         ("vgchange --setautoactivation n", one(Change::SetAutoactivation(false))),
-        ("vgexport", export_import(&src, std::slice::from_ref(&vg), true, &c, &backups)),
-        ("restore-metadata", restore_metadata(&src, &imgs[0], old, &c)),
+        ("vgexport", text(export_import(&src, std::slice::from_ref(&vg), true, &c, &backups))),
+        ("restore-metadata", text(restore_metadata(&src, &imgs[0], old, &c))),
         (
             "vgcfgrestore",
-            vgcfgrestore(&src, &vg, &case("linear").dir.join("vgcfgbackup.vg"), false, &c, &backups),
+            text(vgcfgrestore(&src, &vg, &case("linear").dir.join("vgcfgbackup.vg"), false, &c, &backups)),
         ),
     ];
     for (what, r) in &attempts {
@@ -103,7 +108,7 @@ fn every_write_refuses_a_vg_with_a_duplicate_pv_and_writes_nothing() {
     let exp_before = bytes(&exp);
     let esrc = Source::load(&exp, false);
     let evg = esrc.assembly.vgs[0].name().to_string();
-    let r = export_import(&esrc, std::slice::from_ref(&evg), false, &c, &Backups::default());
+    let r = text(export_import(&esrc, std::slice::from_ref(&evg), false, &c, &Backups::default()));
     assert!(is_duplicate_refusal(&r, &exp), "vgimport: {r:?}");
     assert!(bytes(&exp) == exp_before, "an exported image changed");
 
@@ -180,11 +185,12 @@ fn a_write_that_repairs_a_stale_copy_warns() {
     let s0 = src.assembly.vgs[0].metadata.vg.seqno;
     let pv2 = std::fs::read(&imgs[1]).unwrap();
     let out = change_vgs(&src, std::slice::from_ref(&vg), &[Change::AddVgTag("t".into())], &ctx(None, None))
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(!out.contains("WARNING"), "{out}");
     std::fs::write(&imgs[1], &pv2).unwrap();
     let src = Source::load(&imgs, false);
-    let out = restore_metadata(&src, &imgs[1], s0, &ctx(None, None)).unwrap();
+    let out = restore_metadata(&src, &imgs[1], s0, &ctx(None, None)).unwrap().to_string();
     let want = format!("WARNING: Updating old metadata to {} on {} for VG {vg}", s0 + 2, imgs[1].display());
     assert!(out.contains(&want), "{out}");
     assert!(!out.contains(&format!("on {} for VG", imgs[0].display())), "{out}");
