@@ -391,6 +391,12 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert_eq!(h.problems[0].code, "110021");
     assert!(h.problems[0].line.contains("no answer within"), "{h:?}");
     assert!(took >= a.probe_timeout && took < a.probe_timeout + Duration::from_secs(2), "{took:?}");
+    // recover probes before it reads: the same bound, and the PV's code.
+    let t = Instant::now();
+    let e = actions::recover(&a, &dm, "lk_linear").unwrap_err();
+    assert_eq!(e.code, "110002", "{e}");
+    assert!(e.cause_text().contains("no answer within"), "{e}");
+    assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
     // A PV path that is gone fails at once.
     std::fs::remove_file(&disks[0]).unwrap();
     let t = Instant::now();
@@ -398,7 +404,7 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert!(t.elapsed() < a.probe_timeout);
     assert!(h.problems[0].line.contains("cannot open"), "{h:?}");
     // recover fails with the PV's code, so the cluster moves the hierarchy.
-    assert_eq!(code(actions::recover(&a, &dm, "lk_linear")), "110000");
+    assert_eq!(code(actions::recover(&a, &dm, "lk_linear")), "110002");
 }
 
 #[test]
