@@ -665,3 +665,23 @@ fn an_lvm1_vg_is_exported_on_remove_and_imported_on_restore() {
     let r = actions::restore(&a, &dm, "l1d", &RestoreOptions::default()).unwrap();
     assert!(r.imported);
 }
+
+#[test]
+fn a_pv_found_elsewhere_by_the_full_scan_is_recorded_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    // The disk comes back under another name (a reboot renumbered it).
+    let renamed = tmp.path().join("renamed.img");
+    std::fs::rename(&disks[0], &renamed).unwrap();
+    let a = Env { devices: vec![renamed.clone()], resolve: Arc::new(|_, _| Some(DevNum::new(7, 0))), ..a };
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.notes.iter().any(|n| n.contains("found by a full scan")), "{:?}", r.notes);
+    let Kind::Lvmvg(v) = a.store.find("lk_linear").unwrap().kind else { panic!() };
+    assert_eq!(v.pvs[0].device, renamed.display().to_string());
+    // The next restore reads only the recorded device.
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+}

@@ -321,6 +321,26 @@ fn restore_vg(
     let mut read = read_vg(env, v)?;
     if read.full_scan {
         out.notes.push(format!("{}: a PV was not where recorded; found by a full scan", v.vg));
+        // Record where the PVs are now (the next restore reads only those).
+        let vg = read.vg();
+        let mut moved = v.clone();
+        for p in &mut moved.pvs {
+            let Some(i) = vg.metadata.vg.pvs.iter().position(|m| m.id.to_string() == p.uuid) else {
+                continue;
+            };
+            if let Some(d) = vg.pv_devices[i] {
+                let pv = &read.src.scan.pvs[d];
+                p.device = pv.name().to_string();
+                p.size = pv.dev_size;
+                p.disk = super::resource::disk_of(pv.name());
+            }
+        }
+        if moved != *v {
+            let mut nr = r.clone();
+            nr.kind = Kind::Lvmvg(moved);
+            env.store.save(&nr)?;
+            out.notes.push(format!("{}: recorded the PVs' new device paths", r.id));
+        }
     }
     if let Some(e) = read.duplicate() {
         return Err(e);
