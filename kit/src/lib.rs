@@ -10,4 +10,5 @@ pub mod recovery;
 pub mod report;
 pub mod source;
 pub mod startup;
+pub mod target;
 pub mod write;

@@ -447,6 +447,15 @@ impl KitError {
         self
     }
 
+    /// Put `ctx` (where it happened) on the first line of the cause.
+    pub fn with_context(mut self, ctx: String) -> KitError {
+        if self.cause.is_some() {
+            let c = self.cause_text();
+            self.cause = Some(Box::new(Cause::Detail(format!("{ctx}\n{c}"))));
+        }
+        self
+    }
+
     /// The catalog entry.
     pub fn entry(&self) -> Option<&'static Entry> {
         entry(self.code)
