@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod cli_kit;
+
 use lvmkit::inspect::{self, DumpForm};
 use lvmkit::report::{self, ReportFormat, ReportKind, ReportOptions};
 use lvmkit::source::{Source, split_devices};
@@ -93,6 +95,10 @@ enum FormatArg {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// The recovery kit: lvmvg/lvmlv resources (restore, remove, quickCheck, recover, …);
+    /// `lvmkit kit --help`.
+    #[command(disable_help_flag = true)]
+    Kit(cli_kit::KitCmd),
     /// Report physical volumes (lvm2's pvs).
     Pvs(ReportArgs),
     /// Report volume groups (lvm2's vgs).
@@ -503,6 +509,7 @@ fn load_vgs(d: &DeviceArgs, names: &[String]) -> Source {
 
 fn run(cli: Cli) -> Result<(String, ExitCode), String> {
     match cli.cmd {
+        Cmd::Kit(k) => Ok(cli_kit::run(k)),
         Cmd::Pvs(a) => run_report(ReportKind::Pv, a),
         Cmd::Vgs(a) => run_report(ReportKind::Vg, a),
         Cmd::Lvs(a) => run_report(ReportKind::Lv, a),
