@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod cli_kit;
+mod cli_ocf;
 
 use lvmkit::inspect::{self, DumpForm};
 use lvmkit::report::{self, ReportFormat, ReportKind, ReportOptions};
@@ -99,6 +100,10 @@ enum Cmd {
     /// `lvmkit kit --help`.
     #[command(disable_help_flag = true)]
     Kit(cli_kit::KitCmd),
+    /// The Pacemaker resource agent ocf:lvmkit:lvmvg: `lvmkit ocf install`, `lvmkit ocf agent
+    /// ACTION` (what the installed `lvmvg` runs).
+    #[command(subcommand)]
+    Ocf(cli_ocf::OcfCmd),
     /// Report physical volumes (lvm2's pvs).
     Pvs(ReportArgs),
     /// Report volume groups (lvm2's vgs).
@@ -510,6 +515,7 @@ fn load_vgs(d: &DeviceArgs, names: &[String]) -> Source {
 fn run(cli: Cli) -> Result<(String, ExitCode), String> {
     match cli.cmd {
         Cmd::Kit(k) => Ok(cli_kit::run(k)),
+        Cmd::Ocf(o) => Ok((String::new(), cli_ocf::run(o))),
         Cmd::Pvs(a) => run_report(ReportKind::Pv, a),
         Cmd::Vgs(a) => run_report(ReportKind::Vg, a),
         Cmd::Lvs(a) => run_report(ReportKind::Lv, a),
@@ -687,6 +693,10 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
 
 fn main() -> ExitCode {
     lvmkit::startup::prefault();
+    // Installed as OCF_ROOT/resource.d/lvmkit/lvmvg: the agent (`lvmvg ACTION`).
+    if let Some(code) = cli_ocf::invoked_as_agent() {
+        return code;
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok((out, code)) => {
