@@ -50,6 +50,8 @@ done
 echo "node$CL_NODE: quorate after $i polls"
 
 # pacemaker 2.1.5 may stop itself when it starts too early on node 2: a bounded retry.
+# The agents inherit pacemakerd's environment: lvmkit's controlled-VG list stays in the guest.
+export LVMKIT_CONTROLLED_VGS=/etc/lvmkit/lkvgs
 start_pacemaker() {
   setsid pacemakerd >>/var/log/pacemakerd.out 2>&1 </dev/null &
   pm=$!
