@@ -213,13 +213,8 @@ cl_start_watcher() {
 }
 
 cl_cleanup() {
-  local n
-  [ -n "$CL_WATCHER" ] && kill "$CL_WATCHER" 2>/dev/null && wait "$CL_WATCHER" 2>/dev/null
-  for n in 1 2; do
-    # A frozen guest must be continued to die of SIGKILL's group delivery promptly.
-    [ -n "${CL_PIDS[$n]:-}" ] && kill -CONT -- "-${CL_PIDS[$n]}" 2>/dev/null
-    cl_kill "$n"
-  done
+  # A frozen guest is continued so that it dies of the SIGKILL promptly.
+  cl_stop_nodes
   if [ "${LVMKIT_VM_KEEP:-0}" = 1 ]; then
     echo "cluster: kept $CL" >&2
   else
@@ -227,9 +222,37 @@ cl_cleanup() {
   fi
 }
 
-# cl_start — boots both nodes and waits (bounded) until pacemaker runs on both and crm_mon on
-# node 1 shows both online.
+# cl_start — cl_start_once, and once more from scratch when that failed: on a loaded host
+# pacemakerd may kill a subdaemon that answers its IPC check late during start-up, and the
+# other node then fences that node (seen at load average 25).
 cl_start() {
+  cl_start_once && return 0
+  echo "cluster: start-up failed, booting both nodes again" >&2
+  cl_stop_nodes
+  rm -rf "$CL/node1" "$CL/node2" "$CL/seq"
+  local n
+  for n in 1 2; do
+    rm -f "$CL/fence/node$n.killed"
+    printf on >"$CL/fence/node$n"
+  done
+  CL_PORT=$((CL_PORT + 2))
+  cl_start_once
+}
+
+# cl_stop_nodes — kills both guests and the fence watcher.
+cl_stop_nodes() {
+  local n
+  [ -n "$CL_WATCHER" ] && kill "$CL_WATCHER" 2>/dev/null && wait "$CL_WATCHER" 2>/dev/null
+  CL_WATCHER=""
+  for n in 1 2; do
+    [ -n "${CL_PIDS[$n]:-}" ] && kill -CONT -- "-${CL_PIDS[$n]}" 2>/dev/null
+    cl_kill "$n"
+  done
+}
+
+# cl_start_once — boots both nodes and waits (bounded) until pacemaker runs on both and
+# crm_mon on node 1 shows both online (and neither was fenced meanwhile).
+cl_start_once() {
   cl_boot 1
   cl_boot 2
   local n
@@ -254,6 +277,9 @@ cl_start() {
     cl_dump 2
     return 1
   }
+  for n in 1 2; do
+    [ "$(cat "$CL/fence/node$n")" = on ] || { echo "cluster: node$n was fenced during start-up" >&2; return 1; }
+  done
   cl_log "both nodes online"
 }
 

@@ -26,7 +26,7 @@ for d in /var/lib/lvmkit /usr/lib/ocf/resource.d/lvmkit; do
   mount -t tmpfs tmpfs "$d" || { echo "cannot mount tmpfs on $d"; exit 2; }
 done
 hostname ocfnode
-echo 'global { system_id_source = "uname" }' >>"$LVM_SYSTEM_DIR/lvm.conf"
+sed -i 's/^global {$/global {\n  system_id_source = "uname"/' "$LVM_SYSTEM_DIR/lvm.conf"
 export LVMKIT_CONTROLLED_VGS=$VM_RUN/lkvgs
 disk=${VM_DISKS%% *}
 
@@ -103,9 +103,10 @@ check systemid-written "$(lvm vgs --noheadings -o systemid ocfvg | tr -d ' ')" o
 check autoactivation-off "$(lvm vgs --noheadings -o autoactivation ocfvg | tr -d ' ')" ""
 run monitor OCF_CHECK_LEVEL=10; check monitor-level-10 "$?" 0
 run monitor OCF_CHECK_LEVEL=20; check monitor-level-20 "$?" 0
-# Another host's system ID written behind the agent's back (lvm2 as that host).
-lvm vgchange -q -y --config 'local/extra_system_ids=["ocfnode"]' --systemid stranger ocfvg >/dev/null 2>&1 ||
-  lvm vgchange -q -y --systemid stranger ocfvg
+# Another host's system ID written behind the agent's back while the VG runs here (lvmkit as
+# that host: lvm2 refuses to change the system ID of a VG with active LVs).
+"$LVMKIT" vgchange --devices /dev/mapper/pvpath --host-systemid stranger --takeover ocfnode \
+  --archive-dir "$VM_RUN/archive" --backup-dir "$VM_RUN/backup" --systemid stranger ocfvg || failed=1
 check systemid-changed "$(lvm vgs --foreign --noheadings -o systemid ocfvg 2>/dev/null | tr -d ' ')" stranger
 run monitor OCF_CHECK_LEVEL=0; check monitor-level-0-blind-to-owner "$?" 0
 run monitor OCF_CHECK_LEVEL=20; check monitor-level-20-owner-changed "$?" 1
