@@ -89,7 +89,11 @@ impl Membership for CrmNode {
             .output()
             .map_err(|e| format!("crm_node -l: {e}"))?;
         if !out.status.success() {
-            return Err(format!("crm_node -l: {}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+            return Err(format!(
+                "crm_node -l: {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         }
         let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()

@@ -50,8 +50,13 @@ fn in_ci() -> bool {
 fn meta_data_is_valid_against_ra_api_1_dtd() {
     let xml = meta_data();
     let Some(r) = xmllint_valid(&xml) else {
-        assert!(!in_ci(), "CI=true but xmllint or {DTD_DIR}/ra-api-1.dtd is missing (tests/vm/setup.sh installs them)");
-        println!("skipped: meta_data_is_valid_against_ra_api_1_dtd: xmllint or {DTD_DIR}/ra-api-1.dtd missing");
+        assert!(
+            !in_ci(),
+            "CI=true but xmllint or {DTD_DIR}/ra-api-1.dtd is missing (tests/vm/setup.sh installs them)"
+        );
+        println!(
+            "skipped: meta_data_is_valid_against_ra_api_1_dtd: xmllint or {DTD_DIR}/ra-api-1.dtd missing"
+        );
         return;
     };
     r.unwrap_or_else(|e| panic!("meta-data does not validate:\n{e}\n{xml}"));
@@ -175,9 +180,14 @@ fn requests_know_probes_and_ocf_versions() {
     assert!(!recurring.probe && recurring.ocf_1_1);
     assert_eq!(recurring.level, 10);
     // Only a monitor is a probe; an unset interval is not one (ocf_is_probe).
-    assert!(!Request::from_env(Action::Start, &env_of(&[("OCF_RESKEY_CRM_meta_interval", "0")])).unwrap().probe);
+    assert!(
+        !Request::from_env(Action::Start, &env_of(&[("OCF_RESKEY_CRM_meta_interval", "0")])).unwrap().probe
+    );
     assert!(!Request::from_env(Action::Monitor, &env_of(&[])).unwrap().probe);
-    assert!(Request::from_env(Action::Monitor, &env_of(&[("OCF_RESOURCE_INSTANCE", "../x")])).unwrap().instance == "_.._x");
+    assert!(
+        Request::from_env(Action::Monitor, &env_of(&[("OCF_RESOURCE_INSTANCE", "../x")])).unwrap().instance
+            == "_.._x"
+    );
     for unknown in ["reload", "reload-agent", "promote", "notify", "migrate_to", ""] {
         assert_eq!(Action::parse(unknown), None, "{unknown}");
     }
@@ -202,7 +212,11 @@ fn monitor_exit_codes() {
         (2, false, true, true, Args),
     ];
     for (kit, probe, started, v11, want) in table {
-        assert_eq!(monitor_status(kit, probe, started, v11), want, "kit {kit} probe {probe} started {started}");
+        assert_eq!(
+            monitor_status(kit, probe, started, v11),
+            want,
+            "kit {kit} probe {probe} started {started}"
+        );
     }
     assert_eq!(Degraded.code(), 190);
     assert_eq!(NotRunning.code(), 7);

@@ -31,7 +31,8 @@ fn cluster(agent: &str, scenarios: &[&str], lvmkit: &std::path::Path) -> Vec<Str
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     eprintln!("--- cluster {agent} {scenarios:?} ---\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "cluster run {agent} {scenarios:?} failed: {}", out.status);
-    let results: Vec<String> = stdout.lines().filter(|l| l.starts_with("RESULT ")).map(str::to_string).collect();
+    let results: Vec<String> =
+        stdout.lines().filter(|l| l.starts_with("RESULT ")).map(str::to_string).collect();
     for s in scenarios {
         assert!(
             results.iter().any(|r| r.contains(&format!("scenario={s} "))),
@@ -46,12 +47,20 @@ fn vm_cluster_failover() {
     if !guest_available("vm_cluster_failover") {
         return;
     }
-    let missing: Vec<&str> = ["/usr/sbin/corosync", "/usr/sbin/pacemakerd", "/usr/sbin/fence_dummy", "/usr/lib/ocf/resource.d/heartbeat/LVM-activate"]
-        .into_iter()
-        .filter(|p| !std::path::Path::new(p).exists())
-        .collect();
+    let missing: Vec<&str> = [
+        "/usr/sbin/corosync",
+        "/usr/sbin/pacemakerd",
+        "/usr/sbin/fence_dummy",
+        "/usr/lib/ocf/resource.d/heartbeat/LVM-activate",
+    ]
+    .into_iter()
+    .filter(|p| !std::path::Path::new(p).exists())
+    .collect();
     if !missing.is_empty() {
-        assert!(!in_ci(), "vm_cluster_failover: CI=true but {missing:?} missing (tests/vm/setup.sh installs them)");
+        assert!(
+            !in_ci(),
+            "vm_cluster_failover: CI=true but {missing:?} missing (tests/vm/setup.sh installs them)"
+        );
         println!("skipped: vm_cluster_failover: {missing:?} missing (cluster packages not installed)");
         return;
     }

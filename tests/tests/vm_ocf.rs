@@ -8,7 +8,9 @@
 
 use std::path::Path;
 
-use lvmkit_tests::vm::{build_static_lvmkit, guest_available, in_ci, run_uml, scenario_with_env, sparse_image};
+use lvmkit_tests::vm::{
+    build_static_lvmkit, guest_available, in_ci, run_uml, scenario_with_env, sparse_image,
+};
 
 /// Every check the scenario must report as passed.
 const CHECKS: &[&str] = &[
@@ -60,7 +62,10 @@ fn vm_ocf_agent() {
         return;
     }
     if !Path::new("/usr/sbin/ocf-tester").exists() {
-        assert!(!in_ci(), "vm_ocf_agent: CI=true but ocf-tester is missing (tests/vm/setup.sh installs resource-agents)");
+        assert!(
+            !in_ci(),
+            "vm_ocf_agent: CI=true but ocf-tester is missing (tests/vm/setup.sh installs resource-agents)"
+        );
         println!("skipped: vm_ocf_agent: ocf-tester missing (resource-agents not installed)");
         return;
     }
@@ -74,7 +79,8 @@ fn vm_ocf_agent() {
     let scenario = scenario_with_env(tmp.path(), "ocf.sh", &[("LVMKIT", &lvmkit)]);
     let out = run_uml(&scenario, &[&img]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("CHECK ") && l.ends_with(" FAIL")).collect();
+    let failed: Vec<&str> =
+        stdout.lines().filter(|l| l.starts_with("CHECK ") && l.ends_with(" FAIL")).collect();
     assert!(failed.is_empty(), "failed checks:\n{}", failed.join("\n"));
     for c in CHECKS {
         assert!(

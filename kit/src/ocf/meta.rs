@@ -62,8 +62,7 @@ pub fn meta_data() -> String {
     x.push_str("<version>1.0</version>\n\n");
     x.push_str(&format!(
         "<longdesc lang=\"en\">\n{}\n</longdesc>\n<shortdesc lang=\"en\">{}</shortdesc>\n\n",
-        esc(
-            "Brings an LVM volume group in and out of service with lvmkit's recovery kit: \
+        esc("Brings an LVM volume group in and out of service with lvmkit's recovery kit: \
              lvm2's on-disk format read and written directly and device-mapper driven through \
              its ioctls, with no lvm2 command, shell or udev wait on the failover path. Start \
              takes the volume group over by lvm2 system ID from a peer (a node of this \
@@ -74,8 +73,7 @@ pub fn meta_data() -> String {
              metadata and fails when the volume group's system ID is no longer this node's. \
              A probe (monitor with interval 0) on a node where the PVs are absent or the \
              volume group is inactive returns 7 (not running). The kit's state for this \
-             resource lives in /var/lib/lvmkit/ocf/INSTANCE."
-        ),
+             resource lives in /var/lib/lvmkit/ocf/INSTANCE."),
         esc("Manages an LVM volume group with lvmkit (system ID ownership, no lvm2 commands)")
     ));
     x.push_str("<parameters>\n");

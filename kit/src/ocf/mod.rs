@@ -157,8 +157,9 @@ pub fn check_level(v: Option<&str>) -> Result<(u8, Option<String>), OcfError> {
         10..=19 => 10,
         _ => 20,
     };
-    let note = (n != u32::from(level))
-        .then(|| format!("OCF_CHECK_LEVEL {n} is not a supported level (0, 10, 20): checking at level {level}"));
+    let note = (n != u32::from(level)).then(|| {
+        format!("OCF_CHECK_LEVEL {n} is not a supported level (0, 10, 20): checking at level {level}")
+    });
     Ok((level, note))
 }
 
@@ -172,8 +173,8 @@ impl Request {
             .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
             .collect::<String>();
         let instance = if instance.starts_with('.') { format!("_{instance}") } else { instance };
-        let probe = action == Action::Monitor
-            && env("OCF_RESKEY_CRM_meta_interval").is_some_and(|i| i.trim() == "0");
+        let probe =
+            action == Action::Monitor && env("OCF_RESKEY_CRM_meta_interval").is_some_and(|i| i.trim() == "0");
         let mut notes = Vec::new();
         let level = if action == Action::Monitor {
             let (l, note) = check_level(env("OCF_CHECK_LEVEL").as_deref())?;
@@ -330,12 +331,16 @@ impl Agent<'_> {
         env.server = self.server.clone();
         env.host_system_id = crate::write::host_system_id(&self.paths.lvm_system_dir).map_err(|e| {
             let dir = self.paths.lvm_system_dir.display().to_string();
-            ocf_error(KitError::new("110028", &[("dir", &dir), ("why", &e.to_string())]).caused(e), Status::NotInstalled)
+            ocf_error(
+                KitError::new("110028", &[("dir", &dir), ("why", &e.to_string())]).caused(e),
+                Status::NotInstalled,
+            )
         })?;
         env.devices = crate::source::split_devices(&[self.values.get("devices").to_string()]);
         env.cmdline = format!("lvmkit ocf agent {:?} ({})", self.req.action, self.req.instance);
         env.probe_exe = std::env::current_exe().ok();
-        env.probe_timeout = params::parse_time(self.values.get("monitor_read_timeout")).unwrap_or(Duration::from_secs(5));
+        env.probe_timeout =
+            params::parse_time(self.values.get("monitor_read_timeout")).unwrap_or(Duration::from_secs(5));
         Ok(env)
     }
 
@@ -374,14 +379,16 @@ impl Agent<'_> {
     pub fn run(&self) -> Outcome {
         let mut log = self.req.notes.clone();
         let r = match self.req.action {
-            Action::MetaData => return Outcome { status: Status::Success, out: meta::meta_data(), log, error: None },
+            Action::MetaData => {
+                return Outcome { status: Status::Success, out: meta::meta_data(), log, error: None };
+            }
             Action::Start => self.start(&mut log),
             Action::Stop => self.stop(&mut log),
             Action::Monitor => self.monitor(&mut log),
             Action::ValidateAll => self.validate(&mut log),
         };
         match r {
-            Ok(s) if s == Status::Success => Outcome::ok(log),
+            Ok(Status::Success) => Outcome::ok(log),
             Ok(s) => Outcome::status(s, log),
             Err(e) => Outcome::fail(e, log),
         }
@@ -400,13 +407,20 @@ impl Agent<'_> {
         }
         std::fs::create_dir_all(self.kit_dir()).map_err(|e| {
             let why = format!("cannot create the kit directory {}", self.kit_dir().display());
-            ocf_error(KitError::new("110027", &[("id", &tag), ("why", &why)]).detail(e.to_string()), Status::Generic)
+            ocf_error(
+                KitError::new("110027", &[("id", &tag), ("why", &why)]).detail(e.to_string()),
+                Status::Generic,
+            )
         })?;
-        let created = hierarchy::create(env, &[tag.clone()], Some(self.policy())).map_err(|e| {
+        let created = hierarchy::create(env, std::slice::from_ref(&tag), Some(self.policy())).map_err(|e| {
             let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
             ocf_error(e, s)
         })?;
-        log.push(format!("created kit resource(s) {} in {}", created.created.join(", "), self.kit_dir().display()));
+        log.push(format!(
+            "created kit resource(s) {} in {}",
+            created.created.join(", "),
+            self.kit_dir().display()
+        ));
         for w in created.warnings {
             log.push(format!("WARNING {}: {}", w.code, w.message));
         }
@@ -446,7 +460,10 @@ impl Agent<'_> {
                 v.servers.push(Server { name: n, system_id });
             }
         }
-        log.push(format!("peers from the cluster: {}", v.servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")));
+        log.push(format!(
+            "peers from the cluster: {}",
+            v.servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
         env.store.save(&r).map_err(|e| {
             let s = kit_status(&e);
             ocf_error(e, s)
@@ -474,7 +491,10 @@ impl Agent<'_> {
         }
         std::fs::write(self.marker(), b"").map_err(|e| {
             let why = format!("cannot write {}", self.marker().display());
-            ocf_error(KitError::new("110027", &[("id", &self.tag()), ("why", &why)]).detail(e.to_string()), Status::Generic)
+            ocf_error(
+                KitError::new("110027", &[("id", &self.tag()), ("why", &why)]).detail(e.to_string()),
+                Status::Generic,
+            )
         })?;
         Ok(Status::Success)
     }
@@ -504,12 +524,18 @@ impl Agent<'_> {
                 // (autoactivated at boot, or by hand), reading no disk.
                 if self.values.opt("lvname").is_none() {
                     let opts = lvmkit_activation::apply::ApplyOptions::default();
-                    match crate::activate::deactivate_live(&[self.values.get("volgrpname").to_string()], &opts) {
+                    match crate::activate::deactivate_live(
+                        &[self.values.get("volgrpname").to_string()],
+                        &opts,
+                    ) {
                         Ok(Some(s)) if !s.trim().is_empty() => log.push(s.trim().to_string()),
                         Ok(_) => {}
                         Err(e) => {
                             let vg = self.values.get("volgrpname");
-                            return Err(ocf_error(KitError::new("110008", &[("vg", vg), ("why", &e.to_string())]), Status::Generic));
+                            return Err(ocf_error(
+                                KitError::new("110008", &[("vg", vg), ("why", &e.to_string())]),
+                                Status::Generic,
+                            ));
                         }
                     }
                 }
@@ -527,7 +553,11 @@ impl Agent<'_> {
         let started = self.started_here();
         let Ok(dm) = self.dm() else {
             // No device-mapper: nothing can be running here.
-            return if self.req.probe || !started { Ok(Status::NotRunning) } else { self.dm().map(|_| Status::Generic) };
+            return if self.req.probe || !started {
+                Ok(Status::NotRunning)
+            } else {
+                self.dm().map(|_| Status::Generic)
+            };
         };
         let env = self.env()?;
         let tag = self.tag();
@@ -538,7 +568,12 @@ impl Agent<'_> {
             }
             // Never started through the kit here: running only if devices of the VG are live
             // (autoactivated, or started by hand) — the cluster then stops them.
-            let live = dm.list().map_err(|e| ocf_error(KitError::from_dm(e, || KitError::new("110009", &[("what", &tag)])), Status::Generic))?;
+            let live = dm.list().map_err(|e| {
+                ocf_error(
+                    KitError::from_dm(e, || KitError::new("110009", &[("what", &tag)])),
+                    Status::Generic,
+                )
+            })?;
             let vg = self.values.get("volgrpname");
             let mine = live.iter().any(|d| {
                 lvmkit_activation::names::split_dm_name(d.name.as_str())
@@ -561,16 +596,19 @@ impl Agent<'_> {
         match status {
             Status::Success | Status::NotRunning | Status::Degraded => {
                 if h.status() == kst::DEGRADED && status == Status::Success {
-                    log.push("WARNING: degraded (the cluster does not speak OCF 1.1: reported as running)".into());
+                    log.push(
+                        "WARNING: degraded (the cluster does not speak OCF 1.1: reported as running)".into(),
+                    );
                 }
                 Ok(status)
             }
             s => {
                 let worst = h.problems.iter().max_by_key(|p| p.severity).cloned();
                 let (code, message) = match worst {
-                    Some(p) if p.severity == Severity::NotInService => {
-                        (p.code, format!("{tag}: its devices vanished while it was started here ({})", p.line))
-                    }
+                    Some(p) if p.severity == Severity::NotInService => (
+                        p.code,
+                        format!("{tag}: its devices vanished while it was started here ({})", p.line),
+                    ),
                     Some(p) => (p.code, p.line),
                     None => ("110009", format!("{tag} is not healthy")),
                 };
@@ -590,11 +628,20 @@ impl Agent<'_> {
         })?;
         if let Some(lv) = self.values.opt("lvname") {
             if read.vg().metadata.vg.lv(lv).is_none() {
-                return Err(ocf_error(KitError::new("110001", &[("lv", lv), ("vg", vg)]), Status::NotConfigured));
+                return Err(ocf_error(
+                    KitError::new("110001", &[("lv", lv), ("vg", vg)]),
+                    Status::NotConfigured,
+                ));
             }
         }
         if self.policy().ownership == OwnershipPolicy::SystemId && env.host_system_id.is_none() {
-            let k = KitError::new("110012", &[("vg", vg), ("why", "this host has no system ID (set global/system_id_source in lvm.conf)")]);
+            let k = KitError::new(
+                "110012",
+                &[
+                    ("vg", vg),
+                    ("why", "this host has no system ID (set global/system_id_source in lvm.conf)"),
+                ],
+            );
             return Err(ocf_error(k, Status::Args));
         }
         Ok(Status::Success)

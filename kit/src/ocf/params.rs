@@ -183,7 +183,8 @@ impl Param {
                 value.parse::<i64>().map_err(|_| bad("not an integer".into()))?;
             }
             ParamType::Boolean => {
-                parse_bool(value).ok_or_else(|| bad("not a boolean (yes/no, true/false, 1/0, on/off)".into()))?;
+                parse_bool(value)
+                    .ok_or_else(|| bad("not a boolean (yes/no, true/false, 1/0, on/off)".into()))?;
             }
             ParamType::Time => match parse_time(value) {
                 Some(d) if !d.is_zero() => {}
