@@ -6,14 +6,17 @@
 //! - ours, `ocf:lvmkit:lvmvg` (the static lvmkit, `lvmkit ocf install` in each guest):
 //!   `crm_resource --move` (clean stop: no device of the VG left; start on the other node),
 //!   then the node running it killed (fenced, taken over, marker read back); a second cluster:
-//!   the node running it frozen; a third: the link cut (split brain: node 2, whose fence device
-//!   is delayed, fences node 1 and runs the VG; node 2 is not fenced);
+//!   the PV's path turned to dm `error` under the running VG (the level-10 monitor fails, the
+//!   VG starts on the other node), then its system ID changed behind the cluster's back (the
+//!   level-20 monitor fails, the VG ends stopped and refused everywhere); a third: the node
+//!   running it frozen; a fourth: the link cut (split brain: node 2, whose fence device is
+//!   delayed, fences node 1 and runs the VG; node 2 is not fenced);
 //! - the anchor, `ocf:heartbeat:LVM-activate` (`vg_access_mode=system_id`), in the same harness:
 //!   move, then kill.
 //!
 //! Each scenario prints a `RESULT` line (host times: event → fenced, event → `Started` on the
-//! survivor, the agent's own start/stop times from the CIB). About 3–4 minutes on an idle
-//! 2-core host (a cluster boot ≈ 15–35 s, each scenario 10–50 s). Skipped (one line) without
+//! survivor, the agent's own start/stop times from the CIB). Five cluster boots: about 5
+//! minutes on an idle 2-core host (a boot ≈ 15–35 s, each scenario 10–50 s). Skipped (one line) without
 //! root or the cluster packages, except under `CI=true`.
 
 use std::process::Command;
@@ -67,6 +70,7 @@ fn vm_cluster_failover() {
     let lvmkit = build_static_lvmkit();
     let mut all = Vec::new();
     all.extend(cluster("lvmvg", &["move", "kill"], &lvmkit));
+    all.extend(cluster("lvmvg", &["pvdies", "sysid"], &lvmkit));
     all.extend(cluster("lvmvg", &["freeze"], &lvmkit));
     all.extend(cluster("lvmvg", &["split"], &lvmkit));
     all.extend(cluster("lvm-activate", &["move", "kill"], &lvmkit));

@@ -87,12 +87,12 @@ logging {
   timestamp: on
 }
 CONF
-  # lvm2 in the guests (the peer agent's tools): the shared disk only, no udev, no devices
+  # lvm2 in the guests (the peer agent's tools): the PV's path over the shared disk only, no udev, no devices
   # file, no backups; the node name as system ID (LVM-activate's system_id mode needs a source).
   cat >"$CL/lvm.conf" <<'CONF'
 devices {
-  filter = [ "a|^/dev/ubdb$|", "a|^/dev/mapper/pvpath$|", "r|.*|" ]
-  global_filter = [ "a|^/dev/ubdb$|", "a|^/dev/mapper/pvpath$|", "r|.*|" ]
+  filter = [ "a|^/dev/mapper/pvpath$|", "r|.*|" ]
+  global_filter = [ "a|^/dev/mapper/pvpath$|", "r|.*|" ]
   use_devicesfile = 0
   obtain_device_list_from_udev = 0
   external_device_info_source = "none"

@@ -17,6 +17,11 @@
 #   freeze the node running it is SIGSTOPped: fenced (killed by the watcher) and failed over
 #   split  the link is cut inside node 1: exactly one node ends up running the VG (node 2: its
 #          fence device is delayed 5 s), the other is fenced
+#   pvdies (lvmvg) the PV's path (a dm linear device over the shared disk on each node) turns
+#          to `error` under the running VG: the level-10 monitor fails, the VG is started on
+#          the other node
+#   sysid  (lvmvg) the VG's system ID is changed behind the cluster's back: the level-20
+#          monitor fails, the VG is stopped and refused everywhere (must be last)
 # Each prints `RESULT scenario=… key=value…` lines (host times; see cluster.sh) and the script
 # exits non-zero at the first failed check. Env: CL_LVS (LVs in the VG, default 1).
 set -euo pipefail
@@ -28,6 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 agent=$1
 shift
 lvs=${CL_LVS:-1}
+deep_ops=""
 case $agent in
   lvm-activate)
     rsc_class='class="ocf" provider="heartbeat" type="LVM-activate"'
@@ -38,7 +44,14 @@ case $agent in
     [ -x "${LVMKIT:-}" ] || { echo "run.sh: set LVMKIT to the static lvmkit" >&2; exit 2; }
     rsc_class='class="ocf" provider="lvmkit" type="lvmvg"'
     params='<nvpair id="vg-vgname" name="volgrpname" value="vgc"/>
-            <nvpair id="vg-devices" name="devices" value="/dev/ubdb"/>'
+            <nvpair id="vg-devices" name="devices" value="/dev/mapper/pvpath"/>'
+    # Deeper monitors besides level 0: 10 reads every PV, 20 re-reads the owner.
+    deep_ops='<op id="vg-monitor-10" name="monitor" interval="7s" timeout="30s">
+      <instance_attributes id="vg-monitor-10-ia"><nvpair id="vg-monitor-10-depth" name="OCF_CHECK_LEVEL" value="10"/></instance_attributes>
+    </op>
+    <op id="vg-monitor-20" name="monitor" interval="13s" timeout="30s">
+      <instance_attributes id="vg-monitor-20-ia"><nvpair id="vg-monitor-20-depth" name="OCF_CHECK_LEVEL" value="20"/></instance_attributes>
+    </op>'
     ;;
   *) echo "run.sh: unknown agent $agent" >&2; exit 2 ;;
 esac
@@ -65,10 +78,15 @@ if [ "$agent" = lvmvg ]; then
   done
 fi
 
+# The PV's path on each node: a dm linear device over the shared disk (pvdies kills it).
+for n in 1 2; do
+  cl_cmd "$n" "dmsetup create pvpath --table \"0 \$(blockdev --getsz /dev/ubdb) linear /dev/ubdb 0\" && dmsetup mknodes pvpath" 60 \
+    || fail "pvpath on node$n"
+done
 # The VG, built by node 1's lvm2 (system ID node1, autoactivation as lvm2 leaves it).
 cl_cmd 1 "set -e
-lvm pvcreate -q /dev/ubdb
-lvm vgcreate -q vgc /dev/ubdb
+lvm pvcreate -q /dev/mapper/pvpath
+lvm vgcreate -q vgc /dev/mapper/pvpath
 for i in \$(seq 0 $((lvs - 1))); do lvm lvcreate -q -an -Zn -L 4M -n lv\$i vgc; done
 lvm vgs -o name,systemid,lv_count --noheadings vgc" 120 || fail "VG creation"
 cl_log "VG vgc built on node1 ($lvs LVs)"
@@ -81,6 +99,7 @@ rsc="<primitive id=\"vg\" $rsc_class>
     <op id=\"vg-start\" name=\"start\" interval=\"0\" timeout=\"90s\"/>
     <op id=\"vg-stop\" name=\"stop\" interval=\"0\" timeout=\"90s\"/>
     <op id=\"vg-monitor\" name=\"monitor\" interval=\"10s\" timeout=\"30s\"/>
+    $deep_ops
   </operations>
 </primitive>"
 cl_cmd 1 "cibadmin -C -o resources -X '$rsc' &&
@@ -99,6 +118,12 @@ other() { echo $((3 - $1)); }
 exec_ms() {
   cl_cmd "$1" "cibadmin -Q --xpath \"//node_state[@uname='node$1']//lrm_resource[@id='vg']/lrm_rsc_op[@operation='$2']\" 2>/dev/null" 15 |
     sed -n 's/.* exec-time="\([0-9]*\)".*/\1/p' | tail -n1
+}
+
+# failure_reason NODE OP — the exit reason of vg's last failed OP on NODE (from the CIB).
+failure_reason() {
+  cl_cmd "$1" "cibadmin -Q --xpath \"//node_state[@uname='node$1']//lrm_resource[@id='vg']/lrm_rsc_op[@operation='$2'][@rc-code!='0'][@rc-code!='7']\" 2>/dev/null" 15 |
+    sed -n 's/.* exit-reason="\([^"]*\)".*/\1/p' | grep -v '^$' | head -n1
 }
 
 # check_taken_over NODE — the VG active on NODE with the marker, its system ID NODE.
@@ -179,6 +204,46 @@ for scenario in "$@"; do
       start_ms=$(exec_ms 2 start)
       echo "RESULT scenario=split agent=$agent lvs=$lvs fenced=$(cl_elapsed "$t0" "$tf") to_started=$(cl_elapsed "$t0" "$t1") start_ms=$start_ms"
       survivor=2
+      ;;
+    pvdies)
+      # The PV's path dies under the running VG on its node: the level-10 monitor (lvmvg)
+      # fails within its interval + timeout, the cluster stops it there and starts it on the
+      # node whose path is fine.
+      k=$(watch_started $survivor)
+      sleep 0.3
+      t0=$(cl_now)
+      cl_cmd $where "s=\$(blockdev --getsz /dev/ubdb); dmsetup suspend pvpath && dmsetup load pvpath --table \"0 \$s error\" && dmsetup resume pvpath" 30 \
+        || fail "killing the path on node$where"
+      t1=$(wait_watch "$k" 180) || fail "vg not Started on node$survivor after the path died on node$where"
+      reason=$(failure_reason $where monitor)
+      [ -n "$reason" ] || fail "no failed monitor with an exit reason on node$where"
+      left=$(cl_cmd $where "dmsetup ls | grep -c '^vgc-' || true" 15)
+      [ "$left" = 0 ] || fail "node$where left $left vgc devices"
+      check_taken_over $survivor
+      echo "RESULT scenario=pvdies agent=$agent lvs=$lvs to_started=$(cl_elapsed "$t0" "$t1") reason=\"$reason\""
+      ;;
+    sysid)
+      # Another host's system ID written behind the cluster's back (lvmkit as host
+      # `stranger`): the level-20 monitor fails, the cluster stops the VG, and no node may
+      # start it again (the owner is not a peer): it ends Stopped, nothing active anywhere,
+      # the stranger's system ID untouched.
+      t0=$(cl_now)
+      cl_cmd $where "'$LVMKIT' vgchange --devices /dev/mapper/pvpath --host-systemid stranger --takeover node$where \
+        --archive-dir \$VM_RUN/archive --backup-dir \$VM_RUN/backup --systemid stranger vgc" 60 || fail "system ID change"
+      cl_wait_for 120 $survivor "crm_mon -1 -r 2>/dev/null | grep -qE '^ *\\* vg[[:space:]].*Stopped'" \
+        || fail "vg did not end Stopped after its system ID changed"
+      t1=$(cl_now)
+      reason=$(failure_reason $where monitor)
+      [ -n "$reason" ] || fail "no failed monitor with an exit reason on node$where"
+      for n in 1 2; do
+        cl_alive $n || continue
+        left=$(cl_cmd $n "dmsetup ls | grep -c '^vgc-' || true" 15)
+        [ "$left" = 0 ] || fail "node$n has $left vgc devices"
+      done
+      owner=$(cl_cmd $where "lvm vgs --foreign --noheadings -o systemid vgc 2>/dev/null | tr -d ' '" 30)
+      [ "$owner" = stranger ] || fail "the system ID is '$owner', not stranger's"
+      echo "RESULT scenario=sysid agent=$agent lvs=$lvs to_stopped=$(cl_elapsed "$t0" "$t1") reason=\"$reason\""
+      survivor=none
       ;;
     *) fail "unknown scenario $scenario" ;;
   esac
