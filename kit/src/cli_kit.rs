@@ -353,6 +353,7 @@ fn run_action(g: &Global, action: Action) -> Result<Printed, KitError> {
             ok(s)
         }
         Action::Restore { force_takeover, fix, what } => {
+            env.store.find(&what)?;
             let dm = open_dm()?;
             let r = actions::restore(&env, &dm, &what, &RestoreOptions { force_takeover, fix })?;
             warn_all(j, &r.warnings);
@@ -391,6 +392,7 @@ fn run_action(g: &Global, action: Action) -> Result<Printed, KitError> {
             ok(s)
         }
         Action::Remove { what } => {
+            env.store.find(&what)?;
             let dm = open_dm()?;
             let r = actions::remove(&env, &dm, &what)?;
             warn_all(j, &r.warnings);
@@ -413,6 +415,7 @@ fn run_action(g: &Global, action: Action) -> Result<Printed, KitError> {
             ok(s)
         }
         Action::Recover { what } => {
+            env.store.find(&what)?;
             let dm = open_dm()?;
             let r = actions::recover(&env, &dm, &what)?;
             if j {
@@ -454,6 +457,7 @@ fn run_action(g: &Global, action: Action) -> Result<Printed, KitError> {
         }
         Action::QuickCheck { level, what } => {
             let level: u8 = level.parse().expect("clap checked the level");
+            env.store.find(&what)?;
             let dm = open_dm()?;
             let h = actions::quick_check(&env, &dm, &what, level)?;
             let status = h.status();
@@ -461,7 +465,7 @@ fn run_action(g: &Global, action: Action) -> Result<Printed, KitError> {
                 let probs: Vec<_> = h
                     .problems
                     .iter()
-                    .map(|p| json!({"code": p.code, "severity": format!("{:?}", p.severity).to_lowercase(), "line": p.line}))
+                    .map(|p| json!({"code": p.code, "severity": p.severity.name(), "line": p.line}))
                     .collect();
                 return Ok(Printed {
                     out: pretty(

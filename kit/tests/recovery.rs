@@ -391,6 +391,12 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert_eq!(h.problems[0].code, "110021");
     assert!(h.problems[0].line.contains("no answer within"), "{h:?}");
     assert!(took >= a.probe_timeout && took < a.probe_timeout + Duration::from_secs(2), "{took:?}");
+    // recover probes before it reads: the same bound, and the PV's code.
+    let t = Instant::now();
+    let e = actions::recover(&a, &dm, "lk_linear").unwrap_err();
+    assert_eq!(e.code, "110002", "{e}");
+    assert!(e.cause_text().contains("no answer within"), "{e}");
+    assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
     // A PV path that is gone fails at once.
     std::fs::remove_file(&disks[0]).unwrap();
     let t = Instant::now();
@@ -398,7 +404,7 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert!(t.elapsed() < a.probe_timeout);
     assert!(h.problems[0].line.contains("cannot open"), "{h:?}");
     // recover fails with the PV's code, so the cluster moves the hierarchy.
-    assert_eq!(code(actions::recover(&a, &dm, "lk_linear")), "110000");
+    assert_eq!(code(actions::recover(&a, &dm, "lk_linear")), "110002");
 }
 
 #[test]
@@ -483,8 +489,8 @@ fn adddelpv_reports_records_and_refuses() {
     v.servers.push(lvmkit::recovery::resource::Server { name: "b".into(), system_id: Some("hostB".into()) });
     a.store.save(&r).unwrap();
     let rep = hierarchy::adddelpv(&a, "lk_spanning", &PvSelection::Report).unwrap();
-    assert_eq!(rep.added, [pv2.clone()]);
-    assert_eq!(rep.removed, [old.clone()]);
+    assert_eq!(rep.added, std::slice::from_ref(&pv2));
+    assert_eq!(rep.removed, std::slice::from_ref(&old));
     assert_eq!(rep.confirm_on, ["b"]);
     assert!(!rep.applied);
     // Lists naming a PV that is not there: refused, nothing recorded.
@@ -598,4 +604,84 @@ fn a_stale_metadata_copy_is_reported_and_the_newest_wins() {
     let md = on_disk(&disks, "lk_spanning");
     assert!(md.tags.contains(&"new".to_string()), "the newest copy won");
     assert_eq!(md.system_id.as_deref(), Some("host-a"));
+}
+
+/// The shared LVM1 images (`../shared/images/lvm1` beside the repository, as in CI, or
+/// `$LVMKIT_LVM1_IMAGES`), decompressed into `dir`; `None`, with a visible note, when absent.
+fn lvm1_images(names: &[&str], dir: &Path) -> Option<Vec<PathBuf>> {
+    let src = std::env::var_os("LVMKIT_LVM1_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/images/lvm1"));
+    if !src.join("README.md").is_file() {
+        eprintln!("SKIPPED: {} not found (the shared LVM1 images sit beside the repository)", src.display());
+        return None;
+    }
+    Some(
+        names
+            .iter()
+            .map(|n| {
+                let o = Command::new("xz").arg("-dc").arg(src.join(format!("{n}.img.xz"))).output().unwrap();
+                assert!(o.status.success(), "xz {n}");
+                let p = dir.join(format!("{n}.img"));
+                write_sparse(&p, &o.stdout);
+                p
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn an_lvm1_vg_is_exported_on_remove_and_imported_on_restore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(disks) = lvm1_images(&["l1a", "l1d"], tmp.path()) else { return };
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    let c = hierarchy::create(&a, &["l1a".into()], None).unwrap();
+    assert!(c.autoactivation_off.is_empty(), "LVM1 has no autoactivation flag");
+    let Kind::Lvmvg(v) = a.store.find("l1a").unwrap().kind else { panic!() };
+    assert_eq!((v.vg_format.as_str(), v.policy.ownership), ("lvm1", OwnershipPolicy::None));
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "l1a", &RestoreOptions::default()).unwrap();
+    assert!(!r.imported && !r.wrote_system_id);
+    assert_eq!(dm.names().len(), 3);
+    let h = actions::quick_check(&a, &dm, "l1a", 20).unwrap();
+    assert_eq!(h.status(), 0, "{h:?}");
+    let rm = actions::remove(&a, &dm, "l1a").unwrap();
+    assert!(rm.released);
+    assert!(dm.names().is_empty());
+    let exported = |name: &str| {
+        let src = lvmkit::source::Source::load(&disks, false);
+        src.assembly.vgs.iter().find(|g| g.metadata.vg.id.to_string() == v.vg_uuid).map(|g| {
+            assert!(g.name().starts_with(name), "{}", g.name());
+            g.metadata.vg.is_exported()
+        })
+    };
+    assert_eq!(exported("l1a"), Some(true));
+    let r = actions::restore(&a, &dm, "l1a", &RestoreOptions::default()).unwrap();
+    assert!(r.imported);
+    assert_eq!(exported("l1a"), Some(false));
+    assert_eq!(dm.names().len(), 3);
+    // A VG exported elsewhere: imported by its first restore here.
+    hierarchy::create(&a, &["l1d".into()], None).unwrap_or_else(|e| panic!("{e}"));
+    let r = actions::restore(&a, &dm, "l1d", &RestoreOptions::default()).unwrap();
+    assert!(r.imported);
+}
+
+#[test]
+fn a_pv_found_elsewhere_by_the_full_scan_is_recorded_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    // The disk comes back under another name (a reboot renumbered it).
+    let renamed = tmp.path().join("renamed.img");
+    std::fs::rename(&disks[0], &renamed).unwrap();
+    let a = Env { devices: vec![renamed.clone()], resolve: Arc::new(|_, _| Some(DevNum::new(7, 0))), ..a };
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.notes.iter().any(|n| n.contains("found by a full scan")), "{:?}", r.notes);
+    let Kind::Lvmvg(v) = a.store.find("lk_linear").unwrap().kind else { panic!() };
+    assert_eq!(v.pvs[0].device, renamed.display().to_string());
+    // The next restore reads only the recorded device.
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
 }

@@ -77,6 +77,18 @@ pub enum Severity {
     Ownership,
 }
 
+impl Severity {
+    /// `degraded`, `failed`, `not_in_service`, `ownership` (the JSON output's words).
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Degraded => "degraded",
+            Severity::Failed => "failed",
+            Severity::NotInService => "not_in_service",
+            Severity::Ownership => "ownership",
+        }
+    }
+}
+
 /// One problem quickCheck found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -162,34 +174,30 @@ fn errno_text(c: &Cause) -> String {
 
 /// 110013 (VG) or 110010 (LV) for a failed activation; 110020 when device-mapper itself is
 /// unusable.
-fn activation_error(what: &Target2, cause: Cause) -> KitError {
-    if let Cause::Apply(ApplyError::Dm { source, .. }) = &cause {
-        use lvmkit_dm::control::Error as E;
-        if matches!(**source, E::Control { .. } | E::MissingTarget { .. }) {
-            return KitError::new("110020", &[("why", &source.to_string())]).caused(cause);
-        }
-    }
-    if let Cause::Dm(
-        e @ (lvmkit_dm::control::Error::Control { .. } | lvmkit_dm::control::Error::MissingTarget { .. }),
-    ) = &cause
-    {
-        return KitError::new("110020", &[("why", &e.to_string())]).caused(cause);
+fn activation_error(what: &Subject, cause: Cause) -> KitError {
+    let env_why = match &cause {
+        Cause::Apply(ApplyError::Dm { source, .. }) => super::catalog::dm_environment(source),
+        Cause::Dm(e) => super::catalog::dm_environment(e),
+        _ => None,
+    };
+    if let Some(why) = env_why {
+        return KitError::new("110020", &[("why", &why)]).caused(cause);
     }
     let errno = errno_text(&cause);
     match what {
-        Target2::Vg(vg) => KitError::new("110013", &[("vg", vg), ("errno", &errno)]).caused(cause),
-        Target2::Lv(lv) => KitError::new("110010", &[("lv", lv), ("errno", &errno)]).caused(cause),
+        Subject::Vg(vg) => KitError::new("110013", &[("vg", vg), ("errno", &errno)]).caused(cause),
+        Subject::Lv(lv) => KitError::new("110010", &[("lv", lv), ("errno", &errno)]).caused(cause),
     }
 }
 
 /// What an activation error is about.
-enum Target2 {
+enum Subject {
     Vg(String),
     Lv(String),
 }
 
 /// Plan `read`'s VG (or some of its LVs) with the PVs' device numbers.
-fn plan_read(env: &Env, read: &Read, opts: &PlanOptions, what: &Target2) -> Result<Plan, KitError> {
+fn plan_read(env: &Env, read: &Read, opts: &PlanOptions, what: &Subject) -> Result<Plan, KitError> {
     let mut not_block = None;
     let src = &read.src;
     let p = lvmkit_activation::plan_assembled(
@@ -289,7 +297,7 @@ pub fn restore(
                     ignore_activation_skip: true,
                     ..plan_options(env, v.policy.activation, Some(vec![l.lv.clone()]))
                 };
-                let what = Target2::Lv(r.tag.clone());
+                let what = Subject::Lv(r.tag.clone());
                 let plan = plan_read(env, &read, &popts, &what)?;
                 let done = apply::activate(dm, &plan, &env.apply)
                     .map_err(|e| activation_error(&what, Cause::Apply(e)))?;
@@ -313,6 +321,26 @@ fn restore_vg(
     let mut read = read_vg(env, v)?;
     if read.full_scan {
         out.notes.push(format!("{}: a PV was not where recorded; found by a full scan", v.vg));
+        // Record where the PVs are now (the next restore reads only those).
+        let vg = read.vg();
+        let mut moved = v.clone();
+        for p in &mut moved.pvs {
+            let Some(i) = vg.metadata.vg.pvs.iter().position(|m| m.id.to_string() == p.uuid) else {
+                continue;
+            };
+            if let Some(d) = vg.pv_devices[i] {
+                let pv = &read.src.scan.pvs[d];
+                p.device = pv.name().to_string();
+                p.size = pv.dev_size;
+                p.disk = super::resource::disk_of(pv.name());
+            }
+        }
+        if moved != *v {
+            let mut nr = r.clone();
+            nr.kind = Kind::Lvmvg(moved);
+            env.store.save(&nr)?;
+            out.notes.push(format!("{}: recorded the PVs' new device paths", r.id));
+        }
     }
     if let Some(e) = read.duplicate() {
         return Err(e);
@@ -445,7 +473,7 @@ fn restore_vg(
             }
         }
     }
-    let what = Target2::Vg(name.clone());
+    let what = Subject::Vg(name.clone());
     let plan = plan_read(env, &read, &plan_options(env, v.policy.activation, None), &what)?;
     let done =
         apply::activate(dm, &plan, &env.apply).map_err(|e| activation_error(&what, Cause::Apply(e)))?;
@@ -467,8 +495,12 @@ fn deactivate_bounded(
 ) -> Result<Vec<String>, KitError> {
     let start = Instant::now();
     let mut removed = Vec::new();
+    // The retrying is this loop's, bounded by `busy_timeout`; the engine's own EBUSY retries
+    // would add to it.
+    let mut opts = env.apply.clone();
+    opts.remove.busy_retries = 0;
     loop {
-        match apply::deactivate_planned(dm, plan, wanted, requested, &env.apply) {
+        match apply::deactivate_planned(dm, plan, wanted, requested, &opts) {
             Ok(d) => {
                 removed.extend(d.removed);
                 return Ok(removed);
@@ -495,28 +527,18 @@ fn deactivate_bounded(
                     .with_context(format!("{what}: retried for {:?}", env.busy_timeout)));
             }
             Err(e) => {
-                let c = Cause::Apply(e);
-                return Err(match &c {
-                    Cause::Apply(ApplyError::Dm { source, .. })
-                        if matches!(**source, lvmkit_dm::control::Error::Control { .. }) =>
-                    {
-                        KitError::new("110020", &[("why", &c.to_string())]).caused(c)
+                let env_why = match &e {
+                    ApplyError::Dm { source, .. } => super::catalog::dm_environment(source),
+                    _ => None,
+                };
+                return Err(match env_why {
+                    Some(why) => KitError::new("110020", &[("why", &why)]).caused(e),
+                    None => {
+                        KitError::new("110008", &[("vg", what), ("why", "device-mapper refused")]).caused(e)
                     }
-                    _ => KitError::new("110008", &[("vg", what), ("why", &c.to_string())]).caused(c),
                 });
             }
         }
-    }
-}
-
-impl KitError {
-    /// Prefix the message with where it happened (kept short: one clause).
-    fn with_context(mut self, ctx: String) -> KitError {
-        if self.cause.is_some() {
-            let c = self.cause_text();
-            self.cause = Some(Cause::Detail(format!("{ctx}\n{c}")));
-        }
-        self
     }
 }
 
@@ -758,15 +780,11 @@ pub fn quick_check(env: &Env, dm: &dyn DmControl, what: &str, level: u8) -> Resu
     let results = probe::probe_all(&exe, &jobs, env.probe_timeout);
     let mut readable: Vec<PathBuf> = Vec::new();
     for ((uuid, dev), res) in devices.iter().zip(results) {
-        let why = match res {
-            probe::ProbeResult::Ok => {
-                readable.push(PathBuf::from(dev));
-                continue;
-            }
-            probe::ProbeResult::Failed(m) => m,
-            probe::ProbeResult::TimedOut(t) => format!("no answer within {t:.1?} (dead path?)"),
-            probe::ProbeResult::NotStarted(m) => format!("probe not started: {m}"),
-        };
+        if res == probe::ProbeResult::Ok {
+            readable.push(PathBuf::from(dev));
+            continue;
+        }
+        let why = res.describe();
         problem(Severity::Failed, "110021", format!("PV {uuid} ({dev}): cannot be read: {why}"));
     }
     h.pvs_read = readable.len();
@@ -834,6 +852,21 @@ pub fn recover(env: &Env, dm: &dyn DmControl, what: &str) -> Result<Recovered, K
     };
     let _vglock = crate::write::lock_vgs(&env.lock_dir, std::slice::from_ref(&v.vg), env.lock_wait)
         .map_err(|e| KitError::new("110011", &[("vg", &v.vg), ("why", "cannot lock the VG")]).caused(e))?;
+    // Every recorded PV must answer before anything reads it here (the cluster moves the
+    // hierarchy when one does not) — through probe children when the binary is known, so a
+    // dead path cannot hang recover.
+    if let Some(exe) = &env.probe_exe {
+        let devs: Vec<(String, u64)> = v.pvs.iter().map(|p| (p.device.clone(), 0)).collect();
+        for (p, res) in v.pvs.iter().zip(probe::probe_all(exe, &devs, env.probe_timeout)) {
+            if res != probe::ProbeResult::Ok {
+                return Err(KitError::new(
+                    "110002",
+                    &[("pv", &format!("{} ({})", p.uuid, p.device)), ("vg", &v.vg)],
+                )
+                .detail(format!("{}: {}", p.device, res.describe())));
+            }
+        }
+    }
     let read = read_vg(env, &v)?;
     if let Some(e) = read.duplicate() {
         return Err(e);
@@ -847,7 +880,6 @@ pub fn recover(env: &Env, dm: &dyn DmControl, what: &str) -> Result<Recovered, K
             ],
         ));
     }
-    // Every present PV must answer (the cluster moves the hierarchy when one does not).
     for i in 0..read.vg().pv_devices.len() {
         let Some(d) = read.vg().pv_devices[i] else { continue };
         let pv = &read.src.scan.pvs[d];
@@ -883,8 +915,8 @@ pub fn recover(env: &Env, dm: &dyn DmControl, what: &str) -> Result<Recovered, K
         ..Default::default()
     };
     let what = match &lv {
-        Some(_) => Target2::Lv(r.tag.clone()),
-        None => Target2::Vg(md.name.clone()),
+        Some(_) => Subject::Lv(r.tag.clone()),
+        None => Subject::Vg(md.name.clone()),
     };
     let popts = plan_options(env, v.policy.activation, lv.clone().map(|l| vec![l]));
     let plan = plan_read(env, &read, &popts, &what)?;

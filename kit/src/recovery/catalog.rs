@@ -408,8 +408,8 @@ pub struct KitError {
     pub code: &'static str,
     /// The message (the entry's template, filled in).
     pub message: String,
-    /// What the engine said.
-    pub cause: Option<Cause>,
+    /// What the engine said (boxed: errors travel far and should stay small).
+    pub cause: Option<Box<Cause>>,
 }
 
 /// Fill `{name}` placeholders of `template` from `fields`; an unfilled one stays visible.
@@ -437,13 +437,22 @@ impl KitError {
 
     /// With a typed cause.
     pub fn caused(mut self, cause: impl Into<Cause>) -> KitError {
-        self.cause = Some(cause.into());
+        self.cause = Some(Box::new(cause.into()));
         self
     }
 
     /// With a cause known only as text.
     pub fn detail(mut self, d: impl Into<String>) -> KitError {
-        self.cause = Some(Cause::Detail(d.into()));
+        self.cause = Some(Box::new(Cause::Detail(d.into())));
+        self
+    }
+
+    /// Put `ctx` (where it happened) on the first line of the cause.
+    pub fn with_context(mut self, ctx: String) -> KitError {
+        if self.cause.is_some() {
+            let c = self.cause_text();
+            self.cause = Some(Box::new(Cause::Detail(format!("{ctx}\n{c}"))));
+        }
         self
     }
 
@@ -459,7 +468,7 @@ impl KitError {
 
     /// The cause as text (its error chain joined), or empty.
     pub fn cause_text(&self) -> String {
-        let Some(c) = &self.cause else { return String::new() };
+        let Some(c) = self.cause.as_deref() else { return String::new() };
         let mut s = c.to_string();
         let mut src = std::error::Error::source(c);
         while let Some(e) = src {
@@ -481,13 +490,21 @@ impl KitError {
     /// A device-mapper failure is the environment's (no control node, missing target), else
     /// `fallback`'s.
     pub fn from_dm(err: lvmkit_dm::control::Error, fallback: impl FnOnce() -> KitError) -> KitError {
-        use lvmkit_dm::control::Error as E;
-        match &err {
-            E::Control { .. } | E::MissingTarget { .. } => {
-                KitError::new("110020", &[("why", &err.to_string())]).caused(err)
-            }
-            _ => fallback().caused(err),
+        match dm_environment(&err) {
+            Some(why) => KitError::new("110020", &[("why", &why)]).caused(err),
+            None => fallback().caused(err),
         }
+    }
+}
+
+/// When a device-mapper error is the environment's (no control node, a target the kernel
+/// lacks): a short reason for 110020's message (the cause carries the rest).
+pub fn dm_environment(err: &lvmkit_dm::control::Error) -> Option<String> {
+    use lvmkit_dm::control::Error as E;
+    match err {
+        E::Control { path, .. } => Some(format!("cannot open {}", path.display())),
+        E::MissingTarget { target, .. } => Some(format!("the kernel has no \"{target}\" target")),
+        _ => None,
     }
 }
 

@@ -36,6 +36,18 @@ pub enum ProbeResult {
     NotStarted(String),
 }
 
+impl ProbeResult {
+    /// Why a probe did not succeed, in words (`ok` for success).
+    pub fn describe(&self) -> String {
+        match self {
+            ProbeResult::Ok => "ok".into(),
+            ProbeResult::Failed(m) => m.clone(),
+            ProbeResult::TimedOut(t) => format!("no answer within {t:.1?} (dead path?)"),
+            ProbeResult::NotStarted(m) => format!("probe not started: {m}"),
+        }
+    }
+}
+
 /// Probe every device at once through `exe` and wait at most `deadline` for all of them.
 pub fn probe_all(exe: &Path, devices: &[(String, u64)], deadline: Duration) -> Vec<ProbeResult> {
     let start = Instant::now();

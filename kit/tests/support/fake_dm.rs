@@ -15,7 +15,8 @@ pub struct Dev {
     pub uuid: String,
     pub dev: DevNum,
     pub live: Option<Table>,
-    pub inactive: Option<Table>,
+    pub inactive: Option<(Table, bool)>,
+    pub live_ro: bool,
     pub suspended: bool,
     /// Openers outside device-mapper (a mount, a file descriptor).
     pub held: i32,
@@ -72,6 +73,7 @@ impl FakeDm {
                 dev: DevNum::new(4095, minor),
                 live: Some(table.parse().unwrap()),
                 inactive: None,
+                live_ro: false,
                 suspended: false,
                 held: 0,
             },
@@ -116,6 +118,9 @@ impl FakeDm {
         }
         if d.suspended {
             f |= flags::SUSPEND;
+        }
+        if d.live_ro {
+            f |= flags::READONLY;
         }
         DeviceInfo {
             name: name.into(),
@@ -168,6 +173,7 @@ impl DmControl for FakeDm {
                     dev: DevNum::new(4095, minor),
                     live: None,
                     inactive: None,
+                    live_ro: false,
                     suspended: true,
                     held: 0,
                 },
@@ -175,13 +181,13 @@ impl DmControl for FakeDm {
         }
         Ok(self.info_of(name.as_str()))
     }
-    fn table_load(&self, id: &DevId, table: &Table, _ro: bool) -> control::Result<DeviceInfo> {
+    fn table_load(&self, id: &DevId, table: &Table, ro: bool) -> control::Result<DeviceInfo> {
         let n = self.get(id, "DM_TABLE_LOAD")?;
         assert!(table.is_resolved(), "{n}: unresolved table loaded");
         {
             let mut s = self.s();
             s.log.push(format!("load {n}"));
-            s.devs.get_mut(&n).unwrap().inactive = Some(table.clone());
+            s.devs.get_mut(&n).unwrap().inactive = Some((table.clone(), ro));
         }
         Ok(self.info_of(&n))
     }
@@ -205,8 +211,9 @@ impl DmControl for FakeDm {
             let mut s = self.s();
             s.log.push(format!("resume {n}"));
             let d = s.devs.get_mut(&n).unwrap();
-            if let Some(t) = d.inactive.take() {
+            if let Some((t, ro)) = d.inactive.take() {
                 d.live = Some(t);
+                d.live_ro = ro;
             }
             if d.live.is_none() {
                 return Err(err("DM_DEV_SUSPEND", &n, 22));
@@ -232,7 +239,7 @@ impl DmControl for FakeDm {
         let n = self.get(id, "DM_TABLE_STATUS")?;
         let s = self.s();
         let d = &s.devs[&n];
-        Ok(if inactive { d.inactive.clone() } else { d.live.clone() }.unwrap_or_default())
+        Ok(if inactive { d.inactive.clone().map(|t| t.0) } else { d.live.clone() }.unwrap_or_default())
     }
     fn status(&self, id: &DevId) -> control::Result<Vec<StatusLine>> {
         let n = self.get(id, "DM_TABLE_STATUS")?;
