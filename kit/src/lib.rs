@@ -11,4 +11,5 @@ pub mod recovery;
 pub mod report;
 pub mod source;
 pub mod startup;
+pub mod target;
 pub mod write;

@@ -329,10 +329,10 @@ impl Agent<'_> {
         let mut env = Env::new(self.kit_dir());
         env.controlled = self.paths.controlled.clone();
         env.server = self.server.clone();
-        env.host_system_id = crate::write::host_system_id(&self.paths.lvm_system_dir).map_err(|e| {
+        env.host_system_id = lvmkit_metadata::host::system_id(&self.paths.lvm_system_dir).map_err(|e| {
             let dir = self.paths.lvm_system_dir.display().to_string();
             ocf_error(
-                KitError::new("110028", &[("dir", &dir), ("why", &e.to_string())]).caused(e),
+                KitError::new("110028", &[("dir", &dir), ("why", &e.to_string())]).detail(e.to_string()),
                 Status::NotInstalled,
             )
         })?;
@@ -524,12 +524,15 @@ impl Agent<'_> {
                 // (autoactivated at boot, or by hand), reading no disk.
                 if self.values.opt("lvname").is_none() {
                     let opts = lvmkit_activation::apply::ApplyOptions::default();
-                    match crate::activate::deactivate_live(
-                        &[self.values.get("volgrpname").to_string()],
-                        &opts,
-                    ) {
-                        Ok(Some(s)) if !s.trim().is_empty() => log.push(s.trim().to_string()),
-                        Ok(_) => {}
+                    let vg = crate::target::Target::vg(self.values.get("volgrpname"));
+                    match crate::activate::deactivate_live(&[vg], &opts) {
+                        Ok(Some(d)) => {
+                            let n = d.removed().count();
+                            if n > 0 {
+                                log.push(format!("removed {n} live devices of the VG (not started here through the kit)"));
+                            }
+                        }
+                        Ok(None) => {}
                         Err(e) => {
                             let vg = self.values.get("volgrpname");
                             return Err(ocf_error(

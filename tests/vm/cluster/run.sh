@@ -120,10 +120,11 @@ exec_ms() {
     sed -n 's/.* exec-time="\([0-9]*\)".*/\1/p' | tail -n1
 }
 
-# failure_reason NODE OP — the exit reason of vg's last failed OP on NODE (from the CIB).
+# failure_reason NODE OP — the exit reason of vg's failed OP on NODE, from crm_mon's "Failed
+# Resource Actions" (empty when there is none).
 failure_reason() {
-  cl_cmd "$1" "cibadmin -Q --xpath \"//node_state[@uname='node$1']//lrm_resource[@id='vg']/lrm_rsc_op[@operation='$2'][@rc-code!='0'][@rc-code!='7']\" 2>/dev/null" 15 |
-    sed -n 's/.* exit-reason="\([^"]*\)".*/\1/p' | grep -v '^$' | head -n1
+  { cl_cmd "$1" "crm_mon -1 -r 2>/dev/null" 15 || true; } |
+    grep -E "vg_$2_[0-9]+ on node$1 " | sed -n "s/.*exitreason='\([^']*\)'.*/\1/p" | head -n1 || true
 }
 
 # check_taken_over NODE — the VG active on NODE with the marker, its system ID NODE.

@@ -38,6 +38,10 @@ ms() { # AGENT-LABEL ACTION CMD… — runs CMD, prints TIME, fails the scenario
 }
 give_away() { lvm vgchange -q -y --config 'local/extra_system_ids=["benchnode"]' --systemid peer vgb >/dev/null 2>&1; }
 
+# The first start on the VG's owner records the kit resource and turns autoactivation off
+# (the kit creates a resource of a VG owned elsewhere only once its autoactivation is off).
+env OCF_RESKEY_volgrpname=vgb OCF_RESKEY_devices="$disk" OCF_RESOURCE_INSTANCE=b "$ours" start >/dev/null 2>&1 &&
+  env OCF_RESKEY_volgrpname=vgb OCF_RESKEY_devices="$disk" OCF_RESOURCE_INSTANCE=b "$ours" stop >/dev/null 2>&1 || exit 4
 for r in $(seq 1 "$runs"); do
   give_away || exit 3
   ms lvmvg start env OCF_RESKEY_volgrpname=vgb OCF_RESKEY_devices="$disk" OCF_RESOURCE_INSTANCE=b OCF_RESKEY_CRM_meta_interval=0 "$ours" start
