@@ -124,7 +124,7 @@ exec_ms() {
 # Resource Actions" (empty when there is none).
 failure_reason() {
   { cl_cmd "$1" "crm_mon -1 -r 2>/dev/null" 15 || true; } |
-    grep -E "vg_$2_[0-9]+ on node$1 " | sed -n "s/.*exitreason='\([^']*\)'.*/\1/p" | head -n1 || true
+    grep -E "^ *\\* vg .*$2 on node$1 returned" | sed -n "s/.* returned '[^']*' (\\(.*\\)) at .*/\\1/p" | head -n1 || true
 }
 
 # check_taken_over NODE — the VG active on NODE with the marker, its system ID NODE.
