@@ -120,11 +120,12 @@ exec_ms() {
     sed -n 's/.* exec-time="\([0-9]*\)".*/\1/p' | tail -n1
 }
 
-# failure_reason NODE OP — the exit reason of vg's failed OP on NODE, from crm_mon's "Failed
-# Resource Actions" (empty when there is none).
+# failure_reason NODE OP — how vg's first failed OP on NODE ended, from NODE's pacemaker log
+# on the host ("Result of monitor operation for vg on node2: error (REASON) | …"): Pacemaker
+# may restart the resource in place first, so crm_mon's last failure can be a later start.
 failure_reason() {
-  { cl_cmd "$1" "crm_mon -1 -r 2>/dev/null" 15 || true; } |
-    grep -E "^ *\\* vg .*$2 on node$1 returned" | sed -n "s/.* returned '[^']*' (\\(.*\\)) at .*/\\1/p" | head -n1 || true
+  grep -a "Result of $2 operation for vg on node$1: " "$CL/node$1/log/pacemaker/pacemaker.log" 2>/dev/null |
+    grep -v ": ok |\|: Cancelled |\|: not running |" | head -n1 | sed 's/.*operation for vg on node[0-9]: //; s/ |.*//' || true
 }
 
 # check_taken_over NODE — the VG active on NODE with the marker, its system ID NODE.
@@ -217,7 +218,7 @@ for scenario in "$@"; do
         || fail "killing the path on node$where"
       t1=$(wait_watch "$k" 180) || fail "vg not Started on node$survivor after the path died on node$where"
       reason=$(failure_reason $where monitor)
-      [ -n "$reason" ] || fail "no failed monitor with an exit reason on node$where"
+      echo "$reason" | grep -qE '[0-9]{6} ' || fail "no failed monitor with a catalog code on node$where: '$reason'"
       left=$(cl_cmd $where "dmsetup ls | grep -c '^vgc-' || true" 15)
       [ "$left" = 0 ] || fail "node$where left $left vgc devices"
       check_taken_over $survivor
@@ -235,7 +236,7 @@ for scenario in "$@"; do
         || fail "vg did not end Stopped after its system ID changed"
       t1=$(cl_now)
       reason=$(failure_reason $where monitor)
-      [ -n "$reason" ] || fail "no failed monitor with an exit reason on node$where"
+      echo "$reason" | grep -qE '[0-9]{6} ' || fail "no failed monitor with a catalog code on node$where: '$reason'"
       for n in 1 2; do
         cl_alive $n || continue
         left=$(cl_cmd $n "dmsetup ls | grep -c '^vgc-' || true" 15)
