@@ -9,8 +9,8 @@
 //!   the PV's path turned to dm `error` under the running VG (the level-10 monitor fails, the
 //!   VG starts on the other node), then its system ID changed behind the cluster's back (the
 //!   level-20 monitor fails, the VG ends stopped and refused everywhere); a third: the node
-//!   running it frozen; a fourth: the link cut (split brain: node 2, whose fence device is
-//!   delayed, fences node 1 and runs the VG; node 2 is not fenced);
+//!   running it frozen; a fourth: the link cut (split brain: exactly one node is fenced and the
+//!   other runs the VG — usually node 2, whose fence device is delayed);
 //! - the anchor, `ocf:heartbeat:LVM-activate` (`vg_access_mode=system_id`), in the same harness:
 //!   move, then kill.
 //!

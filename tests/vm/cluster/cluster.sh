@@ -114,9 +114,10 @@ backup {
 CONF
   local fence=""
   for n in 1 2; do
-    # The device that fences node 2 waits 5 s: in a split brain node 2 shoots first.
+    # The device that fences node 2 waits 15 s: in a split brain node 2 shoots first (5 s, as
+    # measured on an idle host, was not enough at load average 30: node 1 shot first).
     local delay=""
-    [ "$n" = 2 ] && delay="<nvpair id=\"fence$n-delay\" name=\"pcmk_delay_base\" value=\"5s\"/>"
+    [ "$n" = 2 ] && delay="<nvpair id=\"fence$n-delay\" name=\"pcmk_delay_base\" value=\"15s\"/>"
     fence+="
       <primitive id=\"fence$n\" class=\"stonith\" type=\"fence_dummy\">
         <instance_attributes id=\"fence$n-ia\">
