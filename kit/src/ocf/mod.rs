@@ -412,10 +412,11 @@ impl Agent<'_> {
                 Status::Generic,
             )
         })?;
-        let created = hierarchy::create(env, std::slice::from_ref(&tag), Some(self.policy())).map_err(|e| {
-            let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
-            ocf_error(e, s)
-        })?;
+        let created =
+            hierarchy::create(env, std::slice::from_ref(&tag), Some(self.policy())).map_err(|e| {
+                let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
+                ocf_error(e, s)
+            })?;
         log.push(format!(
             "created kit resource(s) {} in {}",
             created.created.join(", "),
@@ -529,7 +530,9 @@ impl Agent<'_> {
                         Ok(Some(d)) => {
                             let n = d.removed().count();
                             if n > 0 {
-                                log.push(format!("removed {n} live devices of the VG (not started here through the kit)"));
+                                log.push(format!(
+                                    "removed {n} live devices of the VG (not started here through the kit)"
+                                ));
                             }
                         }
                         Ok(None) => {}
