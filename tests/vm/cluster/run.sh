@@ -204,7 +204,8 @@ for scenario in "$@"; do
       done
       if [ "$(cat "$CL/fence/node1")" = off ]; then loser=1; else loser=2; fi
       winner=$(other $loser)
-      tf=$(cat "$CL/fence/node$loser.killed")
+      for _ in $(seq 1 100); do [ -e "$CL/fence/node$loser.killed" ] && break; sleep 0.05; done
+      tf=$(cat "$CL/fence/node$loser.killed") || fail "the watcher did not kill node$loser"
       cl_wait_for 120 $winner "$(started_re $winner)" || fail "vg not Started on node$winner after the split"
       t1=$(cl_now)
       sleep 3
