@@ -107,7 +107,9 @@ cibadmin -C -o constraints -X '<rsc_location id=\"vg-prefers-1\" rsc=\"vg\" node
 started_re() { echo "crm_mon -1 -r 2>/dev/null | grep -qE '^ *\\* vg[[:space:]].*Started node$1'"; }
 cl_wait_for 120 1 "$(started_re 1)" || fail "vg not Started on node1"
 cl_log "vg Started on node1"
-cl_cmd 1 "printf 'lvmkit-marker-%s' node1 | dd of=/dev/mapper/vgc-lv0 bs=512 conv=sync oflag=direct status=none &&
+# crm_mon may show Started a moment before the device node is there: wait for it (bounded).
+cl_cmd 1 "for i in \$(seq 1 100); do test -b /dev/mapper/vgc-lv0 && break; sleep 0.1; done
+printf 'lvmkit-marker-%s' node1 | dd of=/dev/mapper/vgc-lv0 bs=512 conv=sync,nocreat oflag=direct status=none &&
 dd if=/dev/mapper/vgc-lv0 bs=512 count=1 iflag=direct status=none | tr -d '\\0' | grep -q lvmkit-marker-node1" 30 \
   || fail "marker write"
 where=1
