@@ -210,11 +210,15 @@ fn make_env(g: &Global) -> Result<Env, KitError> {
     {
         env.server = s;
     }
-    let sysdir = env_path(None, "LVM_SYSTEM_DIR", "/etc/lvm");
-    env.host_system_id = lvmkit_metadata::host::system_id(&sysdir).map_err(|e| {
+    let sysdir = lvmkit_metadata::host::system_dir();
+    let id = lvmkit_metadata::host::identity(&sysdir).map_err(|e| {
         KitError::new("110028", &[("dir", &sysdir.display().to_string()), ("why", &e.to_string())])
             .detail(e.to_string())
     })?;
+    for w in &id.warnings {
+        eprintln!("  WARNING: {w}");
+    }
+    env.host_system_id = id.system_id;
     env.devices = lvmkit::source::split_devices(&g.devices);
     env.lock_dir = env_path(None, "LVMKIT_LOCK_DIR", lvmkit_metadata::write::lock::DEFAULT_LOCK_DIR);
     let args: Vec<String> = std::env::args().collect();

@@ -1,4 +1,6 @@
-//! `lvmkit`: map the executable in bulk, then run one command (see [`cli`]).
+//! `lvmkit`: map the executable in bulk, then run one command (see [`cli`]; the recovery
+//! kit's `lvmkit kit …` in [`cli_kit`], the Pacemaker agent's `lvmkit ocf …` and `lvmvg` in
+//! [`cli_ocf`]).
 
 mod cli;
 mod cli_kit;

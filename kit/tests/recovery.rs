@@ -248,7 +248,8 @@ fn remove_of_an_open_lv_is_retried_within_its_bound_then_names_it() {
     let took = t.elapsed();
     assert_eq!(e.code, "110005", "{e}");
     assert!(e.message.contains("lk_linear-lv0 is in use"), "{e}");
-    assert!(took >= a.busy_timeout && took < a.busy_timeout + Duration::from_secs(3), "{took:?}");
+    // The bound, plus the holder search (every /proc/*/fd: slower on a loaded machine).
+    assert!(took >= a.busy_timeout && took < a.busy_timeout + Duration::from_secs(10), "{took:?}");
     assert_eq!(e.status(), 1);
     // Released: the next remove succeeds.
     dm.hold("lk_linear-lv0", -1);

@@ -15,7 +15,7 @@ use super::catalog::{Cause, KitError};
 use super::resource::{
     self, Kind, LvResource, OwnershipPolicy, Policy, PvRecord, Resource, Server, VgResource,
 };
-use super::{Env, Read, controlled, read_vg, read_vg_by_name, split_vg_lv};
+use super::{Env, Read, controlled, read_vg, read_vg_by_name};
 
 /// What create/extend did.
 #[derive(Debug, Default)]
@@ -91,18 +91,9 @@ pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Crea
     if args.is_empty() {
         return Err(KitError::new("000002", &[("what", "create needs VG or /dev/VG/LV arguments")]));
     }
-    let mut groups: Vec<(String, Option<Vec<String>>)> = Vec::new();
-    for a in args {
-        let (vg, lv) = split_vg_lv(a);
-        match groups.iter_mut().find(|(v, _)| *v == vg) {
-            Some((_, lvs)) => match (lvs.as_mut(), lv) {
-                (Some(l), Some(lv)) => l.push(lv),
-                (_, None) => *lvs = None,
-                (None, Some(_)) => {}
-            },
-            None => groups.push((vg, lv.map(|l| vec![l]))),
-        }
-    }
+    let targets = crate::target::Target::parse_all(args)
+        .map_err(|e| KitError::new("000002", &[("what", &format!("create: {e}"))]))?;
+    let groups = crate::target::by_vg(&targets);
     let mut out = Created::default();
     for (vgname, lvs) in groups {
         let _vglock = crate::write::lock_vgs(&env.lock_dir, std::slice::from_ref(&vgname), env.lock_wait)

@@ -111,13 +111,9 @@ impl Env {
     }
 }
 
-/// The host name (`/proc/sys/kernel/hostname`), or `localhost`.
+/// The host's node name (as lvm2 sees it), or `localhost`.
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".into())
+    lvmkit_metadata::host::node_name().ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "localhost".into())
 }
 
 /// `LVM-<vg uuid>` for a hyphenated or plain UUID.
@@ -234,14 +230,5 @@ pub fn read_vg_by_name(env: &Env, name: &str) -> Result<Read, KitError> {
     match src.assembly.vgs.iter().position(|v| v.name() == name) {
         Some(i) => Ok(Read { src, vg: i, full_scan: true }),
         None => Err(KitError::new("110000", &[("vg", name)])),
-    }
-}
-
-/// `VG`, `VG/LV` or `/dev/VG/LV` → (VG, LV).
-pub fn split_vg_lv(arg: &str) -> (String, Option<String>) {
-    let a = arg.strip_prefix("/dev/").unwrap_or(arg);
-    match a.split_once('/') {
-        Some((vg, lv)) => (vg.to_string(), Some(lv.to_string())),
-        None => (a.to_string(), None),
     }
 }

@@ -151,10 +151,11 @@ impl Store {
             return Ok(r);
         }
         let (all, mut bad) = self.list()?;
-        let alt = if what.contains('/') && !what.starts_with("/dev/") {
-            format!("/dev/{what}")
-        } else {
-            what.to_string()
+        // Any form lvm2 accepts for the VG or LV (`VG/LV`, `/dev/mapper/VG-LV`, …).
+        let alt = match crate::target::Target::parse(what) {
+            Ok(crate::target::Target { vg, lv: Some(lv) }) => super::resource::lv_tag(&vg, &lv),
+            Ok(crate::target::Target { vg, lv: None }) => vg,
+            Err(_) => what.to_string(),
         };
         if let Some(r) = all.into_iter().find(|r| r.tag == what || r.tag == alt) {
             return Ok(r);
@@ -309,6 +310,7 @@ mod tests {
         assert_eq!(s.find("lvmvg-vg1").unwrap(), r);
         assert_eq!(s.find("/dev/vg1/lv").unwrap(), l);
         assert_eq!(s.find("vg1/lv").unwrap(), l);
+        assert_eq!(s.find("/dev/mapper/vg1-lv").unwrap(), l);
         assert_eq!(s.find("nope").unwrap_err().code, "000019");
         assert_eq!(s.list().unwrap().0.len(), 2);
         // Human-readable: pretty JSON with the header first.
