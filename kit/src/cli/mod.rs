@@ -36,6 +36,10 @@ pub(crate) enum Cmd {
     /// `lvmkit kit --help`.
     #[command(disable_help_flag = true)]
     Kit(crate::cli_kit::KitCmd),
+    /// The Pacemaker resource agent ocf:lvmkit:lvmvg: `lvmkit ocf install`, `lvmkit ocf agent
+    /// ACTION` (what the installed `lvmvg` runs).
+    #[command(subcommand)]
+    Ocf(crate::cli_ocf::OcfCmd),
     /// Report physical volumes (lvm2's pvs).
     Pvs(ReportArgs),
     /// Report volume groups (lvm2's vgs).
@@ -225,6 +229,7 @@ fn dispatch(cmd: Cmd) -> Outcome {
     use lvmkit::report::ReportKind;
     match cmd {
         Cmd::Kit(k) => Ok(crate::cli_kit::run(k)),
+        Cmd::Ocf(o) => Ok((String::new(), crate::cli_ocf::run(o))),
         Cmd::Pvs(a) => inspect::report(ReportKind::Pv, a),
         Cmd::Vgs(a) => inspect::report(ReportKind::Vg, a),
         Cmd::Lvs(a) => inspect::report(ReportKind::Lv, a),
