@@ -81,6 +81,9 @@ struct ReportArgs {
     /// Column separator instead of aligned columns.
     #[arg(long)]
     separator: Option<String>,
+    /// Also report VGs owned by another system ID (and their LVs and PVs), as lvm2's --foreign.
+    #[arg(long)]
+    foreign: bool,
     /// VG, VG/LV or PV names to show.
     names: Vec<String>,
 }
@@ -665,6 +668,9 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
         noheadings: a.noheadings,
         separator: a.separator,
         names: a.names,
+        foreign: a.foreign,
+        // This host's system ID decides which VGs are foreign (LVM_SYSTEM_DIR, like lvm2).
+        system_id: if a.foreign { None } else { configured_system_id()? },
     };
     // Device and metadata problems go to stderr; the report still shows what could be read.
     for e in &src.scan.errors {
