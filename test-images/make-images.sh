@@ -241,6 +241,9 @@ capture_all() {
     Q pvs -a -o all "${b[@]}" "$@" >"$o/all-pvs.json"
     Q pvs -a --segments -o pv_all,pvseg_all,lv_all,seg_all,vg_all "${b[@]}" "$@" >"$o/all-pvsegs.json"
     Q vgs -o all "${b[@]}" "$@" >"$o/all-vgs.json"
+    # aligned tables too (headings, widths, alignment; no device names in these two)
+    Q lvs -a -o all "$@" >"$o/all-lvs.txt"
+    Q vgs -o all "$@" >"$o/all-vgs.txt"
     if (($#)); then echo "$*" >"$o/all-args.txt"; else rm -f "$o/all-args.txt"; fi
     # the system ID lvm2 ran with (lvmlocal), which decides what is foreign
     i=$(sed -n 's/.*system_id="\([^"]*\)".*/\1/p' <<<"$EXTRA_CONF")
@@ -249,9 +252,9 @@ capture_all() {
     for ((i = 1; i < ${#DEV[@]}; i++)); do
         echo "${DEV[i]} ${IMG[i]} ${OFF[i]} ${SECT[i]}" >>"$o/all-devices.txt"
     done
-    for i in lvs segs pvs pvsegs vgs; do
-        chmod 644 "$o/all-$i.json"
-        xz -T1 -9 -f "$o/all-$i.json"   # repetitive JSON: about 1/20 of its size
+    for i in lvs.json segs.json pvs.json pvsegs.json vgs.json lvs.txt vgs.txt; do
+        chmod 644 "$o/all-$i"
+        xz -T1 -9 -f "$o/all-$i"   # repetitive reports: about 1/20 of their size
     done
 }
 
@@ -810,7 +813,12 @@ recapture_case() {
         ((sect == 512)) || args+=(-b "$sect")
         attach "$img" "$off" "${args[@]}"
     done <"$CASED/devices.txt"
-    [[ $CASE != system-id ]] || extra=(--foreign)
+    # as the first capture did: its extra arguments and system ID
+    if [[ -f $CASED/all-args.txt ]]; then read -r -a extra <"$CASED/all-args.txt"; fi
+    if [[ -f $CASED/all-systemid.txt ]]; then
+        EXTRA_GLOBAL='system_id_source="lvmlocal"'
+        EXTRA_CONF="local{system_id=\"$(cat "$CASED/all-systemid.txt")\"}"
+    fi
     capture_all "${extra[@]}"
     detach_case
     rm -rf "$CASEW"

@@ -25,10 +25,15 @@ pub(crate) enum Obj {
     Vg,
     /// LV fields.
     Lv,
+    /// LV fields lvm2 takes from the kernel (its LVSINFO/LVSSTATUS types): LV fields, but not
+    /// in `lvs --segments -o all`.
+    LvStatus,
     /// LV segment fields.
     Seg,
     /// PV segment fields.
     PvSeg,
+    /// Fields of every report (`selected`): they do not decide the kind of row.
+    Any,
 }
 
 /// Shared formatting state.
@@ -88,7 +93,8 @@ pub(crate) struct Field {
     pub obj: Obj,
     /// Basic-table heading.
     pub heading: &'static str,
-    /// Minimum column width lvm2 declares.
+    /// Minimum column width: what lvm2's columns.h declares, or the heading's length where it
+    /// declares 0 (a longer heading is cut to the column's width).
     pub width: usize,
     /// Right-aligned (numbers, sizes, binary words).
     pub right: bool,
@@ -284,6 +290,11 @@ fn mirror_log_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
 
 /// lvm2's `lv_move_pv_dup`: the source PV of a pvmove LV.
 fn move_pv_name(v: &VgView, i: usize) -> Option<String> {
+    move_pv(v, i).map(|p| v.pv_name(p))
+}
+
+/// The source PV of a pvmove LV (index into the VG's PVs).
+fn move_pv(v: &VgView, i: usize) -> Option<usize> {
     if !v.is_pvmove(i) {
         return None;
     }
@@ -293,13 +304,13 @@ fn move_pv_name(v: &VgView, i: usize) -> Option<String> {
         _ => return None,
     };
     match &area.target {
-        AreaTarget::Pv(p) => Some(v.pv_name(*p)),
+        AreaTarget::Pv(p) => Some(*p),
         // Atomic pvmove: the first leg's first area.
         AreaTarget::Lv(n) => {
             let j = v.lv_index(n)?;
             match &v.first_seg(j)?.kind {
                 SegmentKind::Striped { areas, .. } => match areas.first()?.target {
-                    AreaTarget::Pv(p) => Some(v.pv_name(p)),
+                    AreaTarget::Pv(p) => Some(p),
                     AreaTarget::Lv(_) => None,
                 },
                 _ => None,
@@ -572,23 +583,398 @@ fn extent_bytes(r: &Row) -> u64 {
     r.vg.map_or(0, |v| v.extent_bytes())
 }
 
+// ------------------------------------------------ derived LV facts ----
+
+/// lvm2's `list_lv_modules`: the kernel modules (targets) the LV's segments need, through the
+/// LVs their areas use, a COW LV's snapshot and an origin's COW LVs; sorted, no duplicates.
+fn lv_modules(v: &VgView, i: usize) -> String {
+    let mut out: Vec<&'static str> = Vec::new();
+    lv_modules_into(v, i, &mut out, 0);
+    out.sort_unstable();
+    out.dedup();
+    out.join(",")
+}
+
+fn lv_modules_into(v: &VgView, i: usize, out: &mut Vec<&'static str>, depth: u32) {
+    for seg in &v.lv(i).segments {
+        seg_modules_into(v, i, seg, out, depth);
+    }
+}
+
+/// lvm2's `list_segment_modules` (depth-bounded: broken metadata may have cycles).
+fn seg_modules_into(v: &VgView, i: usize, seg: &Segment, out: &mut Vec<&'static str>, depth: u32) {
+    if depth > 16 {
+        return;
+    }
+    match &seg.kind {
+        SegmentKind::Mirror { mirror_log, .. } => {
+            if let Some(l) = mirror_log.as_deref().and_then(|l| v.lv_index(l)) {
+                if let Some(ls) = v.first_seg(l) {
+                    seg_modules_into(v, l, ls, out, depth + 1);
+                }
+            }
+            out.push("mirror");
+        }
+        SegmentKind::Raid { .. } => out.push("raid"),
+        SegmentKind::ThinPool { .. } => out.push("thin-pool"),
+        SegmentKind::Thin { .. } => out.extend(["thin-pool", "thin"]),
+        SegmentKind::CachePool { .. } | SegmentKind::Cache { .. } => out.push("cache"),
+        SegmentKind::Writecache { .. } => out.push("writecache"),
+        SegmentKind::Integrity { .. } => out.push("integrity"),
+        SegmentKind::Vdo { .. } | SegmentKind::VdoPool { .. } => out.push("kvdo"),
+        SegmentKind::Snapshot { .. } => out.push("snapshot"),
+        SegmentKind::Error => out.push("error"),
+        SegmentKind::Zero => out.push("zero"),
+        SegmentKind::Striped { .. } | SegmentKind::Free | SegmentKind::Unknown { .. } => {}
+    }
+    if v.is_origin(i) {
+        for &g in &v.lvs[i].origin_of {
+            if let Some(cow) = v.glue_segment(g).and_then(|s| match &s.kind {
+                SegmentKind::Snapshot { cow_store, .. } => v.lv_index(cow_store),
+                _ => None,
+            }) {
+                lv_modules_into(v, cow, out, depth + 1);
+            }
+        }
+    }
+    if v.lvs[i].cow_of.is_some() {
+        out.push("snapshot");
+    }
+    for (name, le) in lv_areas(seg) {
+        if let Some(j) = v.lv_index(name) {
+            let hit = v
+                .lv(j)
+                .segments
+                .iter()
+                .find(|s| s.start_extent <= le && le < s.start_extent + s.extent_count);
+            if let Some(s2) = hit {
+                seg_modules_into(v, j, s2, out, depth + 1);
+            }
+        }
+    }
+}
+
+/// The LV areas of a segment as lvm2 holds them (`seg_lv(seg, s)`, `seg_le(seg, s)`): data
+/// areas only (RAID metadata images, pool metadata, logs and cache pools are not areas).
+fn lv_areas(seg: &Segment) -> Vec<(&str, u64)> {
+    match &seg.kind {
+        SegmentKind::Striped { areas, .. } | SegmentKind::Mirror { areas, .. } => areas
+            .iter()
+            .filter_map(|a| match &a.target {
+                AreaTarget::Lv(n) => Some((n.as_str(), a.start)),
+                AreaTarget::Pv(_) => None,
+            })
+            .collect(),
+        SegmentKind::Raid { areas, .. } => areas.iter().map(|a| (a.data.as_str(), 0)).collect(),
+        SegmentKind::ThinPool { pool, .. } => vec![(pool.as_str(), 0)],
+        SegmentKind::CachePool { data, .. } | SegmentKind::VdoPool { data, .. } => vec![(data.as_str(), 0)],
+        SegmentKind::Cache { origin, .. }
+        | SegmentKind::Writecache { origin, .. }
+        | SegmentKind::Integrity { origin, .. } => vec![(origin.as_str(), 0)],
+        SegmentKind::Vdo { vdo_pool, vdo_offset } => vec![(vdo_pool.as_str(), *vdo_offset)],
+        _ => vec![],
+    }
+}
+
+/// One step of lvm2's `_find_ancestors`: a COW LV's origin, a thin LV's origin or external
+/// origin; with `full`, a thin LV without either continues through the historical LV that
+/// lists it as a descendant, and a historical LV through its origin. Names of historical LVs
+/// carry lvm2's `-` prefix.
+fn ancestor_step(v: &VgView, name: &str, full: bool) -> Option<String> {
+    if let Some(h) = name.strip_prefix('-') {
+        let hist = v.vg.historical_lvs.iter().find(|x| x.name == h)?;
+        return if full { hist.origin.clone() } else { None };
+    }
+    let i = v.lv_index(name)?;
+    if v.lvs[i].cow_of.is_some() {
+        return origin_name(v, i).map(str::to_string);
+    }
+    if let Some(SegmentKind::Thin { origin, external_origin, .. }) = first_kind(v, i) {
+        if let Some(o) = origin.as_ref().or(external_origin.as_ref()) {
+            return Some(o.clone());
+        }
+        if full {
+            return v
+                .vg
+                .historical_lvs
+                .iter()
+                .find(|x| x.descendants.iter().any(|d| d == name))
+                .map(|x| format!("-{}", x.name));
+        }
+    }
+    None
+}
+
+/// lvm2's `lv_ancestors`/`lv_full_ancestors` without `--history`: historical LVs are walked
+/// through but not listed.
+fn ancestors(v: &VgView, i: usize, full: bool) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = v.lv(i).name.clone();
+    for _ in 0..v.vg.lvs.len() + v.vg.historical_lvs.len() {
+        let Some(next) = ancestor_step(v, &cur, full) else { break };
+        if !next.starts_with('-') {
+            out.push(next.clone());
+        }
+        cur = next;
+    }
+    out.join(",")
+}
+
+/// lvm2's `_find_descendants` without `--history`: an origin's COW LVs, a thin origin's (or
+/// external origin's) thin LVs, each followed by its own; with `full`, also through the
+/// historical LVs whose origin this is.
+fn descendants_into(v: &VgView, name: &str, full: bool, out: &mut Vec<String>, depth: usize) {
+    if depth > v.vg.lvs.len() + v.vg.historical_lvs.len() {
+        return;
+    }
+    let mut next: Vec<String> = Vec::new();
+    if let Some(h) = name.strip_prefix('-') {
+        if full {
+            if let Some(hist) = v.vg.historical_lvs.iter().find(|x| x.name == h) {
+                next.extend(hist.descendants.iter().cloned());
+            }
+        }
+    } else if let Some(i) = v.lv_index(name) {
+        if v.is_origin(i) {
+            for &g in &v.lvs[i].origin_of {
+                if let Some(SegmentKind::Snapshot { cow_store, .. }) = v.glue_segment(g).map(|s| &s.kind) {
+                    next.push(cow_store.clone());
+                }
+            }
+        } else {
+            for (j, lv) in v.vg.lvs.iter().enumerate() {
+                if let Some(SegmentKind::Thin { origin, external_origin, .. }) = first_kind(v, j) {
+                    if origin.as_deref() == Some(name) || external_origin.as_deref() == Some(name) {
+                        next.push(lv.name.clone());
+                    }
+                }
+            }
+            if full {
+                next.extend(
+                    v.vg.historical_lvs
+                        .iter()
+                        .filter(|x| x.origin.as_deref() == Some(name))
+                        .map(|x| format!("-{}", x.name)),
+                );
+            }
+        }
+    }
+    for n in next {
+        if !n.starts_with('-') {
+            out.push(n.clone());
+        }
+        descendants_into(v, &n, full, out, depth + 1);
+    }
+}
+
+fn descendants(v: &VgView, i: usize, full: bool) -> String {
+    let mut out = Vec::new();
+    descendants_into(v, &v.lv(i).name, full, &mut out, 0);
+    out.join(",")
+}
+
+/// The integrity settings lvm2 reports for an LV (`lv_raid_has_integrity`: a RAID LV whose
+/// first image is an integrity LV; or an integrity LV itself).
+fn integrity_settings<'a>(v: &'a VgView, i: usize) -> Option<&'a [lvmkit_metadata::text::Item<'static>]> {
+    let own = |j: usize| match first_kind(v, j) {
+        Some(SegmentKind::Integrity { settings, .. }) => Some(settings.as_slice()),
+        _ => None,
+    };
+    if let Some(SegmentKind::Raid { areas, .. }) = first_kind(v, i) {
+        return areas.first().and_then(|a| v.lv_index(&a.data)).and_then(own);
+    }
+    own(i)
+}
+
+/// lvm2's `seg->data_copies` as text import sets it: a raid1's images, a raid10's copies,
+/// parity devices + 1 for raid4/5/6, 1 for everything else.
+fn data_copies(seg: &Segment) -> u64 {
+    match &seg.kind {
+        SegmentKind::Raid { areas, .. } => {
+            let t = seg.segtype.name.as_str();
+            if t == "raid1" {
+                areas.len() as u64
+            } else if t.starts_with("raid10") {
+                seg.data_copies.unwrap_or(2)
+            } else {
+                parity_devs(t) + 1
+            }
+        }
+        _ => 1,
+    }
+}
+
+/// `segtype->parity_devs`.
+fn parity_devs(segtype: &str) -> u64 {
+    if segtype.starts_with("raid4") || segtype.starts_with("raid5") {
+        1
+    } else if segtype.starts_with("raid6") {
+        2
+    } else {
+        0
+    }
+}
+
+/// lvm2's `_seg_parity_chunks_disp`: parity devices, or data copies - 1, one more when every
+/// area is itself resilient; `None` for none.
+fn parity_chunks(v: &VgView, seg: &Segment) -> Option<u64> {
+    let p = match parity_devs(&seg.segtype.name) {
+        0 => data_copies(seg) - 1,
+        n => n,
+    };
+    if p == 0 {
+        return None;
+    }
+    let areas = lv_areas(seg);
+    let resilient = areas
+        .iter()
+        .filter(|(n, _)| {
+            v.lv_index(n)
+                .and_then(|j| v.first_seg(j))
+                .is_some_and(|s| parity_devs(&s.segtype.name) > 0 || data_copies(s) > 1)
+        })
+        .count();
+    let total = area_count(seg) as usize;
+    Some(if resilient > 0 && resilient == total { p + 1 } else { p })
+}
+
+/// `key=value` as lvm2's `dm_config_write_one_node` writes a setting.
+fn setting_text(it: &lvmkit_metadata::text::Item<'static>) -> Option<String> {
+    match &it.node {
+        Node::Value(Value::Scalar(Scalar::Int(n))) => Some(format!("{}={n}", it.key)),
+        Node::Value(Value::Scalar(Scalar::Str(s))) => Some(format!("{}=\"{s}\"", it.key)),
+        Node::Value(Value::Scalar(Scalar::Bare(s) | Scalar::Float(s))) => Some(format!("{}={s}", it.key)),
+        _ => None,
+    }
+}
+
+/// lvm2's `cache_settings`: a writecache's settings, or the policy settings of the segment
+/// whose cache settings apply (the cachevol's cache segment, the cache pool).
+fn cache_settings_list(v: &VgView, seg: &Segment) -> String {
+    let items: Vec<String> = match &seg.kind {
+        SegmentKind::Writecache { settings, .. } => {
+            // writecache_settings_to_str_list's order.
+            const KEYS: [&str; 11] = [
+                "high_watermark",
+                "low_watermark",
+                "writeback_jobs",
+                "autocommit_blocks",
+                "autocommit_time",
+                "fua",
+                "nofua",
+                "cleaner",
+                "max_age",
+                "metadata_only",
+                "pause_writeback",
+            ];
+            let mut out: Vec<String> = KEYS
+                .iter()
+                .filter_map(|k| settings.iter().find(|it| it.key == *k))
+                .filter_map(setting_text)
+                .collect();
+            if let (Some(k), Some(val)) = (
+                setting_str(settings, "writecache_setting_key"),
+                setting_str(settings, "writecache_setting_val"),
+            ) {
+                out.push(format!("{k}={val}"));
+            }
+            out
+        }
+        SegmentKind::CachePool { policy_settings, .. } => {
+            policy_settings.iter().flat_map(|s| s.items.iter()).filter_map(setting_text).collect()
+        }
+        SegmentKind::Cache { cache_pool, settings, .. } => {
+            let pool = v.lv_index(cache_pool);
+            if pool.is_some_and(|p| v.is_cache_vol(p)) {
+                settings
+                    .iter()
+                    .filter(|it| it.key == "policy_settings")
+                    .flat_map(|it| match &it.node {
+                        Node::Section(s) => s.items.iter().filter_map(setting_text).collect(),
+                        _ => vec![],
+                    })
+                    .collect()
+            } else {
+                match pool.and_then(|p| v.first_seg(p)) {
+                    Some(ps) if matches!(ps.kind, SegmentKind::CachePool { .. }) => {
+                        return cache_settings_list(v, ps);
+                    }
+                    _ => vec![],
+                }
+            }
+        }
+        _ => vec![],
+    };
+    items.join(",")
+}
+
+/// The vdo-pool segment's settings for a vdo or vdo-pool segment.
+fn vdo_settings<'a>(v: &'a VgView, seg: &'a Segment) -> Option<&'a [lvmkit_metadata::text::Item<'static>]> {
+    let pool = match &seg.kind {
+        SegmentKind::Vdo { vdo_pool, .. } => v.lv_index(vdo_pool).and_then(|p| v.first_seg(p))?,
+        _ => seg,
+    };
+    match &pool.kind {
+        SegmentKind::VdoPool { settings, .. } => Some(settings),
+        _ => None,
+    }
+}
+
+fn vdo_num(r: &Row, key: &str) -> String {
+    seg_str(r, |v, _, s| {
+        vdo_settings(v, s).and_then(|st| setting_int(st, key)).map_or_else(String::new, |n| n.to_string())
+    })
+}
+
+fn vdo_bool(r: &Row, key: &str, word_on: &str) -> String {
+    seg_str(r, |v, _, s| {
+        vdo_settings(v, s)
+            .map_or_else(String::new, |st| word(setting_int(st, key).is_some_and(|n| n != 0), word_on))
+    })
+}
+
+/// A vdo size setting in MiB (`*_mb`), shown as a size.
+fn vdo_mib(c: &Ctx, r: &Row, key: &str) -> String {
+    seg_str(r, |v, _, s| {
+        vdo_settings(v, s).and_then(|st| setting_int(st, key)).map_or_else(String::new, |n| size(c, n << 20))
+    })
+}
+
+/// A PV's device number, as lvm2's `pv_major`/`pv_minor` print it: the block device's, `0` for
+/// a missing PV (lvm2's placeholder device), `-1` for an image file (no device number).
+fn pv_devnum(r: &Row, minor: bool) -> String {
+    match (r.pv_scan(), r.pv_meta()) {
+        (Some(s), _) => match s.device.dev_t() {
+            Some(d) => {
+                let n = lvmkit_dm::DevNum::from_dev_t(d);
+                (if minor { n.minor } else { n.major }).to_string()
+            }
+            None => "-1".to_string(),
+        },
+        (None, Some(_)) => "0".to_string(),
+        (None, None) => String::new(),
+    }
+}
+
 // ------------------------------------------------------------- table ----
 
 /// Every field lvmkit reports.
 pub(crate) static FIELDS: &[Field] = &[
-    // Label and PV.
-    f!("pv_name", Label, "PV", 10, L, |_, r| pv_name(r)),
+    // Label and PV (lvm2's pv_all, in its order: LABEL fields, then PVS).
+    f!("pv_fmt", Label, "Fmt", 3, L, |_, r| if r.pv_scan().is_some_and(|s| s.lvm1.is_some()) {
+        "lvm1".to_string()
+    } else {
+        word(r.pv.is_some(), "lvm2")
+    }),
     f!("pv_uuid", Label, "PV UUID", 38, L, |_, r| match (r.pv_meta(), r.pv_scan()) {
         (Some((_, _, pv)), _) => pv.id.to_string(),
         (None, Some(s)) => s.label.pv_header.pv_uuid.to_string(),
         _ => String::new(),
     }),
     f!("dev_size", Label, "DevSize", 7, R, |c, r| size(c, r.pv_scan().map_or(0, |s| s.dev_size))),
-    f!("pv_fmt", Label, "Fmt", 3, L, |_, r| if r.pv_scan().is_some_and(|s| s.lvm1.is_some()) {
-        "lvm1".to_string()
-    } else {
-        word(r.pv.is_some(), "lvm2")
-    }),
+    f!("pv_name", Label, "PV", 10, L, |_, r| pv_name(r)),
+    f!("pv_major", Label, "Maj", 3, L, |_, r| pv_devnum(r, false)),
+    f!("pv_minor", Label, "Min", 3, L, |_, r| pv_devnum(r, true)),
     f!("pv_mda_free", Label, "PMdaFree", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_free))),
     f!("pv_mda_size", Label, "PMdaSize", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_size))),
     f!("pv_ext_vsn", Label, "PExtVsn", 7, R, |_, r| match r.pv_scan() {
@@ -627,7 +1013,13 @@ pub(crate) static FIELDS: &[Field] = &[
         "used"
     )),
     f!("pv_duplicate", Pv, "Duplicate", 9, R, |_, _| String::new()),
-    // VG.
+    // lvmkit keeps no devices file (lvm2's use_devicesfile=0 shows these empty too).
+    f!("pv_device_id", Pv, "DeviceID", 8, L, |_, _| String::new()),
+    f!("pv_device_id_type", Pv, "DeviceIDType", 12, L, |_, _| String::new()),
+    // PV segments (pvseg_all).
+    f!("pvseg_start", PvSeg, "Start", 5, R, |_, r| r.pvseg.map_or(0, |p| p.start).to_string()),
+    f!("pvseg_size", PvSeg, "SSize", 5, R, |_, r| r.pvseg.map_or(0, |p| p.len).to_string()),
+    // VG (vg_all).
     f!("vg_fmt", Vg, "Fmt", 3, L, |_, r| match r.vg.map(|v| v.vg.format.as_deref()) {
         Some(Some("lvm1")) => "lvm1".to_string(),
         Some(_) => "lvm2".to_string(),
@@ -652,6 +1044,10 @@ pub(crate) static FIELDS: &[Field] = &[
         r.vg.is_some_and(|v| v.vg.is_exported()),
         "exported"
     )),
+    f!("vg_autoactivation", Vg, "AutoAct", 7, R, |_, r| word(
+        !r.vg.is_some_and(|v| v.vg.flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE"))),
+        "enabled"
+    )),
     f!("vg_partial", Vg, "Partial", 10, R, |_, r| word(
         r.vg.is_some_and(|v| v.missing_count() > 0),
         "partial"
@@ -667,10 +1063,6 @@ pub(crate) static FIELDS: &[Field] = &[
     f!("vg_shared", Vg, "Shared", 7, R, |_, r| word(
         r.vg.is_some_and(|v| v.vg.lock_type.as_deref().is_some_and(|t| t != "none")),
         "shared"
-    )),
-    f!("vg_autoactivation", Vg, "AutoAct", 7, R, |_, r| word(
-        !r.vg.is_some_and(|v| v.vg.flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE"))),
-        "enabled"
     )),
     f!("vg_size", Vg, "VSize", 5, R, |c, r| vg_size(c, r, |v| v.vg.extent_count() * v.extent_bytes())),
     f!("vg_free", Vg, "VFree", 5, R, |c, r| vg_size(c, r, |v| vg_free_count(v) * v.extent_bytes())),
@@ -710,7 +1102,7 @@ pub(crate) static FIELDS: &[Field] = &[
         Some(n) if n > 0 => n.to_string(),
         _ => "unmanaged".to_string(),
     }),
-    // LV.
+    // LV (lv_all). LvStatus: lvm2's LVSINFO/LVSSTATUS fields, left out of `lvs --segments -o all`.
     f!("lv_uuid", Lv, "LV UUID", 38, L, |_, r| lv_str(r, |v, i| v.lv(i).id.to_string())),
     f!("lv_name", Lv, "LV", 4, L, |_, r| lv_str(r, |v, i| v.display_name(i))),
     f!("lv_full_name", Lv, "LV", 4, L, |_, r| match (r.vg, r.lv) {
@@ -743,7 +1135,7 @@ pub(crate) static FIELDS: &[Field] = &[
         Some((v, i)) => layout::layout_and_role(v, i).1,
         None => "public".to_string(),
     }),
-    f!("lv_initial_image_sync", Lv, "InitImgSyn", 10, R, |_, r| word(
+    f!("lv_initial_image_sync", Lv, "InitImgSync", 10, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| {
             let mirrored = v.is_mirror(i)
                 || (v.is_pvmove(i)
@@ -822,7 +1214,43 @@ pub(crate) static FIELDS: &[Field] = &[
         let bytes = r.lv().map_or(0, |(v, i)| origin_size_bytes(v, i));
         if bytes == 0 { String::new() } else { size(c, bytes) }
     }),
+    f!("lv_ancestors", Lv, "Ancestors", 9, L, |_, r| lv_str(r, |v, i| ancestors(v, i, false))),
+    f!("lv_full_ancestors", Lv, "FAncestors", 10, L, |_, r| lv_str(r, |v, i| ancestors(v, i, true))),
+    f!("lv_descendants", Lv, "Descendants", 11, L, |_, r| lv_str(r, |v, i| descendants(v, i, false))),
+    f!("lv_full_descendants", Lv, "FDescendants", 12, L, |_, r| lv_str(r, |v, i| descendants(v, i, true))),
+    // Kernel state of a RAID: unknown without device-mapper (lvm2 prints nothing).
+    f!("raid_mismatch_count", Lv, "Mismatches", 10, R, |_, _| String::new()),
+    f!("raid_sync_action", Lv, "SyncAction", 10, L, |_, _| String::new()),
+    f!("raid_write_behind", Lv, "WBehind", 7, R, |_, r| lv_str(r, |v, i| match first_kind(v, i) {
+        Some(SegmentKind::Raid { writebehind: Some(n), .. }) if *n > 0 => n.to_string(),
+        _ => String::new(),
+    })),
+    f!("raid_min_recovery_rate", Lv, "MinSync", 7, R, |_, r| lv_str(r, |v, i| match first_kind(v, i) {
+        Some(SegmentKind::Raid { min_recovery_rate: Some(n), .. }) if *n > 0 => n.to_string(),
+        _ => String::new(),
+    })),
+    f!("raid_max_recovery_rate", Lv, "MaxSync", 7, R, |_, r| lv_str(r, |v, i| match first_kind(v, i) {
+        Some(SegmentKind::Raid { max_recovery_rate: Some(n), .. }) if *n > 0 => n.to_string(),
+        _ => String::new(),
+    })),
+    f!("raidintegritymode", Lv, "IntegMode", 9, L, |_, r| lv_str(r, |v, i| {
+        match integrity_settings(v, i).and_then(|st| setting_str(st, "mode")).as_deref() {
+            Some(m) if m.starts_with('B') => "bitmap".to_string(),
+            Some(m) if m.starts_with('J') => "journal".to_string(),
+            _ => String::new(),
+        }
+    })),
+    f!("raidintegrityblocksize", Lv, "IntegBlkSize", 12, R, |_, r| match r.lv() {
+        Some((v, i)) => match integrity_settings(v, i) {
+            Some(st) => setting_int(st, "block_size").unwrap_or(0).to_string(),
+            None => "-1".to_string(),
+        },
+        None => "-1".to_string(),
+    }),
+    f!("integritymismatches", Lv, "IntegMismatches", 15, R, |_, _| String::new()),
     f!("move_pv", Lv, "Move", 4, L, |_, r| lv_str(r, |v, i| move_pv_name(v, i).unwrap_or_default())),
+    f!("move_pv_uuid", Lv, "Move UUID", 38, L, |_, r| lv_str(r, |v, i| move_pv(v, i)
+        .map_or_else(String::new, |p| v.vg.pvs[p].id.to_string()))),
     f!("convert_lv", Lv, "Convert", 7, L, |_, r| lv_str(r, |v, i| {
         convert_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
     })),
@@ -874,36 +1302,71 @@ pub(crate) static FIELDS: &[Field] = &[
         .creation_host
         .clone()
         .unwrap_or_default())),
+    f!("lv_modules", Lv, "Modules", 7, L, |_, r| lv_str(r, lv_modules)),
     f!("lv_historical", Lv, "Historical", 10, R, |_, _| String::new()),
-    f!("lv_kernel_major", Lv, "KMaj", 4, R, |_, _| "-1".to_string()),
-    f!("lv_kernel_minor", Lv, "KMin", 4, R, |_, _| "-1".to_string()),
-    f!("lv_kernel_read_ahead", Lv, "KRahead", 7, R, |_, _| "-1".to_string()),
-    f!("lv_permissions", Lv, "LPerms", 8, L, |_, r| match r.lv() {
+    f!("writecache_block_size", Lv, "WCacheBlkSize", 13, R, |_, r| match r.lv() {
+        Some((v, i)) => match first_kind(v, i) {
+            Some(SegmentKind::Writecache { settings, .. }) => {
+                setting_int(settings, "writecache_block_size")
+                    .filter(|n| *n > 0)
+                    .map_or(-1, |n| n as i64)
+                    .to_string()
+            }
+            _ => "-1".to_string(),
+        },
+        None => "-1".to_string(),
+    }),
+    f!("lv_kernel_major", LvStatus, "KMaj", 4, R, |_, _| "-1".to_string()),
+    f!("lv_kernel_minor", LvStatus, "KMin", 4, R, |_, _| "-1".to_string()),
+    f!("lv_kernel_read_ahead", LvStatus, "KRahead", 7, R, |_, _| "-1".to_string()),
+    f!("lv_permissions", LvStatus, "LPerms", 8, L, |_, r| match r.lv() {
         Some((v, i)) if v.is_pvmove(i) => String::new(),
         // Without device-mapper only a read-only LV is known for sure.
         Some((v, i)) if !v.lv(i).is_writable() => "read-only".to_string(),
         _ => "unknown".to_string(),
     }),
-    f!("lv_suspended", Lv, "Suspended", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_live_table", Lv, "LiveTable", 20, R, |_, _| "unknown".to_string()),
-    f!("lv_inactive_table", Lv, "InactiveTable", 20, R, |_, _| "unknown".to_string()),
-    f!("lv_device_open", Lv, "DevOpen", 10, R, |_, _| "unknown".to_string()),
-    f!("data_percent", Lv, "Data%", 6, R, |_, _| String::new()),
-    f!("snap_percent", Lv, "Snap%", 6, R, |_, _| String::new()),
-    f!("metadata_percent", Lv, "Meta%", 6, R, |_, _| String::new()),
-    f!("copy_percent", Lv, "Cpy%Sync", 8, R, |_, _| String::new()),
-    f!("sync_percent", Lv, "Cpy%Sync", 8, R, |_, _| String::new()),
-    f!("lv_health_status", Lv, "Health", 15, L, |_, r| match r.lv() {
+    f!("lv_suspended", LvStatus, "Suspended", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_live_table", LvStatus, "LiveTable", 20, R, |_, _| "unknown".to_string()),
+    f!("lv_inactive_table", LvStatus, "InactiveTable", 20, R, |_, _| "unknown".to_string()),
+    f!("lv_device_open", LvStatus, "DevOpen", 10, R, |_, _| "unknown".to_string()),
+    f!("data_percent", LvStatus, "Data%", 6, R, |_, _| String::new()),
+    f!("snap_percent", LvStatus, "Snap%", 6, R, |_, _| String::new()),
+    f!("metadata_percent", LvStatus, "Meta%", 6, R, |_, _| String::new()),
+    f!("copy_percent", LvStatus, "Cpy%Sync", 8, R, |_, _| String::new()),
+    f!("sync_percent", LvStatus, "Cpy%Sync", 8, R, |_, _| String::new()),
+    // Cache, VDO and writecache kernel status: unknown without device-mapper (lvm2 prints
+    // nothing).
+    f!("cache_total_blocks", LvStatus, "CacheTotalBlocks", 16, R, |_, _| String::new()),
+    f!("cache_used_blocks", LvStatus, "CacheUsedBlocks", 16, R, |_, _| String::new()),
+    f!("cache_dirty_blocks", LvStatus, "CacheDirtyBlocks", 16, R, |_, _| String::new()),
+    f!("cache_read_hits", LvStatus, "CacheReadHits", 16, R, |_, _| String::new()),
+    f!("cache_read_misses", LvStatus, "CacheReadMisses", 16, R, |_, _| String::new()),
+    f!("cache_write_hits", LvStatus, "CacheWriteHits", 16, R, |_, _| String::new()),
+    f!("cache_write_misses", LvStatus, "CacheWriteMisses", 16, R, |_, _| String::new()),
+    f!("kernel_cache_settings", LvStatus, "KCacheSettings", 18, L, |_, _| String::new()),
+    f!("kernel_cache_policy", LvStatus, "KCachePolicy", 18, L, |_, _| String::new()),
+    f!("kernel_metadata_format", LvStatus, "KMFmt", 5, R, |_, _| String::new()),
+    f!("lv_health_status", LvStatus, "Health", 15, L, |_, r| match r.lv() {
         Some((v, i)) if v.lvs[i].partial => "partial".to_string(),
         // RAID health needs the kernel.
         Some((v, i)) if v.is_raid_type(i) => "unknown".to_string(),
         _ => String::new(),
     }),
-    f!("lv_check_needed", Lv, "CheckNeeded", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_merge_failed", Lv, "MergeFailed", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_snapshot_invalid", Lv, "SnapInvalid", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_attr", Lv, "Attr", 4, L, |_, r| lv_str(r, attr::lv_attr)),
-    // LV segments.
+    f!("kernel_discards", LvStatus, "KDiscards", 9, L, |_, _| String::new()),
+    f!("lv_check_needed", LvStatus, "CheckNeeded", 15, R, |_, _| "unknown".to_string()),
+    f!("lv_merge_failed", LvStatus, "MergeFailed", 15, R, |_, _| "unknown".to_string()),
+    f!("lv_snapshot_invalid", LvStatus, "SnapInvalid", 15, R, |_, _| "unknown".to_string()),
+    f!("vdo_operating_mode", LvStatus, "VDOOperatingMode", 16, L, |_, _| String::new()),
+    f!("vdo_compression_state", LvStatus, "VDOCompressionState", 19, L, |_, _| String::new()),
+    f!("vdo_index_state", LvStatus, "VDOIndexState", 13, L, |_, _| String::new()),
+    f!("vdo_used_size", LvStatus, "VDOUsedSize", 11, R, |_, _| String::new()),
+    f!("vdo_saving_percent", LvStatus, "VDOSaving%", 10, R, |_, _| String::new()),
+    f!("writecache_total_blocks", LvStatus, "WCacheTotalBlocks", 17, R, |_, _| String::new()),
+    f!("writecache_free_blocks", LvStatus, "WCacheFreeBlocks", 16, R, |_, _| String::new()),
+    f!("writecache_writeback_blocks", LvStatus, "WCacheWritebackBlocks", 21, R, |_, _| String::new()),
+    f!("writecache_error", LvStatus, "WCacheErrors", 12, R, |_, _| String::new()),
+    f!("lv_attr", LvStatus, "Attr", 4, L, |_, r| lv_str(r, attr::lv_attr)),
+    // LV segments (seg_all).
     f!("segtype", Seg, "Type", 4, L, |_, r| r
         .seg()
         .map_or_else(|| "free".to_string(), |(_, _, s)| segtype_name(s))),
@@ -916,6 +1379,21 @@ pub(crate) static FIELDS: &[Field] = &[
             _ => area_count(s).to_string(),
         },
         None => "0".to_string(),
+    }),
+    f!("reshape_len", Seg, "RSize", 5, R, |c, r| seg_str(r, |v, i, s| {
+        reshape_len(v, i, s).map_or_else(String::new, |n| size(c, n * v.extent_bytes()))
+    })),
+    f!("reshape_len_le", Seg, "RSize", 5, R, |_, r| seg_str(r, |v, i, s| {
+        reshape_len(v, i, s).map_or_else(String::new, |n| n.to_string())
+    })),
+    f!("data_copies", Seg, "#Cpy", 4, R, |_, r| seg_str(r, |_, _, s| data_copies(s).to_string())),
+    // Reshape data offsets need the kernel's raid status: lvm2 prints nothing without it.
+    f!("data_offset", Seg, "DOff", 4, R, |_, _| String::new()),
+    f!("new_data_offset", Seg, "NOff", 4, R, |_, _| String::new()),
+    // A free PV segment has data_copies 0: lvm2 prints data_copies - 1 as an unsigned number.
+    f!("parity_chunks", Seg, "#Par", 4, R, |_, r| match r.seg() {
+        Some((v, _, s)) => parity_chunks(v, s).map_or_else(String::new, |n| n.to_string()),
+        None => u32::MAX.to_string(),
     }),
     f!("stripe_size", Seg, "Stripe", 6, R, |c, r| size(
         c,
@@ -961,6 +1439,12 @@ pub(crate) static FIELDS: &[Field] = &[
             _ => String::new(),
         }
     })),
+    f!("cache_metadata_format", Seg, "CMFmt", 5, R, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.2).map_or_else(String::new, |n| n.to_string())
+    })),
+    f!("cache_mode", Seg, "CacheMode", 9, L, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.0).unwrap_or_default()
+    })),
     f!("zero", Seg, "Zero", 4, R, |_, r| match r.seg() {
         Some((v, _, s)) => match thin_pool_seg(v, s).map(|p| &p.kind) {
             Some(SegmentKind::ThinPool { zero_new_blocks, .. }) =>
@@ -979,26 +1463,11 @@ pub(crate) static FIELDS: &[Field] = &[
         SegmentKind::Thin { device_id, .. } => device_id.to_string(),
         _ => String::new(),
     })),
-    f!("cache_mode", Seg, "CacheMode", 9, L, |_, r| seg_str(r, |v, _, s| {
-        cache_settings(v, s).and_then(|c| c.0).unwrap_or_default()
-    })),
-    f!("cache_policy", Seg, "CachePolicy", 11, L, |_, r| seg_str(r, |v, _, s| {
-        cache_settings(v, s).and_then(|c| c.1).unwrap_or_default()
-    })),
-    f!("cache_metadata_format", Seg, "CMFmt", 5, R, |_, r| seg_str(r, |v, _, s| {
-        cache_settings(v, s).and_then(|c| c.2).map_or_else(String::new, |n| n.to_string())
-    })),
     f!("seg_start", Seg, "Start", 5, R, |c, r| size(c, seg_extents(r).0 * extent_bytes(r))),
     f!("seg_start_pe", Seg, "Start", 5, R, |_, r| seg_extents(r).0.to_string()),
     f!("seg_size", Seg, "SSize", 5, R, |c, r| size(c, seg_extents(r).1 * extent_bytes(r))),
     f!("seg_size_pe", Seg, "SSize", 5, R, |_, r| seg_extents(r).1.to_string()),
     f!("seg_tags", Seg, "Seg Tags", 8, L, |_, r| seg_str(r, |_, _, s| tags(&s.tags))),
-    f!("devices", Seg, "Devices", 7, L, |_, r| seg_str(r, |v, _, s| {
-        join_areas(&seg_areas(v, s, false), ",", |a| format!("{}({})", a.name, a.start))
-    })),
-    f!("metadata_devices", Seg, "Metadata Devs", 13, L, |_, r| seg_str(r, |v, _, s| {
-        join_areas(&seg_areas(v, s, true), ",", |a| format!("{}({})", a.name, a.start))
-    })),
     f!("seg_pe_ranges", Seg, "PE Ranges", 9, L, |_, r| seg_str(r, |v, _, s| {
         join_areas(&seg_areas(v, s, false), " ", |a| {
             format!("{}:{}-{}", a.name, a.start, (a.start + a.len).saturating_sub(1))
@@ -1014,16 +1483,74 @@ pub(crate) static FIELDS: &[Field] = &[
             format!("{}:{}-{}", a.marked, a.start, (a.start + a.len).saturating_sub(1))
         })
     })),
+    f!("devices", Seg, "Devices", 7, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, false), ",", |a| format!("{}({})", a.name, a.start))
+    })),
+    f!("metadata_devices", Seg, "Metadata Devs", 13, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, true), ",", |a| format!("{}({})", a.name, a.start))
+    })),
     f!("seg_monitor", Seg, "Monitor", 7, L, |_, _| String::new()),
-    f!("reshape_len", Seg, "RSize", 5, R, |c, r| seg_str(r, |v, i, s| {
-        reshape_len(v, i, s).map_or_else(String::new, |n| size(c, n * v.extent_bytes()))
+    f!("cache_policy", Seg, "CachePolicy", 11, L, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.1).unwrap_or_default()
     })),
-    f!("reshape_len_le", Seg, "RSize", 5, R, |_, r| seg_str(r, |v, i, s| {
-        reshape_len(v, i, s).map_or_else(String::new, |n| n.to_string())
+    f!("cache_settings", Seg, "CacheSettings", 13, L, |_, r| seg_str(r, |v, _, s| cache_settings_list(v, s))),
+    f!("vdo_compression", Seg, "VDOCompression", 14, R, |_, r| vdo_bool(r, "use_compression", "enabled")),
+    f!("vdo_deduplication", Seg, "VDODeduplication", 16, R, |_, r| vdo_bool(
+        r,
+        "use_deduplication",
+        "enabled"
+    )),
+    f!("vdo_use_metadata_hints", Seg, "VDOMetadataHints", 16, R, |_, r| vdo_bool(
+        r,
+        "use_metadata_hints",
+        "enabled"
+    )),
+    f!("vdo_minimum_io_size", Seg, "VDOMinimumIOSize", 16, R, |c, r| seg_str(r, |v, _, s| vdo_settings(
+        v, s
+    )
+    .and_then(|st| setting_int(st, "minimum_io_size"))
+    .map_or_else(String::new, |b| size(c, b)))),
+    f!("vdo_block_map_cache_size", Seg, "VDOBlockMapCacheSize", 20, R, |c, r| vdo_mib(
+        c,
+        r,
+        "block_map_cache_size_mb"
+    )),
+    f!("vdo_block_map_era_length", Seg, "VDOBlockMapEraLength", 20, R, |_, r| vdo_num(
+        r,
+        "block_map_era_length"
+    )),
+    f!("vdo_use_sparse_index", Seg, "VDOSparseIndex", 14, R, |_, r| vdo_bool(
+        r,
+        "use_sparse_index",
+        "enabled"
+    )),
+    f!("vdo_index_memory_size", Seg, "VDOIndexMemorySize", 18, R, |c, r| vdo_mib(
+        c,
+        r,
+        "index_memory_size_mb"
+    )),
+    f!("vdo_slab_size", Seg, "VDOSlabSize", 11, R, |c, r| vdo_mib(c, r, "slab_size_mb")),
+    f!("vdo_ack_threads", Seg, "VDOAckThreads", 13, R, |_, r| vdo_num(r, "ack_threads")),
+    f!("vdo_bio_threads", Seg, "VDOBioThreads", 13, R, |_, r| vdo_num(r, "bio_threads")),
+    f!("vdo_bio_rotation", Seg, "VDOBioRotation", 14, R, |_, r| vdo_num(r, "bio_rotation")),
+    f!("vdo_cpu_threads", Seg, "VDOCPUThreads", 13, R, |_, r| vdo_num(r, "cpu_threads")),
+    f!("vdo_hash_zone_threads", Seg, "VDOHashZoneThreads", 18, R, |_, r| vdo_num(r, "hash_zone_threads")),
+    f!("vdo_logical_threads", Seg, "VDOLogicalThreads", 17, R, |_, r| vdo_num(r, "logical_threads")),
+    f!("vdo_physical_threads", Seg, "VDOPhysicalThreads", 18, R, |_, r| vdo_num(r, "physical_threads")),
+    f!("vdo_max_discard", Seg, "VDOMaxDiscard", 13, R, |_, r| vdo_num(r, "max_discard")),
+    // Absent from the text: lvm2's default, auto.
+    f!("vdo_write_policy", Seg, "VDOWritePolicy", 14, L, |_, r| seg_str(r, |v, _, s| {
+        match vdo_settings(v, s) {
+            Some(st) => setting_str(st, "write_policy").unwrap_or_else(|| "auto".to_string()),
+            None => String::new(),
+        }
     })),
-    // PV segments.
-    f!("pvseg_start", PvSeg, "Start", 5, R, |_, r| r.pvseg.map_or(0, |p| p.start).to_string()),
-    f!("pvseg_size", PvSeg, "SSize", 5, R, |_, r| r.pvseg.map_or(0, |p| p.len).to_string()),
+    f!("vdo_header_size", Seg, "VDOHeaderSize", 13, R, |c, r| seg_str(r, |v, _, s| vdo_settings(v, s)
+        .and_then(|st| setting_int(st, "header_size"))
+        .map_or_else(String::new, |n| size(c, n * 512)))),
+    // Every report.
+    // Selection (-S) is not implemented here: every row shown is selected.
+    f!("selected", Any, "Selected", 8, R, |_, _| "1".to_string()),
 ];
 
 #[cfg(test)]

@@ -164,8 +164,39 @@ fn find_field(base: Base, name: &str) -> Result<&'static Field, ReportError> {
         .ok_or_else(|| ReportError::UnknownField(name.to_string()))
 }
 
+/// lvm2's field groups: `all` (every field of the report's own types) and `lv_all`,
+/// `vg_all`, `seg_all`, `pv_all`, `pvseg_all`; each in lvm2's field order.
+fn aggregate(base: Base, name: &str) -> Option<Vec<&'static Field>> {
+    let canon: String = name.chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect();
+    let groups: &[&[Obj]] = match canon.as_str() {
+        "all" => match base {
+            Base::Lv => &[&[Obj::Lv, Obj::LvStatus], &[Obj::Vg]],
+            // lvm2 leaves the kernel-status LV fields out of a segment report's `all`.
+            Base::Seg => &[&[Obj::Lv], &[Obj::Vg], &[Obj::Seg]],
+            Base::Pv => &[&[Obj::Label, Obj::Pv]],
+            // lvm2's `pvs --segments -o all`: the label fields and the PV segment's.
+            Base::PvSeg => &[&[Obj::Label], &[Obj::PvSeg]],
+            Base::Vg => &[&[Obj::Vg]],
+        },
+        "lvall" => &[&[Obj::Lv, Obj::LvStatus]],
+        "vgall" => &[&[Obj::Vg]],
+        "segall" => &[&[Obj::Seg]],
+        "pvall" => &[&[Obj::Label, Obj::Pv]],
+        "pvsegall" => &[&[Obj::PvSeg]],
+        _ => return None,
+    };
+    Some(groups.iter().flat_map(|g| FIELDS.iter().filter(move |f| g.contains(&f.obj))).collect())
+}
+
 fn resolve_list(base: Base, list: &str) -> Result<Vec<&'static Field>, ReportError> {
-    list.split(',').filter(|s| !s.is_empty()).map(|n| find_field(base, n)).collect()
+    let mut out = Vec::new();
+    for n in list.split(',').filter(|s| !s.is_empty()) {
+        match aggregate(base, n) {
+            Some(fields) => out.extend(fields),
+            None => out.push(find_field(base, n)?),
+        }
+    }
+    Ok(out)
 }
 
 /// The columns after applying every `-o` in order.
@@ -189,7 +220,7 @@ fn columns(base: Base, specs: &[String]) -> Result<Vec<&'static Field>, ReportEr
 fn row_kind(base: Base, cols: &[&Field]) -> Result<RowKind, ReportError> {
     let has = |o: Obj| cols.iter().any(|f| f.obj == o);
     let pv = has(Obj::Pv) || has(Obj::Label);
-    let lv = has(Obj::Lv);
+    let lv = has(Obj::Lv) || has(Obj::LvStatus);
     let incompatible = || ReportError::IncompatibleFields("LV and PV fields".to_string());
     Ok(match base {
         Base::Pv => {
@@ -271,7 +302,8 @@ fn split_lv_name(n: &str) -> (&str, Option<&str>) {
 
 /// Whether `-o NAME` names a field in this report (`--segments` as given).
 pub fn is_field(kind: ReportKind, segments: bool, name: &str) -> bool {
-    find_field(Base::of(kind, segments), name).is_ok()
+    let base = Base::of(kind, segments);
+    find_field(base, name).is_ok() || aggregate(base, name).is_some()
 }
 
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
