@@ -114,6 +114,10 @@ enum Cmd {
     },
     /// List every metadata copy in a PV's metadata areas (like pvck --dump metadata_all).
     History {
+        /// The devices to judge the copies against (which VG the PV is in, at which seqno):
+        /// as for the reports, every block device when not given.
+        #[command(flatten)]
+        dev: DeviceArgs,
         /// Print the text of the copy with this seqno instead of the list.
         #[arg(long, value_name = "SEQNO")]
         show: Option<u64>,
@@ -514,10 +518,17 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
             let form = if backup { DumpForm::Backup } else { DumpForm::Raw };
             inspect::dump(&src, &vg, form).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
         }
-        Cmd::History { show: None, device } => inspect::history(&device)
-            .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
-            .map_err(|e| e.to_string()),
-        Cmd::History { show: Some(seqno), device } => {
+        Cmd::History { dev, show: None, device } => {
+            let mut dev = dev;
+            if !dev.devices.is_empty() {
+                // The device itself always belongs to the context.
+                dev.devices.push(device.display().to_string());
+            }
+            inspect::history(&device, &load(&dev))
+                .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
+        }
+        Cmd::History { show: Some(seqno), device, .. } => {
             inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
         }
         Cmd::Plan { dev, act, names } => {
