@@ -114,8 +114,9 @@ enum Cmd {
     },
     /// List every metadata copy in a PV's metadata areas (like pvck --dump metadata_all).
     History {
-        /// The devices to judge the copies against (which VG the PV is in, at which seqno):
-        /// as for the reports, every block device when not given.
+        /// The other devices to judge the copies against (which VG the PV is in, at which
+        /// seqno; an outdated PV shows only beside the PVs of its VG). Without it: the device
+        /// alone.
         #[command(flatten)]
         dev: DeviceArgs,
         /// Print the text of the copy with this seqno instead of the list.
@@ -519,11 +520,9 @@ fn run(cli: Cli) -> Result<(String, ExitCode), String> {
             inspect::dump(&src, &vg, form).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
         }
         Cmd::History { dev, show: None, device } => {
+            // The device itself always belongs to the context.
             let mut dev = dev;
-            if !dev.devices.is_empty() {
-                // The device itself always belongs to the context.
-                dev.devices.push(device.display().to_string());
-            }
+            dev.devices.push(device.display().to_string());
             inspect::history(&device, &load(&dev))
                 .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
                 .map_err(|e| e.to_string())
