@@ -692,8 +692,21 @@ raidlv() { # raidlv NAME TYPE EXTENTS NIMAGES EXTRA : the top LV, images NAME_r{
     fi
 }
 
+# raidset NAME TYPE EXTENTS NIMAGES IMAGE_EXTENTS EXTRA : a raid LV with its images placed one
+# after the other from $RAIDPV:$RAIDPE on (advancing both; 31 extents per PV)
+raidset() {
+    local name=$1 type=$2 ext=$3 n=$4 len=$5 extra=$6 i
+    raidlv "$name" "$type" "$ext" "$n" "$extra"
+    for ((i = 0; i < n; i++)); do
+        if ((RAIDPE + 1 + len > 31)); then RAIDPV=$((RAIDPV + 1)) RAIDPE=0; fi
+        sub "${name}_rmeta_$i" 1 "pv$RAIDPV" "$RAIDPE"
+        sub "${name}_rimage_$i" "$len" "pv$RAIDPV" $((RAIDPE + 1))
+        RAIDPE=$((RAIDPE + 1 + len))
+    done
+}
+
 case_segtypes() { # every segment type lvm2 restores without a kernel, one VG
-    disks 4 32M
+    disks 7 32M
     L pvcreate "${DEV[@]:1}"
     L vgcreate -s 1M lk_segtypes "${DEV[@]:1}"
     local vdo='type = "vdo-pool";data = "vpool_vdata";header_size = 512;virtual_extents = 20;use_compression = 1;use_deduplication = 1;use_metadata_hints = 1;minimum_io_size = 4096;block_map_cache_size_mb = 128;block_map_era_length = 16380;use_sparse_index = 0;index_memory_size_mb = 256;max_discard = 1;slab_size_mb = 2048;ack_threads = 1;bio_threads = 4;bio_rotation = 64;cpu_threads = 2;hash_zone_threads = 1;logical_threads = 1;physical_threads = 1;write_policy = auto'
@@ -751,6 +764,16 @@ case_segtypes() { # every segment type lvm2 restores without a kernel, one VG
         sub tp_tdata 4 pv2 12; sub tp_tmeta 1 pv2 16; sub lvol0_pmspare 1 pv2 17
         lv extorig '"READ", "VISIBLE"' "" "$(linseg 0 4 pv2 18)"
         lv thext "$RWV" "" 'start_extent = 0;extent_count = 4;type = "thin";thin_pool = "tp";transaction_id = 0;device_id = 1;external_origin = "extorig"'
+        # the other raid layouts, and a 3-way raid1 with write-behind and recovery rates
+        RAIDPV=4 RAIDPE=0
+        raidset r5la raid5_la 2 3 1 ";stripe_size = 128"
+        raidset r5ra raid5_ra 2 3 1 ";stripe_size = 128"
+        raidset r5rs raid5_rs 2 3 1 ";stripe_size = 128"
+        raidset r6nr raid6_nr 3 5 1 ";stripe_size = 128"
+        raidset r6nc raid6_nc 3 5 1 ";stripe_size = 128"
+        raidset r6ls6 raid6_ls_6 3 5 1 ";stripe_size = 128"
+        raidset r6n6 raid6_n_6 3 5 1 ";stripe_size = 128"
+        raidset r1wb raid1 1 3 1 ";writebehind = 256;min_recovery_rate = 100;max_recovery_rate = 2000"
     } | restore_with lk_segtypes
     capture lk_segtypes
 }
