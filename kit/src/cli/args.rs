@@ -67,6 +67,9 @@ pub(crate) struct ReportArgs {
     /// Column separator instead of aligned columns.
     #[arg(long)]
     pub(crate) separator: Option<String>,
+    /// Also report VGs owned by another system ID (and their LVs and PVs), as lvm2's --foreign.
+    #[arg(long)]
+    pub(crate) foreign: bool,
     /// VG, VG/LV or PV names to show.
     pub(crate) names: Vec<String>,
 }

@@ -2,8 +2,7 @@
 //!
 //! [`report`] returns what lvm2 2.03 prints on stdout for the same options on a system where
 //! nothing is active and device-mapper is absent (activation columns show `X`/`unknown`).
-//! Known differences from lvm2: every VG is shown, also foreign ones (lvm2 needs `--foreign`);
-//! `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
+//! Known differences from lvm2: `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
 
 mod attr;
 mod fields;
@@ -64,6 +63,11 @@ pub struct ReportOptions {
     pub separator: Option<String>,
     /// VG (or VG/LV, or PV device) names to restrict to.
     pub names: Vec<String>,
+    /// `--foreign`: also report VGs owned by another host (lvm2 hides them, their LVs and
+    /// their PVs otherwise).
+    pub foreign: bool,
+    /// This host's system ID (lvm2's `global/system_id_source`); `None`: the host has none.
+    pub system_id: Option<String>,
 }
 
 /// A report request that cannot be answered.
@@ -161,8 +165,39 @@ fn find_field(base: Base, name: &str) -> Result<&'static Field, ReportError> {
         .ok_or_else(|| ReportError::UnknownField(name.to_string()))
 }
 
+/// lvm2's field groups: `all` (every field of the report's own types) and `lv_all`,
+/// `vg_all`, `seg_all`, `pv_all`, `pvseg_all`; each in lvm2's field order.
+fn aggregate(base: Base, name: &str) -> Option<Vec<&'static Field>> {
+    let canon: String = name.chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect();
+    let groups: &[&[Obj]] = match canon.as_str() {
+        "all" => match base {
+            Base::Lv => &[&[Obj::Lv, Obj::LvStatus], &[Obj::Vg]],
+            // lvm2 leaves the kernel-status LV fields out of a segment report's `all`.
+            Base::Seg => &[&[Obj::Lv], &[Obj::Vg], &[Obj::Seg]],
+            Base::Pv => &[&[Obj::Label, Obj::Pv]],
+            // lvm2's `pvs --segments -o all`: the label fields and the PV segment's.
+            Base::PvSeg => &[&[Obj::Label], &[Obj::PvSeg]],
+            Base::Vg => &[&[Obj::Vg]],
+        },
+        "lvall" => &[&[Obj::Lv, Obj::LvStatus]],
+        "vgall" => &[&[Obj::Vg]],
+        "segall" => &[&[Obj::Seg]],
+        "pvall" => &[&[Obj::Label, Obj::Pv]],
+        "pvsegall" => &[&[Obj::PvSeg]],
+        _ => return None,
+    };
+    Some(groups.iter().flat_map(|g| FIELDS.iter().filter(move |f| g.contains(&f.obj))).collect())
+}
+
 fn resolve_list(base: Base, list: &str) -> Result<Vec<&'static Field>, ReportError> {
-    list.split(',').filter(|s| !s.is_empty()).map(|n| find_field(base, n)).collect()
+    let mut out = Vec::new();
+    for n in list.split(',').filter(|s| !s.is_empty()) {
+        match aggregate(base, n) {
+            Some(fields) => out.extend(fields),
+            None => out.push(find_field(base, n)?),
+        }
+    }
+    Ok(out)
 }
 
 /// The columns after applying every `-o` in order.
@@ -186,7 +221,7 @@ fn columns(base: Base, specs: &[String]) -> Result<Vec<&'static Field>, ReportEr
 fn row_kind(base: Base, cols: &[&Field]) -> Result<RowKind, ReportError> {
     let has = |o: Obj| cols.iter().any(|f| f.obj == o);
     let pv = has(Obj::Pv) || has(Obj::Label);
-    let lv = has(Obj::Lv);
+    let lv = has(Obj::Lv) || has(Obj::LvStatus);
     let incompatible = || ReportError::IncompatibleFields("LV and PV fields".to_string());
     Ok(match base {
         Base::Pv => {
@@ -262,13 +297,38 @@ fn split_lv_name(n: &str) -> Option<Target> {
     Target::parse(n).ok()
 }
 
+/// Whether `-o NAME` names a field in this report (`--segments` as given).
+pub fn is_field(kind: ReportKind, segments: bool, name: &str) -> bool {
+    let base = Base::of(kind, segments);
+    find_field(base, name).is_ok() || aggregate(base, name).is_some()
+}
+
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
 pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
     let base = Base::of(kind, opts.segments);
     let cols = columns(base, &opts.fields)?;
     let rk = row_kind(base, &cols)?;
-    let views: Vec<VgView> = src.assembly.vgs.iter().map(|a| VgView::new(a, &src.scan)).collect();
+    // lvm2 leaves out a VG owned by another system ID, with its LVs and PVs (also in `pvs
+    // -a`), unless --foreign.
+    let views: Vec<VgView> = src
+        .assembly
+        .vgs
+        .iter()
+        .filter(|a| opts.foreign || !a.metadata.vg.is_foreign_to(opts.system_id.as_deref()))
+        .map(|a| VgView::new(a, &src.scan))
+        .collect();
+    // An outdated PV (its VG dropped it while it was away) is neither in its VG nor an orphan
+    // for lvm2: it only warns about it.
+    let outdated: Vec<&str> = src
+        .assembly
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            lvmkit_metadata::assemble::Finding::OutdatedPv { device, .. } => Some(device.as_str()),
+            _ => None,
+        })
+        .collect();
 
     let mut names = Names::new(&opts.names);
     let mut rows: Vec<Row> = Vec::new();
@@ -293,6 +353,9 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
             }
             if kind == ReportKind::Pv {
                 for &i in &src.assembly.orphans {
+                    if outdated.contains(&src.scan.pvs[i].name()) {
+                        continue;
+                    }
                     let pv = Some(PvRef { scan: Some(&src.scan.pvs[i]), meta: None });
                     pv_rows.push(Row { vg: None, pv, lv: None, seg: None, pvseg: None });
                 }

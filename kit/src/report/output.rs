@@ -2,8 +2,8 @@
 
 use super::fields::Field;
 
-/// lvm2's basic output: a two-space indent, columns as wide as the widest of heading, declared
-/// width and values, joined by one space; numbers right-aligned; every column padded (so lines
+/// lvm2's basic output: a two-space indent, columns as wide as the wider of the declared width
+/// (lvm2's, or its heading's length when it declares none) and the values, joined by one space; numbers right-aligned; every column padded (so lines
 /// carry trailing spaces). With `separator`, no padding: values joined by it. Nothing at all for
 /// an empty report.
 pub(crate) fn basic(
@@ -35,13 +35,15 @@ pub(crate) fn basic(
         .enumerate()
         .map(|(c, f)| {
             let values = rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
-            f.width.max(f.heading.chars().count()).max(values)
+            f.width.max(values)
         })
         .collect();
     if headings {
         out.push_str("  ");
+        // libdm prints a heading in the column's width, cut when longer (`InitImgSyn` until a
+        // value widens the column).
         let cells: Vec<String> =
-            fields.iter().zip(&widths).map(|(f, &w)| format!("{:<w$}", f.heading)).collect();
+            fields.iter().zip(&widths).map(|(f, &w)| format!("{:<w$.w$}", f.heading)).collect();
         out.push_str(&cells.join(" "));
         out.push('\n');
     }
