@@ -81,6 +81,27 @@ struct ReportArgs {
     /// Column separator instead of aligned columns.
     #[arg(long)]
     separator: Option<String>,
+    /// Only rows matching lvm2's selection expression (see lvmreport(7)).
+    #[arg(short = 'S', long = "select", value_name = "SELECTION")]
+    select: Option<String>,
+    /// Sort keys (comma-separated; a leading - sorts descending), replacing the default order.
+    #[arg(short = 'O', long = "sort", value_name = "KEYS", allow_hyphen_values = true)]
+    sort: Option<String>,
+    /// One line per field instead of one per row.
+    #[arg(long)]
+    rows: bool,
+    /// Print LVM2_FIELD='value' pairs.
+    #[arg(long)]
+    nameprefixes: bool,
+    /// No quotes around --nameprefixes values.
+    #[arg(long)]
+    unquoted: bool,
+    /// Aligned columns also with --separator.
+    #[arg(long)]
+    aligned: bool,
+    /// Binary fields as 0/1 (-1 when unknown) instead of a word or blank.
+    #[arg(long)]
+    binary: bool,
     /// VG, VG/LV or PV names to show.
     names: Vec<String>,
 }
@@ -665,6 +686,13 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
         noheadings: a.noheadings,
         separator: a.separator,
         names: a.names,
+        select: a.select,
+        sort: a.sort,
+        rows: a.rows,
+        nameprefixes: a.nameprefixes,
+        unquoted: a.unquoted,
+        aligned: a.aligned,
+        binary: a.binary,
     };
     // Device and metadata problems go to stderr; the report still shows what could be read.
     for e in &src.scan.errors {

@@ -29,9 +29,12 @@ pub(crate) enum Obj {
     Seg,
     /// PV segment fields.
     PvSeg,
+    /// lvm2's implicit fields (`selected`): no object.
+    Special,
 }
 
 /// Shared formatting state.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     /// `--units`/`--nosuffix`.
     pub units: Units,

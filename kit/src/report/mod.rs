@@ -9,6 +9,10 @@ mod attr;
 mod fields;
 mod layout;
 mod output;
+mod rows;
+mod select;
+mod sort;
+mod types;
 mod units;
 mod view;
 
@@ -63,6 +67,20 @@ pub struct ReportOptions {
     pub separator: Option<String>,
     /// VG (or VG/LV, or PV device) names to restrict to.
     pub names: Vec<String>,
+    /// `-S/--select`: lvm2's selection expression.
+    pub select: Option<String>,
+    /// `-O/--sort`: sort keys (`-` before a field for descending), replacing the default order.
+    pub sort: Option<String>,
+    /// `--rows`: one output line per field.
+    pub rows: bool,
+    /// `--nameprefixes`: `LVM2_FIELD='value'`.
+    pub nameprefixes: bool,
+    /// `--unquoted`: no quotes with `--nameprefixes`.
+    pub unquoted: bool,
+    /// `--aligned`: aligned columns also with `--separator`.
+    pub aligned: bool,
+    /// `--binary`: binary fields as 0/1 (-1 when unknown) instead of a word or blank.
+    pub binary: bool,
 }
 
 /// A report request that cannot be answered.
@@ -77,10 +95,12 @@ pub enum ReportError {
     /// A named VG/LV/PV was not found.
     #[error("{0} not found")]
     NotFound(String),
-    /// Fields of objects that cannot share a row (lvm2: "Can't report LV and PV fields at the
-    /// same time").
-    #[error("can't report {0} at the same time")]
-    IncompatibleFields(String),
+    /// LV and PV fields in one report; the report type as lvm2 names it (`lv`, `vg`, `seg`).
+    #[error("Can't report LV and PV fields at the same time in report type \"{0}\".")]
+    IncompatibleFields(&'static str),
+    /// A `-S`/`-O` problem, in the lines lvm2 logs for it.
+    #[error("{}", .0.join("\n"))]
+    Lvm2(Vec<String>),
 }
 
 /// The report lvm2 starts from (the command, and `--segments`): decides the default columns,
@@ -153,6 +173,11 @@ fn find_field(base: Base, name: &str) -> Result<&'static Field, ReportError> {
     let chars = |s: &'static str| s.chars().filter(|&c| c != '_').flat_map(char::to_lowercase);
     let want = || name.chars().filter(|&c| c != '_').flat_map(char::to_lowercase);
     let prefix = base.prefix();
+    if let select::Lookup::Field(f) = select::lookup(prefix, name) {
+        if std::ptr::eq(f, &select::SELECTED) {
+            return Ok(f);
+        }
+    }
     FIELDS
         .iter()
         .find(|f| chars(f.name).eq(want()))
@@ -186,7 +211,7 @@ fn row_kind(base: Base, cols: &[&Field]) -> Result<RowKind, ReportError> {
     let has = |o: Obj| cols.iter().any(|f| f.obj == o);
     let pv = has(Obj::Pv) || has(Obj::Label);
     let lv = has(Obj::Lv);
-    let incompatible = || ReportError::IncompatibleFields("LV and PV fields".to_string());
+    let incompatible = || ReportError::IncompatibleFields(base.json_key());
     Ok(match base {
         Base::Pv => {
             if lv || has(Obj::Seg) || has(Obj::PvSeg) {
@@ -270,7 +295,18 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
     let base = Base::of(kind, opts.segments);
     let cols = columns(base, &opts.fields)?;
-    let rk = row_kind(base, &cols)?;
+    let keys = match &opts.sort {
+        Some(spec) => Some(sort::parse_keys(base.prefix(), spec)?),
+        None => None,
+    };
+    let selection =
+        select::parse(base.prefix(), opts.select.as_deref().unwrap_or("")).map_err(ReportError::Lvm2)?;
+    // Sort keys and selected fields count for the row type, as lvm2's hidden fields do.
+    let mut typed = cols.clone();
+    typed.extend(keys.iter().flatten().map(|k| k.field));
+    typed.extend(selection.iter().flat_map(|s| s.fields.iter().copied()));
+    let rk = row_kind(base, &typed)?;
+    let default_order = keys.is_none();
     let views: Vec<VgView> = src.assembly.vgs.iter().map(|a| VgView::new(a, &src.scan)).collect();
 
     let mut names = Names::new(&opts.names);
@@ -319,7 +355,8 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                     _ => rows.push(Row { pvseg: Some(view::PvSeg { start: 0, len: 0, owner: None }), ..r }),
                 }
             }
-            if by_pv_name {
+            if !default_order {
+            } else if by_pv_name {
                 // lvm2 sorts pvs by pv_name (and pvs --segments also by PE start).
                 rows.sort_by(|a, b| {
                     let k = pv_display_name(a).cmp(&pv_display_name(b));
@@ -339,7 +376,9 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                     rows.push(Row { vg: Some(v), pv: None, lv: None, seg: None, pvseg: None });
                 }
             }
-            rows.sort_by(|a, b| vg_name(a).cmp(vg_name(b)));
+            if default_order {
+                rows.sort_by(|a, b| vg_name(a).cmp(vg_name(b)));
+            }
         }
         RowKind::Lv | RowKind::Seg => {
             for v in &views {
@@ -377,7 +416,8 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                     }
                 }
             }
-            if kind == ReportKind::Lv {
+            if !default_order {
+            } else if kind == ReportKind::Lv {
                 // lvm2's lvs sort keys: vg_name, lv_name (the bare name), and for --segments the
                 // segment start; segments of one LV otherwise keep their order.
                 rows.sort_by(|a, b| {
@@ -399,11 +439,64 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
     names.check()?;
 
     let ctx = Ctx { units };
-    let cells: Vec<Vec<String>> =
-        rows.iter().map(|r| cols.iter().map(|f| (f.get)(&ctx, r)).collect()).collect();
+    let typed_value = |f: &'static Field, r: &Row| select::value(f, &ctx, r, &(f.get)(&ctx, r));
+    // `-S`: lvm2 drops the rows that do not pass, unless the `selected` column shows them.
+    let show_selected = cols.iter().any(|f| std::ptr::eq(*f, &select::SELECTED));
+    let mut passed: Vec<bool> = vec![true; rows.len()];
+    if let Some(sel) = &selection {
+        for (r, p) in rows.iter().zip(passed.iter_mut()) {
+            *p = sel.matches(&mut |f| typed_value(f, r));
+        }
+        if !show_selected {
+            let mut keep = passed.iter();
+            rows.retain(|_| *keep.next().expect("one flag per row"));
+            passed.retain(|p| *p);
+        }
+    }
+    if let Some(keys) = &keys {
+        let values: Vec<Vec<select::Val>> =
+            rows.iter().map(|r| keys.iter().map(|k| typed_value(k.field, r)).collect()).collect();
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&a, &b| sort::compare(keys, &values[a], &values[b]));
+        rows = order.iter().map(|&i| rows[i]).collect();
+        passed = order.iter().map(|&i| passed[i]).collect();
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .zip(&passed)
+        .map(|(r, &p)| {
+            cols.iter()
+                .map(|f| {
+                    if std::ptr::eq(*f, &select::SELECTED) {
+                        return if p { "1" } else { "0" }.to_string();
+                    }
+                    let v = (f.get)(&ctx, r);
+                    if opts.binary && select::ty_of(f.name) == select::Ty::Bin {
+                        return match v.as_str() {
+                            "" => "0",
+                            "unknown" => "-1",
+                            _ => "1",
+                        }
+                        .to_string();
+                    }
+                    v
+                })
+                .collect()
+        })
+        .collect();
     Ok(match opts.format {
         ReportFormat::Json => output::json(base.json_key(), &cols, &cells),
-        ReportFormat::Basic => output::basic(&cols, &cells, !opts.noheadings, opts.separator.as_deref()),
+        ReportFormat::Basic => {
+            let layout = rows::Layout::from_options(
+                opts.separator.as_deref(),
+                opts.aligned,
+                opts.noheadings,
+                opts.nameprefixes,
+                opts.unquoted,
+                opts.rows,
+            );
+            rows::render(&layout, &cols, &cells)
+        }
     })
 }
 
