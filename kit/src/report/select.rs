@@ -867,10 +867,10 @@ impl Parser<'_> {
         }
         let mut v2 = None;
         let v = if flags & CMP_REGEX != 0 {
-            match Rx::parse(text.as_bytes()) {
+            match Rx::compile(text.as_bytes()) {
                 Ok(r) => Operand::Regex(r),
                 Err(m) => {
-                    self.err(m);
+                    self.log.extend(m);
                     self.err(format!("dm_report: failed to create regex matcher for selection field {id}"));
                     return None;
                 }
@@ -958,7 +958,7 @@ impl Parser<'_> {
         match self.tok_log(s, SEL_NOT | SEL_PS) {
             Some((SEL_NOT, next)) => {
                 let Some((_, tmp)) = self.tok_log(next, SEL_PS) else {
-                    let t = self.text(self.skip_space(next));
+                    let t = self.text(next);
                     self.err(format!("Syntax error: left parenthesis expected at '{t}'"));
                     return None;
                 };
@@ -974,7 +974,7 @@ impl Parser<'_> {
             Some((_, next)) => {
                 let (n, tmp) = self.or_ex(next)?;
                 let Some((_, next)) = self.tok_log(tmp, SEL_PE) else {
-                    let t = self.text(next);
+                    let t = self.text(self.skip_space(tmp));
                     self.err(format!("Syntax error: right parenthesis expected at '{t}'"));
                     return None;
                 };
@@ -1632,8 +1632,6 @@ pub(crate) enum Rx {
     Star(Box<Rx>),
     Plus(Box<Rx>),
     Quest(Box<Rx>),
-    /// The empty pattern.
-    Empty,
 }
 
 const HAT: u8 = 0x2;
@@ -1757,6 +1755,8 @@ impl RxParser<'_> {
         self.tok = Tok::Set;
         self.at = p + 1;
     }
+    /// `_term`: `None` both for "no term here" and after an error (lvm2 does the same; only
+    /// the log tells them apart).
     fn term(&mut self) -> Option<Rx> {
         match self.tok {
             Tok::Set => {
@@ -1772,8 +1772,7 @@ impl RxParser<'_> {
                     return None;
                 }
                 self.next();
-                // `()` contributes nothing.
-                Some(n.unwrap_or(Rx::Empty))
+                n
             }
             _ => None,
         }
@@ -1817,17 +1816,22 @@ impl RxParser<'_> {
 }
 
 impl Rx {
-    /// Compile a pattern; the error is lvm2's log line.
-    pub(crate) fn parse(pat: &[u8]) -> Result<Rx, String> {
-        let mut p = RxParser { s: pat, at: 0, tok: Tok::End, set: [false; 256], log: Vec::new() };
+    /// Compile a pattern as `dm_regex_create` does: wrapped into `(.*(PATTERN)T)` where `T` is
+    /// the accepting transition (byte 0), parsed with lvm2's parser (which ignores what follows
+    /// a complete expression). The error is lvm2's log lines.
+    pub(crate) fn compile(pat: &[u8]) -> Result<Rx, Vec<String>> {
+        let mut wrapped = b"(.*(".to_vec();
+        wrapped.extend_from_slice(pat);
+        wrapped.extend_from_slice(b")\0)");
+        let mut p = RxParser { s: &wrapped, at: 0, tok: Tok::End, set: [false; 256], log: Vec::new() };
         p.next();
-        if p.tok == Tok::End {
-            return Ok(Rx::Empty);
-        }
-        let r = p.or_term();
-        match (r, p.tok) {
-            (Some(r), Tok::End) => Ok(r),
-            _ => Err(p.log.pop().unwrap_or_else(|| "Parse error in regex".into())),
+        match p.or_term() {
+            Some(r) => Ok(r),
+            None => {
+                p.log.push("Parse error in regex".into());
+                p.log.push("Couldn't parse regex".into());
+                Err(p.log)
+            }
         }
     }
 
@@ -1836,7 +1840,6 @@ impl Rx {
         let n = t.len() + 1;
         let mut out = vec![false; n];
         match self {
-            Rx::Empty => out.copy_from_slice(from),
             Rx::Set(set) => {
                 for (i, _) in from.iter().enumerate().filter(|(i, f)| **f && *i < t.len()) {
                     if set[t[i] as usize] {
@@ -1880,14 +1883,20 @@ impl Rx {
         out
     }
 
-    /// lvm2's `dm_regex_match`: does the pattern match anywhere in `s`?
+    /// lvm2's `dm_regex_match`: after the start marker, each character and the end marker,
+    /// can the compiled expression take its accepting transition?
     pub(crate) fn is_match(&self, s: &[u8]) -> bool {
-        let mut t = Vec::with_capacity(s.len() + 2);
+        let mut t = Vec::with_capacity(s.len() + 3);
         t.push(HAT);
         t.extend_from_slice(s);
         t.push(DOLLAR);
-        let from = vec![true; t.len() + 1];
-        self.step(&t, &from).iter().any(|&b| b)
+        (1..=t.len()).any(|k| {
+            let mut probe = t[..k].to_vec();
+            probe.push(0);
+            let mut from = vec![false; probe.len() + 1];
+            from[0] = true;
+            self.step(&probe, &from)[k + 1]
+        })
     }
 }
 
@@ -1896,7 +1905,7 @@ mod tests {
     use super::*;
 
     fn rx(p: &str, s: &str) -> bool {
-        Rx::parse(p.as_bytes()).unwrap().is_match(s.as_bytes())
+        Rx::compile(p.as_bytes()).unwrap().is_match(s.as_bytes())
     }
 
     #[test]
@@ -1914,12 +1923,16 @@ mod tests {
         // A negated set also holds lvm2's start and end markers: it matches any string.
         assert!(rx("[^a-z]", "abc"));
         assert!(!rx("[a-z]", "123"));
-        assert!(rx("", "anything"));
         assert!(rx("x*", ""));
+        // lvm2 refuses an empty pattern and unbalanced parentheses.
+        assert!(Rx::compile(b"").is_err());
+        assert_eq!(
+            Rx::compile(b"(ab").unwrap_err(),
+            ["missing ')' in regular expression", "Parse error in regex", "Couldn't parse regex"]
+        );
         assert!(rx("\\.", "a.b"));
         assert!(!rx("\\.", "ab"));
-        assert!(Rx::parse(b"(ab").is_err());
-        assert!(Rx::parse(b"a\\").is_err());
+        assert!(Rx::compile(b"a\\").is_err());
     }
 
     #[test]
