@@ -205,46 +205,33 @@ fn columns(base: Base, specs: &[String]) -> Result<Vec<&'static Field>, ReportEr
     Ok(cols)
 }
 
-/// lvm2's report-type promotion: LV fields in pvs give PV-segment rows, segment fields in lvs
-/// give segment rows, and so on.
+/// lvm2's report-type promotion (`_get_final_report_type` in tools/reporter.c): the command's
+/// own type plus the types of every field shown, sorted by or selected on; segment fields
+/// bring LV ones and PV-segment fields PV ones; LV with PV fields is refused unless the
+/// command reports PVs (then the rows are PV segments); PV (or label with VG) fields give PV
+/// rows, segment fields segment rows, LV fields LV rows.
 fn row_kind(base: Base, cols: &[&Field]) -> Result<RowKind, ReportError> {
     let has = |o: Obj| cols.iter().any(|f| f.obj == o);
-    let pv = has(Obj::Pv) || has(Obj::Label);
-    let lv = has(Obj::Lv);
-    let incompatible = || ReportError::IncompatibleFields(base.json_key());
-    Ok(match base {
-        Base::Pv => {
-            if lv || has(Obj::Seg) || has(Obj::PvSeg) {
-                RowKind::PvSeg
-            } else {
-                RowKind::Pv
-            }
-        }
-        Base::PvSeg => RowKind::PvSeg,
-        Base::Vg => {
-            if has(Obj::PvSeg) {
-                RowKind::PvSeg
-            } else if lv && pv {
-                return Err(incompatible());
-            } else if has(Obj::Seg) {
-                if pv { RowKind::PvSeg } else { RowKind::Seg }
-            } else if lv {
-                RowKind::Lv
-            } else if pv {
-                RowKind::Pv
-            } else {
-                RowKind::Vg
-            }
-        }
-        Base::Lv | Base::Seg => {
-            if pv || has(Obj::PvSeg) {
-                return Err(incompatible());
-            } else if has(Obj::Seg) || base == Base::Seg {
-                RowKind::Seg
-            } else {
-                RowKind::Lv
-            }
-        }
+    let pvsegs = base == Base::PvSeg || has(Obj::PvSeg);
+    let segs = base == Base::Seg || has(Obj::Seg);
+    let pvs = base == Base::PvSeg || has(Obj::Pv) || pvsegs;
+    let label = base == Base::Pv || has(Obj::Label);
+    let lvs = base == Base::Lv || has(Obj::Lv) || segs;
+    let vgs = base == Base::Vg || has(Obj::Vg);
+    let args_are_pvs = matches!(base, Base::Pv | Base::PvSeg);
+    if lvs && (pvs || label) && !args_are_pvs {
+        return Err(ReportError::IncompatibleFields(base.json_key()));
+    }
+    Ok(if pvsegs || ((pvs || label) && lvs) {
+        RowKind::PvSeg
+    } else if pvs || (label && vgs) || label {
+        RowKind::Pv
+    } else if segs {
+        RowKind::Seg
+    } else if lvs {
+        RowKind::Lv
+    } else {
+        RowKind::Vg
     })
 }
 
@@ -573,8 +560,14 @@ mod tests {
         assert_eq!(kind(Base::Pv, "pv_name,lv_name").unwrap(), RowKind::PvSeg);
         assert_eq!(kind(Base::Vg, "vg_name,lv_name").unwrap(), RowKind::Lv);
         assert_eq!(kind(Base::Vg, "vg_name,pv_name").unwrap(), RowKind::Pv);
+        assert_eq!(kind(Base::Vg, "vg_name,seg_size").unwrap(), RowKind::Seg);
+        assert_eq!(kind(Base::Vg, "vg_name,pvseg_start").unwrap(), RowKind::PvSeg);
+        assert_eq!(kind(Base::Pv, "pv_name,seg_size").unwrap(), RowKind::PvSeg);
         assert!(kind(Base::Lv, "lv_name,pv_name").is_err());
         assert!(kind(Base::Vg, "lv_name,pv_name").is_err());
+        assert!(kind(Base::Vg, "pv_name,seg_size").is_err());
+        assert!(kind(Base::Vg, "pvseg_start,lv_name").is_err());
+        assert!(kind(Base::Seg, "pv_uuid").is_err());
     }
 
     #[test]
