@@ -301,12 +301,8 @@ pub fn plan(vg: &VolumeGroup, pvs: &[Option<DevRef>], opts: &PlanOptions) -> Res
     if vg.is_exported() && !opts.allow_exported {
         return Err(Error::Exported { vg: vg.name.clone() });
     }
-    // An LVM1 VG's system ID (`pv_disk.system_id`: host name + creation time) is only a
-    // record of who made it: lvm2 keeps it apart (`vg->lvm1_system_id`) and never treats it
-    // as an owner.
-    let owner = vg.system_id.as_deref().filter(|s| !s.is_empty() && vg.format.as_deref() != Some("lvm1"));
-    if let Some(sid) = owner {
-        if opts.host_system_id.as_deref() != Some(sid) && !opts.allow_foreign {
+    if let Some(sid) = vg.owner_system_id() {
+        if vg.is_foreign_to(opts.host_system_id.as_deref()) && !opts.allow_foreign {
             return Err(Error::Foreign {
                 vg: vg.name.clone(),
                 vg_system_id: sid.to_string(),

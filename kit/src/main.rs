@@ -102,6 +102,9 @@ struct ReportArgs {
     /// Binary fields as 0/1 (-1 when unknown) instead of a word or blank.
     #[arg(long)]
     binary: bool,
+    /// Also report VGs owned by another system ID (and their LVs and PVs), as lvm2's --foreign.
+    #[arg(long)]
+    foreign: bool,
     /// VG, VG/LV or PV names to show.
     names: Vec<String>,
 }
@@ -693,6 +696,9 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
         unquoted: a.unquoted,
         aligned: a.aligned,
         binary: a.binary,
+        foreign: a.foreign,
+        // This host's system ID decides which VGs are foreign (LVM_SYSTEM_DIR, like lvm2).
+        system_id: if a.foreign { None } else { configured_system_id()? },
     };
     // Device and metadata problems go to stderr; the report still shows what could be read.
     for e in &src.scan.errors {

@@ -420,6 +420,11 @@ fn seg_areas(v: &VgView, seg: &Segment, metadata: bool) -> Vec<AreaText> {
         | SegmentKind::Writecache { origin, .. }
         | SegmentKind::Integrity { origin, .. } => vec![lv_area(v, origin, 0, count)],
         SegmentKind::VdoPool { data, .. } => vec![lv_area(v, data, 0, count)],
+        // lvm2's vdo segment has one area: the pool at the offset, as long as the pool.
+        SegmentKind::Vdo { vdo_pool, vdo_offset } => {
+            let len = v.lv_index(vdo_pool).map_or(0, |p| v.lv(p).le_count()).saturating_sub(*vdo_offset);
+            vec![lv_area(v, vdo_pool, *vdo_offset, len)]
+        }
         _ => vec![],
     }
 }
@@ -433,7 +438,8 @@ fn area_count(seg: &Segment) -> u64 {
         | SegmentKind::Cache { .. }
         | SegmentKind::Writecache { .. }
         | SegmentKind::Integrity { .. }
-        | SegmentKind::VdoPool { .. } => 1,
+        | SegmentKind::VdoPool { .. }
+        | SegmentKind::Vdo { .. } => 1,
         _ => 0,
     }
 }
@@ -625,9 +631,11 @@ pub(crate) static FIELDS: &[Field] = &[
     )),
     f!("pv_duplicate", Pv, "Duplicate", 9, R, |_, _| String::new()),
     // VG.
-    f!("vg_fmt", Vg, "Fmt", 3, L, |_, r| match r.vg.and_then(|v| v.vg.format.as_deref()) {
-        Some("lvm1") => "lvm1".to_string(),
-        _ => "lvm2".to_string(),
+    f!("vg_fmt", Vg, "Fmt", 3, L, |_, r| match r.vg.map(|v| v.vg.format.as_deref()) {
+        Some(Some("lvm1")) => "lvm1".to_string(),
+        Some(_) => "lvm2".to_string(),
+        // An orphan PV's row: lvm2's orphan VG has no format name.
+        None => String::new(),
     }),
     f!("vg_uuid", Vg, "VG UUID", 38, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.id.to_string())),
     f!("vg_name", Vg, "VG", 2, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.name.clone())),
@@ -711,7 +719,8 @@ pub(crate) static FIELDS: &[Field] = &[
     f!("lv_full_name", Lv, "LV", 4, L, |_, r| match (r.vg, r.lv) {
         (Some(v), Some(i)) => format!("{}/{}", v.vg.name, v.lv(i).name),
         (Some(v), None) => format!("{}/", v.vg.name),
-        _ => String::new(),
+        // An orphan PV's row: lvm2 joins the orphan VG's empty name and no LV.
+        (None, _) => "/".to_string(),
     }),
     f!("lv_path", Lv, "Path", 4, L, |_, r| match (r.vg, r.lv) {
         // Only LVs that get a /dev/VG/LV link: visible, not thin pools.

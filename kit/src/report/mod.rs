@@ -2,8 +2,7 @@
 //!
 //! [`report`] returns what lvm2 2.03 prints on stdout for the same options on a system where
 //! nothing is active and device-mapper is absent (activation columns show `X`/`unknown`).
-//! Known differences from lvm2: every VG is shown, also foreign ones (lvm2 needs `--foreign`);
-//! `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
+//! Known differences from lvm2: `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
 
 mod attr;
 mod fields;
@@ -81,6 +80,11 @@ pub struct ReportOptions {
     pub aligned: bool,
     /// `--binary`: binary fields as 0/1 (-1 when unknown) instead of a word or blank.
     pub binary: bool,
+    /// `--foreign`: also report VGs owned by another host (lvm2 hides them, their LVs and
+    /// their PVs otherwise).
+    pub foreign: bool,
+    /// This host's system ID (lvm2's `global/system_id_source`); `None`: the host has none.
+    pub system_id: Option<String>,
 }
 
 /// A report request that cannot be answered.
@@ -277,6 +281,11 @@ fn split_lv_name(n: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Whether `-o NAME` names a field in this report (`--segments` as given).
+pub fn is_field(kind: ReportKind, segments: bool, name: &str) -> bool {
+    find_field(Base::of(kind, segments), name).is_ok()
+}
+
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
 pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
@@ -294,7 +303,26 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
     typed.extend(selection.iter().flat_map(|s| s.fields.iter().copied()));
     let rk = row_kind(base, &typed)?;
     let default_order = keys.is_none();
-    let views: Vec<VgView> = src.assembly.vgs.iter().map(|a| VgView::new(a, &src.scan)).collect();
+    // lvm2 leaves out a VG owned by another system ID, with its LVs and PVs (also in `pvs
+    // -a`), unless --foreign.
+    let views: Vec<VgView> = src
+        .assembly
+        .vgs
+        .iter()
+        .filter(|a| opts.foreign || !a.metadata.vg.is_foreign_to(opts.system_id.as_deref()))
+        .map(|a| VgView::new(a, &src.scan))
+        .collect();
+    // An outdated PV (its VG dropped it while it was away) is neither in its VG nor an orphan
+    // for lvm2: it only warns about it.
+    let outdated: Vec<&str> = src
+        .assembly
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            lvmkit_metadata::assemble::Finding::OutdatedPv { device, .. } => Some(device.as_str()),
+            _ => None,
+        })
+        .collect();
 
     let mut names = Names::new(&opts.names);
     let mut rows: Vec<Row> = Vec::new();
@@ -319,6 +347,9 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
             }
             if kind == ReportKind::Pv {
                 for &i in &src.assembly.orphans {
+                    if outdated.contains(&src.scan.pvs[i].name()) {
+                        continue;
+                    }
                     let pv = Some(PvRef { scan: Some(&src.scan.pvs[i]), meta: None });
                     pv_rows.push(Row { vg: None, pv, lv: None, seg: None, pvseg: None });
                 }
