@@ -515,6 +515,22 @@ fn selection_errors_in_lvm2_words() {
     runs.push(args(&["lvs", "--segments", "-S", "pv_name=x"]));
     runs.push(args(&["lvs", "-S", "pv_size>0"]));
     runs.push(args(&["lvs", "-O", "pv_name"]));
+    // Field mixing per report type, allowed and refused.
+    for o in [
+        "vg_name,pv_name,seg_size",
+        "vg_name,pvseg_start,lv_name",
+        "vg_name,pvseg_start",
+        "vg_name,seg_size",
+        "vg_name,pv_fmt",
+        "vg_name,lv_name,seg_start",
+    ] {
+        runs.push(args(&["vgs", "-o", o]));
+    }
+    runs.push(args(&["vgs", "-o", "vg_name", "-S", "seg_size>0 && pv_size>0"]));
+    runs.push(args(&["vgs", "-o", "vg_name", "-O", "pvseg_start"]));
+    runs.push(args(&["pvs", "-o", "pv_fmt,lv_name,seg_size", "-S", "lv_name=~thin"]));
+    runs.push(args(&["pvs", "-o", "pv_fmt,vg_name", "-S", "lv_size>4m"]));
+    runs.push(args(&["lvs", "--segments", "-o", "lv_name", "-O", "pv_uuid"]));
     run_all(&[("thin", runs)]);
 }
 
