@@ -102,6 +102,9 @@ struct ReportArgs {
     /// Binary fields as 0/1 (-1 when unknown) instead of a word or blank.
     #[arg(long)]
     binary: bool,
+    /// lvs: also historical LVs (removed LVs lvm2 keeps with record_lvs_history).
+    #[arg(short = 'H', long = "history")]
+    history: bool,
     /// Also report VGs owned by another system ID (and their LVs and PVs), as lvm2's --foreign.
     #[arg(long)]
     foreign: bool,
@@ -696,6 +699,7 @@ fn run_report(kind: ReportKind, a: ReportArgs) -> Result<(String, ExitCode), Str
         unquoted: a.unquoted,
         aligned: a.aligned,
         binary: a.binary,
+        history: a.history,
         foreign: a.foreign,
         // This host's system ID decides which VGs are foreign (LVM_SYSTEM_DIR, like lvm2).
         system_id: if a.foreign { None } else { configured_system_id()? },

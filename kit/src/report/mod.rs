@@ -6,6 +6,7 @@
 
 mod attr;
 mod fields;
+mod history;
 mod layout;
 mod output;
 mod rows;
@@ -80,6 +81,8 @@ pub struct ReportOptions {
     pub aligned: bool,
     /// `--binary`: binary fields as 0/1 (-1 when unknown) instead of a word or blank.
     pub binary: bool,
+    /// `-H/--history` (lvs): also the historical LVs lvm2 keeps with `record_lvs_history`.
+    pub history: bool,
     /// `--foreign`: also report VGs owned by another host (lvm2 hides them, their LVs and
     /// their PVs otherwise).
     pub foreign: bool,
@@ -286,6 +289,11 @@ pub fn is_field(kind: ReportKind, segments: bool, name: &str) -> bool {
     find_field(Base::of(kind, segments), name).is_ok()
 }
 
+/// The names of every field lvmkit reports, in its table's order.
+pub fn field_names() -> Vec<&'static str> {
+    FIELDS.iter().map(|f| f.name).collect()
+}
+
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
 pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
@@ -324,6 +332,13 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
         })
         .collect();
 
+    // `lvs -H`: each VG with historical LVs also as a copy holding lvm2's dummy LV per record.
+    let hist_asm: Vec<lvmkit_metadata::assemble::AssembledVg> = if opts.history && kind == ReportKind::Lv {
+        views.iter().filter_map(|v| history::with_dummies(v.asm)).collect()
+    } else {
+        vec![]
+    };
+    let hist_views: Vec<VgView> = hist_asm.iter().map(|a| VgView::new(a, &src.scan)).collect();
     let mut names = Names::new(&opts.names);
     let mut rows: Vec<Row> = Vec::new();
     match rk {
@@ -433,6 +448,23 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                         rows.push(base_row);
                     }
                 }
+                // Historical LVs after the live ones, as lvm2 visits them (`VG/-NAME` names one).
+                let Some(hv) = hist_views.iter().find(|h| h.vg.name == v.vg.name && h.vg.id == v.vg.id)
+                else {
+                    continue;
+                };
+                let first = hv.vg.lvs.len() - hv.vg.historical_lvs.len();
+                for (k, h) in hv.vg.historical_lvs.iter().enumerate() {
+                    let hit = names.accept(|n| match split_lv_name(n) {
+                        (vg, None) => vg == hv.vg.name,
+                        (vg, Some(lv)) => vg == hv.vg.name && lv.strip_prefix('-') == Some(h.name.as_str()),
+                    });
+                    if !hit || exported {
+                        continue;
+                    }
+                    let row = Row { vg: Some(hv), pv: None, lv: Some(first + k), seg: None, pvseg: None };
+                    rows.push(if rk == RowKind::Seg { Row { seg: Some(0), ..row } } else { row });
+                }
             }
             if !default_order {
             } else if kind == ReportKind::Lv {
@@ -457,7 +489,17 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
     names.check()?;
 
     let ctx = Ctx { units };
-    let typed_value = |f: &'static Field, r: &Row| select::value(f, &ctx, r, &(f.get)(&ctx, r));
+    // A field's text: lvm2's historical record where it reads one, else the getter.
+    let text = |f: &'static Field, r: &Row| {
+        hist_record(&hist_views, r)
+            .and_then(|h| history::text(f.name, vg_name(r), h))
+            .unwrap_or_else(|| (f.get)(&ctx, r))
+    };
+    let typed_value = |f: &'static Field, r: &Row| match hist_record(&hist_views, r) {
+        // lvm2 sorts and selects a historical LV by its bare name.
+        Some(h) if f.name == "lv_name" => select::Val::Str(h.name.clone()),
+        _ => select::value(f, &ctx, r, &text(f, r)),
+    };
     // `-S`: lvm2 drops the rows that do not pass, unless the `selected` column shows them.
     let show_selected = cols.iter().any(|f| std::ptr::eq(*f, &select::SELECTED));
     let mut passed: Vec<bool> = vec![true; rows.len()];
@@ -488,7 +530,7 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                     if std::ptr::eq(*f, &select::SELECTED) {
                         return if p { "1" } else { "0" }.to_string();
                     }
-                    let v = (f.get)(&ctx, r);
+                    let v = text(f, r);
                     if opts.binary && select::ty_of(f.name) == select::Ty::Bin {
                         return match v.as_str() {
                             "" => "0",
@@ -516,6 +558,16 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
             rows::render(&layout, &cols, &cells)
         }
     })
+}
+
+/// The historical record behind a row of one of `hist_views`' dummy LVs.
+fn hist_record<'a>(hist_views: &[VgView], r: &Row<'a>) -> Option<&'a lvmkit_metadata::model::HistoricalLv> {
+    let v = r.vg?;
+    if !hist_views.iter().any(|h| std::ptr::eq(h, v)) {
+        return None;
+    }
+    let first = v.vg.lvs.len() - v.vg.historical_lvs.len();
+    r.lv?.checked_sub(first).and_then(|k| v.vg.historical_lvs.get(k))
 }
 
 fn pv_display_name(r: &Row) -> String {
