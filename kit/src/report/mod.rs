@@ -3,6 +3,9 @@
 //! [`report`] returns what lvm2 2.03 prints on stdout for the same options on a system where
 //! nothing is active and device-mapper is absent (activation columns show `X`/`unknown`).
 //! Known differences from lvm2: `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
+//! `-S` (`select.rs`) does not know lvm2's fuzzy time words (`yesterday`, `2 hours ago`);
+//! `-O` on a string-list field orders by its text (lvm2 compares pointer bytes there); lvm2's
+//! warnings (a duplicate sort key) are not printed.
 
 mod attr;
 mod fields;
@@ -224,14 +227,14 @@ fn row_kind(base: Base, cols: &[&Field]) -> Result<RowKind, ReportError> {
     let pvs = base == Base::PvSeg || has(Obj::Pv) || pvsegs;
     let label = base == Base::Pv || has(Obj::Label);
     let lvs = base == Base::Lv || has(Obj::Lv) || segs;
-    let vgs = base == Base::Vg || has(Obj::Vg);
     let args_are_pvs = matches!(base, Base::Pv | Base::PvSeg);
     if lvs && (pvs || label) && !args_are_pvs {
         return Err(ReportError::IncompatibleFields(base.json_key()));
     }
     Ok(if pvsegs || ((pvs || label) && lvs) {
         RowKind::PvSeg
-    } else if pvs || (label && vgs) || label {
+    } else if pvs || label {
+        // PV fields, label with VG fields (PVS), or label fields alone (LABEL): PV rows.
         RowKind::Pv
     } else if segs {
         RowKind::Seg
