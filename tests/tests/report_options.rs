@@ -215,7 +215,10 @@ fn selections(cmd: &str, fields: &str, exprs: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn run_all(plan: &[(&str, Vec<Vec<String>>)]) {
+/// Invocations for one case: (case name, argument lists).
+type Plan<'a> = (&'a str, Vec<Vec<String>>);
+
+fn run_all(plan: &[Plan]) {
     let j = match judge() {
         Ok(j) => j,
         Err(why) => {
@@ -225,7 +228,7 @@ fn run_all(plan: &[(&str, Vec<Vec<String>>)]) {
     };
     // Two cases at a time: each has its own loop devices and VG names.
     let (left, right): (Vec<_>, Vec<_>) = plan.iter().enumerate().partition(|(i, _)| i % 2 == 0);
-    let run = |part: Vec<(usize, &(&str, Vec<Vec<String>>))>| {
+    let run = |part: Vec<(usize, &Plan)>| {
         part.into_iter().map(|(_, (name, runs))| judge_case(&j, name, runs)).collect::<Vec<_>>()
     };
     let results: Vec<(usize, Vec<String>)> = std::thread::scope(|s| {
