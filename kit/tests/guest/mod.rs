@@ -36,9 +36,9 @@ pub fn dm_empty() -> bool {
     sh("dmsetup ls").trim() == "No devices found"
 }
 
-/// Owned argument strings.
-pub fn args(a: &[&str]) -> Vec<String> {
-    a.iter().map(|s| s.to_string()).collect()
+/// `VG[/LV]` arguments.
+pub fn args(a: &[&str]) -> Vec<lvmkit::target::Target> {
+    lvmkit::target::Target::parse_all(a).expect("VG[/LV] arguments")
 }
 
 /// Deterministic test data, different per `seed`.
