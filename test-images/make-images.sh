@@ -241,6 +241,9 @@ capture_all() {
     Q pvs -a -o all "${b[@]}" "$@" >"$o/all-pvs.json"
     Q pvs -a --segments -o pv_all,pvseg_all,lv_all,seg_all,vg_all "${b[@]}" "$@" >"$o/all-pvsegs.json"
     Q vgs -o all "${b[@]}" "$@" >"$o/all-vgs.json"
+    # aligned tables too (headings, widths, alignment; no device names in these two)
+    Q lvs -a -o all "$@" >"$o/all-lvs.txt"
+    Q vgs -o all "$@" >"$o/all-vgs.txt"
     if (($#)); then echo "$*" >"$o/all-args.txt"; else rm -f "$o/all-args.txt"; fi
     # the system ID lvm2 ran with (lvmlocal), which decides what is foreign
     i=$(sed -n 's/.*system_id="\([^"]*\)".*/\1/p' <<<"$EXTRA_CONF")
@@ -249,9 +252,9 @@ capture_all() {
     for ((i = 1; i < ${#DEV[@]}; i++)); do
         echo "${DEV[i]} ${IMG[i]} ${OFF[i]} ${SECT[i]}" >>"$o/all-devices.txt"
     done
-    for i in lvs segs pvs pvsegs vgs; do
-        chmod 644 "$o/all-$i.json"
-        xz -T1 -9 -f "$o/all-$i.json"   # repetitive JSON: about 1/20 of its size
+    for i in lvs.json segs.json pvs.json pvsegs.json vgs.json lvs.txt vgs.txt; do
+        chmod 644 "$o/all-$i"
+        xz -T1 -9 -f "$o/all-$i"   # repetitive reports: about 1/20 of their size
     done
 }
 
@@ -689,8 +692,21 @@ raidlv() { # raidlv NAME TYPE EXTENTS NIMAGES EXTRA : the top LV, images NAME_r{
     fi
 }
 
+# raidset NAME TYPE EXTENTS NIMAGES IMAGE_EXTENTS EXTRA : a raid LV with its images placed one
+# after the other from $RAIDPV:$RAIDPE on (advancing both; 31 extents per PV)
+raidset() {
+    local name=$1 type=$2 ext=$3 n=$4 len=$5 extra=$6 i
+    raidlv "$name" "$type" "$ext" "$n" "$extra"
+    for ((i = 0; i < n; i++)); do
+        if ((RAIDPE + 1 + len > 31)); then RAIDPV=$((RAIDPV + 1)) RAIDPE=0; fi
+        sub "${name}_rmeta_$i" 1 "pv$RAIDPV" "$RAIDPE"
+        sub "${name}_rimage_$i" "$len" "pv$RAIDPV" $((RAIDPE + 1))
+        RAIDPE=$((RAIDPE + 1 + len))
+    done
+}
+
 case_segtypes() { # every segment type lvm2 restores without a kernel, one VG
-    disks 4 32M
+    disks 7 32M
     L pvcreate "${DEV[@]:1}"
     L vgcreate -s 1M lk_segtypes "${DEV[@]:1}"
     local vdo='type = "vdo-pool";data = "vpool_vdata";header_size = 512;virtual_extents = 20;use_compression = 1;use_deduplication = 1;use_metadata_hints = 1;minimum_io_size = 4096;block_map_cache_size_mb = 128;block_map_era_length = 16380;use_sparse_index = 0;index_memory_size_mb = 256;max_discard = 1;slab_size_mb = 2048;ack_threads = 1;bio_threads = 4;bio_rotation = 64;cpu_threads = 2;hash_zone_threads = 1;logical_threads = 1;physical_threads = 1;write_policy = auto'
@@ -748,6 +764,16 @@ case_segtypes() { # every segment type lvm2 restores without a kernel, one VG
         sub tp_tdata 4 pv2 12; sub tp_tmeta 1 pv2 16; sub lvol0_pmspare 1 pv2 17
         lv extorig '"READ", "VISIBLE"' "" "$(linseg 0 4 pv2 18)"
         lv thext "$RWV" "" 'start_extent = 0;extent_count = 4;type = "thin";thin_pool = "tp";transaction_id = 0;device_id = 1;external_origin = "extorig"'
+        # the other raid layouts, and a 3-way raid1 with write-behind and recovery rates
+        RAIDPV=4 RAIDPE=0
+        raidset r5la raid5_la 2 3 1 ";stripe_size = 128"
+        raidset r5ra raid5_ra 2 3 1 ";stripe_size = 128"
+        raidset r5rs raid5_rs 2 3 1 ";stripe_size = 128"
+        raidset r6nr raid6_nr 3 5 1 ";stripe_size = 128"
+        raidset r6nc raid6_nc 3 5 1 ";stripe_size = 128"
+        raidset r6ls6 raid6_ls_6 3 5 1 ";stripe_size = 128"
+        raidset r6n6 raid6_n_6 3 5 1 ";stripe_size = 128"
+        raidset r1wb raid1 1 3 1 ";writebehind = 256;min_recovery_rate = 100;max_recovery_rate = 2000"
     } | restore_with lk_segtypes
     capture lk_segtypes
 }
@@ -810,7 +836,12 @@ recapture_case() {
         ((sect == 512)) || args+=(-b "$sect")
         attach "$img" "$off" "${args[@]}"
     done <"$CASED/devices.txt"
-    [[ $CASE != system-id ]] || extra=(--foreign)
+    # as the first capture did: its extra arguments and system ID
+    if [[ -f $CASED/all-args.txt ]]; then read -r -a extra <"$CASED/all-args.txt"; fi
+    if [[ -f $CASED/all-systemid.txt ]]; then
+        EXTRA_GLOBAL='system_id_source="lvmlocal"'
+        EXTRA_CONF="local{system_id=\"$(cat "$CASED/all-systemid.txt")\"}"
+    fi
     capture_all "${extra[@]}"
     detach_case
     rm -rf "$CASEW"

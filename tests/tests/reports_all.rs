@@ -11,16 +11,15 @@
 //! image path, and a PV's `pv_major`/`pv_minor` (the loop device's numbers) become `-1`, which is
 //! what lvmkit reports for an image file (it has no device number).
 //!
-//! `test-images/all-fields-gaps.txt` lists the (case, report, field) triples still known to
-//! differ, each under the reason it differs. The test fails on a difference not listed there and
-//! on a listed one that no longer differs (so the list only ever shrinks with the fixes), and
-//! prints the tally of identical fields.
+//! lvm2's own `-o` (`all`, `lv_all,…`) is also given to lvmkit: the same fields must come out in
+//! the same order. The test prints the tally of identical (case, report, field) results and
+//! writes every result to `target/reports_all.txt`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use lvmkit::report::{ReportFormat, ReportKind, ReportOptions, is_field, report};
 use lvmkit::source::Source;
-use lvmkit_tests::{Case, DeviceLine, case, case_names, images_dir};
+use lvmkit_tests::{Case, DeviceLine, case, case_names};
 use serde_json::{Map, Value};
 
 /// One `-o all` capture.
@@ -29,14 +28,22 @@ struct Capture {
     kind: ReportKind,
     all: bool,
     segments: bool,
+    /// The `-o` make-images.sh gave lvm2.
+    spec: &'static str,
 }
 
 const CAPTURES: &[Capture] = &[
-    Capture { file: "all-lvs.json", kind: ReportKind::Lv, all: true, segments: false },
-    Capture { file: "all-segs.json", kind: ReportKind::Lv, all: true, segments: true },
-    Capture { file: "all-pvs.json", kind: ReportKind::Pv, all: true, segments: false },
-    Capture { file: "all-pvsegs.json", kind: ReportKind::Pv, all: true, segments: true },
-    Capture { file: "all-vgs.json", kind: ReportKind::Vg, all: false, segments: false },
+    Capture { file: "all-lvs.json", kind: ReportKind::Lv, all: true, segments: false, spec: "all" },
+    Capture { file: "all-segs.json", kind: ReportKind::Lv, all: true, segments: true, spec: "all" },
+    Capture { file: "all-pvs.json", kind: ReportKind::Pv, all: true, segments: false, spec: "all" },
+    Capture {
+        file: "all-pvsegs.json",
+        kind: ReportKind::Pv,
+        all: true,
+        segments: true,
+        spec: "pv_all,pvseg_all,lv_all,seg_all,vg_all",
+    },
+    Capture { file: "all-vgs.json", kind: ReportKind::Vg, all: false, segments: false, spec: "all" },
 ];
 
 type Row = Map<String, Value>;
@@ -45,6 +52,42 @@ fn rows_of(v: &Value) -> Option<Vec<Row>> {
     let obj = v.get("report")?.as_array()?.first()?.as_object()?;
     let (_, rows) = obj.iter().next()?;
     Some(rows.as_array()?.iter().filter_map(|r| r.as_object().cloned()).collect())
+}
+
+/// The keys of a report's first row, in the order written (serde_json's map sorts them):
+/// every string followed by `:`, after the `report` key and the report's own key, up to the
+/// first key seen again.
+fn first_row_keys(json: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut chars = json.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    s.push(c);
+                    if let Some(n) = chars.next() {
+                        s.push(n);
+                    }
+                }
+                '"' => break,
+                c => s.push(c),
+            }
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek() == Some(&':') {
+            if keys.len() > 2 && keys[2] == s {
+                break;
+            }
+            keys.push(s);
+        }
+    }
+    keys.into_iter().skip(2).collect()
 }
 
 /// lvm2's device names of this capture → ours.
@@ -130,11 +173,14 @@ fn compare_case(name: &str) -> Vec<((String, String, String), Outcome)> {
     let system_id = c.has("all-systemid.txt").then(|| c.text("all-systemid.txt").trim().to_string());
     let mut out = Vec::new();
     for cap in CAPTURES {
-        let theirs: Value = c.json(cap.file);
+        let text = c.text(cap.file);
+        let theirs: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}/{}: {e}", cap.file));
         let trows: Vec<Row> = rows_of(&theirs).unwrap_or_else(|| panic!("{name}/{}: JSON shape", cap.file));
-        // The field list lvm2 printed; an empty report names none (the same capture of another
-        // case names them: only the row count is compared then).
-        let fields: Vec<String> = trows.first().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+        // The field list lvm2 printed, in its order; an empty report names none (the same
+        // capture of another case names them: only the row count is compared then).
+        let fields: Vec<String> = first_row_keys(&text);
+        assert_eq!(fields.len(), trows.first().map_or(0, |r| r.len()), "{name}/{}: key scan", cap.file);
         let mut trows: Vec<Row> = trows.iter().map(|r| expected_row(&map, r)).collect();
         if cap.kind == ReportKind::Pv {
             // lvm2 sorts pvs by pv_name (and PV segments by start), names that changed with the
@@ -189,6 +235,18 @@ fn compare_case(name: &str) -> Vec<((String, String, String), Outcome)> {
             continue;
         }
         out.push((key("(rows)"), Outcome::Same));
+        // lvm2's own `-o` (`all`, `lv_all`, …) names the same fields in the same order.
+        let agg_text = report(cap.kind, &opts(vec![cap.spec.to_string()]), &src)
+            .unwrap_or_else(|e| panic!("{name}/{}: -o {}: {e}", cap.file, cap.spec));
+        let agg: Value = serde_json::from_str(&agg_text).expect("our JSON parses");
+        let agg_keys = first_row_keys(&agg_text);
+        let agg_rows = rows_of(&agg).map_or(0, |r| r.len());
+        let spec_key = key(&format!("(-o {})", cap.spec));
+        if agg_rows == trows.len() && (trows.is_empty() || agg_keys == fields) {
+            out.push((spec_key, Outcome::Same));
+        } else {
+            out.push((spec_key, Outcome::Differs(format!("ours {agg_keys:?}\nlvm2 {fields:?}"))));
+        }
         for f in &known {
             let mut diffs = Vec::new();
             for (n, (t, o)) in trows.iter().zip(&orows).enumerate() {
@@ -208,33 +266,14 @@ fn compare_case(name: &str) -> Vec<((String, String, String), Outcome)> {
     out
 }
 
-/// `all-fields-gaps.txt`: `[reason]` headings, then `case file field` lines.
-fn known_gaps() -> BTreeMap<(String, String, String), String> {
-    let text = std::fs::read_to_string(images_dir().join("all-fields-gaps.txt")).unwrap_or_default();
-    let mut reason = String::new();
-    let mut m = BTreeMap::new();
-    for l in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        if let Some(r) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-            reason = r.to_string();
-            continue;
-        }
-        let f: Vec<&str> = l.split_whitespace().collect();
-        assert_eq!(f.len(), 3, "all-fields-gaps.txt: `{l}` is not `case file field`");
-        m.insert((f[0].to_string(), f[1].to_string(), f[2].to_string()), reason.clone());
-    }
-    m
-}
-
 #[test]
 fn every_field_of_every_case_matches_lvm2() {
     let cases: Vec<String> = case_names().into_iter().filter(|n| case(n).has("all-devices.txt")).collect();
     assert!(cases.len() >= 20, "the -o all captures are missing: {cases:?}");
     let results: Vec<_> = cases.iter().flat_map(|n| compare_case(n)).collect();
-    let gaps = known_gaps();
     let (mut same, mut unknown, mut differ) = (0, 0, 0);
     let mut fields: BTreeSet<&str> = BTreeSet::new();
-    let mut new_gaps = Vec::new();
-    let mut fixed = Vec::new();
+    let mut bad = Vec::new();
     for (k, o) in &results {
         fields.insert(&k.2);
         match o {
@@ -242,17 +281,13 @@ fn every_field_of_every_case_matches_lvm2() {
             Outcome::Unknown => unknown += 1,
             _ => differ += 1,
         }
-        let listed = gaps.contains_key(k);
-        match (o, listed) {
-            (Outcome::Same, true) => fixed.push(format!("{} {} {}", k.0, k.1, k.2)),
-            (Outcome::Same, false) | (_, true) => {}
-            (o, false) => new_gaps.push(format!("{} {} {}: {o:?}", k.0, k.1, k.2)),
+        if *o != Outcome::Same {
+            bad.push(format!("{} {} {}: {o:?}", k.0, k.1, k.2));
         }
     }
-    // The whole tally, for reading the gaps (target/reports_all.txt).
+    // The whole tally, for reading the differences (target/reports_all.txt).
     let listing: String = results.iter().map(|(k, o)| format!("{} {} {} {o:?}\n", k.0, k.1, k.2)).collect();
     let _ = std::fs::write(lvmkit_tests::repo_root().join("target/reports_all.txt"), listing);
-    let stale: Vec<_> = gaps.keys().filter(|k| !results.iter().any(|(r, _)| r == *k)).collect();
     eprintln!(
         "lvm2 -o all: {} cases, {} distinct fields; {} (case, report, field) results: {same} identical, \
          {unknown} unknown to lvmkit, {differ} differing",
@@ -260,13 +295,47 @@ fn every_field_of_every_case_matches_lvm2() {
         fields.len(),
         results.len()
     );
-    assert!(fields.len() > 200, "lvm2's -o all names more than 200 fields, saw {}", fields.len());
-    assert!(
-        new_gaps.is_empty(),
-        "{} differences not in all-fields-gaps.txt:\n{}",
-        new_gaps.len(),
-        new_gaps.join("\n")
-    );
-    assert!(fixed.is_empty(), "now identical, remove from all-fields-gaps.txt:\n{}", fixed.join("\n"));
-    assert!(stale.is_empty(), "all-fields-gaps.txt names results that do not exist: {stale:?}");
+    // lvm2 2.03.16 has 218 fields besides its groups (`lv_all`, …) and `selected`.
+    assert!(fields.len() > 218, "lvm2's -o all names 218 fields, saw {}", fields.len() - 3);
+    assert!(bad.is_empty(), "{} differences from lvm2:\n{}", bad.len(), bad.join("\n"));
+}
+
+/// `lvs -a -o all` and `vgs -o all` as aligned tables, byte for byte (headings, column widths,
+/// alignment of every field; these two reports hold no device names).
+#[test]
+fn all_fields_tables_match_lvm2_byte_for_byte() {
+    let mut bad = Vec::new();
+    let mut compared = 0;
+    for name in case_names() {
+        let c = case(&name);
+        if !c.has("all-lvs.txt") {
+            continue;
+        }
+        let src = Source::load(&c.images, false);
+        let foreign =
+            c.has("all-args.txt") && c.text("all-args.txt").split_whitespace().any(|a| a == "--foreign");
+        let system_id = c.has("all-systemid.txt").then(|| c.text("all-systemid.txt").trim().to_string());
+        for (file, kind, all) in
+            [("all-lvs.txt", ReportKind::Lv, true), ("all-vgs.txt", ReportKind::Vg, false)]
+        {
+            let theirs = if c.has(file) { c.text(file) } else { String::new() };
+            let opts = ReportOptions {
+                fields: vec!["all".into()],
+                all,
+                foreign,
+                system_id: system_id.clone(),
+                ..ReportOptions::default()
+            };
+            let ours = report(kind, &opts, &src).unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
+            compared += theirs.lines().count();
+            if ours != theirs {
+                let line = ours.lines().zip(theirs.lines()).position(|(a, b)| a != b);
+                bad.push(format!(
+                    "{name}/{file}: first differing line {line:?}\nours:\n{ours}\nlvm2:\n{theirs}"
+                ));
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} lines compared");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

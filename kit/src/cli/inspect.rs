@@ -57,11 +57,16 @@ pub(super) fn dump(dev: DeviceArgs, backup: bool, vg: String) -> Outcome {
 }
 
 /// `lvmkit history [--show SEQNO]`.
-pub(super) fn history(show: Option<u64>, device: PathBuf) -> Outcome {
+pub(super) fn history(dev: DeviceArgs, show: Option<u64>, device: PathBuf) -> Outcome {
     match show {
-        None => inspect::history(&device)
-            .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
-            .map_err(|e| e.to_string()),
+        None => {
+            // The device itself always belongs to the context.
+            let mut dev = dev;
+            dev.devices.push(device.display().to_string());
+            inspect::history(&device, &load(&dev))
+                .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
+                .map_err(|e| e.to_string())
+        }
         Some(seqno) => {
             inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
         }

@@ -184,11 +184,6 @@ fn find_field(base: Base, name: &str) -> Result<&'static Field, ReportError> {
     let chars = |s: &'static str| s.chars().filter(|&c| c != '_').flat_map(char::to_lowercase);
     let want = || name.chars().filter(|&c| c != '_').flat_map(char::to_lowercase);
     let prefix = base.prefix();
-    if let select::Lookup::Field(f) = select::lookup(prefix, name) {
-        if std::ptr::eq(f, &select::SELECTED) {
-            return Ok(f);
-        }
-    }
     FIELDS
         .iter()
         .find(|f| chars(f.name).eq(want()))
@@ -196,8 +191,39 @@ fn find_field(base: Base, name: &str) -> Result<&'static Field, ReportError> {
         .ok_or_else(|| ReportError::UnknownField(name.to_string()))
 }
 
+/// lvm2's field groups: `all` (every field of the report's own types) and `lv_all`,
+/// `vg_all`, `seg_all`, `pv_all`, `pvseg_all`; each in lvm2's field order.
+fn aggregate(base: Base, name: &str) -> Option<Vec<&'static Field>> {
+    let canon: String = name.chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect();
+    let groups: &[&[Obj]] = match canon.as_str() {
+        "all" => match base {
+            Base::Lv => &[&[Obj::Lv, Obj::LvStatus], &[Obj::Vg]],
+            // lvm2 leaves the kernel-status LV fields out of a segment report's `all`.
+            Base::Seg => &[&[Obj::Lv], &[Obj::Vg], &[Obj::Seg]],
+            Base::Pv => &[&[Obj::Label, Obj::Pv]],
+            // lvm2's `pvs --segments -o all`: the label fields and the PV segment's.
+            Base::PvSeg => &[&[Obj::Label], &[Obj::PvSeg]],
+            Base::Vg => &[&[Obj::Vg]],
+        },
+        "lvall" => &[&[Obj::Lv, Obj::LvStatus]],
+        "vgall" => &[&[Obj::Vg]],
+        "segall" => &[&[Obj::Seg]],
+        "pvall" => &[&[Obj::Label, Obj::Pv]],
+        "pvsegall" => &[&[Obj::PvSeg]],
+        _ => return None,
+    };
+    Some(groups.iter().flat_map(|g| FIELDS.iter().filter(move |f| g.contains(&f.obj))).collect())
+}
+
 fn resolve_list(base: Base, list: &str) -> Result<Vec<&'static Field>, ReportError> {
-    list.split(',').filter(|s| !s.is_empty()).map(|n| find_field(base, n)).collect()
+    let mut out = Vec::new();
+    for n in list.split(',').filter(|s| !s.is_empty()) {
+        match aggregate(base, n) {
+            Some(fields) => out.extend(fields),
+            None => out.push(find_field(base, n)?),
+        }
+    }
+    Ok(out)
 }
 
 /// The columns after applying every `-o` in order.
@@ -227,7 +253,7 @@ fn row_kind(base: Base, cols: &[&Field]) -> Result<RowKind, ReportError> {
     let segs = base == Base::Seg || has(Obj::Seg);
     let pvs = base == Base::PvSeg || has(Obj::Pv) || pvsegs;
     let label = base == Base::Pv || has(Obj::Label);
-    let lvs = base == Base::Lv || has(Obj::Lv) || segs;
+    let lvs = base == Base::Lv || has(Obj::Lv) || has(Obj::LvStatus) || segs;
     let args_are_pvs = matches!(base, Base::Pv | Base::PvSeg);
     if lvs && (pvs || label) && !args_are_pvs {
         return Err(ReportError::IncompatibleFields(base.json_key()));
@@ -286,7 +312,8 @@ fn split_lv_name(n: &str) -> Option<Target> {
 
 /// Whether `-o NAME` names a field in this report (`--segments` as given).
 pub fn is_field(kind: ReportKind, segments: bool, name: &str) -> bool {
-    find_field(Base::of(kind, segments), name).is_ok()
+    let base = Base::of(kind, segments);
+    find_field(base, name).is_ok() || aggregate(base, name).is_some()
 }
 
 /// The names of every field lvmkit reports, in its table's order.
@@ -502,7 +529,7 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
         _ => select::value(f, &ctx, r, &text(f, r)),
     };
     // `-S`: lvm2 drops the rows that do not pass, unless the `selected` column shows them.
-    let show_selected = cols.iter().any(|f| std::ptr::eq(*f, &select::SELECTED));
+    let show_selected = cols.iter().any(|f| select::is_selected(f));
     let mut passed: Vec<bool> = vec![true; rows.len()];
     if let Some(sel) = &selection {
         for (r, p) in rows.iter().zip(passed.iter_mut()) {
@@ -528,7 +555,7 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
         .map(|(r, &p)| {
             cols.iter()
                 .map(|f| {
-                    if std::ptr::eq(*f, &select::SELECTED) {
+                    if select::is_selected(f) {
                         return if p { "1" } else { "0" }.to_string();
                     }
                     let v = text(f, r);

@@ -90,8 +90,10 @@ pub(crate) fn render(l: &Layout, fields: &[&Field], rows: &[Vec<String>]) -> Str
         .iter()
         .enumerate()
         .map(|(c, f)| {
+            // lvm2's declared width (its heading's length when it declares none) or the widest
+            // value; a longer heading is cut (`InitImgSyn`).
             let values = rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
-            f.width.max(f.heading.chars().count()).max(values)
+            f.width.max(values)
         })
         .collect();
     if l.as_rows {
@@ -118,7 +120,7 @@ pub(crate) fn render(l: &Layout, fields: &[&Field], rows: &[Vec<String>]) -> Str
                 out.push_str(&l.separator);
             }
             if l.aligned {
-                out.push_str(&format!("{:<w$}", f.heading, w = widths[c]));
+                out.push_str(&format!("{:<w$.w$}", f.heading, w = widths[c]));
             } else {
                 out.push_str(f.heading);
             }

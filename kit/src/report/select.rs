@@ -13,7 +13,7 @@
 
 use std::cmp::Ordering;
 
-use super::fields::{Ctx, FIELDS, Field, Obj, Row};
+use super::fields::{Ctx, FIELDS, Field, Row};
 use super::types::TYPES;
 use super::units::Units;
 
@@ -59,22 +59,17 @@ impl Ty {
 
 /// The value type lvm2 gives field `name` (`selected` is a number).
 pub(crate) fn ty_of(name: &str) -> Ty {
-    if name == SELECTED.name {
+    if name == "selected" {
         return Ty::Num;
     }
     TYPES.iter().find(|(n, _)| *n == name).map_or(Ty::Str, |t| t.1)
 }
 
-/// lvm2's implicit `selected` field: 1 when the row passes `-S`, 0 when it does not (the row is
-/// then still shown).
-pub(crate) static SELECTED: Field = Field {
-    name: "selected",
-    obj: Obj::Special,
-    heading: "Selected",
-    width: 8,
-    right: true,
-    get: |_, _| "1".to_string(),
-};
+/// lvm2's implicit `selected` field (in the table as `selected`): 1 when the row passes `-S`,
+/// 0 when it does not (the row is then still shown).
+pub(crate) fn is_selected(f: &Field) -> bool {
+    f.name == "selected"
+}
 
 /// What a field name resolves to (lvm2's `_get_field`).
 pub(crate) enum Lookup {
@@ -102,8 +97,8 @@ pub(crate) fn lookup(prefix: &str, name: &str) -> Lookup {
                 && id[..pfx.len()].eq_ignore_ascii_case(pfx)
                 && id[pfx.len()..].eq_ignore_ascii_case(&want))
     };
-    if same(SELECTED.name) {
-        return Lookup::Field(&SELECTED);
+    if same("selected") {
+        return FIELDS.iter().find(|f| is_selected(f)).map_or(Lookup::Unknown, Lookup::Field);
     }
     if same("help") || same("?") {
         return Lookup::Help;
@@ -1964,9 +1959,23 @@ mod tests {
     }
 
     #[test]
-    fn every_field_has_an_lvm2_type() {
-        for f in FIELDS {
-            assert!(TYPES.iter().any(|(n, _)| *n == f.name), "{} is not an lvm2 2.03.16 field", f.name);
+    fn every_field_has_its_lvm2_type() {
+        use super::super::fields::Kind;
+        for f in FIELDS.iter().filter(|f| !is_selected(f)) {
+            let Some((_, ty)) = TYPES.iter().find(|(n, _)| *n == f.name) else {
+                panic!("{} is not an lvm2 2.03.16 field", f.name)
+            };
+            // The table's kind and lvm2's type are one fact.
+            let kind = match ty {
+                Ty::Str => Kind::Str,
+                Ty::Num => Kind::Num,
+                Ty::Bin => Kind::Bin,
+                Ty::Size => Kind::Size,
+                Ty::Pct => Kind::Percent,
+                Ty::Time => Kind::Time,
+                Ty::List => Kind::StrList,
+            };
+            assert_eq!(f.kind, kind, "{}", f.name);
         }
     }
 
