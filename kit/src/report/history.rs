@@ -87,6 +87,9 @@ pub(crate) fn text(field: &str, vg: &str, h: &HistoricalLv) -> Option<String> {
         "lv_allocation_policy" => "unknown".into(),
         "lv_time" => h.creation_time.map(format_time).unwrap_or_default(),
         "lv_time_removed" => h.removal_time.map(format_time).unwrap_or_default(),
+        // Constants of lvm2's dummy segment (no data copies; its parity count is (uint32)-1).
+        "data_copies" => String::new(),
+        "parity_chunks" => u32::MAX.to_string(),
         _ => return None,
     })
 }
