@@ -44,7 +44,9 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
     for f in &src.assembly.findings {
         eprintln!("  WARNING: {f}");
     }
-    let out = report::report(kind, &opts, &src).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string());
+    // Not one device could be read: the report is empty, and the exit status says so.
+    let code = if src.scan.nothing_readable() { ExitCode::from(5) } else { ExitCode::SUCCESS };
+    let out = report::report(kind, &opts, &src).map(|s| (s, code)).map_err(|e| e.to_string());
     exit_soon(src);
     out
 }
@@ -59,12 +61,16 @@ pub(super) fn dump(dev: DeviceArgs, backup: bool, vg: String) -> Outcome {
 /// `lvmkit history [--show SEQNO]`.
 pub(super) fn history(dev: DeviceArgs, show: Option<u64>, device: PathBuf) -> Outcome {
     match show {
+        // The device itself always belongs to the context; an unusable mda header is shown,
+        // and fails the command.
         None => {
-            // The device itself always belongs to the context.
             let mut dev = dev;
             dev.devices.push(device.display().to_string());
             inspect::history(&device, &load(&dev))
-                .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
+                .map(|h| {
+                    let bad = h.iter().any(|(_, m)| m.iter().any(|x| x.header.is_err()));
+                    (inspect::format_history(&h), if bad { ExitCode::from(5) } else { ExitCode::SUCCESS })
+                })
                 .map_err(|e| e.to_string())
         }
         Some(seqno) => {
