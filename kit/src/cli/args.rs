@@ -67,6 +67,30 @@ pub(crate) struct ReportArgs {
     /// Column separator instead of aligned columns.
     #[arg(long)]
     pub(crate) separator: Option<String>,
+    /// Only rows matching lvm2's selection expression (see lvmreport(7)).
+    #[arg(short = 'S', long = "select", value_name = "SELECTION")]
+    pub(crate) select: Option<String>,
+    /// Sort keys (comma-separated; a leading - sorts descending), replacing the default order.
+    #[arg(short = 'O', long = "sort", value_name = "KEYS", allow_hyphen_values = true)]
+    pub(crate) sort: Option<String>,
+    /// One line per field instead of one per row.
+    #[arg(long)]
+    pub(crate) rows: bool,
+    /// Print LVM2_FIELD='value' pairs.
+    #[arg(long)]
+    pub(crate) nameprefixes: bool,
+    /// No quotes around --nameprefixes values.
+    #[arg(long)]
+    pub(crate) unquoted: bool,
+    /// Aligned columns also with --separator.
+    #[arg(long)]
+    pub(crate) aligned: bool,
+    /// Binary fields as 0/1 (-1 when unknown) instead of a word or blank.
+    #[arg(long)]
+    pub(crate) binary: bool,
+    /// lvs: also historical LVs (removed LVs lvm2 keeps with record_lvs_history).
+    #[arg(short = 'H', long = "history")]
+    pub(crate) history: bool,
     /// Also report VGs owned by another system ID (and their LVs and PVs), as lvm2's --foreign.
     #[arg(long)]
     pub(crate) foreign: bool,

@@ -37,6 +37,7 @@ pub(crate) enum Obj {
 }
 
 /// Shared formatting state.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     /// `--units`/`--nosuffix`.
     pub units: Units,
