@@ -17,6 +17,7 @@
 
 pub mod apply;
 pub mod error;
+pub mod health;
 pub mod names;
 pub mod parallel;
 pub mod plan;

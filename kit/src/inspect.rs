@@ -207,5 +207,9 @@ pub fn check(src: &Source) -> (Vec<String>, bool) {
         }
     }
     let clean = lines.is_empty();
+    // Components (multipath paths, md members, LVs) are not problems: listed, not counted.
+    for c in &src.scan.components {
+        lines.push(format!("info: {}: not used: {}", c.device, c.why));
+    }
     (lines, clean)
 }

@@ -28,9 +28,11 @@ struct DeviceArgs {
     /// --devices. Without it every block device in /proc/partitions is scanned.
     #[arg(long = "devices", value_name = "PATH[,PATH…]")]
     devices: Vec<String>,
-    /// Also scan device-mapper devices (normally skipped, like LVs lvm2 itself created).
+    /// Also look for PVs on LVs (lvm2's devices/scan_lvs=1). Other device-mapper devices
+    /// (multipath maps, crypt devices) are always scanned, and components (multipath paths,
+    /// md members, devices with an md superblock) never.
     #[arg(long)]
-    scan_dm: bool,
+    scan_lvs: bool,
 }
 
 /// How device-mapper work is carried out (activate, refresh, deactivate).
@@ -454,7 +456,7 @@ fn run_write(
             devices.push(e.clone());
         }
     }
-    let load = || Source::load(&devices, w.dev.scan_dm);
+    let load = || Source::load(&devices, w.dev.scan_lvs);
     let (known, dev) = match &touches {
         Touches::Named(n) => (Some(n.as_slice()), None),
         Touches::All => (None, None),
@@ -480,7 +482,7 @@ fn exit_soon(src: Source) {
 }
 
 fn load(d: &DeviceArgs) -> Source {
-    Source::load(&split_devices(&d.devices), d.scan_dm)
+    Source::load(&split_devices(&d.devices), d.scan_lvs)
 }
 
 /// For commands about named VGs (activation): without `--devices`, the devices the hints file
@@ -498,7 +500,7 @@ fn load_vgs(d: &DeviceArgs, names: &[String]) -> Source {
             vgs.push(vg);
         }
     }
-    lvmkit::hints::load(std::path::Path::new(&hints), &vgs, d.scan_dm).0
+    lvmkit::hints::load(std::path::Path::new(&hints), &vgs, d.scan_lvs).0
 }
 
 fn run(cli: Cli) -> Result<(String, ExitCode), String> {

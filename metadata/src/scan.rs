@@ -20,6 +20,7 @@ use crate::model::Metadata;
 use crate::partition;
 use crate::raw_locn::RawLocn;
 use crate::ring;
+use crate::topology::{self, BlockInfo, Component, ComponentDevice, MdSuperblock, StackOptions, SysBlock, Sysfs};
 
 /// Bytes read from the start of every device in one go: the label sectors, mda1's header and
 /// the start of its ring (where a young VG's text sits). A text elsewhere in the ring costs one
@@ -30,10 +31,11 @@ pub const PREFETCH: u64 = 16 * 1024;
 #[derive(Clone, Debug, Default)]
 pub struct ScanOptions {
     /// Only these devices or image files (lvm2's `--devices`). `None`: every block device the
-    /// kernel lists in /proc/partitions.
+    /// kernel lists in /proc/partitions. Either way, components of other devices (multipath
+    /// paths, md members, LVs unless `scan_lvs`) are skipped: see [`crate::topology`].
     pub devices: Option<Vec<PathBuf>>,
-    /// Also scan device-mapper devices (skipped by default, like lvm2's own LVs).
-    pub include_dm: bool,
+    /// lvm2's `devices/scan_lvs`: also look for PVs on LVs.
+    pub scan_lvs: bool,
     /// Read block devices with O_DIRECT.
     pub direct: bool,
 }
@@ -88,6 +90,9 @@ pub struct PvScan {
     pub mdas: Vec<MdaScan>,
     /// Problems with the areas the label lists (outside the device, overlapping).
     pub area_errors: Vec<Error>,
+    /// Where the device sits in the kernel's stack (block devices of a kernel scan); `None` for
+    /// image files and memory.
+    pub block: Option<BlockInfo>,
     /// Set for an LVM1 (format1) PV: `label` is then synthesised from its `pv_disk` (UUID,
     /// size, pe_start; no metadata areas) and the VG comes from [`crate::lvm1`]. Never write
     /// an LVM2 label or metadata to such a device.
@@ -120,17 +125,35 @@ pub struct Scan {
     pub errors: Vec<Error>,
     /// Devices without a label that had label-area notes (e.g. skipped bad-CRC labels).
     pub notes: Vec<(String, LabelNote)>,
+    /// Devices not used because they are components of another device (multipath paths, md
+    /// members, LVs), in scan order: they are never PVs.
+    pub components: Vec<ComponentDevice>,
     /// Number of devices examined.
     pub devices_scanned: usize,
 }
 
-/// Scan according to `opts`.
+/// Scan according to `opts`, with the kernel's sysfs telling which devices are components.
 pub fn scan(opts: &ScanOptions) -> Scan {
+    scan_with(opts, &Sysfs::default())
+}
+
+/// [`scan`] with another view of sysfs and /proc/partitions (tests use a fake tree).
+///
+/// Block devices are classified from sysfs before any read ([`topology::classify`]):
+/// components are recorded in [`Scan::components`] and not read. Then every device is read
+/// once at its start; one carrying an md superblock is an md component (at its end: 0.90 and
+/// 1.0, looked for where the PV label's device size differs from the device's, as it always
+/// does on a member). Finally, lvm2's last chance for components among duplicates: devices
+/// with one PV id and one WWID are multipath paths without an assembled map, and md
+/// components are found with the full superblock check.
+pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     let mut out = Scan::default();
-    let devices = match &opts.devices {
-        Some(list) => list.clone(),
-        None => match kernel_devices(opts.include_dm) {
-            Ok(l) => l,
+    let stack = StackOptions { scan_lvs: opts.scan_lvs };
+    // (path, kernel name when known)
+    let devices: Vec<(PathBuf, Option<String>)> = match &opts.devices {
+        Some(list) => list.iter().map(|p| (p.clone(), None)).collect(),
+        None => match topology::kernel_devices(sys) {
+            Ok(l) => l.into_iter().map(|k| (kernel_path(sys, &k.name), Some(k.name))).collect(),
             Err(e) => {
                 out.errors.push(Error::open("/proc/partitions", e));
                 return out;
@@ -138,18 +161,116 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         },
     };
     let mut opened: Vec<Arc<dyn Device>> = Vec::new();
-    for path in &devices {
-        match open_with_partitions(path, opts) {
-            Ok(mut devs) => opened.append(&mut devs),
-            Err(e) => out.errors.push(e),
+    let mut infos: HashMap<usize, BlockInfo> = HashMap::new();
+    for (path, known) in &devices {
+        let devs = match open_with_partitions(path, opts) {
+            Ok(devs) => devs,
+            Err(e) => {
+                out.errors.push(e);
+                continue;
+            }
+        };
+        for dev in devs {
+            let name = known.clone().or_else(|| {
+                let rdev = dev.dev_t()?;
+                sys.name_of(libc::major(rdev), libc::minor(rdev))
+            });
+            if let Some(name) = name {
+                match topology::classify(sys, &name, stack) {
+                    Ok(info) => {
+                        infos.insert(arc_key(&dev), info);
+                    }
+                    Err(why) => {
+                        out.components.push(ComponentDevice { device: dev.name().to_string(), why });
+                        continue;
+                    }
+                }
+            }
+            opened.push(dev);
         }
     }
     let scanned = scan_devices(opened);
-    out.devices_scanned = scanned.devices_scanned;
+    out.devices_scanned = scanned.devices_scanned + out.components.len();
     out.pvs = scanned.pvs;
+    for pv in &mut out.pvs {
+        pv.block = infos.remove(&arc_key(&pv.device));
+    }
     out.errors.extend(scanned.errors);
     out.notes.extend(scanned.notes);
+    out.components.extend(scanned.components);
+    components_among_duplicates(&mut out, sys);
     out
+}
+
+fn arc_key(d: &Arc<dyn Device>) -> usize {
+    Arc::as_ptr(d) as *const () as usize
+}
+
+/// `/dev/mapper/NAME` for a device-mapper device when that node exists (the name lvm2
+/// reports), otherwise `/dev/KERNEL_NAME`.
+fn kernel_path(sys: &dyn SysBlock, name: &str) -> PathBuf {
+    if name.starts_with("dm-") {
+        if let Some(dm_name) = sys.attr(name, "dm/name").filter(|n| !n.is_empty() && !n.contains('/')) {
+            let p = PathBuf::from(format!("/dev/mapper/{dm_name}"));
+            if p.exists() {
+                return p;
+            }
+        }
+    }
+    PathBuf::from(format!("/dev/{name}"))
+}
+
+/// lvm2's `_all_multipath_components` and `_all_md_components` (lib/cache/lvmcache.c), run on
+/// each set of devices that carry one PV id: when every device of the set has the same WWID,
+/// they are paths of a multipath map that is not assembled; when every device but an md array
+/// carries an md superblock (the full check: start and end), they are its members (or, with
+/// no array, the members of a stopped one). Either way they are moved to the components;
+/// what remains is a real duplicate for assembly to choose from.
+fn components_among_duplicates(scan: &mut Scan, sys: &dyn SysBlock) {
+    let mut groups: HashMap<crate::id::LvmId, Vec<usize>> = HashMap::new();
+    for (i, pv) in scan.pvs.iter().enumerate() {
+        groups.entry(pv.label.pv_header.pv_uuid).or_default().push(i);
+    }
+    let mut drop: Vec<(usize, Component)> = Vec::new();
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let pvs: Vec<&PvScan> = members.iter().map(|&i| &scan.pvs[i]).collect();
+        // Multipath: the same WWID on every device (none of them a dm device).
+        let wwids: Vec<Option<String>> = pvs
+            .iter()
+            .map(|p| p.block.as_ref().filter(|b| !b.is_dm()).and_then(|b| topology::wwid(sys, &b.name)))
+            .collect();
+        if let Some(Some(w)) = wwids.first() {
+            if wwids.iter().all(|x| x.as_ref() == Some(w)) {
+                for &i in members {
+                    drop.push((i, Component::MultipathPath { map: None, wwid: Some(w.clone()) }));
+                }
+                continue;
+            }
+        }
+        // md: every device that is not an md array carries a superblock.
+        let mut found = Vec::new();
+        for (&i, p) in members.iter().zip(&pvs) {
+            if p.block.as_ref().is_some_and(|b| b.md_array) {
+                continue;
+            }
+            let sb = crate::device::read(p.device.as_ref(), "device start", 0, p.dev_size.min(8192))
+                .ok()
+                .and_then(|h| topology::md_superblock_at_start(&h, p.dev_size))
+                .or_else(|| topology::md_superblock_at_end(p.device.as_ref()).ok().flatten());
+            found.push((i, sb));
+        }
+        if !found.is_empty() && found.iter().all(|(_, sb)| sb.is_some()) {
+            drop.extend(found.into_iter().filter_map(|(i, sb)| Some((i, Component::MdSuperblock(sb?)))));
+        }
+    }
+    if drop.is_empty() {
+        return;
+    }
+    drop.sort_by_key(|(i, _)| *i);
+    for (i, why) in drop.into_iter().rev() {
+        let pv = scan.pvs.remove(i);
+        scan.components.push(ComponentDevice { device: pv.name().to_string(), why });
+    }
 }
 
 /// Open a path; an image file with a partition table yields its partitions (`IMAGE:pN`)
@@ -171,22 +292,6 @@ pub fn open_with_partitions(path: &Path, opts: &ScanOptions) -> Result<Vec<Arc<d
         }
     }
     Ok(vec![dev])
-}
-
-/// Block devices from /proc/partitions (`/dev/NAME`), without dm devices unless asked, and
-/// without empty loop devices.
-pub fn kernel_devices(include_dm: bool) -> io::Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string("/proc/partitions")?;
-    let mut out = Vec::new();
-    for line in text.lines().skip(2) {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        let [_, _, blocks, name] = cols[..] else { continue };
-        if blocks == "0" || (!include_dm && name.starts_with("dm-")) {
-            continue;
-        }
-        out.push(PathBuf::from(format!("/dev/{name}")));
-    }
-    Ok(out)
 }
 
 /// Scan already-opened devices, keeping input order in the result.
@@ -253,6 +358,9 @@ pub fn scan_devices(devices: Vec<Arc<dyn Device>>) -> Scan {
                 out.notes.extend(notes.into_iter().map(|n| (dev.name().to_string(), n)))
             }
             DeviceResult::Failed(e) => out.errors.push(e),
+            DeviceResult::Md(sb) => out
+                .components
+                .push(ComponentDevice { device: dev.name().to_string(), why: Component::MdSuperblock(sb) }),
         }
     }
     out
@@ -301,6 +409,8 @@ enum DeviceResult {
     Pv(Box<PvScan>, Vec<Option<RawText>>),
     NotPv(Vec<LabelNote>),
     Failed(Error),
+    /// An md component: never a PV, whatever its first sectors say.
+    Md(MdSuperblock),
 }
 
 /// Serves reads inside the prefetched start of a device from memory.
@@ -341,7 +451,22 @@ fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
         Ok(l) => l,
         Err(e) => return DeviceResult::Failed(e.on_device(&name)),
     };
+    if let Some(sb) = topology::md_superblock_at_start(&head, size) {
+        return DeviceResult::Md(sb);
+    }
     let lvm1_sig = crate::lvm1::is_lvm1(&head);
+    // A member of an md array with its superblock at the end (0.90, 1.0) starts with the
+    // array's first sectors: the PV label of a PV on the array, whose recorded device size is
+    // the array's, always smaller than the member. Only such devices (and LVM1 PVs, which
+    // record none) get the two reads at the end.
+    let label_size = label_scan.label.as_ref().map(|l| l.pv_header.device_size);
+    if (lvm1_sig && label_size.is_none()) || label_size.is_some_and(|s| s != size) {
+        match topology::md_superblock_at_end(dev.as_ref()) {
+            Ok(Some(sb)) => return DeviceResult::Md(sb),
+            Ok(None) => {}
+            Err(e) => return DeviceResult::Failed(e.on_device(&name)),
+        }
+    }
     let Some(label) = label_scan.label else {
         if lvm1_sig {
             return crate::lvm1::scan_device(
@@ -375,6 +500,7 @@ fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
             label_notes: label_scan.notes,
             mdas,
             area_errors,
+            block: None,
             lvm1: None,
         }),
         texts,
