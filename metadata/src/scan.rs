@@ -153,7 +153,7 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     let devices: Vec<(PathBuf, Option<String>)> = match &opts.devices {
         Some(list) => list.iter().map(|p| (p.clone(), None)).collect(),
         None => match topology::kernel_devices(sys) {
-            Ok(l) => l.into_iter().map(|k| (kernel_path(sys, &k.name), Some(k.name))).collect(),
+            Ok(l) => l.into_iter().map(|k| (sys.node(&k.name), Some(k.name))).collect(),
             Err(e) => {
                 out.errors.push(Error::open("/proc/partitions", e));
                 return out;
@@ -163,6 +163,15 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     let mut opened: Vec<Arc<dyn Device>> = Vec::new();
     let mut infos: HashMap<usize, BlockInfo> = HashMap::new();
     for (path, known) in &devices {
+        // A kernel device is classified before it is opened: a component is never touched.
+        let known_info = match known.as_deref().map(|n| topology::classify(sys, n, stack)) {
+            Some(Err(why)) => {
+                out.components.push(ComponentDevice { device: path.display().to_string(), why });
+                continue;
+            }
+            Some(Ok(info)) => Some(info),
+            None => None,
+        };
         let devs = match open_with_partitions(path, opts) {
             Ok(devs) => devs,
             Err(e) => {
@@ -171,20 +180,22 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
             }
         };
         for dev in devs {
-            let name = known.clone().or_else(|| {
-                let rdev = dev.dev_t()?;
-                sys.name_of(libc::major(rdev), libc::minor(rdev))
-            });
-            if let Some(name) = name {
-                match topology::classify(sys, &name, stack) {
-                    Ok(info) => {
-                        infos.insert(arc_key(&dev), info);
-                    }
-                    Err(why) => {
-                        out.components.push(ComponentDevice { device: dev.name().to_string(), why });
-                        continue;
-                    }
+            let info = match &known_info {
+                Some(info) => Some(Ok(info.clone())),
+                None => dev
+                    .dev_t()
+                    .and_then(|rdev| sys.name_of(libc::major(rdev), libc::minor(rdev)))
+                    .map(|name| topology::classify(sys, &name, stack)),
+            };
+            match info {
+                Some(Ok(info)) => {
+                    infos.insert(arc_key(&dev), info);
                 }
+                Some(Err(why)) => {
+                    out.components.push(ComponentDevice { device: dev.name().to_string(), why });
+                    continue;
+                }
+                None => {}
             }
             opened.push(dev);
         }
@@ -204,20 +215,6 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
 
 fn arc_key(d: &Arc<dyn Device>) -> usize {
     Arc::as_ptr(d) as *const () as usize
-}
-
-/// `/dev/mapper/NAME` for a device-mapper device when that node exists (the name lvm2
-/// reports), otherwise `/dev/KERNEL_NAME`.
-fn kernel_path(sys: &dyn SysBlock, name: &str) -> PathBuf {
-    if name.starts_with("dm-") {
-        if let Some(dm_name) = sys.attr(name, "dm/name").filter(|n| !n.is_empty() && !n.contains('/')) {
-            let p = PathBuf::from(format!("/dev/mapper/{dm_name}"));
-            if p.exists() {
-                return p;
-            }
-        }
-    }
-    PathBuf::from(format!("/dev/{name}"))
 }
 
 /// lvm2's `_all_multipath_components` and `_all_md_components` (lib/cache/lvmcache.c), run on

@@ -36,25 +36,29 @@ pub trait SysBlock: Send + Sync {
     fn parent(&self, name: &str) -> Option<String>;
     /// The text of `/proc/partitions`.
     fn proc_partitions(&self) -> io::Result<String>;
+    /// The device node to open for kernel name `name`: `/dev/mapper/DM_NAME` for a
+    /// device-mapper device when that node exists (the name lvm2 reports), else `/dev/NAME`.
+    fn node(&self, name: &str) -> PathBuf;
 }
 
-/// The real tree (`/sys`, `/proc`), or one under another root.
+/// The real tree (`/sys`, `/proc`, `/dev`), or one under another root.
 #[derive(Clone, Debug)]
 pub struct Sysfs {
     sys: PathBuf,
     proc_dir: PathBuf,
+    dev_dir: PathBuf,
 }
 
 impl Default for Sysfs {
     fn default() -> Self {
-        Sysfs { sys: PathBuf::from("/sys"), proc_dir: PathBuf::from("/proc") }
+        Sysfs::rooted(Path::new("/"))
     }
 }
 
 impl Sysfs {
-    /// `ROOT/sys` and `ROOT/proc` instead of `/sys` and `/proc`.
+    /// `ROOT/sys`, `ROOT/proc` and `ROOT/dev` instead of `/sys`, `/proc` and `/dev`.
     pub fn rooted(root: &Path) -> Sysfs {
-        Sysfs { sys: root.join("sys"), proc_dir: root.join("proc") }
+        Sysfs { sys: root.join("sys"), proc_dir: root.join("proc"), dev_dir: root.join("dev") }
     }
 
     fn class(&self, name: &str) -> PathBuf {
@@ -81,14 +85,24 @@ impl SysBlock for Sysfs {
         Some(link.file_name()?.to_string_lossy().into_owned())
     }
     fn parent(&self, name: &str) -> Option<String> {
+        // One failed open for a whole device; the path walk only for a partition.
+        std::fs::metadata(self.class(name).join("partition")).ok()?;
         let dir = std::fs::canonicalize(self.class(name)).ok()?;
-        if !dir.join("partition").exists() {
-            return None;
-        }
         Some(dir.parent()?.file_name()?.to_string_lossy().into_owned())
     }
     fn proc_partitions(&self) -> io::Result<String> {
         std::fs::read_to_string(self.proc_dir.join("partitions"))
+    }
+    fn node(&self, name: &str) -> PathBuf {
+        if name.starts_with("dm-") {
+            if let Some(dm_name) = self.attr(name, "dm/name").filter(|n| !n.is_empty() && !n.contains('/')) {
+                let p = self.dev_dir.join("mapper").join(dm_name);
+                if p.exists() {
+                    return p;
+                }
+            }
+        }
+        self.dev_dir.join(name)
     }
 }
 
@@ -206,7 +220,9 @@ pub struct StackOptions {
 /// What to do with block device `name`: `Ok(info)` to scan it, `Err(why)` to skip it as a
 /// component. Reads only sysfs.
 pub fn classify(sys: &dyn SysBlock, name: &str, opts: StackOptions) -> Result<BlockInfo, Component> {
-    let dm_uuid = sys.attr(name, "dm/uuid");
+    // The kernel names every dm device `dm-N` and every md array `mdN` (`md_dN`): other
+    // devices are spared the lookups (a scan classifies every disk).
+    let dm_uuid = if name.starts_with("dm-") { sys.attr(name, "dm/uuid") } else { None };
     if let Some(uuid) = &dm_uuid {
         if let Some(why) = dm_skip(uuid, opts) {
             return Err(why);
@@ -236,7 +252,7 @@ pub fn classify(sys: &dyn SysBlock, name: &str, opts: StackOptions) -> Result<Bl
             }
         }
     }
-    let md_array = sys.attr(name, "md/level").is_some();
+    let md_array = name.starts_with("md") && sys.attr(name, "md/level").is_some();
     let slaves = if dm_uuid.is_some() || md_array { sys.entries(name, "slaves") } else { Vec::new() };
     Ok(BlockInfo { name: name.to_string(), dm_uuid, md_array, slaves, used_by_lv })
 }
@@ -348,55 +364,104 @@ pub fn md_superblock_at_end(dev: &dyn crate::device::Device) -> crate::error::Re
     Ok(None)
 }
 
+/// A sysfs tree in a directory, as [`Sysfs::rooted`] reads it: for tests of the scan rules
+/// without the devices (here and in the workspace's integration tests). Devices are
+/// `sys/devices/PATH` directories (a partition below its disk) with `sys/class/block/NAME` and
+/// `sys/dev/block/MAJ:MIN` symlinks to them; `proc/partitions` lists them; `dev/` is for the
+/// nodes (any file: an image stands in for a disk).
+pub struct FakeSysfs {
+    root: PathBuf,
+    partitions: std::sync::Mutex<String>,
+}
+
+impl FakeSysfs {
+    /// An empty tree under `root` (an existing, empty directory).
+    pub fn new(root: &Path) -> io::Result<FakeSysfs> {
+        for d in ["sys/class/block", "sys/dev/block", "proc", "dev/mapper"] {
+            std::fs::create_dir_all(root.join(d))?;
+        }
+        let t = FakeSysfs { root: root.to_path_buf(), partitions: std::sync::Mutex::new(String::new()) };
+        t.write_partitions()?;
+        Ok(t)
+    }
+    /// The reader of this tree.
+    pub fn sys(&self) -> Sysfs {
+        Sysfs::rooted(&self.root)
+    }
+    /// Where node `dev/REL` of the tree is.
+    pub fn dev_path(&self, rel: &str) -> PathBuf {
+        self.root.join("dev").join(rel)
+    }
+    fn write_partitions(&self) -> io::Result<()> {
+        let lines = self.partitions.lock().expect("no panics while held").clone();
+        std::fs::write(self.root.join("proc/partitions"), format!("major minor  #blocks  name\n\n{lines}"))
+    }
+    /// Adds a device at `devices/PATH` (PATH ends in its kernel name; `sdc/sdc1` is a
+    /// partition of `sdc`) with number `major:minor`, listed in `proc/partitions` with `kib`
+    /// KiB.
+    pub fn dev(&self, path: &str, major: u32, minor: u32, kib: u64) -> io::Result<&FakeSysfs> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let dir = self.root.join("sys/devices").join(path);
+        std::fs::create_dir_all(dir.join("holders"))?;
+        std::fs::write(dir.join("dev"), format!("{major}:{minor}\n"))?;
+        if path.contains('/') {
+            std::fs::write(dir.join("partition"), "1\n")?;
+        }
+        std::os::unix::fs::symlink(&dir, self.root.join("sys/class/block").join(name))?;
+        std::os::unix::fs::symlink(&dir, self.root.join(format!("sys/dev/block/{major}:{minor}")))?;
+        self.partitions.lock().expect("no panics while held").push_str(&format!("{major:4} {minor:7} {kib:9} {name}\n"));
+        self.write_partitions()?;
+        Ok(self)
+    }
+    /// Writes attribute `REL` of device `name` (`dm/uuid`, `device/wwid`, …).
+    pub fn attr(&self, name: &str, rel: &str, value: &str) -> io::Result<&FakeSysfs> {
+        let p = self.root.join("sys/class/block").join(name).join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(p, format!("{value}\n"))?;
+        Ok(self)
+    }
+    /// `upper` is built on `lower`: `lower/holders/upper`, `upper/slaves/lower`.
+    pub fn stack(&self, lower: &str, upper: &str) -> io::Result<&FakeSysfs> {
+        let c = self.root.join("sys/class/block");
+        std::fs::create_dir_all(c.join(upper).join("slaves"))?;
+        std::os::unix::fs::symlink(c.join(upper), c.join(lower).join("holders").join(upper))?;
+        std::os::unix::fs::symlink(c.join(lower), c.join(upper).join("slaves").join(lower))?;
+        Ok(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::device::MemDevice;
 
-    /// A fake sysfs: `sys/class/block/NAME` symlinks to `sys/devices/…/NAME` directories,
-    /// `sys/dev/block/MAJ:MIN` symlinks, `proc/partitions`.
-    struct Tree(tempfile::TempDir);
+    /// The tree, and the directory holding it (removed when dropped).
+    struct Tree(FakeSysfs, #[allow(dead_code)] tempfile::TempDir);
 
     impl Tree {
         fn new() -> Tree {
-            let t = Tree(tempfile::tempdir().unwrap());
-            std::fs::create_dir_all(t.0.path().join("sys/class/block")).unwrap();
-            std::fs::create_dir_all(t.0.path().join("sys/dev/block")).unwrap();
-            std::fs::create_dir_all(t.0.path().join("proc")).unwrap();
-            t
+            let d = tempfile::tempdir().unwrap();
+            Tree(FakeSysfs::new(d.path()).unwrap(), d)
         }
         fn sys(&self) -> Sysfs {
-            Sysfs::rooted(self.0.path())
+            self.0.sys()
         }
-        /// A device at `devices/PATH` (PATH ending in its name; a partition below its disk).
         fn dev(&self, path: &str, devno: (u32, u32)) -> &Tree {
-            let name = path.rsplit('/').next().unwrap();
-            let dir = self.0.path().join("sys/devices").join(path);
-            std::fs::create_dir_all(dir.join("holders")).unwrap();
-            std::fs::write(dir.join("dev"), format!("{}:{}\n", devno.0, devno.1)).unwrap();
-            if path.contains('/') {
-                std::fs::write(dir.join("partition"), "1\n").unwrap();
-            }
-            std::os::unix::fs::symlink(&dir, self.0.path().join("sys/class/block").join(name)).unwrap();
-            std::os::unix::fs::symlink(&dir, self.0.path().join(format!("sys/dev/block/{}:{}", devno.0, devno.1)))
-                .unwrap();
+            self.0.dev(path, devno.0, devno.1, 65536).unwrap();
             self
         }
         fn attr(&self, name: &str, rel: &str, value: &str) -> &Tree {
-            let p = self.0.path().join("sys/class/block").join(name).join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, format!("{value}\n")).unwrap();
+            self.0.attr(name, rel, value).unwrap();
             self
         }
-        /// `upper` is built on `lower`: `lower/holders/upper`, `upper/slaves/lower`.
         fn stack(&self, lower: &str, upper: &str) -> &Tree {
-            let c = self.0.path().join("sys/class/block");
-            std::fs::create_dir_all(c.join(upper).join("slaves")).unwrap();
-            std::os::unix::fs::symlink(c.join(upper), c.join(lower).join("holders").join(upper)).unwrap();
-            std::os::unix::fs::symlink(c.join(lower), c.join(upper).join("slaves").join(lower)).unwrap();
+            self.0.stack(lower, upper).unwrap();
             self
         }
     }
+
 
     const LV: &str = "LVM-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -476,15 +541,19 @@ mod tests {
         let sys = t.sys();
         assert_eq!(wwid(&sys, "sdc1").as_deref(), Some("naa.600140599999"));
         assert_eq!(wwid(&sys, "sdd"), None);
-        std::fs::write(
-            t.0.path().join("proc/partitions"),
-            "major minor  #blocks  name\n\n   8        0     65536 sda\n   7        0          0 loop0\n 253        0     65536 dm-0\n",
-        )
-        .unwrap();
+        t.0.dev("loop0", 7, 0, 0).unwrap();
         let d = kernel_devices(&sys).unwrap();
         let names: Vec<&str> = d.iter().map(|k| k.name.as_str()).collect();
-        assert_eq!(names, ["sda", "dm-0"], "empty devices are left out");
-        assert_eq!((d[1].major, d[1].minor), (253, 0));
+        assert_eq!(names, ["sda", "sdb", "sdc", "sdc1", "sdd", "vdb", "vdc", "dm-0", "dm-1", "dm-2", "dm-3", "dm-4", "md0"]);
+        assert!(!names.contains(&"loop0"), "empty devices are left out");
+        assert_eq!((d[7].major, d[7].minor), (253, 0));
+        // dm devices are opened by their /dev/mapper name when that node exists.
+        assert_eq!(sys.node("dm-0"), t.0.dev_path("dm-0"));
+        t.attr("dm-0", "dm/name", "mpatha");
+        assert_eq!(sys.node("dm-0"), t.0.dev_path("dm-0"), "no /dev/mapper/mpatha node yet");
+        std::fs::write(t.0.dev_path("mapper/mpatha"), b"").unwrap();
+        assert_eq!(sys.node("dm-0"), t.0.dev_path("mapper/mpatha"));
+        assert_eq!(sys.node("sda"), t.0.dev_path("sda"));
     }
 
     #[test]
