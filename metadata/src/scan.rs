@@ -20,7 +20,7 @@ use crate::model::Metadata;
 use crate::partition;
 use crate::raw_locn::RawLocn;
 use crate::ring;
-use crate::topology::{self, BlockInfo, Component, ComponentDevice, MdSuperblock, StackOptions, SysBlock, Sysfs};
+use crate::topology::{self, BlockInfo, Component, ComponentDevice, MdSuperblock, Stack, StackOptions, SysBlock, Sysfs};
 
 /// Bytes read from the start of every device in one go: the label sectors, mda1's header and
 /// the start of its ring (where a young VG's text sits). A text elsewhere in the ring costs one
@@ -139,7 +139,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
 
 /// [`scan`] with another view of sysfs and /proc/partitions (tests use a fake tree).
 ///
-/// Block devices are classified from sysfs before any read ([`topology::classify`]):
+/// Block devices are classified from sysfs before any read ([`topology::Stack`]):
 /// components are recorded in [`Scan::components`] and not read. Then every device is read
 /// once at its start; one carrying an md superblock is an md component (at its end: 0.90 and
 /// 1.0, looked for where the PV label's device size differs from the device's, as it always
@@ -148,28 +148,31 @@ pub fn scan(opts: &ScanOptions) -> Scan {
 /// components are found with the full superblock check.
 pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     let mut out = Scan::default();
-    let stack = StackOptions { scan_lvs: opts.scan_lvs };
-    // (path, kernel name when known)
-    let devices: Vec<(PathBuf, Option<String>)> = match &opts.devices {
+    let stack_opts = StackOptions { scan_lvs: opts.scan_lvs };
+    // (path, kernel name and number when known)
+    let devices: Vec<(PathBuf, Option<(String, u32, u32)>)> = match &opts.devices {
         Some(list) => list.iter().map(|p| (p.clone(), None)).collect(),
         None => match topology::kernel_devices(sys) {
-            Ok(l) => l.into_iter().map(|k| (sys.node(&k.name), Some(k.name))).collect(),
+            Ok(l) => l.into_iter().map(|k| (sys.node(&k.name), Some((k.name, k.major, k.minor)))).collect(),
             Err(e) => {
                 out.errors.push(Error::open("/proc/partitions", e));
                 return out;
             }
         },
     };
+    let stack = Stack::read(sys);
     let mut opened: Vec<Arc<dyn Device>> = Vec::new();
     let mut infos: HashMap<usize, BlockInfo> = HashMap::new();
     for (path, known) in &devices {
         // A kernel device is classified before it is opened: a component is never touched.
-        let known_info = match known.as_deref().map(|n| topology::classify(sys, n, stack)) {
-            Some(Err(why)) => {
-                out.components.push(ComponentDevice { device: path.display().to_string(), why });
-                continue;
-            }
-            Some(Ok(info)) => Some(info),
+        let known_info = match known {
+            Some((name, major, minor)) => match stack.classify(*major, *minor, Some(name), stack_opts) {
+                Err(why) => {
+                    out.components.push(ComponentDevice { device: path.display().to_string(), why });
+                    continue;
+                }
+                Ok(info) => Some(info),
+            },
             None => None,
         };
         let devs = match open_with_partitions(path, opts) {
@@ -184,8 +187,7 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
                 Some(info) => Some(Ok(info.clone())),
                 None => dev
                     .dev_t()
-                    .and_then(|rdev| sys.name_of(libc::major(rdev), libc::minor(rdev)))
-                    .map(|name| topology::classify(sys, &name, stack)),
+                    .map(|rdev| stack.classify(libc::major(rdev), libc::minor(rdev), None, stack_opts)),
             };
             match info {
                 Some(Ok(info)) => {
@@ -209,7 +211,7 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     out.errors.extend(scanned.errors);
     out.notes.extend(scanned.notes);
     out.components.extend(scanned.components);
-    components_among_duplicates(&mut out, sys);
+    components_among_duplicates(&mut out, sys, &stack);
     out
 }
 
@@ -223,12 +225,24 @@ fn arc_key(d: &Arc<dyn Device>) -> usize {
 /// carries an md superblock (the full check: start and end), they are its members (or, with
 /// no array, the members of a stopped one). Either way they are moved to the components;
 /// what remains is a real duplicate for assembly to choose from.
-fn components_among_duplicates(scan: &mut Scan, sys: &dyn SysBlock) {
+fn components_among_duplicates(scan: &mut Scan, sys: &dyn SysBlock, stack: &Stack) {
     let mut groups: HashMap<crate::id::LvmId, Vec<usize>> = HashMap::new();
     for (i, pv) in scan.pvs.iter().enumerate() {
         groups.entry(pv.label.pv_header.pv_uuid).or_default().push(i);
     }
-    let mut drop: Vec<(usize, Component)> = Vec::new();
+    // What the choice between duplicates needs and the scan did not look up: kernel names,
+    // and whether an LV uses the device.
+    for members in groups.values().filter(|m| m.len() > 1) {
+        for &i in members {
+            if let Some(b) = scan.pvs[i].block.as_mut() {
+                if b.name.is_empty() {
+                    b.name = sys.name_of(b.major, b.minor).unwrap_or_default();
+                }
+                b.used_by_lv = !b.name.is_empty() && stack.used_by_lv(sys, &b.name);
+            }
+        }
+    }
+    let mut moved: Vec<(usize, Component)> = Vec::new();
     for members in groups.values().filter(|m| m.len() > 1) {
         let pvs: Vec<&PvScan> = members.iter().map(|&i| &scan.pvs[i]).collect();
         // Multipath: the same WWID on every device (none of them a dm device).
@@ -239,7 +253,7 @@ fn components_among_duplicates(scan: &mut Scan, sys: &dyn SysBlock) {
         if let Some(Some(w)) = wwids.first() {
             if wwids.iter().all(|x| x.as_ref() == Some(w)) {
                 for &i in members {
-                    drop.push((i, Component::MultipathPath { map: None, wwid: Some(w.clone()) }));
+                    moved.push((i, Component::MultipathPath { map: None, wwid: Some(w.clone()) }));
                 }
                 continue;
             }
@@ -257,14 +271,14 @@ fn components_among_duplicates(scan: &mut Scan, sys: &dyn SysBlock) {
             found.push((i, sb));
         }
         if !found.is_empty() && found.iter().all(|(_, sb)| sb.is_some()) {
-            drop.extend(found.into_iter().filter_map(|(i, sb)| Some((i, Component::MdSuperblock(sb?)))));
+            moved.extend(found.into_iter().filter_map(|(i, sb)| Some((i, Component::MdSuperblock(sb?)))));
         }
     }
-    if drop.is_empty() {
+    if moved.is_empty() {
         return;
     }
-    drop.sort_by_key(|(i, _)| *i);
-    for (i, why) in drop.into_iter().rev() {
+    moved.sort_by_key(|(i, _)| *i);
+    for (i, why) in moved.into_iter().rev() {
         let pv = scan.pvs.remove(i);
         scan.components.push(ComponentDevice { device: pv.name().to_string(), why });
     }

@@ -18,6 +18,7 @@
 //! | a device carrying an md superblock | no: a member of an array that is not assembled |
 //! | anything else, including the multipath map and the md array | yes |
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,8 @@ pub trait SysBlock: Send + Sync {
     fn name_of(&self, major: u32, minor: u32) -> Option<String>;
     /// For a partition, the kernel name of its disk; `None` for a whole device.
     fn parent(&self, name: &str) -> Option<String>;
+    /// The whole devices (`/sys/block`): where device-mapper devices and md arrays are.
+    fn devices(&self) -> Vec<String>;
     /// The text of `/proc/partitions`.
     fn proc_partitions(&self) -> io::Result<String>;
     /// The device node to open for kernel name `name`: `/dev/mapper/DM_NAME` for a
@@ -89,6 +92,10 @@ impl SysBlock for Sysfs {
         std::fs::metadata(self.class(name).join("partition")).ok()?;
         let dir = std::fs::canonicalize(self.class(name)).ok()?;
         Some(dir.parent()?.file_name()?.to_string_lossy().into_owned())
+    }
+    fn devices(&self) -> Vec<String> {
+        let Ok(rd) = std::fs::read_dir(self.sys.join("block")) else { return Vec::new() };
+        rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
     }
     fn proc_partitions(&self) -> io::Result<String> {
         std::fs::read_to_string(self.proc_dir.join("partitions"))
@@ -181,8 +188,13 @@ pub struct ComponentDevice {
 /// What sysfs says about a block device that is scanned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockInfo {
-    /// Kernel name (`sdb`, `dm-3`, `md0`, `sdc1`).
+    /// Kernel name (`sdb`, `dm-3`, `md0`, `sdc1`); empty when not looked up (a plain device
+    /// named with `--devices`: see [`SysBlock::name_of`]).
     pub name: String,
+    /// Device number.
+    pub major: u32,
+    /// Device number.
+    pub minor: u32,
     /// The dm uuid, for a device-mapper device (empty string: a dm device without one).
     pub dm_uuid: Option<String>,
     /// An md array (`md/` in sysfs).
@@ -190,7 +202,7 @@ pub struct BlockInfo {
     /// Devices it is built from (`slaves/`): a multipath map's paths, an array's members.
     pub slaves: Vec<String>,
     /// Some holder is an LV (dm uuid `LVM-…`): lvm2's "device is used by LV" when choosing
-    /// between duplicates.
+    /// between duplicates (looked up only for devices with duplicates).
     pub used_by_lv: bool,
 }
 
@@ -217,44 +229,126 @@ pub struct StackOptions {
     pub scan_lvs: bool,
 }
 
-/// What to do with block device `name`: `Ok(info)` to scan it, `Err(why)` to skip it as a
-/// component. Reads only sysfs.
-pub fn classify(sys: &dyn SysBlock, name: &str, opts: StackOptions) -> Result<BlockInfo, Component> {
-    // The kernel names every dm device `dm-N` and every md array `mdN` (`md_dN`): other
-    // devices are spared the lookups (a scan classifies every disk).
-    let dm_uuid = if name.starts_with("dm-") { sys.attr(name, "dm/uuid") } else { None };
-    if let Some(uuid) = &dm_uuid {
-        if let Some(why) = dm_skip(uuid, opts) {
-            return Err(why);
-        }
-        if sys.attr(name, "dm/suspended").as_deref() == Some("1") {
-            return Err(Component::Suspended);
-        }
-    }
-    let mut used_by_lv = false;
-    // A partition of a multipath path is a path too (lvm2 checks the disk's holders).
-    let parent = sys.parent(name);
-    for dev in std::iter::once(name).chain(parent.as_deref()) {
-        for h in sys.entries(dev, "holders") {
-            // md arrays are `mdN` (`md_dN` for partitionable ones); dm devices are `dm-N`.
-            if h.starts_with("md") {
-                if dev == name {
-                    return Err(Component::MdMember { array: h });
-                }
+/// The kernel's device stack, read once per scan from the top down: every device-mapper device
+/// and md array (`/sys/block`), and what each multipath map and md array is built from. A
+/// device is then classified by its number without any further read — a scan of a hundred
+/// disks on a machine without maps or arrays costs one directory listing.
+#[derive(Clone, Debug, Default)]
+pub struct Stack {
+    /// Components by device number: multipath paths (and their partitions), md members.
+    components: HashMap<(u32, u32), Component>,
+    /// Device-mapper devices and md arrays by number.
+    tops: HashMap<(u32, u32), Top>,
+    /// dm uuids by kernel name (`dm-N`), for "used by an LV" among duplicates.
+    dm_uuids: HashMap<String, String>,
+}
+
+#[derive(Clone, Debug)]
+struct Top {
+    name: String,
+    dm_uuid: Option<String>,
+    suspended: bool,
+    slaves: Vec<String>,
+}
+
+fn devno(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.trim().split_once(':')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+impl Stack {
+    /// Reads the stack: for each dm device its uuid (an LV's nothing more), for the others
+    /// whether it is suspended and its slaves; for each md array its members.
+    pub fn read(sys: &dyn SysBlock) -> Stack {
+        let mut st = Stack::default();
+        for name in sys.devices() {
+            let is_dm = name.starts_with("dm-");
+            // md arrays are `mdN` (`md_dN` for partitionable ones).
+            if !is_dm && !name.starts_with("md") {
                 continue;
             }
-            match sys.attr(&h, "dm/uuid") {
-                Some(u) if u.starts_with(MPATH_UUID_PREFIX) => {
-                    return Err(Component::MultipathPath { map: Some(h), wwid: None });
+            let Some(num) = sys.attr(&name, "dev").as_deref().and_then(devno) else { continue };
+            let dm_uuid = if is_dm { Some(sys.attr(&name, "dm/uuid").unwrap_or_default()) } else { None };
+            if let Some(u) = &dm_uuid {
+                st.dm_uuids.insert(name.clone(), u.clone());
+                if u.starts_with(LV_UUID_PREFIX) {
+                    st.tops.insert(num, Top { name, dm_uuid, suspended: false, slaves: Vec::new() });
+                    continue;
                 }
-                Some(u) if u.starts_with(LV_UUID_PREFIX) && dev == name => used_by_lv = true,
-                _ => {}
+            } else if sys.attr(&name, "md/level").is_none() {
+                continue;
+            }
+            let suspended = is_dm && sys.attr(&name, "dm/suspended").as_deref() == Some("1");
+            let slaves = sys.entries(&name, "slaves");
+            let mpath = dm_uuid.as_deref().is_some_and(|u| u.starts_with(MPATH_UUID_PREFIX));
+            for sl in &slaves {
+                let why = if mpath {
+                    Component::MultipathPath { map: Some(name.clone()), wwid: None }
+                } else if !is_dm {
+                    Component::MdMember { array: name.clone() }
+                } else {
+                    continue;
+                };
+                if let Some(n) = sys.attr(sl, "dev").as_deref().and_then(devno) {
+                    st.components.insert(n, why.clone());
+                }
+                // A partition of a path is a path too (lvm2 checks the disk's holders).
+                if mpath {
+                    for part in sys.entries(sl, ".").into_iter().filter(|p| p.starts_with(sl.as_str())) {
+                        if let Some(n) = sys.attr(&part, "dev").as_deref().and_then(devno) {
+                            st.components.insert(n, why.clone());
+                        }
+                    }
+                }
+            }
+            st.tops.insert(num, Top { name, dm_uuid, suspended, slaves });
+        }
+        st
+    }
+
+    /// What to do with block device `major:minor` (kernel name `name` when known):
+    /// `Ok(info)` to scan it, `Err(why)` to skip it as a component.
+    pub fn classify(&self, major: u32, minor: u32, name: Option<&str>, opts: StackOptions) -> Result<BlockInfo, Component> {
+        if let Some(c) = self.components.get(&(major, minor)) {
+            return Err(c.clone());
+        }
+        let Some(top) = self.tops.get(&(major, minor)) else {
+            return Ok(BlockInfo { name: name.unwrap_or_default().to_string(), major, minor, ..BlockInfo::default() });
+        };
+        if let Some(u) = &top.dm_uuid {
+            if let Some(why) = dm_skip(u, opts) {
+                return Err(why);
+            }
+            if top.suspended {
+                return Err(Component::Suspended);
             }
         }
+        Ok(BlockInfo {
+            name: top.name.clone(),
+            major,
+            minor,
+            dm_uuid: top.dm_uuid.clone(),
+            md_array: top.dm_uuid.is_none(),
+            slaves: top.slaves.clone(),
+            used_by_lv: false,
+        })
     }
-    let md_array = name.starts_with("md") && sys.attr(name, "md/level").is_some();
-    let slaves = if dm_uuid.is_some() || md_array { sys.entries(name, "slaves") } else { Vec::new() };
-    Ok(BlockInfo { name: name.to_string(), dm_uuid, md_array, slaves, used_by_lv })
+
+    /// Whether some holder of device `name` is an LV (lvm2's "device is used by LV").
+    pub fn used_by_lv(&self, sys: &dyn SysBlock, name: &str) -> bool {
+        sys.entries(name, "holders")
+            .iter()
+            .any(|h| self.dm_uuids.get(h).is_some_and(|u| u.starts_with(LV_UUID_PREFIX)))
+    }
+}
+
+/// [`Stack::read`] and [`Stack::classify`] for one device by kernel name (tests, tools).
+pub fn classify(sys: &dyn SysBlock, name: &str, opts: StackOptions) -> Result<BlockInfo, Component> {
+    let st = Stack::read(sys);
+    let (major, minor) = sys.attr(name, "dev").as_deref().and_then(devno).unwrap_or((0, 0));
+    let mut info = st.classify(major, minor, Some(name), opts)?;
+    info.used_by_lv = st.used_by_lv(sys, name);
+    Ok(info)
 }
 
 /// lvm2's `_is_usable_uuid` with `check_lv = !scan_lvs` and `check_reserved`.
@@ -377,7 +471,7 @@ pub struct FakeSysfs {
 impl FakeSysfs {
     /// An empty tree under `root` (an existing, empty directory).
     pub fn new(root: &Path) -> io::Result<FakeSysfs> {
-        for d in ["sys/class/block", "sys/dev/block", "proc", "dev/mapper"] {
+        for d in ["sys/block", "sys/class/block", "sys/dev/block", "proc", "dev/mapper"] {
             std::fs::create_dir_all(root.join(d))?;
         }
         let t = FakeSysfs { root: root.to_path_buf(), partitions: std::sync::Mutex::new(String::new()) };
@@ -406,6 +500,8 @@ impl FakeSysfs {
         std::fs::write(dir.join("dev"), format!("{major}:{minor}\n"))?;
         if path.contains('/') {
             std::fs::write(dir.join("partition"), "1\n")?;
+        } else {
+            std::os::unix::fs::symlink(&dir, self.root.join("sys/block").join(name))?;
         }
         std::os::unix::fs::symlink(&dir, self.root.join("sys/class/block").join(name))?;
         std::os::unix::fs::symlink(&dir, self.root.join(format!("sys/dev/block/{major}:{minor}")))?;
@@ -565,7 +661,7 @@ mod tests {
         // An odd size: 1.0 is 8–12 KiB before the end, 0.90 64–128 KiB.
         let odd = size + 5000;
         let o = md_superblock_offsets(odd);
-        assert_eq!(o[2].1, size - 65536 + 0);
+        assert_eq!(o[2].1, size - 65536);
         assert_eq!(o[3].1, ((odd / 512 - 16) & !7) * 512);
         assert!(md_superblock_offsets(100 * 1024).is_empty());
         for (version, offset) in offs {

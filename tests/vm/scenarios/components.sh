@@ -142,8 +142,11 @@ md() {
 }
 
 whole() {
-  printf 'label: dos\n2048,32768,8e\n' | sfdisk -q "$D6" || return 1
-  blockdev --rereadpt "$D6" 2>/dev/null
+  # An MBR with one partition (type 8e) at sector 2048, 32768 sectors long.
+  printf '\000\000\000\000\216\000\000\000\000\010\000\000\000\200\000\000' |
+    dd of="$D6" bs=1 seek=446 conv=notrunc 2>/dev/null &&
+    printf '\125\252' | dd of="$D6" bs=1 seek=510 conv=notrunc 2>/dev/null || return 1
+  blockdev --rereadpt "$D6" || return 1
   [ -b "${D6}1" ] || fail partition "no ${D6}1"
   echo "whole-devno: $(echo "$D5" | norm | cut -d' ' -f1)"
   echo "part-devno: $(echo "${D6}1" | norm | cut -d' ' -f1)"
