@@ -143,8 +143,11 @@ fn walk(
             source: Box::new(e),
         })?;
         for l in lines.iter().filter(|l| l.target_type == "multipath") {
-            let paths = multipath_paths(&l.status)
-                .map_err(|why| HealthError::BadStatus { map: name.to_string(), status: l.status.clone(), why })?;
+            let paths = multipath_paths(&l.status).map_err(|why| HealthError::BadStatus {
+                map: name.to_string(),
+                status: l.status.clone(),
+                why,
+            })?;
             let failed: Vec<String> = paths.iter().filter(|p| !p.active).map(|p| p.dev.clone()).collect();
             let active = paths.len() - failed.len();
             if active == 0 && !paths.is_empty() {
@@ -205,7 +208,9 @@ pub fn multipath_paths(status: &str) -> Result<Vec<PathState>, String> {
     for _ in 0..groups {
         match w.get(i) {
             Some(&("A" | "E" | "D")) => i += 1,
-            other => return Err(format!("group state A, E or D expected at word {}, found {other:?}", i + 1)),
+            other => {
+                return Err(format!("group state A, E or D expected at word {}, found {other:?}", i + 1));
+            }
         }
         let n = num(&mut i, "selector status count")?;
         skip(&mut i, n, "selector status")?;
@@ -219,7 +224,9 @@ pub fn multipath_paths(status: &str) -> Result<Vec<PathState>, String> {
             let active = match w.get(i + 1) {
                 Some(&"A") => true,
                 Some(&"F") => false,
-                other => return Err(format!("path state A or F expected at word {}, found {other:?}", i + 2)),
+                other => {
+                    return Err(format!("path state A or F expected at word {}, found {other:?}", i + 2));
+                }
             };
             i += 2;
             let fail_count = num(&mut i, "path fail count")? as u32;
@@ -252,7 +259,15 @@ mod tests {
         let p = multipath_paths("2 1 0 1 alua 2 1 E 0 1 2 8:32 A 0 0 1 A 0 1 2 8:48 F 3 0 1").unwrap();
         assert_eq!(p[1], PathState { dev: "8:48".into(), active: false, fail_count: 3 });
         assert_eq!(p.iter().map(|x| x.dev.as_str()).collect::<Vec<_>>(), ["8:32", "8:48"]);
-        for bad in ["", "2 0", "2 0 0 0 1 1 X 0 1 0 8:0 A 0", "2 0 0 0 1 1 A 0 1 0 8:0 Q 0", "2 0 0 0 1 1 A 0 2 0 8:0 A 0", "2 0 0 0 1 1 A 0 1 0 8:0 A 0 extra", "99999999999999999999999 0"] {
+        for bad in [
+            "",
+            "2 0",
+            "2 0 0 0 1 1 X 0 1 0 8:0 A 0",
+            "2 0 0 0 1 1 A 0 1 0 8:0 Q 0",
+            "2 0 0 0 1 1 A 0 2 0 8:0 A 0",
+            "2 0 0 0 1 1 A 0 1 0 8:0 A 0 extra",
+            "99999999999999999999999 0",
+        ] {
             assert!(multipath_paths(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -13,7 +13,8 @@ use lvmkit_metadata::topology::Sysfs;
 
 #[test]
 fn vm_component_health() {
-    let (Ok(dev), Ok(expect)) = (std::env::var("LVMKIT_VM_HEALTH_DEV"), std::env::var("LVMKIT_VM_HEALTH_EXPECT"))
+    let (Ok(dev), Ok(expect)) =
+        (std::env::var("LVMKIT_VM_HEALTH_DEV"), std::env::var("LVMKIT_VM_HEALTH_EXPECT"))
     else {
         println!("skipped: not inside tests/vm/scenarios/components.sh");
         return;

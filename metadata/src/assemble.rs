@@ -46,7 +46,15 @@ pub struct DuplicatePv {
 
 impl std::fmt::Display for DuplicatePv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PV {} is on {} and {} (using {}: {})", self.pv_uuid, self.chosen, self.ignored.join(" and "), self.chosen, self.why)
+        write!(
+            f,
+            "PV {} is on {} and {} (using {}: {})",
+            self.pv_uuid,
+            self.chosen,
+            self.ignored.join(" and "),
+            self.chosen,
+            self.why
+        )
     }
 }
 
@@ -340,7 +348,12 @@ pub fn assemble(scan: &Scan) -> Assembly {
                 }
             }
             if !ignored.is_empty() {
-                vg.duplicates.push(DuplicatePv { pv_uuid: id, chosen: scan.pvs[i].name().to_string(), ignored, why });
+                vg.duplicates.push(DuplicatePv {
+                    pv_uuid: id,
+                    chosen: scan.pvs[i].name().to_string(),
+                    ignored,
+                    why,
+                });
             }
         }
     }
@@ -370,7 +383,12 @@ fn choose_duplicate(scan: &Scan, first: usize, second: usize) -> (usize, usize, 
     let summary = |i: usize| {
         let pv = &scan.pvs[i];
         pv.mdas.iter().filter_map(|m| m.copy()).find_map(|c| {
-            c.metadata.vg.pvs.iter().find(|p| p.id == pv.label.pv_header.pv_uuid).map(|p| (p.dev_size, p.device.clone()))
+            c.metadata
+                .vg
+                .pvs
+                .iter()
+                .find(|p| p.id == pv.label.pv_header.pv_uuid)
+                .map(|p| (p.dev_size, p.device.clone()))
         })
     };
     let (size, hint) = summary(first).or_else(|| summary(second)).unwrap_or_default();

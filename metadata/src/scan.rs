@@ -20,7 +20,9 @@ use crate::model::Metadata;
 use crate::partition;
 use crate::raw_locn::RawLocn;
 use crate::ring;
-use crate::topology::{self, BlockInfo, Component, ComponentDevice, MdSuperblock, Stack, StackOptions, SysBlock, Sysfs};
+use crate::topology::{
+    self, BlockInfo, Component, ComponentDevice, MdSuperblock, Stack, StackOptions, SysBlock, Sysfs,
+};
 
 /// Bytes read from the start of every device in one go: the label sectors, mda1's header and
 /// the start of its ring (where a young VG's text sits). A text elsewhere in the ring costs one

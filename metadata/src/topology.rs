@@ -308,12 +308,23 @@ impl Stack {
 
     /// What to do with block device `major:minor` (kernel name `name` when known):
     /// `Ok(info)` to scan it, `Err(why)` to skip it as a component.
-    pub fn classify(&self, major: u32, minor: u32, name: Option<&str>, opts: StackOptions) -> Result<BlockInfo, Component> {
+    pub fn classify(
+        &self,
+        major: u32,
+        minor: u32,
+        name: Option<&str>,
+        opts: StackOptions,
+    ) -> Result<BlockInfo, Component> {
         if let Some(c) = self.components.get(&(major, minor)) {
             return Err(c.clone());
         }
         let Some(top) = self.tops.get(&(major, minor)) else {
-            return Ok(BlockInfo { name: name.unwrap_or_default().to_string(), major, minor, ..BlockInfo::default() });
+            return Ok(BlockInfo {
+                name: name.unwrap_or_default().to_string(),
+                major,
+                minor,
+                ..BlockInfo::default()
+            });
         };
         if let Some(u) = &top.dm_uuid {
             if let Some(why) = dm_skip(u, opts) {
@@ -505,7 +516,10 @@ impl FakeSysfs {
         }
         std::os::unix::fs::symlink(&dir, self.root.join("sys/class/block").join(name))?;
         std::os::unix::fs::symlink(&dir, self.root.join(format!("sys/dev/block/{major}:{minor}")))?;
-        self.partitions.lock().expect("no panics while held").push_str(&format!("{major:4} {minor:7} {kib:9} {name}\n"));
+        self.partitions
+            .lock()
+            .expect("no panics while held")
+            .push_str(&format!("{major:4} {minor:7} {kib:9} {name}\n"));
         self.write_partitions()?;
         Ok(self)
     }
@@ -557,7 +571,6 @@ mod tests {
             self
         }
     }
-
 
     const LV: &str = "LVM-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -614,7 +627,10 @@ mod tests {
                 Err(Component::MultipathPath { map: Some("dm-0".into()), wwid: None })
             );
         }
-        assert_eq!(classify(&sys, "sdc1", o), Err(Component::MultipathPath { map: Some("dm-4".into()), wwid: None }));
+        assert_eq!(
+            classify(&sys, "sdc1", o),
+            Err(Component::MultipathPath { map: Some("dm-4".into()), wwid: None })
+        );
         assert_eq!(classify(&sys, "vdb", o), Err(Component::MdMember { array: "md0".into() }));
         // LVs only with scan_lvs; private layers and suspended devices never.
         assert_eq!(classify(&sys, "dm-1", o), Err(Component::Lv { uuid: LV.into() }));
@@ -640,7 +656,10 @@ mod tests {
         t.0.dev("loop0", 7, 0, 0).unwrap();
         let d = kernel_devices(&sys).unwrap();
         let names: Vec<&str> = d.iter().map(|k| k.name.as_str()).collect();
-        assert_eq!(names, ["sda", "sdb", "sdc", "sdc1", "sdd", "vdb", "vdc", "dm-0", "dm-1", "dm-2", "dm-3", "dm-4", "md0"]);
+        assert_eq!(
+            names,
+            ["sda", "sdb", "sdc", "sdc1", "sdd", "vdb", "vdc", "dm-0", "dm-1", "dm-2", "dm-3", "dm-4", "md0"]
+        );
         assert!(!names.contains(&"loop0"), "empty devices are left out");
         assert_eq!((d[7].major, d[7].minor), (253, 0));
         // dm devices are opened by their /dev/mapper name when that node exists.

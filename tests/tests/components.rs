@@ -69,7 +69,12 @@ fn multipath_map_is_the_pv_its_paths_are_not() {
     t.stack("sda", "dm-0").unwrap().stack("sdb", "dm-0").unwrap();
     let src = load(&t, false);
     assert_eq!(pv_names(&src), [mapper.clone()]);
-    let path = |n: &str| (t.dev_path(n).display().to_string(), Component::MultipathPath { map: Some("dm-0".into()), wwid: None });
+    let path = |n: &str| {
+        (
+            t.dev_path(n).display().to_string(),
+            Component::MultipathPath { map: Some("dm-0".into()), wwid: None },
+        )
+    };
     assert_eq!(components(&src), [path("sda"), path("sdb")]);
     let vg = src.assembly.vg("lk_linear").unwrap();
     assert!(vg.duplicates.is_empty() && !vg.is_partial());
@@ -188,7 +193,10 @@ fn unrelated_duplicates_are_refused_naming_both() {
     let vg = src.assembly.vg("lk_linear").unwrap();
     let (b, c) = (t.dev_path("sdb").display().to_string(), t.dev_path("sdc").display().to_string());
     assert_eq!(vg.duplicates.len(), 1);
-    assert_eq!((vg.duplicates[0].chosen.as_str(), vg.duplicates[0].why), (c.as_str(), "device is used by LV"));
+    assert_eq!(
+        (vg.duplicates[0].chosen.as_str(), vg.duplicates[0].why),
+        (c.as_str(), "device is used by LV")
+    );
     assert_eq!(vg.duplicates[0].ignored, [b.clone()]);
     let e = plan(&src, &["lk_linear".into()], &PlanOptions::default()).unwrap_err();
     let ActivateError::Plan { source, .. } = &e else { panic!("{e}") };

@@ -108,7 +108,8 @@ fn vm_qemu_smp_dm_batch() {
 
 /// Lines of `text` starting with `prefix`, the prefix cut off, sorted.
 fn lines(text: &str, prefix: &str) -> Vec<String> {
-    let mut v: Vec<String> = text.lines().filter_map(|l| l.strip_prefix(prefix)).map(str::to_string).collect();
+    let mut v: Vec<String> =
+        text.lines().filter_map(|l| l.strip_prefix(prefix)).map(str::to_string).collect();
     v.sort();
     v
 }
@@ -144,8 +145,7 @@ fn vm_qemu_components() {
     let health = build_static_test("lvmkit-activation", "vm_health");
     let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let images: Vec<_> =
-        (1..=8).map(|n| sparse_image(tmp.path(), &format!("d{n}.img"), 64 << 20)).collect();
+    let images: Vec<_> = (1..=8).map(|n| sparse_image(tmp.path(), &format!("d{n}.img"), 64 << 20)).collect();
     let lun = sparse_image(tmp.path(), "lun.img", 64 << 20);
     let refs: Vec<&Path> = images.iter().map(|p| p.as_path()).collect();
     let batch = scenario_with_env(
@@ -198,18 +198,28 @@ fn vm_qemu_components() {
     let pvs = same_pvs("md assembled", assembled);
     assert_eq!(pvs, ["9:0 vgmd10", "9:1 vgmd12"], "not on md0 and md1");
     let tables = same_tables("md", assembled);
-    assert!(tables.iter().any(|t| t.contains(" linear 9:0 ")) && tables.iter().any(|t| t.contains(" linear 9:1 ")));
+    assert!(
+        tables.iter().any(|t| t.contains(" linear 9:0 "))
+            && tables.iter().any(|t| t.contains(" linear 9:1 "))
+    );
     let hints = lines(assembled, "hints: ");
     assert!(hints.iter().any(|l| l.starts_with("vgmd10 ") && l.ends_with(" /dev/md0")), "{hints:?}");
     assert!(hints.iter().all(|l| !l.contains("/dev/vd")), "hints name a member: {hints:?}");
     assert_eq!(value(assembled, "md-degraded"), "1");
     assert!(assembled.contains("io-after-fail-leg: ok"), "{assembled}");
-    assert!(assembled.contains("health: failed-leg: md array md0: degraded, 1 member(s) missing of 2"), "{assembled}");
+    assert!(
+        assembled.contains("health: failed-leg: md array md0: degraded, 1 member(s) missing of 2"),
+        "{assembled}"
+    );
     assert_eq!(assembled.matches("test result: ok. 1 passed; 0 failed").count(), 2, "{assembled}");
     let stopped_pvs = lines(stopped, "kit-pvs: ");
     assert_eq!(stopped_pvs, lines(stopped, "lvm2-pvs: "), "stopped arrays: lvmkit and lvm2 differ");
-    assert!(stopped_pvs.iter().all(|l| !l.contains("vgmd")), "a member of a stopped array is a PV: {stopped_pvs:?}");
-    for (dev, version) in [("/dev/vdb", "1.0"), ("/dev/vdc", "1.0"), ("/dev/vdd", "1.2"), ("/dev/vde", "1.2")] {
+    assert!(
+        stopped_pvs.iter().all(|l| !l.contains("vgmd")),
+        "a member of a stopped array is a PV: {stopped_pvs:?}"
+    );
+    for (dev, version) in [("/dev/vdb", "1.0"), ("/dev/vdc", "1.0"), ("/dev/vdd", "1.2"), ("/dev/vde", "1.2")]
+    {
         let line = format!("check: info: {dev}: not used: an md component (md superblock {version} at byte ");
         assert!(stopped.contains(&line), "{dev} not an md component {version}:\n{stopped}");
     }
@@ -221,8 +231,14 @@ fn vm_qemu_components() {
     let pvs = same_pvs("whole", whole);
     assert_eq!(pvs.iter().filter(|l| l.ends_with(" vgwp")).count(), 2, "{pvs:?}");
     let tables = same_tables("whole", whole);
-    assert!(tables.iter().any(|t| t.contains(&format!(" linear {} ", value(whole, "whole-devno")))), "{tables:?}");
-    assert!(tables.iter().any(|t| t.contains(&format!(" linear {} ", value(whole, "part-devno")))), "{tables:?}");
+    assert!(
+        tables.iter().any(|t| t.contains(&format!(" linear {} ", value(whole, "whole-devno")))),
+        "{tables:?}"
+    );
+    assert!(
+        tables.iter().any(|t| t.contains(&format!(" linear {} ", value(whole, "part-devno")))),
+        "{tables:?}"
+    );
     assert!(whole.contains("io-whole: ok"), "{whole}");
 
     // One PV on two unrelated devices: the same choice as lvm2, both refuse to act.
