@@ -68,8 +68,9 @@ write_lv() { dd if="$VM_RUN/pat" of="$1" bs=1M oflag=direct conv=fsync 2>/dev/nu
 same_lv() { dd if="$1" bs=1M count=4 iflag=direct 2>/dev/null | cmp -s - "$VM_RUN/pat"; }
 health() { # LABEL DEVICE EXPECT
   echo "health-of $1 $2"
-  LVMKIT_VM_HEALTH_DEV=$2 LVMKIT_VM_HEALTH_EXPECT=$3 "$H" --test-threads 1 --nocapture 2>&1 | grep -E '^(health|test result|skipped)' |
-    sed "s/^health:/health: $1:/"
+  # --nocapture prints the test's lines after "test NAME ... " on the same line: cut them out.
+  LVMKIT_VM_HEALTH_DEV=$2 LVMKIT_VM_HEALTH_EXPECT=$3 "$H" --test-threads 1 --nocapture 2>&1 |
+    grep -oE '(health: .*|test result.*|skipped.*)' | sed "s/^health:/health: $1:/"
 }
 
 multipath() {
