@@ -279,9 +279,12 @@ fn errors_name_the_command_device_and_missing_target() {
     let linear: Table = format!("0 8 linear {d0} 0").parse().unwrap();
     dm.table_load(&by_name("err"), &linear, false).unwrap();
     dm.table_clear(&by_name("err")).unwrap();
-    // A table past the end of the disk is refused (EINVAL) without blaming a target.
-    let huge: Table = format!("0 8 linear {d0} 999999999999").parse().unwrap();
-    match dm.table_load(&by_name("err"), &huge, false) {
+    // A table the kernel refuses with EINVAL (a gap between its targets: every kernel since
+    // 2.6 says "Gap in table") is reported as the ioctl's error without blaming a target. (A
+    // linear line past the end of the disk is no test of this: whether the load or only the
+    // resume refuses it changed within Debian's 6.1 kernels.)
+    let gap: Table = "0 8 zero\n16 8 zero".parse().unwrap();
+    match dm.table_load(&by_name("err"), &gap, false) {
         Err(Error::Ioctl { cmd, source, .. }) => {
             assert_eq!(cmd, "DM_TABLE_LOAD");
             assert_eq!(source.raw_os_error(), Some(libc::EINVAL));

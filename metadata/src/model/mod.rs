@@ -4,6 +4,7 @@
 //! sectors here (`u64`, documented per field); PE and LE numbers are extents. Keys this engine
 //! does not interpret are kept per object in `extra`, in order, so a rewrite loses nothing.
 
+pub mod roles;
 mod segment;
 
 pub use segment::{Area, AreaTarget, RaidArea, SegType, Segment, SegmentKind, ThinMessage};

@@ -174,9 +174,9 @@ dup() {
 }
 
 echo "booted: $(up) s"
-part multipath multipath
-part md md
-part whole whole
-part dup dup
+# COMPONENTS_PARTS picks parts (default: all, in this order).
+for p in ${COMPONENTS_PARTS:-multipath md whole dup}; do
+  part "$p" "$p"
+done
 echo "done: $(up) s"
 exit 7
