@@ -155,8 +155,8 @@ fn vm_qemu_components() {
     );
     let t0 = Instant::now();
     // lvm2 runs some forty times in this boot: slow under TCG (its steps took 3-10 min each on
-    // a loaded 2-core host), hence twice the harness's default bound.
-    let out = run_qemu_multipath(&batch, &refs, &[&lun], 1200);
+    // a loaded 2-core host, 25 min for the whole boot), hence three times the harness's default bound.
+    let out = run_qemu_multipath(&batch, &refs, &[&lun], 1800);
     println!("qemu components batch: run-qemu.sh {:.1} s", t0.elapsed().as_secs_f64());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(7), "the batch's own status did not come back");
