@@ -9,6 +9,7 @@ use std::path::Path;
 
 use lvmkit::activate::{ActivateError, plan};
 use lvmkit::source::Source;
+use lvmkit::target::Target;
 use lvmkit_activation::{Error, PlanOptions};
 use lvmkit_metadata::assemble::assemble;
 use lvmkit_metadata::scan::{ScanOptions, scan_with};
@@ -79,7 +80,7 @@ fn multipath_map_is_the_pv_its_paths_are_not() {
     let vg = src.assembly.vg("lk_linear").unwrap();
     assert!(vg.duplicates.is_empty() && !vg.is_partial());
     assert_eq!(src.scan.pvs[0].block.as_ref().unwrap().slaves, ["sda", "sdb"]);
-    plan(&src, &["lk_linear".into()], &PlanOptions::default()).expect("plannable");
+    plan(&src, &[Target::vg("lk_linear")], &PlanOptions::default()).expect("plannable");
 }
 
 #[test]
@@ -198,7 +199,7 @@ fn unrelated_duplicates_are_refused_naming_both() {
         (c.as_str(), "device is used by LV")
     );
     assert_eq!(vg.duplicates[0].ignored, [b.clone()]);
-    let e = plan(&src, &["lk_linear".into()], &PlanOptions::default()).unwrap_err();
+    let e = plan(&src, &[Target::vg("lk_linear")], &PlanOptions::default()).unwrap_err();
     let ActivateError::Plan { source, .. } = &e else { panic!("{e}") };
     assert!(matches!(**source, Error::DuplicatePvs { .. }), "{e}");
     let msg = e.to_string();
@@ -210,5 +211,5 @@ fn unrelated_duplicates_are_refused_naming_both() {
     std::fs::remove_file(t.dev_path("sdb")).unwrap();
     let src = load(&t, false);
     assert!(src.assembly.vg("lk_linear").unwrap().duplicates.is_empty());
-    plan(&src, &["lk_linear".into()], &PlanOptions::default()).expect("plannable");
+    plan(&src, &[Target::vg("lk_linear")], &PlanOptions::default()).expect("plannable");
 }
