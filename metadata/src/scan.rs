@@ -161,8 +161,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
 pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     let mut out = Scan::default();
     let stack_opts = StackOptions { scan_lvs: opts.scan_lvs };
-    // (path, kernel name and number when known)
-    let devices: Vec<(PathBuf, Option<(String, u32, u32)>)> = match &opts.devices {
+    let devices: Vec<Listed> = match &opts.devices {
         Some(list) => list.iter().map(|p| (p.clone(), None)).collect(),
         None => match topology::kernel_devices(sys) {
             Ok(l) => l.into_iter().map(|k| (sys.node(&k.name), Some((k.name, k.major, k.minor)))).collect(),
@@ -238,6 +237,9 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     components_among_duplicates(&mut out, sys, &stack);
     out
 }
+
+/// A device to scan: its path, and its kernel name and number when the kernel listed it.
+type Listed = (PathBuf, Option<(String, u32, u32)>);
 
 fn arc_key(d: &Arc<dyn Device>) -> usize {
     Arc::as_ptr(d) as *const () as usize
