@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod decide;
 pub mod error;
+pub mod health;
 pub mod names;
 pub mod parallel;
 pub mod plan;

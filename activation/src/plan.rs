@@ -83,6 +83,10 @@ pub struct PlanOptions {
     /// Append `1 handle_errors` to mirror tables, as lvm2 does with its default
     /// (`activation/monitoring = 1`) settings.
     pub mirror_handle_errors: bool,
+    /// Plan a VG whose PVs appear on duplicate devices ([`plan_assembled`] refuses otherwise;
+    /// lvm2's `devices/allow_changes_with_duplicate_pvs`). For looking at a VG's devices,
+    /// never for activating it.
+    pub allow_duplicates: bool,
 }
 
 impl Default for PlanOptions {
@@ -97,6 +101,7 @@ impl Default for PlanOptions {
             read_only: false,
             thin_pool_autoextend_threshold: 100,
             mirror_handle_errors: true,
+            allow_duplicates: false,
         }
     }
 }
@@ -287,12 +292,17 @@ impl fmt::Display for Plan {
 }
 
 /// Plan the activation of an assembled VG; `pv_ref` maps a scan index (the values of
-/// [`AssembledVg::pv_devices`]) to the reference tables should use for that device.
+/// [`AssembledVg::pv_devices`]) to the reference tables should use for that device. A VG with
+/// PVs on duplicate devices is refused ([`Error::DuplicatePvs`], naming them) unless
+/// `opts.allow_duplicates`.
 pub fn plan_assembled(
     vg: &AssembledVg,
     mut pv_ref: impl FnMut(usize) -> Option<DevRef>,
     opts: &PlanOptions,
 ) -> Result<Plan> {
+    if !vg.duplicates.is_empty() && !opts.allow_duplicates {
+        return Err(Error::DuplicatePvs { vg: vg.name().to_string(), duplicates: vg.duplicates.clone() });
+    }
     let pvs: Vec<Option<DevRef>> = vg.pv_devices.iter().map(|d| d.and_then(&mut pv_ref)).collect();
     plan(&vg.metadata.vg, &pvs, opts)
 }

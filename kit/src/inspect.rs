@@ -237,6 +237,9 @@ fn copy_text(dev: &dyn Device, h: &MdaHeader, e: &HistoryEntry) -> Result<String
 pub struct Checked {
     /// One line per problem (`error: …` / `warning: …`).
     pub problems: Vec<String>,
+    /// One line per device passed over as a component of another (`info: DEVICE: not used:
+    /// WHY`): not a problem.
+    pub components: Vec<String>,
     /// Devices scanned.
     pub devices_scanned: usize,
     /// PVs found.
@@ -255,7 +258,7 @@ impl Checked {
 impl std::fmt::Display for Checked {
     /// The problems, one per line, then `N devices scanned, N PVs, N VGs: clean|problems found`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for l in &self.problems {
+        for l in self.problems.iter().chain(&self.components) {
             writeln!(f, "{l}")?;
         }
         writeln!(
@@ -308,6 +311,13 @@ pub fn check(src: &Source) -> Checked {
     }
     Checked {
         problems: lines,
+        // Components (multipath paths, md members, LVs) are not problems: listed, not counted.
+        components: src
+            .scan
+            .components
+            .iter()
+            .map(|c| format!("info: {}: not used: {}", c.device, c.why))
+            .collect(),
         devices_scanned: src.scan.devices_scanned,
         pvs: src.scan.pvs.len(),
         vgs: src.assembly.vgs.len(),

@@ -14,9 +14,11 @@ pub(crate) struct DeviceArgs {
     /// --devices. Without it every block device in /proc/partitions is scanned.
     #[arg(long = "devices", value_name = "PATH[,PATH…]")]
     pub(crate) devices: Vec<String>,
-    /// Also scan device-mapper devices (normally skipped, like LVs lvm2 itself created).
+    /// Also look for PVs on LVs (lvm2's devices/scan_lvs=1). Other device-mapper devices
+    /// (multipath maps, crypt devices) are always scanned, and components (multipath paths,
+    /// md members, devices with an md superblock) never.
     #[arg(long)]
-    pub(crate) scan_dm: bool,
+    pub(crate) scan_lvs: bool,
 }
 
 /// How device-mapper work is carried out (activate, refresh, deactivate).
@@ -277,7 +279,7 @@ pub(crate) fn write_context(w: &WriteArgs) -> Result<lvmkit_metadata::write::ops
 }
 
 pub(crate) fn load(d: &DeviceArgs) -> Source {
-    Source::load(&split_devices(&d.devices), d.scan_dm)
+    Source::load(&split_devices(&d.devices), d.scan_lvs)
 }
 
 /// For commands about named VGs (activation): without `--devices`, the devices the hints file
@@ -288,5 +290,5 @@ pub(crate) fn load_vgs(d: &DeviceArgs, targets: &[Target]) -> Source {
     if !d.devices.is_empty() || hints == "none" {
         return load(d);
     }
-    lvmkit::hints::load(std::path::Path::new(&hints), &lvmkit::target::vg_names(targets), d.scan_dm).0
+    lvmkit::hints::load(std::path::Path::new(&hints), &lvmkit::target::vg_names(targets), d.scan_lvs).0
 }

@@ -225,6 +225,7 @@ pub(crate) mod tests {
             source: (0, 0),
             pv_devices: vec![if present { Some(0) } else { None }; n],
             copies: vec![],
+            duplicates: vec![],
         };
         let scan = Scan::default();
         f(&VgView::new(&asm, &scan));
