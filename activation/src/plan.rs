@@ -493,6 +493,46 @@ fn int_item(items: &[lvmkit_metadata::text::Item<'_>], key: &str) -> Option<i64>
     })
 }
 
+fn str_item<'s>(items: &'s [lvmkit_metadata::text::Item<'_>], key: &str) -> Option<&'s str> {
+    items.iter().find(|i| i.key == key).and_then(|i| match &i.node {
+        Node::Value(Value::Scalar(Scalar::Str(v) | Scalar::Bare(v))) => Some(v.as_ref()),
+        _ => None,
+    })
+}
+
+fn section_item<'s>(
+    items: &'s [lvmkit_metadata::text::Item<'static>],
+    key: &str,
+) -> Option<&'s lvmkit_metadata::text::Section<'static>> {
+    items.iter().find(|i| i.key == key).and_then(|i| match &i.node {
+        Node::Section(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// A cachevol: one LV holding a cache's metadata and data (lvm2's `lv_is_cache_vol`).
+fn is_cachevol(lv: &LogicalVolume) -> bool {
+    lv.has_flag("CACHE_VOL") || lv.status.has("CACHE_VOL")
+}
+
+/// The settings a `cache` target is built from: a cache pool's own, or — with a cachevol —
+/// the cache segment's (lvm2's `setting_seg`).
+struct CacheSettings<'s> {
+    chunk_size: Option<u64>,
+    metadata_format: Option<u64>,
+    cache_mode: Option<&'s str>,
+    policy: Option<&'s str>,
+    policy_settings: Option<&'s lvmkit_metadata::text::Section<'static>>,
+}
+
+/// Where a cachevol's metadata and data areas lie (sectors) and the ids of their devices.
+struct CachevolAreas {
+    metadata: (u64, u64),
+    data: (u64, u64),
+    metadata_id: Option<lvmkit_metadata::id::LvmId>,
+    data_id: Option<lvmkit_metadata::id::LvmId>,
+}
+
 impl<'a> Planner<'a> {
     fn new(vg: &'a VolumeGroup, pvs: &'a [Option<DevRef>], opts: &'a PlanOptions) -> Self {
         let lvs: HashMap<&str, &LogicalVolume> = vg.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
@@ -511,7 +551,7 @@ impl<'a> Planner<'a> {
             }
         };
         for lv in &vg.lvs {
-            if lv.has_flag("CACHE_VOL") || lv.status.has("CACHE_VOL") {
+            if is_cachevol(lv) {
                 role(&lv.name, 4, "cvol");
             }
             for seg in &lv.segments {
@@ -670,6 +710,87 @@ impl<'a> Planner<'a> {
         let name = names::dm_name(&self.vg.name, &lv.name, name_layer).map_err(wrap)?;
         let uuid = names::dm_uuid(&self.vg.id, &lv.id, suffix).map_err(wrap)?;
         Ok((name, uuid))
+    }
+
+    /// A cache segment's cachevol areas (`metadata_start`/`_len`, `data_start`/`_len`, sectors)
+    /// and their device ids (`metadata_id`/`data_id`; absent: the cachevol's own), checked as
+    /// lvm2's `_cache_add_target_line` does and against the cachevol's size.
+    fn cachevol_areas(
+        &self,
+        lv: &LogicalVolume,
+        cvol: &LogicalVolume,
+        settings: &[lvmkit_metadata::text::Item<'static>],
+    ) -> Result<CachevolAreas> {
+        let num = |key: &str| -> Result<u64> {
+            let v = int_item(settings, key)
+                .ok_or_else(|| self.invalid(&lv.name, format!("a cache with a cachevol without {key}")))?;
+            u64::try_from(v).map_err(|_| self.invalid(&lv.name, format!("cache {key} {v}")))
+        };
+        let id = |key: &str| -> Result<Option<lvmkit_metadata::id::LvmId>> {
+            match str_item(settings, key) {
+                None => Ok(None),
+                Some(s) => lvmkit_metadata::id::LvmId::parse(s)
+                    .map(Some)
+                    .map_err(|_| self.invalid(&lv.name, format!("cache {key} {s:?} is not an lvm2 id"))),
+            }
+        };
+        let metadata = (num("metadata_start")?, num("metadata_len")?);
+        let data = (num("data_start")?, num("data_len")?);
+        if metadata.1 == 0 || data.1 == 0 || metadata.0 == data.0 {
+            return Err(self.invalid(
+                &lv.name,
+                format!("cachevol ranges metadata {} {} data {} {}", metadata.0, metadata.1, data.0, data.1),
+            ));
+        }
+        let size = self.lv_size(cvol).0;
+        for (what, (start, len)) in [("metadata", metadata), ("data", data)] {
+            if start.checked_add(len).is_none_or(|end| end > size) {
+                return Err(self.invalid(
+                    &lv.name,
+                    format!("cachevol {what} area {start}+{len} sectors past the end of {} ({size} sectors)", cvol.name),
+                ));
+            }
+        }
+        Ok(CachevolAreas { metadata, data, metadata_id: id("metadata_id")?, data_id: id("data_id")? })
+    }
+
+    /// `<cvol>-cdata` / `<cvol>-cmeta`: a linear device over one area of a cachevol, named after
+    /// the cachevol, with the uuid of the VG and `id` (else the cachevol's) and the part as
+    /// suffix — lvm2's `_add_new_cvol_subdev_to_dtree`.
+    fn add_cvol_part(
+        &mut self,
+        cache_lv: &LogicalVolume,
+        cvol: &LogicalVolume,
+        cvol_dev: &DmName,
+        part: &str,
+        (start, len): (u64, u64),
+        id: Option<lvmkit_metadata::id::LvmId>,
+    ) -> Result<DmName> {
+        let wrap = |source| Error::Name { vg: self.vg.name.clone(), lv: cvol.name.clone(), source };
+        let name = names::dm_name(&self.vg.name, &cvol.name, Some(part)).map_err(wrap)?;
+        let uuid = names::dm_uuid(&self.vg.id, id.as_ref().unwrap_or(&cvol.id), Some(part)).map_err(wrap)?;
+        if self.by_uuid.contains_key(uuid.as_str()) {
+            return Ok(name);
+        }
+        let mut b = Builder::default();
+        let dev = b.child(cvol_dev);
+        b.table.push(Sectors(len), Target::Linear(Linear { dev, offset: Sectors(start) }));
+        self.by_uuid.insert(uuid.to_string(), self.devices.len());
+        self.devices.push(PlannedDevice {
+            name: name.clone(),
+            uuid,
+            read_only: self.read_only(cache_lv, Some(part)),
+            table: b.table,
+            children: b.children,
+            lv: cvol.name.clone(),
+            layer: Some(part.to_string()),
+            public: false,
+            persistent: None,
+            messages: None,
+            read_ahead: ReadAhead::Auto,
+            create_early: Vec::new(),
+        });
+        Ok(name)
     }
 
     /// lvm2's `read_only_lv`.
@@ -1199,33 +1320,50 @@ impl<'a> Planner<'a> {
             }
             SegmentKind::Cache { cache_pool, origin, settings } => {
                 let pool_lv = self.lv(lv, cache_pool)?;
-                if pool_lv.has_flag("CACHE_VOL")
-                    || pool_lv.status.has("CACHE_VOL")
-                    || seg.segtype.flags.iter().any(|f| f == "CACHE_USES_CACHEVOL")
-                {
-                    return Err(self.unsupported(lv, "cache (with a cachevol)"));
-                }
-                let Some(SegmentKind::CachePool {
-                    data,
-                    metadata,
-                    metadata_format,
-                    chunk_size,
-                    cache_mode,
-                    policy,
-                    policy_settings,
-                }) = pool_lv.segments.first().map(|s| &s.kind)
-                else {
-                    return Err(
-                        self.invalid(&lv.name, format!("cache_pool {cache_pool} is not a cache pool"))
-                    );
+                let cachevol =
+                    is_cachevol(pool_lv) || seg.segtype.flags.iter().any(|f| f == "CACHE_USES_CACHEVOL");
+                let (set, pool_parts) = if cachevol {
+                    let set = CacheSettings {
+                        chunk_size: int_item(settings, "chunk_size").and_then(|v| u64::try_from(v).ok()),
+                        metadata_format: int_item(settings, "metadata_format").and_then(|v| u64::try_from(v).ok()),
+                        cache_mode: str_item(settings, "cache_mode"),
+                        policy: str_item(settings, "policy"),
+                        policy_settings: section_item(settings, "policy_settings"),
+                    };
+                    (set, None)
+                } else {
+                    let Some(SegmentKind::CachePool {
+                        data,
+                        metadata,
+                        metadata_format,
+                        chunk_size,
+                        cache_mode,
+                        policy,
+                        policy_settings,
+                    }) = pool_lv.segments.first().map(|s| &s.kind)
+                    else {
+                        return Err(
+                            self.invalid(&lv.name, format!("cache_pool {cache_pool} is not a cache pool"))
+                        );
+                    };
+                    let set = CacheSettings {
+                        chunk_size: *chunk_size,
+                        metadata_format: *metadata_format,
+                        cache_mode: cache_mode.as_deref(),
+                        policy: policy.as_deref(),
+                        policy_settings: policy_settings.as_ref(),
+                    };
+                    (set, Some((data, metadata)))
                 };
-                let chunk =
-                    chunk_size.ok_or_else(|| self.invalid(cache_pool, "a cache pool without chunk_size"))?;
+                let what = if cachevol { "a cache with a cachevol" } else { "a cache pool" };
+                let chunk = set
+                    .chunk_size
+                    .ok_or_else(|| self.invalid(cache_pool, format!("{what} without chunk_size")))?;
                 if !(64..=2_097_152).contains(&chunk) {
                     return Err(self.invalid(cache_pool, format!("cache chunk size {chunk} sectors")));
                 }
                 let cleaner = int_item(settings, "cleaner").is_some_and(|v| v != 0);
-                let metadata2 = match metadata_format.unwrap_or(1) {
+                let metadata2 = match set.metadata_format.unwrap_or(1) {
                     1 => false,
                     2 => true,
                     other => return Err(self.invalid(cache_pool, format!("cache metadata_format {other}"))),
@@ -1233,7 +1371,7 @@ impl<'a> Planner<'a> {
                 let mode = if cleaner {
                     CacheMode::Writethrough
                 } else {
-                    match cache_mode.as_deref() {
+                    match set.cache_mode {
                         None | Some("writethrough") => CacheMode::Writethrough,
                         Some("writeback") => CacheMode::Writeback,
                         Some("passthrough") => CacheMode::Passthrough,
@@ -1244,11 +1382,11 @@ impl<'a> Planner<'a> {
                 let policy = if cleaner {
                     "cleaner".to_string()
                 } else {
-                    policy.clone().unwrap_or_else(|| "mq".into())
+                    set.policy.unwrap_or("mq").to_string()
                 };
                 let mut migration_threshold = CACHE_DEFAULT_MIGRATION_THRESHOLD;
                 let mut policy_args = Vec::new();
-                if let (false, Some(ps)) = (cleaner, policy_settings) {
+                if let (false, Some(ps)) = (cleaner, set.policy_settings) {
                     for item in &ps.items {
                         let Node::Value(Value::Scalar(Scalar::Int(v))) = &item.node else {
                             return Err(self.invalid(
@@ -1270,8 +1408,21 @@ impl<'a> Planner<'a> {
                         .insert(0, ("migration_threshold".to_string(), migration_threshold.to_string()));
                 }
                 // lvm2 links data, metadata, then origin: that is the creation order.
-                let cdata = self.add_lv(self.lv(pool_lv, data)?, None)?;
-                let cmeta = self.add_lv(self.lv(pool_lv, metadata)?, None)?;
+                let (cdata, cmeta) = match pool_parts {
+                    Some((data, metadata)) => {
+                        (self.add_lv(self.lv(pool_lv, data)?, None)?, self.add_lv(self.lv(pool_lv, metadata)?, None)?)
+                    }
+                    None => {
+                        let areas = self.cachevol_areas(lv, pool_lv, settings)?;
+                        // The cachevol's own device, then `-cdata` and `-cmeta`: linear over its
+                        // data and metadata areas (lvm2's `_add_new_cvol_subdev_to_dtree`).
+                        let cvol = self.add_lv(pool_lv, None)?;
+                        let cdata = self.add_cvol_part(lv, pool_lv, &cvol, "cdata", areas.data, areas.data_id)?;
+                        let cmeta =
+                            self.add_cvol_part(lv, pool_lv, &cvol, "cmeta", areas.metadata, areas.metadata_id)?;
+                        (cdata, cmeta)
+                    }
+                };
                 let corig = self.add_lv(self.lv(lv, origin)?, None)?;
                 let (metadata, cache, origin) = (b.child(&cmeta), b.child(&cdata), b.child(&corig));
                 let c = Cache {
@@ -1674,12 +1825,77 @@ mod tests {
             p.device("vg-c").unwrap().table.to_string(),
             "0 8192 cache <vg-cp_cmeta> <vg-cp_cdata> <vg-c_corig> 512 1 writethrough cleaner 2 migration_threshold 4096"
         );
-        let v = cache(&seg(""), "").clone();
-        let mut v2 = v.clone();
-        v2.lvs.iter_mut().find(|l| l.name == "cp").unwrap().flags = Some(
-            lvmkit_metadata::flags::FlagSet::from_words(lvmkit_metadata::flags::FlagKind::Lv, &["CACHE_VOL"]),
+    }
+
+    /// A cache whose cache is a cachevol (`lvconvert --type cache --cachevol`): the settings are
+    /// the cache segment's; `<cvol>-cdata` and `<cvol>-cmeta` are linear devices over the
+    /// cachevol's areas, with the VG's and `data_id`/`metadata_id`'s uuid (else the cvol's).
+    #[test]
+    fn cache_with_a_cachevol() {
+        let cache = |extra: &str| {
+            vg(&(lv_text(
+                "main",
+                V,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"cache+CACHE_USES_CACHEVOL\"\ncache_pool = \"fast_cvol\"\norigin = \"main_corig\"\n\
+                         metadata_format = 2\nchunk_size = 128\ncache_mode = \"writeback\"\npolicy = \"smq\"\n\
+                         metadata_start = 0\nmetadata_len = 1024\ndata_start = 1024\ndata_len = 3072\n{extra}"
+                    ),
+                )],
+            ) + &lv_text("fast_cvol", H, "\"CACHE_VOL\"", &[(2, &linear_on(1, 7))])
+                + &hidden("main_corig", 0, 0, 4)))
+        };
+        let p = plan_all(&cache(""));
+        assert_eq!(
+            tables(&p),
+            "vg-fast_cvol 0 4096 linear <pv1> 16384\n\
+             vg-fast_cvol-cdata 0 3072 linear <vg-fast_cvol> 1024\n\
+             vg-fast_cvol-cmeta 0 1024 linear <vg-fast_cvol> 0\n\
+             vg-main_corig 0 8192 linear <pv0> 2048\n\
+             vg-main 0 8192 cache <vg-fast_cvol-cmeta> <vg-fast_cvol-cdata> <vg-main_corig> 128 2 metadata2 writeback smq 0\n"
+                .replace("<pv0>", "8:0")
+                .replace("<pv1>", "8:16")
         );
-        assert!(matches!(plan(&v2, &both(), &PlanOptions::default()), Err(Error::Unsupported { .. })));
+        let uuid = |n: &str| p.device(n).unwrap().uuid.to_string();
+        let (vgid, cvol) = (VGID.replace('-', ""), id_for("fast_cvol"));
+        assert_eq!(uuid("vg-fast_cvol"), format!("LVM-{vgid}{cvol}-cvol"));
+        assert_eq!(uuid("vg-fast_cvol-cdata"), format!("LVM-{vgid}{cvol}-cdata"));
+        assert_eq!(uuid("vg-fast_cvol-cmeta"), format!("LVM-{vgid}{cvol}-cmeta"));
+        assert_eq!(uuid("vg-main_corig"), format!("LVM-{vgid}{}-real", id_for("main_corig")));
+        assert!(p.devices.iter().all(|d| d.public == (d.name.as_str() == "vg-main")));
+        // Own ids for the parts.
+        let p = plan_all(&cache(
+            "metadata_id = \"Metaid-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx\"\ndata_id = \"Dataid-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx\"",
+        ));
+        let uuid = |n: &str| p.device(n).unwrap().uuid.to_string();
+        assert_eq!(uuid("vg-fast_cvol-cdata"), format!("LVM-{vgid}Dataidxxxxxxxxxxxxxxxxxxxxxxxxxx-cdata"));
+        assert_eq!(uuid("vg-fast_cvol-cmeta"), format!("LVM-{vgid}Metaidxxxxxxxxxxxxxxxxxxxxxxxxxx-cmeta"));
+        // lvm2's checks: both areas given, not at one start, inside the cachevol.
+        for bad in [
+            "metadata_start = 0\nmetadata_len = 0\ndata_start = 1024\ndata_len = 3072",
+            "metadata_start = 0\nmetadata_len = 1024\ndata_start = 0\ndata_len = 3072",
+            "metadata_start = 0\nmetadata_len = 1024\ndata_start = 1024\ndata_len = 3073",
+            "metadata_start = 0\nmetadata_len = 1024",
+        ] {
+            let t = lv_text(
+                "main",
+                V,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"cache+CACHE_USES_CACHEVOL\"\ncache_pool = \"fast_cvol\"\norigin = \"main_corig\"\n\
+                         chunk_size = 128\n{bad}"
+                    ),
+                )],
+            ) + &lv_text("fast_cvol", H, "\"CACHE_VOL\"", &[(2, &linear_on(1, 7))])
+                + &hidden("main_corig", 0, 0, 4);
+            let e = plan(&vg(&t), &both(), &PlanOptions::default()).unwrap_err();
+            assert!(matches!(e, Error::Invalid { .. }), "{bad}: {e}");
+        }
     }
 
     #[test]
