@@ -31,7 +31,7 @@ use std::fmt;
 use lvmkit_dm::target::{
     Cache, CacheFeatures, CacheMode, ErrorTarget, Linear, Mirror, MirrorFeatures, MirrorLeg, MirrorLog,
     MirrorLogKind, PoolMessage, Raid, RaidDevice, RaidType, Snapshot, SnapshotMerge, SnapshotOrigin,
-    SnapshotStore, Stripe, Striped, Thin, ThinPool, ThinPoolFeatures, Zero,
+    SnapshotStore, Stripe, Striped, Thin, ThinPool, ThinPoolFeatures, Writecache, WritecacheOptions, Zero,
 };
 use lvmkit_dm::{DevNum, DevRef, DmName, DmUuid, Sectors, Table, Target};
 use lvmkit_metadata::assemble::AssembledVg;
@@ -747,11 +747,60 @@ impl<'a> Planner<'a> {
             if start.checked_add(len).is_none_or(|end| end > size) {
                 return Err(self.invalid(
                     &lv.name,
-                    format!("cachevol {what} area {start}+{len} sectors past the end of {} ({size} sectors)", cvol.name),
+                    format!(
+                        "cachevol {what} area {start}+{len} sectors past the end of {} ({size} sectors)",
+                        cvol.name
+                    ),
                 ));
             }
         }
         Ok(CachevolAreas { metadata, data, metadata_id: id("metadata_id")?, data_id: id("data_id")? })
+    }
+
+    /// A writecache segment's settings (lvm2's `_writecache_text_import`): each key present
+    /// is passed on (`fua`, `nofua` and `metadata_only` whatever their value, `cleaner` when
+    /// not 0), and `writecache_setting_key`/`_val` for one more numeric option.
+    fn writecache_options(
+        &self,
+        lv: &LogicalVolume,
+        settings: &[lvmkit_metadata::text::Item<'static>],
+    ) -> Result<WritecacheOptions> {
+        let mut o = WritecacheOptions::default();
+        for key in [
+            "high_watermark",
+            "low_watermark",
+            "writeback_jobs",
+            "autocommit_blocks",
+            "autocommit_time",
+            "max_age",
+            "pause_writeback",
+        ] {
+            if settings.iter().any(|i| i.key == key) {
+                let v = int_item(settings, key)
+                    .and_then(|v| u64::try_from(v).ok())
+                    .ok_or_else(|| self.invalid(&lv.name, format!("writecache {key} is not a number")))?;
+                o.set_number(key, v);
+            }
+        }
+        let has = |k: &str| settings.iter().any(|i| i.key == k);
+        match (has("fua"), has("nofua")) {
+            (true, true) => return Err(self.invalid(&lv.name, "writecache with both fua and nofua")),
+            (true, false) => o.fua = Some(true),
+            (false, true) => o.fua = Some(false),
+            (false, false) => {}
+        }
+        o.cleaner = int_item(settings, "cleaner").is_some_and(|v| v != 0);
+        o.metadata_only = has("metadata_only");
+        if let Some(key) = str_item(settings, "writecache_setting_key") {
+            let val = str_item(settings, "writecache_setting_val").ok_or_else(|| {
+                self.invalid(&lv.name, "writecache_setting_key without writecache_setting_val")
+            })?;
+            let n = val.parse::<u64>().ok().filter(|&n| o.set_number(key, n));
+            if n.is_none() {
+                return Err(self.invalid(&lv.name, format!("writecache setting {key} = {val:?}")));
+            }
+        }
+        Ok(o)
     }
 
     /// `<cvol>-cdata` / `<cvol>-cmeta`: a linear device over one area of a cachevol, named after
@@ -1325,7 +1374,8 @@ impl<'a> Planner<'a> {
                 let (set, pool_parts) = if cachevol {
                     let set = CacheSettings {
                         chunk_size: int_item(settings, "chunk_size").and_then(|v| u64::try_from(v).ok()),
-                        metadata_format: int_item(settings, "metadata_format").and_then(|v| u64::try_from(v).ok()),
+                        metadata_format: int_item(settings, "metadata_format")
+                            .and_then(|v| u64::try_from(v).ok()),
                         cache_mode: str_item(settings, "cache_mode"),
                         policy: str_item(settings, "policy"),
                         policy_settings: section_item(settings, "policy_settings"),
@@ -1379,11 +1429,8 @@ impl<'a> Planner<'a> {
                     }
                 };
                 // An undefined policy name is an old "mq" pool.
-                let policy = if cleaner {
-                    "cleaner".to_string()
-                } else {
-                    set.policy.unwrap_or("mq").to_string()
-                };
+                let policy =
+                    if cleaner { "cleaner".to_string() } else { set.policy.unwrap_or("mq").to_string() };
                 let mut migration_threshold = CACHE_DEFAULT_MIGRATION_THRESHOLD;
                 let mut policy_args = Vec::new();
                 if let (false, Some(ps)) = (cleaner, set.policy_settings) {
@@ -1409,17 +1456,25 @@ impl<'a> Planner<'a> {
                 }
                 // lvm2 links data, metadata, then origin: that is the creation order.
                 let (cdata, cmeta) = match pool_parts {
-                    Some((data, metadata)) => {
-                        (self.add_lv(self.lv(pool_lv, data)?, None)?, self.add_lv(self.lv(pool_lv, metadata)?, None)?)
-                    }
+                    Some((data, metadata)) => (
+                        self.add_lv(self.lv(pool_lv, data)?, None)?,
+                        self.add_lv(self.lv(pool_lv, metadata)?, None)?,
+                    ),
                     None => {
                         let areas = self.cachevol_areas(lv, pool_lv, settings)?;
                         // The cachevol's own device, then `-cdata` and `-cmeta`: linear over its
                         // data and metadata areas (lvm2's `_add_new_cvol_subdev_to_dtree`).
                         let cvol = self.add_lv(pool_lv, None)?;
-                        let cdata = self.add_cvol_part(lv, pool_lv, &cvol, "cdata", areas.data, areas.data_id)?;
-                        let cmeta =
-                            self.add_cvol_part(lv, pool_lv, &cvol, "cmeta", areas.metadata, areas.metadata_id)?;
+                        let cdata =
+                            self.add_cvol_part(lv, pool_lv, &cvol, "cdata", areas.data, areas.data_id)?;
+                        let cmeta = self.add_cvol_part(
+                            lv,
+                            pool_lv,
+                            &cvol,
+                            "cmeta",
+                            areas.metadata,
+                            areas.metadata_id,
+                        )?;
                         (cdata, cmeta)
                     }
                 };
@@ -1452,8 +1507,23 @@ impl<'a> Planner<'a> {
                     why: "it is a snapshot's internal glue LV",
                 });
             }
-            SegmentKind::Writecache { .. }
-            | SegmentKind::Integrity { .. }
+            SegmentKind::Writecache { writecache, origin, settings } => {
+                let cvol_lv = self.lv(lv, writecache)?;
+                let block_size = int_item(settings, "writecache_block_size")
+                    .and_then(|v| u32::try_from(v).ok())
+                    .filter(|v| *v == 512 || *v == 4096)
+                    .ok_or_else(|| self.invalid(&lv.name, "writecache_block_size must be 512 or 4096"))?;
+                let options = self.writecache_options(lv, settings)?;
+                // lvm2 links the cache device, then the origin: that is the creation order.
+                let cvol = self.add_lv(cvol_lv, None)?;
+                let worig = self.add_lv(self.lv(lv, origin)?, None)?;
+                let (cache, origin) = (b.child(&cvol), b.child(&worig));
+                // `p` only on persistent memory (lvm2's `lv_on_pmem`, a sysfs `dax` check this
+                // pure planner cannot make): an SSD cachevol, as everywhere else.
+                let w = Writecache { pmem: false, origin, cache, block_size, options };
+                b.table.push(len, Target::Writecache(w));
+            }
+            SegmentKind::Integrity { .. }
             | SegmentKind::Vdo { .. }
             | SegmentKind::VdoPool { .. }
             | SegmentKind::Free
@@ -1755,10 +1825,6 @@ mod tests {
     #[test]
     fn unsupported_types_are_refused() {
         for (seg, what) in [
-            (
-                "type = \"writecache\"\nwritecache = \"h\"\norigin = \"h2\"\nwritecache_block_size = 4096",
-                "writecache",
-            ),
             ("type = \"integrity\"\norigin = \"h\"\ndata_sectors = 8\nmode = \"J\"", "integrity"),
             ("type = \"vdo\"\nvdo_pool = \"h\"\nvdo_offset = 0", "vdo"),
             ("type = \"frobnicate\"\nx = 1", "frobnicate"),
@@ -1896,6 +1962,61 @@ mod tests {
             let e = plan(&vg(&t), &both(), &PlanOptions::default()).unwrap_err();
             assert!(matches!(e, Error::Invalid { .. }), "{bad}: {e}");
         }
+    }
+
+    /// `lvconvert --type writecache --cachevol`: the cachevol, then the origin as `-real`, under a
+    /// writecache table with the segment's settings in the kernel's order.
+    #[test]
+    fn writecache_with_a_cachevol() {
+        let wc = |extra: &str| {
+            vg(&(lv_text(
+                "main",
+                V,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"writecache\"\nwritecache = \"fast_cvol\"\norigin = \"main_wcorig\"\n\
+                         writecache_block_size = 4096\n{extra}"
+                    ),
+                )],
+            ) + &lv_text("fast_cvol", H, "\"CACHE_VOL\"", &[(2, &linear_on(1, 7))])
+                + &hidden("main_wcorig", 0, 0, 4)))
+        };
+        let p = plan_all(&wc(""));
+        assert_eq!(
+            tables(&p),
+            "vg-fast_cvol 0 4096 linear 8:16 16384\n\
+             vg-main_wcorig 0 8192 linear 8:0 2048\n\
+             vg-main 0 8192 writecache s <vg-main_wcorig> <vg-fast_cvol> 4096 0\n"
+        );
+        let (vgid, uuid) = (VGID.replace('-', ""), |n: &str| p.device(n).unwrap().uuid.to_string());
+        assert_eq!(uuid("vg-fast_cvol"), format!("LVM-{vgid}{}-cvol", id_for("fast_cvol")));
+        assert_eq!(uuid("vg-main_wcorig"), format!("LVM-{vgid}{}-real", id_for("main_wcorig")));
+        let p = plan_all(&wc(
+            "nofua = 1\nhigh_watermark = 60\ncleaner = 0\nwritecache_setting_key = \"max_age\"\n\
+             writecache_setting_val = \"7\"",
+        ));
+        assert_eq!(
+            p.device("vg-main").unwrap().table.to_string(),
+            "0 8192 writecache s <vg-main_wcorig> <vg-fast_cvol> 4096 5 high_watermark 60 max_age 7 nofua"
+        );
+        for bad in [
+            "fua = 1\nnofua = 1",
+            "high_watermark = \"x\"",
+            "writecache_setting_key = \"colour\"\nwritecache_setting_val = \"1\"",
+        ] {
+            let e = plan(&wc(bad), &both(), &PlanOptions::default()).unwrap_err();
+            assert!(matches!(e, Error::Invalid { .. }), "{bad}: {e}");
+        }
+        let no_block = wc("").clone();
+        let mut t = no_block;
+        if let SegmentKind::Writecache { settings, .. } =
+            &mut t.lvs.iter_mut().find(|l| l.name == "main").unwrap().segments[0].kind
+        {
+            settings.retain(|i| i.key != "writecache_block_size");
+        }
+        assert!(matches!(plan(&t, &both(), &PlanOptions::default()), Err(Error::Invalid { .. })));
     }
 
     #[test]

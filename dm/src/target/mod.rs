@@ -14,6 +14,7 @@ mod snapshot;
 mod striped;
 mod thin;
 mod thin_pool;
+mod writecache;
 mod zero;
 
 pub use cache::{Cache, CacheFeatures, CacheMode};
@@ -25,6 +26,7 @@ pub use snapshot::{Snapshot, SnapshotMerge, SnapshotOrigin, SnapshotStore};
 pub use striped::{Stripe, Striped};
 pub use thin::{MAX_THIN_DEVICE_ID, Thin};
 pub use thin_pool::{PoolMessage, ThinPool, ThinPoolFeatures};
+pub use writecache::{Writecache, WritecacheOptions};
 pub use zero::Zero;
 
 use std::fmt;
@@ -71,6 +73,8 @@ pub enum Target {
     Raid(Raid),
     /// `cache`.
     Cache(Cache),
+    /// `writecache`.
+    Writecache(Writecache),
     /// Any other target, parameters kept verbatim (device references in it are not seen).
     Other {
         /// Target type.
@@ -95,6 +99,7 @@ macro_rules! dispatch {
             Target::Mirror($p) => $e,
             Target::Raid($p) => $e,
             Target::Cache($p) => $e,
+            Target::Writecache($p) => $e,
             $other => $o,
         }
     };
@@ -131,6 +136,7 @@ impl Target {
             Mirror::TARGET_TYPE => Target::Mirror(p.parse()?),
             Raid::TARGET_TYPE => Target::Raid(p.parse()?),
             Cache::TARGET_TYPE => Target::Cache(p.parse()?),
+            Writecache::TARGET_TYPE => Target::Writecache(p.parse()?),
             other => Target::Other { target_type: other.to_string(), params: p.to_string() },
         })
     }
