@@ -341,7 +341,10 @@ impl Run<'_> {
                     _ => None,
                 };
                 match info {
-                    Some(info) if live_table.as_ref() == Some(&table) && info.read_only() == d.read_only => {
+                    Some(info)
+                        if live_table.as_ref().is_some_and(|l| table.same_device_as(l))
+                            && info.read_only() == d.read_only =>
+                    {
                         if info.suspended() {
                             // An interrupted earlier run: the right table, only not resumed.
                             self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;

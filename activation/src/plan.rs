@@ -29,9 +29,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use lvmkit_dm::target::{
-    Cache, CacheFeatures, CacheMode, ErrorTarget, Linear, Mirror, MirrorFeatures, MirrorLeg, MirrorLog,
-    MirrorLogKind, PoolMessage, Raid, RaidDevice, RaidType, Snapshot, SnapshotMerge, SnapshotOrigin,
-    SnapshotStore, Stripe, Striped, Thin, ThinPool, ThinPoolFeatures, Writecache, WritecacheOptions, Zero,
+    Cache, CacheFeatures, CacheMode, ErrorTarget, Integrity, IntegrityArg, Linear, Mirror, MirrorFeatures,
+    MirrorLeg, MirrorLog, MirrorLogKind, PoolMessage, Raid, RaidDevice, RaidType, Snapshot, SnapshotMerge,
+    SnapshotOrigin, SnapshotStore, Stripe, Striped, Thin, ThinPool, ThinPoolFeatures, Writecache,
+    WritecacheOptions, Zero,
 };
 use lvmkit_dm::{DevNum, DevRef, DmName, DmUuid, Sectors, Table, Target};
 use lvmkit_metadata::assemble::AssembledVg;
@@ -803,6 +804,71 @@ impl<'a> Planner<'a> {
         Ok(o)
     }
 
+    /// An integrity segment's target (lvm2's `_integrity_text_import` and libdm's
+    /// `_integrity_emit_segment_line`): `fix_padding`, `block_size`, `internal_hash` always,
+    /// then the metadata device, `recalculate` and each setting the metadata has. The metadata
+    /// device is linked (so created) before the origin.
+    fn integrity(
+        &mut self,
+        lv: &'a LogicalVolume,
+        origin: &str,
+        meta_dev: Option<&str>,
+        settings: &[lvmkit_metadata::text::Item<'static>],
+        b: &mut Builder,
+    ) -> Result<Integrity> {
+        let need_str = |k: &str| {
+            str_item(settings, k).ok_or_else(|| self.invalid(&lv.name, format!("integrity without {k}")))
+        };
+        let need_u32 = |k: &str| {
+            int_item(settings, k)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| self.invalid(&lv.name, format!("integrity {k} missing or out of range")))
+        };
+        let mode = match need_str("mode")? {
+            m @ ("J" | "B" | "D" | "R") => m.chars().next().unwrap_or('J'),
+            other => return Err(self.invalid(&lv.name, format!("integrity mode {other:?}"))),
+        };
+        let tag_size = need_u32("tag_size")?;
+        let block_size = need_u32("block_size")?;
+        let hash = need_str("internal_hash")?.to_string();
+        let Some(meta_dev) = meta_dev else {
+            // libdm refuses it too ("No integrity meta uuid").
+            return Err(self.unsupported(lv, "integrity with internal metadata"));
+        };
+        let meta = self.add_lv(self.lv(lv, meta_dev)?, None)?;
+        let data = self.add_lv(self.lv(lv, origin)?, None)?;
+        let (meta, dev) = (b.child(&meta), b.child(&data));
+        let mut args = vec![
+            IntegrityArg::Flag("fix_padding".into()),
+            IntegrityArg::Value("block_size".into(), block_size.to_string()),
+            IntegrityArg::Value("internal_hash".into(), hash),
+            IntegrityArg::MetaDevice(meta),
+        ];
+        if int_item(settings, "recalculate").is_some_and(|v| v != 0) {
+            args.push(IntegrityArg::Flag("recalculate".into()));
+        }
+        for k in [
+            "journal_sectors",
+            "interleave_sectors",
+            "buffer_sectors",
+            "journal_watermark",
+            "commit_time",
+            "bitmap_flush_interval",
+            "sectors_per_bit",
+        ] {
+            if settings.iter().any(|i| i.key == k) {
+                let v = int_item(settings, k)
+                    .and_then(|v| u64::try_from(v).ok())
+                    .ok_or_else(|| self.invalid(&lv.name, format!("integrity {k} is not a number")))?;
+                args.push(IntegrityArg::Value(k.into(), v.to_string()));
+            }
+        }
+        if int_item(settings, "allow_discards").is_some_and(|v| v != 0) {
+            args.push(IntegrityArg::Flag("allow_discards".into()));
+        }
+        Ok(Integrity { dev, start: Sectors(0), tag_size, mode, args })
+    }
+
     /// `<cvol>-cdata` / `<cvol>-cmeta`: a linear device over one area of a cachevol, named after
     /// the cachevol, with the uuid of the VG and `id` (else the cachevol's) and the part as
     /// suffix — lvm2's `_add_new_cvol_subdev_to_dtree`.
@@ -1523,8 +1589,16 @@ impl<'a> Planner<'a> {
                 let w = Writecache { pmem: false, origin, cache, block_size, options };
                 b.table.push(len, Target::Writecache(w));
             }
-            SegmentKind::Integrity { .. }
-            | SegmentKind::Vdo { .. }
+            SegmentKind::Integrity { origin, meta_dev, settings } => {
+                let t = self.integrity(lv, origin, meta_dev.as_deref(), settings, b)?;
+                // The table is `data_sectors` long (lvm2's `_integrity_add_target_line`).
+                let data_sectors = int_item(settings, "data_sectors")
+                    .and_then(|v| u64::try_from(v).ok())
+                    .filter(|&v| v > 0)
+                    .ok_or_else(|| self.invalid(&lv.name, "integrity without data_sectors"))?;
+                b.table.push(Sectors(data_sectors), Target::Integrity(t));
+            }
+            SegmentKind::Vdo { .. }
             | SegmentKind::VdoPool { .. }
             | SegmentKind::Free
             | SegmentKind::Unknown { .. } => return Err(self.unsupported(lv, seg.segtype.to_text())),
@@ -1825,7 +1899,6 @@ mod tests {
     #[test]
     fn unsupported_types_are_refused() {
         for (seg, what) in [
-            ("type = \"integrity\"\norigin = \"h\"\ndata_sectors = 8\nmode = \"J\"", "integrity"),
             ("type = \"vdo\"\nvdo_pool = \"h\"\nvdo_offset = 0", "vdo"),
             ("type = \"frobnicate\"\nx = 1", "frobnicate"),
             ("type = \"striped+NEWFLAG\"\nstripe_count = 1\nstripes = [\"pv0\", 0]", "striped+NEWFLAG"),
@@ -2017,6 +2090,59 @@ mod tests {
             settings.retain(|i| i.key != "writecache_block_size");
         }
         assert!(matches!(plan(&t, &both(), &PlanOptions::default()), Err(Error::Invalid { .. })));
+    }
+
+    /// An integrity layer (a raid image's with `--raidintegrity`): the metadata device, then the
+    /// origin, under lvm2's load form of the integrity line, `data_sectors` long.
+    #[test]
+    fn integrity_layer() {
+        let t = |extra: &str| {
+            vg(&(lv_text(
+                "img",
+                H,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"integrity\"\norigin = \"img_iorig\"\ndata_sectors = 8000\nmode = \"J\"\n\
+                         tag_size = 4\nblock_size = 512\ninternal_hash = \"crc32c\"\nmeta_dev = \"img_imeta\"\n{extra}"
+                    ),
+                )],
+            ) + &hidden("img_iorig", 0, 0, 4)
+                + &hidden("img_imeta", 1, 0, 1)
+                + &lv_text(
+                    "top",
+                    V,
+                    "",
+                    &[(4, "type = \"striped\"\nstripe_count = 1\nstripes = [\"img\", 0]")],
+                )))
+        };
+        let p = plan_all(&t("recalculate = 1\njournal_sectors = 1024\nallow_discards = 1"));
+        assert_eq!(
+            tables(&p),
+            "vg-img_imeta 0 2048 linear 8:16 2048\n\
+             vg-img_iorig 0 8192 linear 8:0 2048\n\
+             vg-img 0 8000 integrity <vg-img_iorig> 0 4 J 7 fix_padding block_size:512 internal_hash:crc32c \
+             meta_device:<vg-img_imeta> recalculate journal_sectors:1024 allow_discards\n\
+             vg-top 0 8192 linear <vg-img> 0\n"
+        );
+        for bad in ["mode = \"X\"", "internal_hash = 5"] {
+            let text = format!(
+                "img {{\nid = \"{}\"\nstatus = [{H}]\nflags = []\nsegment_count = 1\nsegment1 {{\nstart_extent = 0\n\
+                 extent_count = 4\ntype = \"integrity\"\norigin = \"img_iorig\"\ndata_sectors = 8000\n{bad}\ntag_size = 4\n\
+                 block_size = 512\nmeta_dev = \"img_imeta\"\n}}\n}}\n",
+                id_for("img")
+            ) + &hidden("img_iorig", 0, 0, 4)
+                + &hidden("img_imeta", 1, 0, 1)
+                + &lv_text(
+                    "top",
+                    V,
+                    "",
+                    &[(4, "type = \"striped\"\nstripe_count = 1\nstripes = [\"img\", 0]")],
+                );
+            let e = plan(&vg(&text), &both(), &PlanOptions::default()).unwrap_err();
+            assert!(matches!(e, Error::Invalid { .. }), "{bad}: {e}");
+        }
     }
 
     #[test]

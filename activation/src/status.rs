@@ -206,7 +206,7 @@ pub fn status(
                 n
             });
             match (resolved, unresolved) {
-                (Ok(()), _) if planned == live => {}
+                (Ok(()), _) if planned.same_device_as(&live) => {}
                 (Ok(()), _) => problems.push(Problem::TableMismatch { planned, live }),
                 (Err(_), Some(child)) => problems.push(Problem::ChildNotLive { child }),
                 (Err(_), None) => problems.push(Problem::TableMismatch { planned: d.table.clone(), live }),

@@ -7,6 +7,7 @@
 
 mod cache;
 mod error;
+mod integrity;
 mod linear;
 mod mirror;
 mod raid;
@@ -19,6 +20,7 @@ mod zero;
 
 pub use cache::{Cache, CacheFeatures, CacheMode};
 pub use error::ErrorTarget;
+pub use integrity::{Integrity, IntegrityArg};
 pub use linear::Linear;
 pub use mirror::{LogSync, Mirror, MirrorFeatures, MirrorLeg, MirrorLog, MirrorLogKind};
 pub use raid::{Raid, RaidDevice, RaidSync, RaidType};
@@ -75,6 +77,8 @@ pub enum Target {
     Cache(Cache),
     /// `writecache`.
     Writecache(Writecache),
+    /// `integrity`.
+    Integrity(Integrity),
     /// Any other target, parameters kept verbatim (device references in it are not seen).
     Other {
         /// Target type.
@@ -100,6 +104,7 @@ macro_rules! dispatch {
             Target::Raid($p) => $e,
             Target::Cache($p) => $e,
             Target::Writecache($p) => $e,
+            Target::Integrity($p) => $e,
             $other => $o,
         }
     };
@@ -137,8 +142,19 @@ impl Target {
             Raid::TARGET_TYPE => Target::Raid(p.parse()?),
             Cache::TARGET_TYPE => Target::Cache(p.parse()?),
             Writecache::TARGET_TYPE => Target::Writecache(p.parse()?),
+            Integrity::TARGET_TYPE => Target::Integrity(p.parse()?),
             other => Target::Other { target_type: other.to_string(), params: p.to_string() },
         })
+    }
+
+    /// Whether `live`, as the kernel prints it back, is this target loaded. The kernel echoes
+    /// most targets' parameters as given; `integrity` it prints in its own form (see
+    /// [`Integrity::same_device_as`]).
+    pub fn same_device_as(&self, live: &Target) -> bool {
+        match (self, live) {
+            (Target::Integrity(a), Target::Integrity(b)) => a.same_device_as(b),
+            _ => self == live,
+        }
     }
 
     /// Devices referenced, in parameter order.
