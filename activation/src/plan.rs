@@ -1437,6 +1437,10 @@ impl<'a> Planner<'a> {
                 let pool_lv = self.lv(lv, cache_pool)?;
                 let cachevol =
                     is_cachevol(pool_lv) || seg.segtype.flags.iter().any(|f| f == "CACHE_USES_CACHEVOL");
+                // With a cachevol the settings are the cache segment's (lvm2's `setting_seg`) —
+                // the policy name too, as lvm2 since 2.03.17 has it; 2.03.16 took the policy
+                // from the cachevol's linear segment, which has none, and so always loaded "mq"
+                // (an alias of smq in every kernel since 4.6).
                 let (set, pool_parts) = if cachevol {
                     let set = CacheSettings {
                         chunk_size: int_item(settings, "chunk_size").and_then(|v| u64::try_from(v).ok()),

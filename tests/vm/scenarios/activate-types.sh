@@ -9,7 +9,8 @@
 #   legacy mirror `mir` (core log),
 #   cache pool `cpool` attached to `cached` (cache LV),
 #   cachevol `fastc` attached to `cvc` (`lvconvert --type cache --cachevol`: `fastc_cvol` with
-#   `-cdata`/`-cmeta` layers, writeback), cachevol `fastw` attached to `wcc` as a writecache,
+#   `-cdata`/`-cmeta` layers, writeback; policy mq given: lvm2 2.03.16 loads a cachevol cache
+#   with its cachevol's policy, always "mq", newer lvm2 and lvmkit the segment's), cachevol `fastw` attached to `wcc` as a writecache,
 #   raid1 `ri` with integrity images (`_rimage_N` over `_iorig` + `_imeta`),
 # activates it once more from scratch (`vgchange -an`, `-ay`), records `dmsetup table`,
 # `dmsetup info -c -o name,uuid,attr` (sorted) and each device's read-ahead in $VM_RUN/lvm2.table,
@@ -67,7 +68,7 @@ lvm lvcreate -q -L 12M -n cached vgk "$d1"
 lvm lvconvert -q -y --type cache --cachepool vgk/cpool vgk/cached
 lvm lvcreate -q -L 8M -n fastc vgk "$d2"
 lvm lvcreate -q -L 8M -n cvc vgk "$d1"
-lvm lvconvert -q -y --type cache --cachevol fastc --cachemode writeback vgk/cvc
+lvm lvconvert -q -y --type cache --cachevol fastc --cachemode writeback --cachepolicy mq vgk/cvc
 lvm lvcreate -q -an -L 8M -n fastw vgk "$d2"
 lvm lvcreate -q -L 8M -n wcc vgk "$d1"
 lvm lvconvert -q -y --type writecache --cachevol fastw vgk/wcc
