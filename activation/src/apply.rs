@@ -22,6 +22,7 @@ use lvmkit_dm::control::{self, CreateOptions, DmControl, ListedDevice, RemoveOpt
 use lvmkit_dm::udev::{self, UdevReport};
 use lvmkit_dm::{DevId, DevNum, DmName, Sectors};
 
+use crate::decide::{Action, decide, observe};
 use crate::plan::{Plan, PlannedDevice, ReadAhead};
 use crate::{names, parallel};
 
@@ -292,17 +293,9 @@ impl Run<'_> {
             let name = name.to_string();
             move |e| Failure::Dm(name, Box::new(e))
         };
-        let live: HashMap<String, ListedDevice> = self
-            .dm
-            .list()
-            .map_err(dmerr("-"))?
-            .into_iter()
-            .filter_map(|d| Some((d.uuid.clone()?, d)))
-            .collect();
-        if self.opts.jobs > 1
-            && plan.devices.len() > 1
-            && !plan.devices.iter().any(|d| live.contains_key(d.uuid.as_str()))
-        {
+        let observed = observe(self.dm, plan).map_err(dmerr("-"))?;
+        let decided = decide(plan, &observed, None);
+        if self.opts.jobs > 1 && plan.devices.len() > 1 && decided.all_new() {
             return self.apply_fresh(plan);
         }
         let mut nums: HashMap<String, DevNum> = HashMap::new();
@@ -311,75 +304,63 @@ impl Run<'_> {
         let mut out = Vec::new();
         // Devices whose new table waits in the inactive slot (indexes into `out`, plan index).
         let mut changed: Vec<(usize, usize)> = Vec::new();
-        for (at, d) in plan.devices.iter().enumerate() {
+        for (at, (d, decision)) in plan.devices.iter().zip(&decided.devices).enumerate() {
             let name = d.name.to_string();
             let mut table = d.table.clone();
             table
                 .resolve(&mut |label| nums.get(label).copied())
                 .map_err(|e| Failure::Resolve(name.clone(), e))?;
             let id = DevId::Uuid(d.uuid.clone());
-            let (dev, outcome) = if let Some(&dev) = early.get(&d.name) {
-                self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
-                (dev, Outcome::Created)
-            } else if let Some(l) = live.get(d.uuid.as_str()) {
-                if l.name != name {
-                    // Renamed in the metadata (lvrename on another node): the device keeps
-                    // its uuid, only its name follows.
-                    self.dm.rename(&id, &d.name, self.udev_flags(d)).map_err(dmerr(&name))?;
-                    self.renamed.push((l.name.clone(), d.name.clone()));
-                    if self.make_nodes {
-                        remove_links_to(&self.opts.dev_dir, [l.name.as_str()]);
-                        if let Ok(old) = DmName::new(l.name.clone()) {
-                            let _ = control::remove_node(&self.opts.dev_dir, &old);
-                        }
+            let live_dev = observed.planned[at].as_ref().map(|l| l.info.dev);
+            if let Some(old) = &decision.rename_from {
+                // Renamed in the metadata (lvrename on another node): the device keeps its
+                // uuid, only its name follows.
+                self.dm.rename(&id, &d.name, self.udev_flags(d)).map_err(dmerr(&name))?;
+                self.renamed.push((old.clone(), d.name.clone()));
+                if self.make_nodes {
+                    remove_links_to(&self.opts.dev_dir, [old.as_str()]);
+                    if let Ok(old) = DmName::new(old.clone()) {
+                        let _ = control::remove_node(&self.opts.dev_dir, &old);
                     }
                 }
-                let info = self.dm.info(&id).map_err(dmerr(&name))?;
-                let live_table = match &info {
-                    Some(i) if i.live_table() => Some(self.dm.table(&id, false).map_err(dmerr(&name))?),
-                    _ => None,
-                };
-                match info {
-                    Some(info)
-                        if live_table.as_ref().is_some_and(|l| table.same_device_as(l))
-                            && info.read_only() == d.read_only =>
-                    {
-                        if info.suspended() {
-                            // An interrupted earlier run: the right table, only not resumed.
-                            self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
-                            (info.dev, Outcome::Resumed)
-                        } else {
-                            (info.dev, Outcome::Unchanged)
-                        }
-                    }
-                    // Grown: resumed at once, so the devices above it are loaded against its
-                    // new size (the kernel checks: raid's "component device(s) too small");
-                    // libdevmapper's preload does the same.
-                    Some(info) if live_table.as_ref().is_some_and(|t| table.length() > t.length()) => {
-                        self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                        self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
-                        (info.dev, Outcome::Reloaded)
-                    }
-                    Some(info) if info.live_table() => {
-                        self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                        self.loaded.push((id.clone(), name.clone(), false));
-                        changed.push((out.len(), at));
-                        (info.dev, Outcome::Reloaded)
-                    }
-                    // Created but never given a live table (a run cut short): finish it.
-                    Some(info) => {
-                        self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                        self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
-                        (info.dev, Outcome::Created)
-                    }
-                    None => return Err(Failure::Dm(name.clone(), Box::new(vanished(&id)))),
+            }
+            let (dev, outcome) = match (early.get(&d.name), decision.action, live_dev) {
+                (Some(&dev), _, _) => {
+                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                    self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
+                    (dev, Outcome::Created)
                 }
-            } else {
-                let info = self.create(d).map_err(dmerr(&name))?;
-                self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
-                self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
-                (info.dev, Outcome::Created)
+                (None, Action::Create, _) | (None, _, None) => {
+                    let info = self.create(d).map_err(dmerr(&name))?;
+                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                    self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
+                    (info.dev, Outcome::Created)
+                }
+                (None, Action::Nothing, Some(dev)) => (dev, Outcome::Unchanged),
+                // An interrupted earlier run: the right table, only not resumed.
+                (None, Action::Resume, Some(dev)) => {
+                    self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
+                    (dev, Outcome::Resumed)
+                }
+                // Grown: resumed at once, so the devices above it are loaded against its new
+                // size (the kernel checks: raid's "component device(s) too small").
+                (None, Action::Grow, Some(dev)) => {
+                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                    self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
+                    (dev, Outcome::Reloaded)
+                }
+                (None, Action::Reload, Some(dev)) => {
+                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                    self.loaded.push((id.clone(), name.clone(), false));
+                    changed.push((out.len(), at));
+                    (dev, Outcome::Reloaded)
+                }
+                // Created but never given a live table (a run cut short): finish it.
+                (None, Action::Finish, Some(dev)) => {
+                    self.dm.table_load(&id, &table, d.read_only).map_err(dmerr(&name))?;
+                    self.dm.resume(&id, self.udev_flags(d)).map_err(dmerr(&name))?;
+                    (dev, Outcome::Created)
+                }
             };
             if changed.last().is_none_or(|&(_, i)| i != at) {
                 if let Some(m) = &d.messages {
@@ -403,10 +384,10 @@ impl Run<'_> {
             nums.insert(name, dev);
             out.push((d.name.clone(), dev, outcome));
             for later in &d.create_early {
-                let Some(l) = plan.devices.iter().find(|p| p.name == *later) else { continue };
-                if !live.contains_key(l.uuid.as_str()) {
-                    let info = self.create(l).map_err(dmerr(later.as_str()))?;
-                    early.insert(l.name.clone(), info.dev);
+                let Some(j) = plan.devices.iter().position(|p| p.name == *later) else { continue };
+                if observed.planned[j].is_none() {
+                    let info = self.create(&plan.devices[j]).map_err(dmerr(later.as_str()))?;
+                    early.insert(plan.devices[j].name.clone(), info.dev);
                 }
             }
         }
@@ -683,15 +664,6 @@ fn set_read_ahead(d: &PlannedDevice, dev: DevNum, fresh: bool, pvs: &PvReadAhead
         },
     };
     r.err().map(|e| format!("{}: cannot set read-ahead: {e}", d.name))
-}
-
-/// A listed device gone by the time it was looked at (removed by someone else meanwhile).
-fn vanished(id: &DevId) -> control::Error {
-    control::Error::Ioctl {
-        cmd: "DM_DEV_STATUS",
-        device: id.to_string(),
-        source: io::Error::new(io::ErrorKind::NotFound, "listed, then gone"),
-    }
 }
 
 /// The udev flags lvm2 gives a device: rules off for hidden ones, and when synchronising

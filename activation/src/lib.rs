@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+pub mod decide;
 pub mod error;
 pub mod names;
 pub mod parallel;

@@ -36,6 +36,7 @@ use lvmkit_dm::target::{
 };
 use lvmkit_dm::{DevNum, DevRef, DmName, DmUuid, Sectors, Table, Target};
 use lvmkit_metadata::assemble::AssembledVg;
+use lvmkit_metadata::model::roles::{LvRoles, Role};
 use lvmkit_metadata::model::{
     Area, AreaTarget, LogicalVolume, Segment, SegmentKind, ThinMessage, VolumeGroup,
 };
@@ -374,12 +375,10 @@ struct Planner<'a> {
     snaps_of: HashMap<&'a str, Vec<SnapInfo<'a>>>,
     /// COW LV → its snapshot.
     cow_of: HashMap<&'a str, SnapInfo<'a>>,
-    /// uuid suffix an LV gets from its role when built without a layer (`build_dm_uuid`).
-    roles: HashMap<&'a str, (usize, &'static str)>,
-    raid_subs: HashSet<&'a str>,
+    /// Who uses whom: dm uuid suffixes, raid sub-LVs, external origins, used cache pools,
+    /// visibility (shared with the reports).
+    roles: LvRoles,
     thin_parts: HashSet<&'a str>,
-    external_origins: HashSet<&'a str>,
-    used_cache_pools: HashSet<&'a str>,
     /// The top-level LV being planned.
     root: Option<&'a LogicalVolume>,
     devices: Vec<PlannedDevice>,
@@ -511,11 +510,6 @@ fn section_item<'s>(
     })
 }
 
-/// A cachevol: one LV holding a cache's metadata and data (lvm2's `lv_is_cache_vol`).
-fn is_cachevol(lv: &LogicalVolume) -> bool {
-    lv.has_flag("CACHE_VOL") || lv.status.has("CACHE_VOL")
-}
-
 /// The settings a `cache` target is built from: a cache pool's own, or — with a cachevol —
 /// the cache segment's (lvm2's `setting_seg`).
 struct CacheSettings<'s> {
@@ -539,54 +533,16 @@ impl<'a> Planner<'a> {
         let lvs: HashMap<&str, &LogicalVolume> = vg.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
         let mut snaps_of: HashMap<&str, Vec<SnapInfo>> = HashMap::new();
         let mut cow_of = HashMap::new();
-        let mut roles: HashMap<&str, (usize, &'static str)> = HashMap::new();
-        let mut raid_subs = HashSet::new();
+        let roles = LvRoles::of(vg);
         let mut thin_parts = HashSet::new();
-        let mut external_origins = HashSet::new();
-        let mut used_cache_pools = HashSet::new();
-        // Role suffixes in `build_dm_uuid`'s order of precedence.
-        let mut role = |lv: &'a str, prio: usize, suffix: &'static str| {
-            let e = roles.entry(lv).or_insert((prio, suffix));
-            if prio < e.0 {
-                *e = (prio, suffix);
-            }
-        };
         for lv in &vg.lvs {
-            if is_cachevol(lv) {
-                role(&lv.name, 4, "cvol");
-            }
             for seg in &lv.segments {
                 match &seg.kind {
-                    SegmentKind::Cache { origin, cache_pool, .. } => {
-                        role(origin, 0, "real");
-                        used_cache_pools.insert(cache_pool.as_str());
-                    }
-                    SegmentKind::Writecache { origin, .. } => role(origin, 1, "real"),
-                    SegmentKind::CachePool { data, metadata, .. } => {
-                        role(data, 2, "cdata");
-                        role(metadata, 3, "cmeta");
-                    }
                     SegmentKind::ThinPool { metadata, pool, .. } => {
-                        role(&lv.name, 5, "pool");
-                        role(pool, 6, "tdata");
-                        role(metadata, 7, "tmeta");
                         thin_parts.extend([lv.name.as_str(), pool.as_str(), metadata.as_str()]);
                     }
-                    SegmentKind::Thin { external_origin, .. } => {
+                    SegmentKind::Thin { .. } => {
                         thin_parts.insert(lv.name.as_str());
-                        if let Some(e) = external_origin {
-                            external_origins.insert(e.as_str());
-                        }
-                    }
-                    SegmentKind::VdoPool { data, .. } => {
-                        role(&lv.name, 8, "pool");
-                        role(data, 9, "vdata");
-                    }
-                    SegmentKind::Raid { areas, .. } => {
-                        for a in areas {
-                            raid_subs.insert(a.data.as_str());
-                            raid_subs.extend(a.meta.as_deref());
-                        }
                     }
                     SegmentKind::Snapshot { chunk_size, origin, cow_store, merging } => {
                         if let (Some(o), Some(c)) = (lvs.get(origin.as_str()), lvs.get(cow_store.as_str())) {
@@ -614,10 +570,7 @@ impl<'a> Planner<'a> {
             snaps_of,
             cow_of,
             roles,
-            raid_subs,
             thin_parts,
-            external_origins,
-            used_cache_pools,
             devices: Vec::new(),
             by_uuid: HashMap::new(),
             in_progress: HashSet::new(),
@@ -647,8 +600,19 @@ impl<'a> Planner<'a> {
         Sectors(lv.le_count() * self.ext())
     }
 
+    /// Index of `lv` in the VG.
+    fn lv_index(&self, lv: &LogicalVolume) -> Option<usize> {
+        self.roles.index(&lv.name)
+    }
+
+    /// A RAID data or metadata image.
+    fn is_raid_sub(&self, lv: &LogicalVolume) -> bool {
+        self.lv_index(lv)
+            .is_some_and(|i| self.roles.has(i, Role::RaidImage) || self.roles.has(i, Role::RaidMeta))
+    }
+
     fn is_raid_type(&self, lv: &LogicalVolume) -> bool {
-        is_raid(lv) || self.raid_subs.contains(lv.name.as_str())
+        is_raid(lv) || self.is_raid_sub(lv)
     }
 
     /// The LVs to activate, in metadata order, and the selected ones left out.
@@ -692,7 +656,7 @@ impl<'a> Planner<'a> {
             }
             if lv.has_flag("ACTIVATION_SKIP") && !self.opts.ignore_activation_skip {
                 skipped.push(SkippedLv { lv: lv.name.clone(), reason: SkipReason::ActivationSkip });
-            } else if is_cache_pool(lv) && !self.used_cache_pools.contains(lv.name.as_str()) {
+            } else if is_cache_pool(lv) && !self.roles.named_has(&lv.name, Role::CachePool) {
                 skipped.push(SkippedLv { lv: lv.name.clone(), reason: SkipReason::UnusedCachePool });
             } else {
                 roots.push(lv);
@@ -913,7 +877,7 @@ impl<'a> Planner<'a> {
         if layer.is_some() && self.cow_of.contains_key(lv.name.as_str()) {
             return false; // a snapshot's COW store stays writable
         }
-        if self.raid_subs.contains(lv.name.as_str()) {
+        if self.is_raid_sub(lv) {
             return false; // raid sub-LVs stay writable
         }
         if layer.is_none() && is_thin_pool(lv) {
@@ -931,7 +895,8 @@ impl<'a> Planner<'a> {
             None if is_new_thin_pool(lv) => Some("tpool"),
             None => None,
         };
-        let suffix = uuid_layer.or_else(|| self.roles.get(lv.name.as_str()).map(|r| r.1));
+        let suffix =
+            uuid_layer.or_else(|| self.lv_index(lv).and_then(|i| self.roles.dm_uuid_suffix(self.vg, i)));
         let (name, uuid) = self.name_uuid(lv, layer, suffix)?;
         if let Some(&i) = self.by_uuid.get(uuid.as_str()) {
             return Ok(self.devices[i].name.clone());
@@ -996,7 +961,7 @@ impl<'a> Planner<'a> {
             }
         } else if layer.is_none()
             && ((is_thin_pool(lv) && !is_new_thin_pool(lv))
-                || self.external_origins.contains(lv.name.as_str()))
+                || self.roles.named_has(&lv.name, Role::ExternalOrigin))
         {
             // A used thin pool's public device, or an external origin's: linear over the layer.
             let l = if is_thin_pool(lv) { "tpool" } else { "real" };
@@ -1010,7 +975,8 @@ impl<'a> Planner<'a> {
             }
         }
         self.in_progress.remove(uuid.as_str());
-        let visible = lv.is_visible() || self.cow_of.contains_key(lv.name.as_str());
+        // lvm2's lv_is_visible: a COW store as its origin (hidden while merging).
+        let visible = self.lv_index(lv).is_some_and(|i| self.roles.is_visible(self.vg, i));
         let public = layer.is_none() && visible && (!is_thin_pool(lv) || is_new_thin_pool(lv));
         let persistent = match (layer, lv.status.has("FIXED_MINOR"), lv.minor) {
             (None, true, Some(minor)) => u32::try_from(minor).ok().map(|minor| PersistentDevNum {
@@ -1436,9 +1402,9 @@ impl<'a> Planner<'a> {
             SegmentKind::Cache { cache_pool, origin, settings } => {
                 let pool_lv = self.lv(lv, cache_pool)?;
                 let cachevol =
-                    is_cachevol(pool_lv) || seg.segtype.flags.iter().any(|f| f == "CACHE_USES_CACHEVOL");
+                    pool_lv.is_cachevol() || seg.segtype.flags.iter().any(|f| f == "CACHE_USES_CACHEVOL");
                 // With a cachevol the settings are the cache segment's (lvm2's `setting_seg`) —
-                // the policy name too, as lvm2 since 2.03.17 has it; 2.03.16 took the policy
+                // the policy name too, as newer lvm2 has it; 2.03.16 took the policy
                 // from the cachevol's linear segment, which has none, and so always loaded "mq"
                 // (an alias of smq in every kernel since 4.6).
                 let (set, pool_parts) = if cachevol {
@@ -1804,6 +1770,22 @@ mod tests {
             .map(|d| (d.name.as_str(), d.create_early.iter().map(|n| n.as_str()).collect()))
             .collect();
         assert_eq!(early, [("vg-o-real", vec!["vg-o"])]);
+        // lvm2's lv_is_visible: a merging snapshot's COW is hidden (no /dev/vg/c, udev rules
+        // off); one that does not merge is as visible as its origin, hidden or not.
+        assert!(!p.device("vg-c").unwrap().public);
+        for (origin_status, public) in [(V, true), (H, false)] {
+            let v = vg(&(lv_text("o", origin_status, "", &[(4, &linear_on(0, 0))])
+                + &hidden("c", 0, 10, 2)
+                + &lv_text(
+                    "snapshot0",
+                    V,
+                    "",
+                    &[(4, "type = \"snapshot\"\nchunk_size = 16\norigin = \"o\"\ncow_store = \"c\"")],
+                )));
+            let p = plan(&v, &both(), &PlanOptions { lvs: Some(vec!["c".into()]), ..Default::default() })
+                .unwrap();
+            assert_eq!(p.device("vg-c").unwrap().public, public, "origin {origin_status}");
+        }
     }
 
     fn pool(name: &str, tid: u64, extra: &str) -> String {

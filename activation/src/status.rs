@@ -4,61 +4,14 @@
 //! open, and how many `error` targets its live table has. A VG is fine only when every planned
 //! device is live and equal ([`VgStatus::ok`]).
 
-use std::collections::HashMap;
 use std::fmt;
 
 use lvmkit_dm::control::{self, DmControl};
-use lvmkit_dm::{DevId, DevNum, DmName, DmUuid, Table, Target};
+use lvmkit_dm::{DevNum, DmName, DmUuid};
 
+use crate::decide::{Observed, decide, error_targets, observe};
+pub use crate::decide::{Problem, UnplannedDevice};
 use crate::plan::Plan;
-
-/// Something about a planned device that differs from the plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Problem {
-    /// No device has the planned uuid.
-    Missing,
-    /// The device with the planned uuid has another name.
-    Renamed {
-        /// Its name.
-        live_name: String,
-    },
-    /// The device has no live table (created or loaded, never resumed).
-    NoLiveTable,
-    /// The device is suspended: I/O to it blocks.
-    Suspended,
-    /// Loaded read-only where the plan says writable, or the other way round.
-    AccessMode {
-        /// The plan's mode.
-        planned_read_only: bool,
-    },
-    /// The live table differs from the planned one.
-    TableMismatch {
-        /// The planned table, references resolved.
-        planned: Table,
-        /// The live table.
-        live: Table,
-    },
-    /// The table could not be compared: a device it refers to is not live.
-    ChildNotLive {
-        /// The planned child's name.
-        child: String,
-    },
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::Missing => f.write_str("missing"),
-            Problem::Renamed { live_name } => write!(f, "active under another name, {live_name}"),
-            Problem::NoLiveTable => f.write_str("no live table"),
-            Problem::Suspended => f.write_str("suspended"),
-            Problem::AccessMode { planned_read_only: true } => f.write_str("writable, planned read-only"),
-            Problem::AccessMode { planned_read_only: false } => f.write_str("read-only, planned writable"),
-            Problem::TableMismatch { .. } => f.write_str("table differs from the plan"),
-            Problem::ChildNotLive { child } => write!(f, "table not compared: {child} is not live"),
-        }
-    }
-}
 
 /// The live side of a planned device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,17 +44,6 @@ impl DeviceStatus {
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }
-}
-
-/// A device of the VG (by uuid prefix) that the plan does not have.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnplannedDevice {
-    /// Name.
-    pub name: String,
-    /// Uuid.
-    pub uuid: String,
-    /// Number.
-    pub dev: DevNum,
 }
 
 /// A plan's devices against the live state.
@@ -163,81 +105,36 @@ impl fmt::Display for VgStatus {
     }
 }
 
-/// Compares `plan` with what device-mapper has. `uuid_prefix` (`LVM-<vg uuid>` for a whole
-/// VG) also lists live devices with that prefix the plan does not have; `None` skips that.
+/// Compares `plan` with what device-mapper has ([`observe`] once, then [`decide`]).
+/// `uuid_prefix` (`LVM-<vg uuid>` for a whole VG) also lists live devices with that prefix
+/// the plan does not have; `None` skips that.
 pub fn status(
     dm: &dyn DmControl,
     plan: &Plan,
     uuid_prefix: Option<&str>,
 ) -> Result<VgStatus, control::Error> {
-    let mut nums: HashMap<String, DevNum> = HashMap::new();
-    let mut devices = Vec::with_capacity(plan.devices.len());
-    for d in &plan.devices {
-        let id = DevId::Uuid(d.uuid.clone());
-        let Some(info) = dm.info(&id)? else {
-            devices.push(DeviceStatus {
-                name: d.name.clone(),
-                uuid: d.uuid.clone(),
-                live: None,
-                problems: vec![Problem::Missing],
-            });
-            continue;
-        };
-        let mut problems = Vec::new();
-        if info.name != d.name.as_str() {
-            problems.push(Problem::Renamed { live_name: info.name.clone() });
-        }
-        let mut error_targets = 0;
-        if !info.live_table() {
-            problems.push(Problem::NoLiveTable);
-        } else {
-            if info.read_only() != d.read_only {
-                problems.push(Problem::AccessMode { planned_read_only: d.read_only });
-            }
-            let live = dm.table(&id, false)?;
-            error_targets = live.lines.iter().filter(|l| matches!(l.target, Target::Error(_))).count();
-            let mut planned = d.table.clone();
-            let mut unresolved = None;
-            let resolved = planned.resolve(&mut |label| {
-                let n = nums.get(label).copied();
-                if n.is_none() {
-                    unresolved.get_or_insert_with(|| label.to_string());
-                }
-                n
-            });
-            match (resolved, unresolved) {
-                (Ok(()), _) if planned.same_device_as(&live) => {}
-                (Ok(()), _) => problems.push(Problem::TableMismatch { planned, live }),
-                (Err(_), Some(child)) => problems.push(Problem::ChildNotLive { child }),
-                (Err(_), None) => problems.push(Problem::TableMismatch { planned: d.table.clone(), live }),
-            }
-            if info.suspended() {
-                problems.push(Problem::Suspended);
-            }
-            // Only a device that is live counts as a resolved reference for its users.
-            nums.insert(d.name.to_string(), info.dev);
-        }
-        devices.push(DeviceStatus {
+    Ok(status_of(plan, &observe(dm, plan)?, uuid_prefix))
+}
+
+/// [`status`] of what was already observed (pure).
+pub fn status_of(plan: &Plan, observed: &Observed, uuid_prefix: Option<&str>) -> VgStatus {
+    let decided = decide(plan, observed, uuid_prefix);
+    let devices = plan
+        .devices
+        .iter()
+        .zip(&observed.planned)
+        .zip(decided.devices)
+        .map(|((d, live), decision)| DeviceStatus {
             name: d.name.clone(),
             uuid: d.uuid.clone(),
-            live: Some(LiveDevice {
-                name: info.name,
-                dev: info.dev,
-                open_count: info.open_count,
-                error_targets,
+            live: live.as_ref().map(|l| LiveDevice {
+                name: l.info.name.clone(),
+                dev: l.info.dev,
+                open_count: l.info.open_count,
+                error_targets: l.table.as_ref().map_or(0, error_targets),
             }),
-            problems,
-        });
-    }
-    let mut unplanned = Vec::new();
-    if let Some(prefix) = uuid_prefix {
-        for l in dm.list()? {
-            let Some(uuid) = l.uuid.filter(|u| u.starts_with(prefix)) else { continue };
-            if !plan.devices.iter().any(|d| d.uuid.as_str() == uuid) {
-                unplanned.push(UnplannedDevice { name: l.name, uuid, dev: l.dev });
-            }
-        }
-        unplanned.sort_by(|a, b| a.name.cmp(&b.name));
-    }
-    Ok(VgStatus { vg: plan.vg.clone(), devices, unplanned })
+            problems: decision.problems,
+        })
+        .collect();
+    VgStatus { vg: plan.vg.clone(), devices, unplanned: decided.unplanned }
 }

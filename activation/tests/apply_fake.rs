@@ -789,3 +789,48 @@ fn without_a_plan_several_threads_ask_the_kernel_who_uses_whom() {
         users_removed_first(image, &p, &log);
     }
 }
+
+/// Activation and status observe once and decide from that: one list, then for each planned
+/// device that exists its info and live table — no second look per device (the activation
+/// benchmark's budget), and nothing at all for devices that do not exist.
+#[test]
+fn activation_and_status_cost_one_list_and_two_lookups_per_existing_device() {
+    use lvmkit_activation::status;
+    let dm = FakeDm::default();
+    let p = plan_of(&raid_vg(&[]), &["r1"]);
+    let n = p.devices.len();
+    let prefix = p.devices[0].uuid.as_str()[..36].to_string();
+    // Nothing there: status lists once and asks nothing else.
+    let s = status::status(&dm, &p, Some(&prefix)).unwrap();
+    assert!(s.devices.iter().all(|d| d.problems == [status::Problem::Missing]));
+    assert_eq!(dm.log(), ["list"]);
+    apply::activate(&dm, &p, &opts()).unwrap();
+    let lookups = |log: &[String]| {
+        assert_eq!(log[0], "list", "{log:#?}");
+        assert_eq!(log.iter().filter(|l| *l == "list").count(), 1, "{log:#?}");
+        for d in &p.devices {
+            for line in [format!("info uuid {}", d.uuid), format!("table {}", d.name)] {
+                assert_eq!(log.iter().filter(|l| **l == line).count(), 1, "{line}: {log:#?}");
+            }
+        }
+    };
+    dm.clear_log();
+    let a = apply::activate(&dm, &p, &opts()).unwrap();
+    assert!(a.devices.iter().all(|(_, _, o)| *o == Outcome::Unchanged));
+    let log = dm.log();
+    assert_eq!(log.len(), 1 + 2 * n, "{log:#?}");
+    lookups(&log);
+    dm.clear_log();
+    let s = status::status(&dm, &p, Some(&prefix)).unwrap();
+    assert!(s.ok() && s.unplanned.is_empty(), "{s}");
+    let log = dm.log();
+    assert_eq!(log.len(), 1 + 2 * n, "{log:#?}");
+    lookups(&log);
+    // One device gone: the others are looked at, it is not.
+    let gone = p.devices[0].name.to_string();
+    dm.0.borrow_mut().devs.remove(&gone);
+    dm.clear_log();
+    let s = status::status(&dm, &p, Some(&prefix)).unwrap();
+    assert_eq!(s.devices[0].problems, [status::Problem::Missing]);
+    assert_eq!(dm.log().len(), 1 + 2 * (n - 1), "{:#?}", dm.log());
+}

@@ -3,12 +3,16 @@
 //! `activate` (apply that plan through dm ioctls) and `deactivate` (remove a VG's or an LV's
 //! devices by uuid prefix, whoever activated them).
 
+use std::fmt;
+
 use lvmkit_activation::apply::{self, ApplyError, ApplyOptions, Outcome};
-use lvmkit_activation::{Plan, PlanOptions, names, plan_assembled};
+use lvmkit_activation::status::VgStatus;
+use lvmkit_activation::{Plan, PlanOptions, SkipReason, SkippedLv, names, plan_assembled};
 use lvmkit_dm::control::{self, Dm, DmControl};
 use lvmkit_dm::{DevNum, DevRef};
 
 use crate::source::Source;
+use crate::target::{Target, by_vg};
 
 /// Errors of the activation commands.
 #[derive(Debug, thiserror::Error)]
@@ -41,16 +45,6 @@ pub enum ActivateError {
         /// LV name.
         lv: String,
     },
-    /// A whole VG with missing PVs: the LVs that do not need them were activated (`activated`,
-    /// the usual output lines), these were refused — lvm2's `vgchange -ay` does the same and
-    /// exits 5.
-    #[error("{}", refused.iter().map(|(vg, lv, why)| format!("{vg}/{lv} not activated: {why}")).collect::<Vec<_>>().join("\n"))]
-    SomeRefused {
-        /// Output of what was activated.
-        activated: String,
-        /// (VG, LV, why) per refused LV.
-        refused: Vec<(String, String, String)>,
-    },
     /// device-mapper cannot be reached.
     #[error("{0}")]
     Control(#[from] Box<control::Error>),
@@ -65,14 +59,196 @@ pub enum ActivateError {
     },
 }
 
-impl ActivateError {
-    /// For [`ActivateError::SomeRefused`]: the output of what was activated (print it, then the
-    /// error; lvm2 exits 5 then).
-    pub fn partial_output(&self) -> Option<&str> {
-        match self {
-            ActivateError::SomeRefused { activated, .. } => Some(activated),
-            _ => None,
+/// An LV of a whole VG that was not activated because it needs a missing PV (the others
+/// were: lvm2's `vgchange -ay` does the same and exits 5).
+#[derive(Debug)]
+pub struct Refused {
+    /// VG name.
+    pub vg: String,
+    /// LV name.
+    pub lv: String,
+    /// Why (the planner's refusal).
+    pub why: Box<lvmkit_activation::Error>,
+}
+
+impl fmt::Display for Refused {
+    /// `VG/LV not activated: WHY`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{} not activated: {}", self.vg, self.lv, self.why)
+    }
+}
+
+/// What [`activate`] did.
+#[derive(Debug, Default)]
+pub struct Activation {
+    /// Per VG plan applied, in argument order.
+    pub applied: Vec<apply::Activated>,
+    /// LVs of whole VGs left inactive because they need missing PVs.
+    pub refused: Vec<Refused>,
+}
+
+impl Activation {
+    /// Nothing was refused.
+    pub fn complete(&self) -> bool {
+        self.refused.is_empty()
+    }
+
+    /// What udev did not do in time (nodes made directly), one line each.
+    pub fn warnings(&self) -> impl Iterator<Item = &String> {
+        self.applied.iter().flat_map(|a| &a.warnings)
+    }
+}
+
+/// `renamed OLD NEW` lines, then `created|reloaded|unchanged|resumed NAME MAJOR:MINOR` per
+/// device.
+fn fmt_activated(f: &mut fmt::Formatter<'_>, done: &apply::Activated) -> fmt::Result {
+    for (old, new) in &done.renamed {
+        writeln!(f, "renamed {old} {new}")?;
+    }
+    for (name, dev, outcome) in &done.devices {
+        writeln!(f, "{} {name} {dev}", outcome_word(*outcome))?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Activation {
+    /// Per applied plan: `renamed OLD NEW` lines, then `created|reloaded|unchanged|resumed
+    /// NAME MAJOR:MINOR` per device (the refusals and warnings are not part of it).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for a in &self.applied {
+            fmt_activated(f, a)?;
         }
+        Ok(())
+    }
+}
+
+/// What [`refresh`] did to one VG.
+#[derive(Debug)]
+pub struct VgRefresh {
+    /// VG name.
+    pub vg: String,
+    /// Named (or, for a whole VG, visible) LVs that are not active: left so.
+    pub not_active: Vec<String>,
+    /// The refresh of the active ones, if any.
+    pub done: Option<apply::Refreshed>,
+}
+
+/// What [`refresh`] did, per VG in argument order.
+#[derive(Debug, Default)]
+pub struct Refresh {
+    /// Per VG.
+    pub vgs: Vec<VgRefresh>,
+}
+
+impl Refresh {
+    /// What udev did not do in time, one line each.
+    pub fn warnings(&self) -> impl Iterator<Item = &String> {
+        self.vgs.iter().filter_map(|v| v.done.as_ref()).flat_map(|d| &d.activated.warnings)
+    }
+}
+
+impl fmt::Display for Refresh {
+    /// Per VG: `# not active: VG/LV` lines, then the activation's lines (see [`Activation`]),
+    /// `removed NAME` per layer dropped and `# left NAME (open N): not in metadata` per live
+    /// device of an LV the metadata no longer has.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for v in &self.vgs {
+            for lv in &v.not_active {
+                writeln!(f, "# not active: {}/{lv}", v.vg)?;
+            }
+            let Some(done) = &v.done else { continue };
+            fmt_activated(f, &done.activated)?;
+            for name in &done.removed {
+                writeln!(f, "removed {name}")?;
+            }
+            for (name, open) in &done.left {
+                writeln!(f, "# left {name} (open {open}): not in metadata")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What [`deactivate`] or [`deactivate_live`] did, per VG or LV stack in argument order.
+#[derive(Debug, Default)]
+pub struct Deactivation {
+    /// Per target.
+    pub done: Vec<apply::Deactivated>,
+}
+
+impl Deactivation {
+    /// Every removed device, in removal order.
+    pub fn removed(&self) -> impl Iterator<Item = &String> {
+        self.done.iter().flat_map(|d| &d.removed)
+    }
+
+    /// What udev did not do in time, one line each.
+    pub fn warnings(&self) -> impl Iterator<Item = &String> {
+        self.done.iter().flat_map(|d| &d.warnings)
+    }
+}
+
+impl fmt::Display for Deactivation {
+    /// `removed NAME` per device.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for name in self.removed() {
+            writeln!(f, "removed {name}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One plan against the live devices ([`status`]).
+#[derive(Debug)]
+pub struct PlanStatus {
+    /// The comparison.
+    pub status: VgStatus,
+    /// LVs the plan left out on purpose.
+    pub skipped: Vec<SkippedLv>,
+}
+
+/// What [`status`] found, per VG in argument order.
+#[derive(Debug, Default)]
+pub struct StatusReport {
+    /// Per VG.
+    pub vgs: Vec<PlanStatus>,
+}
+
+impl StatusReport {
+    /// Every planned device is live and equal to the plan.
+    pub fn ok(&self) -> bool {
+        self.vgs.iter().all(|v| v.status.ok())
+    }
+}
+
+impl fmt::Display for StatusReport {
+    /// Per VG the [`VgStatus`] text, then `# not planned: LV NAME: WHY` per skipped LV.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for v in &self.vgs {
+            write!(f, "{}", v.status)?;
+            for skipped in &v.skipped {
+                let why = match skipped.reason {
+                    SkipReason::ActivationSkip => "activation skip flag set",
+                    SkipReason::UnusedCachePool => "unused cache pool",
+                };
+                writeln!(f, "# not planned: LV {}: {why}", skipped.lv)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Plans, one per VG in argument order ([`plan`]).
+#[derive(Debug, Default)]
+pub struct Plans(pub Vec<Plan>);
+
+impl fmt::Display for Plans {
+    /// Each plan's text (one block per device, `dmsetup table` lines).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.0 {
+            write!(f, "{p}")?;
+        }
+        Ok(())
     }
 }
 
@@ -86,26 +262,6 @@ fn plan_everything() -> PlanOptions {
         ignore_activation_skip: true,
         ..Default::default()
     }
-}
-
-/// `VG` or `VG/LV` arguments, grouped per VG in first-seen order.
-fn by_vg(args: &[String]) -> Vec<(String, Option<Vec<String>>)> {
-    let mut out: Vec<(String, Option<Vec<String>>)> = Vec::new();
-    for a in args {
-        let (vg, lv) = match a.trim_start_matches("/dev/").split_once('/') {
-            Some((vg, lv)) => (vg.to_string(), Some(lv.to_string())),
-            None => (a.clone(), None),
-        };
-        match out.iter_mut().find(|(v, _)| *v == vg) {
-            Some((_, lvs)) => match (lvs.as_mut(), lv) {
-                (Some(l), Some(lv)) => l.push(lv),
-                (_, None) => *lvs = None,
-                (None, Some(_)) => {}
-            },
-            None => out.push((vg, lv.map(|l| vec![l]))),
-        }
-    }
-    out
 }
 
 fn plan_one(
@@ -136,15 +292,15 @@ fn plan_one(
     Ok(p)
 }
 
-/// Activates each named `VG[/LV]` through device-mapper; one line per device
-/// (`created|reloaded|unchanged NAME MAJOR:MINOR`). Every table is planned before the first
-/// ioctl; a failure rolls back what this call created for that VG.
+/// Activates each named `VG[/LV]` through device-mapper. Every table is planned before the
+/// first ioctl; a failure rolls back what this call created for that VG. A whole VG some of
+/// whose LVs need missing PVs comes up without them ([`Activation::refused`]).
 pub fn activate(
     src: &Source,
-    args: &[String],
+    args: &[Target],
     base: &PlanOptions,
     opts: &ApplyOptions,
-) -> Result<String, ActivateError> {
+) -> Result<Activation, ActivateError> {
     let mut plans = Vec::new();
     let mut refused = Vec::new();
     for (vg, lvs) in by_vg(args) {
@@ -160,13 +316,14 @@ pub fn activate(
         }
     }
     let dm = Dm::open().map_err(Box::new)?;
-    let mut out = String::new();
+    let mut applied = Vec::with_capacity(plans.len());
     for p in &plans {
-        let done = apply::activate(&dm, p, opts)
-            .map_err(|source| ActivateError::Apply { vg: p.vg.clone(), source: Box::new(source) })?;
-        report_activated(&mut out, &done);
+        applied.push(
+            apply::activate(&dm, p, opts)
+                .map_err(|source| ActivateError::Apply { vg: p.vg.clone(), source: Box::new(source) })?,
+        );
     }
-    if refused.is_empty() { Ok(out) } else { Err(ActivateError::SomeRefused { activated: out, refused }) }
+    Ok(Activation { applied, refused })
 }
 
 /// The refusal is about one LV's missing pieces, not about the VG as a whole.
@@ -175,13 +332,12 @@ fn needs_missing_pv(e: &lvmkit_activation::Error) -> bool {
 }
 
 /// A VG some of whose LVs need missing PVs: the plan of the LVs that do not (`None` if there
-/// are none), and (VG, LV, why) for those that do.
-#[allow(clippy::type_complexity)]
+/// are none), and the refusals of those that do.
 fn plan_available(
     src: &Source,
     vg: &str,
     base: &PlanOptions,
-) -> Result<(Option<Plan>, Vec<(String, String, String)>), ActivateError> {
+) -> Result<(Option<Plan>, Vec<Refused>), ActivateError> {
     let avg = src.assembly.vg(vg).ok_or_else(|| ActivateError::VgNotFound(vg.to_string()))?;
     let mut good = Vec::new();
     let mut refused = Vec::new();
@@ -189,32 +345,13 @@ fn plan_available(
         match plan_one(src, vg, Some(vec![lv.name.clone()]), base, true) {
             Ok(_) => good.push(lv.name.clone()),
             Err(ActivateError::Plan { source, .. }) if needs_missing_pv(&source) => {
-                refused.push((vg.to_string(), lv.name.clone(), source.to_string()))
+                refused.push(Refused { vg: vg.to_string(), lv: lv.name.clone(), why: source })
             }
             Err(e) => return Err(e),
         }
     }
     let plan = if good.is_empty() { None } else { Some(plan_one(src, vg, Some(good), base, true)?) };
     Ok((plan, refused))
-}
-
-/// `renamed OLD NEW` lines, then `created|reloaded|unchanged|resumed NAME MAJOR:MINOR` per
-/// device; udev warnings go to stderr.
-fn report_activated(out: &mut String, done: &apply::Activated) {
-    for (old, new) in &done.renamed {
-        out.push_str(&format!("renamed {old} {new}\n"));
-    }
-    for (name, dev, outcome) in &done.devices {
-        out.push_str(&format!("{} {name} {dev}\n", outcome_word(*outcome)));
-    }
-    warn(&done.warnings);
-}
-
-/// Warnings (udev did not confirm in time, nodes made directly) to stderr, lvm2's way.
-fn warn(lines: &[String]) {
-    for w in lines {
-        eprintln!("  WARNING: {w}");
-    }
 }
 
 fn outcome_word(o: Outcome) -> &'static str {
@@ -234,13 +371,13 @@ fn outcome_word(o: Outcome) -> &'static str {
 /// are not active stay so (`# not active: VG/LV`).
 pub fn refresh(
     src: &Source,
-    args: &[String],
+    args: &[Target],
     base: &PlanOptions,
     opts: &ApplyOptions,
-) -> Result<String, ActivateError> {
+) -> Result<Refresh, ActivateError> {
     let dm = Dm::open().map_err(Box::new)?;
     let live: Vec<String> = dm.list().map_err(Box::new)?.into_iter().filter_map(|d| d.uuid).collect();
-    let mut out = String::new();
+    let mut out = Refresh::default();
     for (vg, lvs) in by_vg(args) {
         let avg = src.assembly.vg(&vg).ok_or_else(|| ActivateError::VgNotFound(vg.clone()))?;
         let model = &avg.metadata.vg;
@@ -260,10 +397,8 @@ pub fn refresh(
         };
         let (active, inactive): (Vec<String>, Vec<String>) =
             candidates.into_iter().partition(|lv| model.lv(lv).is_some_and(|l| lv_active(l.id.as_str())));
-        for lv in &inactive {
-            out.push_str(&format!("# not active: {vg}/{lv}\n"));
-        }
         if active.is_empty() {
+            out.vgs.push(VgRefresh { vg, not_active: inactive, done: None });
             continue;
         }
         // The refreshed LVs may carry the activation-skip flag: they are active, so refresh them.
@@ -285,13 +420,7 @@ pub fn refresh(
         };
         let done = apply::refresh(&dm, &p, is_known, &prefix, opts)
             .map_err(|source| ActivateError::Apply { vg: vg.clone(), source: Box::new(source) })?;
-        report_activated(&mut out, &done.activated);
-        for name in done.removed {
-            out.push_str(&format!("removed {name}\n"));
-        }
-        for (name, open) in done.left {
-            out.push_str(&format!("# left {name} (open {open}): not in metadata\n"));
-        }
+        out.vgs.push(VgRefresh { vg, not_active: inactive, done: Some(done) });
     }
     Ok(out)
 }
@@ -304,7 +433,7 @@ pub fn refresh(
 /// an LV, no live device carries a VG's name (renamed by another node: the metadata knows
 /// its uuid), or devices with that name carry more than one VG uuid (two VGs of one name) —
 /// then [`deactivate`] reads the metadata.
-pub fn deactivate_live(args: &[String], opts: &ApplyOptions) -> Result<Option<String>, ActivateError> {
+pub fn deactivate_live(args: &[Target], opts: &ApplyOptions) -> Result<Option<Deactivation>, ActivateError> {
     let vgs = by_vg(args);
     if vgs.iter().any(|(_, lvs)| lvs.is_some()) {
         return Ok(None);
@@ -318,7 +447,7 @@ pub fn deactivate_live(args: &[String], opts: &ApplyOptions) -> Result<Option<St
             None => return Ok(None),
         }
     }
-    let mut out = String::new();
+    let mut out = Deactivation::default();
     for (vg, prefix) in prefixes {
         // The list just made: each VG's removal touches only its own devices.
         let removed = apply::deactivate_listed(
@@ -330,10 +459,7 @@ pub fn deactivate_live(args: &[String], opts: &ApplyOptions) -> Result<Option<St
             opts,
         )
         .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
-        warn(&removed.warnings);
-        for name in removed.removed {
-            out.push_str(&format!("removed {name}\n"));
-        }
+        out.done.push(removed);
     }
     Ok(Some(out))
 }
@@ -363,7 +489,7 @@ fn vg_id_of_uuid(uuid: &str) -> Option<&str> {
 /// Deactivates each named `VG` (every device whose uuid starts with `LVM-<vg uuid>`, also
 /// those of PVs that vanished) or `VG/LV` (`LVM-<vg uuid><lv uuid>`: the LV's own device and
 /// layers); one `removed NAME` line per device.
-pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<String, ActivateError> {
+pub fn deactivate(src: &Source, args: &[Target], opts: &ApplyOptions) -> Result<Deactivation, ActivateError> {
     /// What to remove for one argument.
     enum Target {
         /// Every device of the VG (by uuid prefix: also what vanished PVs left behind), and
@@ -411,7 +537,7 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
         }
     }
     let dm = Dm::open().map_err(Box::new)?;
-    let mut out = String::new();
+    let mut out = Deactivation::default();
     for (vg, target) in targets {
         let removed = match &target {
             Target::Prefix(prefix, planned) => {
@@ -433,19 +559,15 @@ pub fn deactivate(src: &Source, args: &[String], opts: &ApplyOptions) -> Result<
             ),
         }
         .map_err(|source| ActivateError::Apply { vg, source: Box::new(source) })?;
-        warn(&removed.warnings);
-        for name in removed.removed {
-            out.push_str(&format!("removed {name}\n"));
-        }
+        out.done.push(removed);
     }
     Ok(out)
 }
 
 /// Compares the live devices of each named `VG[/LV]` with its plan (missing devices, tables
 /// or access modes that differ, devices not live or suspended, open counts, `error` targets;
-/// for a whole VG also its devices the plan does not have). Returns the report and whether
-/// every planned device is live and equal to the plan.
-pub fn status(src: &Source, args: &[String], base: &PlanOptions) -> Result<(String, bool), ActivateError> {
+/// for a whole VG also its devices the plan does not have).
+pub fn status(src: &Source, args: &[Target], base: &PlanOptions) -> Result<StatusReport, ActivateError> {
     let mut plans = Vec::new();
     for (vg, lvs) in by_vg(args) {
         let prefix = match lvs {
@@ -458,51 +580,28 @@ pub fn status(src: &Source, args: &[String], base: &PlanOptions) -> Result<(Stri
         plans.push((plan_one(src, &vg, lvs, base, true)?, prefix));
     }
     let dm = Dm::open().map_err(Box::new)?;
-    let mut out = String::new();
-    let mut ok = true;
-    for (p, prefix) in &plans {
-        let s = lvmkit_activation::status::status(&dm, p, prefix.as_deref())
+    let mut out = StatusReport::default();
+    for (p, prefix) in plans {
+        let status = lvmkit_activation::status::status(&dm, &p, prefix.as_deref())
             .map_err(|e| ActivateError::Control(Box::new(e)))?;
-        out.push_str(&s.to_string());
-        for skipped in &p.skipped {
-            let why = match skipped.reason {
-                lvmkit_activation::SkipReason::ActivationSkip => "activation skip flag set",
-                lvmkit_activation::SkipReason::UnusedCachePool => "unused cache pool",
-            };
-            out.push_str(&format!("# not planned: LV {}: {why}\n", skipped.lv));
-        }
-        ok &= s.ok();
-    }
-    Ok((out, ok))
-}
-
-/// The plan for each named `VG[/LV]`, as text (one block per device, `dmsetup table` lines).
-/// Block devices are referred to by `major:minor`, image files by `<path>` placeholders.
-pub fn plan(src: &Source, args: &[String], base: &PlanOptions) -> Result<String, ActivateError> {
-    let mut out = String::new();
-    for (vg, lvs) in by_vg(args) {
-        out.push_str(&plan_one(src, &vg, lvs, base, false)?.to_string());
+        out.vgs.push(PlanStatus { status, skipped: p.skipped });
     }
     Ok(out)
+}
+
+/// The plan for each named `VG[/LV]` (its text: one block per device, `dmsetup table` lines).
+/// Block devices are referred to by `major:minor`, image files by `<path>` placeholders.
+pub fn plan(src: &Source, args: &[Target], base: &PlanOptions) -> Result<Plans, ActivateError> {
+    let mut out = Vec::new();
+    for (vg, lvs) in by_vg(args) {
+        out.push(plan_one(src, &vg, lvs, base, false)?);
+    }
+    Ok(Plans(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn groups_arguments_per_vg() {
-        let a: Vec<String> =
-            ["vg0/a", "vg1", "vg0/b", "/dev/vg2/c", "vg1/x"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(
-            by_vg(&a),
-            vec![
-                ("vg0".to_string(), Some(vec!["a".to_string(), "b".to_string()])),
-                ("vg1".to_string(), None),
-                ("vg2".to_string(), Some(vec!["c".to_string()])),
-            ]
-        );
-    }
 
     #[test]
     fn a_vg_is_found_among_live_devices_only_when_they_agree_on_its_uuid() {

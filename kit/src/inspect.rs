@@ -169,8 +169,45 @@ fn copy_text(dev: &dyn Device, h: &MdaHeader, e: &HistoryEntry) -> Result<String
     Ok(String::from_utf8_lossy(&t).into_owned())
 }
 
-/// Everything `check` found: one line per problem, and whether the tree is clean.
-pub fn check(src: &Source) -> (Vec<String>, bool) {
+/// What [`check`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// One line per problem (`error: …` / `warning: …`).
+    pub problems: Vec<String>,
+    /// Devices scanned.
+    pub devices_scanned: usize,
+    /// PVs found.
+    pub pvs: usize,
+    /// VGs assembled.
+    pub vgs: usize,
+}
+
+impl Checked {
+    /// Nothing found.
+    pub fn clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+impl std::fmt::Display for Checked {
+    /// The problems, one per line, then `N devices scanned, N PVs, N VGs: clean|problems found`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for l in &self.problems {
+            writeln!(f, "{l}")?;
+        }
+        writeln!(
+            f,
+            "{} devices scanned, {} PVs, {} VGs: {}",
+            self.devices_scanned,
+            self.pvs,
+            self.vgs,
+            if self.clean() { "clean" } else { "problems found" }
+        )
+    }
+}
+
+/// Everything wrong with the scanned devices and VGs (like pvck + vgck).
+pub fn check(src: &Source) -> Checked {
     let mut lines = Vec::new();
     for e in &src.scan.errors {
         lines.push(format!("error: {e}"));
@@ -206,6 +243,10 @@ pub fn check(src: &Source) -> (Vec<String>, bool) {
             Err(e) => lines.push(format!("error: VG {}: rewritten metadata does not parse: {e}", vg.name())),
         }
     }
-    let clean = lines.is_empty();
-    (lines, clean)
+    Checked {
+        problems: lines,
+        devices_scanned: src.scan.devices_scanned,
+        pvs: src.scan.pvs.len(),
+        vgs: src.assembly.vgs.len(),
+    }
 }

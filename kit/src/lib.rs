@@ -9,4 +9,5 @@ pub mod inspect;
 pub mod report;
 pub mod source;
 pub mod startup;
+pub mod target;
 pub mod write;

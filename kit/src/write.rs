@@ -6,13 +6,13 @@
 //! exported VG (except for import). `restore-metadata` is the repair and is allowed on an
 //! inconsistent VG (its present PVs are written).
 
+use std::fmt;
 use std::path::Path;
 
 use lvmkit_metadata::assemble::{AssembledVg, Finding};
 use lvmkit_metadata::import::parse_metadata;
 use lvmkit_metadata::model::{Metadata, SegmentKind};
 use lvmkit_metadata::ring;
-use lvmkit_metadata::text::{Node, Scalar, Value, parse};
 use lvmkit_metadata::write::backup::{self, Backups, Committed, FileInfo};
 use lvmkit_metadata::write::lock::{LockWait, VgLock, lock_vg};
 use lvmkit_metadata::write::lvm1;
@@ -60,8 +60,68 @@ fn find_vg<'s>(src: &'s Source, name: &str) -> Result<&'s AssembledVg, WriteErro
     })
 }
 
-/// One line per commit, for the CLI.
-pub fn describe(r: &CommitReport) -> String {
+/// What one VG's write did.
+#[derive(Debug)]
+pub enum Written {
+    /// Committed with lvm2's protocol (the archive and backup files as `Committed` says).
+    Committed(Committed),
+    /// An LVM1 VG's PV structs rewritten in place (export, import).
+    Lvm1(lvm1::Lvm1Plan),
+    /// `vgcfgrestore`: the file's VG committed as the current metadata.
+    Restored {
+        /// VG name.
+        vg: String,
+        /// The commit.
+        committed: Committed,
+    },
+    /// `vgcfgbackup`: the VG's metadata written to a file.
+    BackedUp {
+        /// VG name.
+        vg: String,
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why the VG could not be written as it is ([`inconsistencies`]), backed up anyway.
+        warnings: Vec<String>,
+    },
+}
+
+impl fmt::Display for Written {
+    /// As lvm2 words it: `Volume group "VG" written: seqno N, BYTES bytes to DEV mdaN at OFF, …`
+    /// with `Archived …`/`Backed up …` lines; `Volume group "VG" successfully exported`;
+    /// `Restored volume group VG.`; `Volume group "VG" successfully backed up.`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Written::Committed(c) => f.write_str(&describe_committed(c)),
+            Written::Lvm1(plan) => f.write_str(&lvm1::describe(plan)),
+            Written::Restored { vg, committed } => {
+                writeln!(f, "{}  Restored volume group {vg}.", describe_committed(committed))
+            }
+            Written::BackedUp { vg, warnings, .. } => {
+                for why in warnings {
+                    writeln!(f, "  WARNING: {why}")?;
+                }
+                writeln!(f, "  Volume group \"{vg}\" successfully backed up.")
+            }
+        }
+    }
+}
+
+/// Several VGs' writes, in order.
+#[derive(Debug, Default)]
+pub struct Writes(pub Vec<Written>);
+
+impl fmt::Display for Writes {
+    /// Each write's text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for w in &self.0 {
+            write!(f, "{w}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One line per commit.
+fn describe(r: &CommitReport) -> String {
     let copies: Vec<String> = r
         .placements
         .iter()
@@ -91,7 +151,7 @@ pub fn change_vgs(
     names: &[String],
     changes: &[Change],
     ctx: &Context,
-) -> Result<String, WriteError> {
+) -> Result<Writes, WriteError> {
     change_vgs_with(src, names, changes, ctx, &Backups::default())
 }
 
@@ -103,13 +163,13 @@ pub fn change_vgs_with(
     changes: &[Change],
     ctx: &Context,
     backups: &Backups,
-) -> Result<String, WriteError> {
+) -> Result<Writes, WriteError> {
     let names: Vec<String> = if names.is_empty() {
         src.assembly.vgs.iter().map(|v| v.name().to_string()).collect()
     } else {
         names.to_vec()
     };
-    let mut out = String::new();
+    let mut out = Writes::default();
     for n in &names {
         let vg = find_vg(src, n)?;
         let bad = inconsistencies(src, vg);
@@ -118,7 +178,7 @@ pub fn change_vgs_with(
         }
         let new = ops::apply(&vg.metadata, changes, ctx)?;
         let t = targets(src, vg)?;
-        out.push_str(&describe_committed(&backup::commit_with_backups(&t, &vg.metadata, &new, backups)?));
+        out.0.push(Written::Committed(backup::commit_with_backups(&t, &vg.metadata, &new, backups)?));
     }
     Ok(out)
 }
@@ -134,8 +194,8 @@ pub fn export_import(
     export: bool,
     ctx: &Context,
     backups: &Backups,
-) -> Result<String, WriteError> {
-    let mut out = String::new();
+) -> Result<Writes, WriteError> {
+    let mut out = Writes::default();
     for n in names {
         if lvm1::is_lvm1_vg(&src.scan, n) {
             let here = lvm1::Lvm1Context::this_host();
@@ -152,17 +212,17 @@ pub fn export_import(
             let change = if export { lvm1::Lvm1Change::Export } else { lvm1::Lvm1Change::Import };
             let plan = lvm1::plan(&src.scan, n, change, &lctx)?;
             lvm1::execute(&plan)?;
-            out.push_str(&lvm1::describe(&plan));
+            out.0.push(Written::Lvm1(plan));
         } else {
             let change = if export { Change::Export } else { Change::Import };
-            out.push_str(&change_vgs_with(src, std::slice::from_ref(n), &[change], ctx, backups)?);
+            out.0.extend(change_vgs_with(src, std::slice::from_ref(n), &[change], ctx, backups)?.0);
         }
     }
     Ok(out)
 }
 
 /// [`describe`] plus the backup files written (a failed backup is a warning: the commit stands).
-pub fn describe_committed(c: &Committed) -> String {
+fn describe_committed(c: &Committed) -> String {
     let mut s = describe(&c.report);
     if let Some(a) = &c.archived {
         s.push_str(&format!(
@@ -188,7 +248,7 @@ pub fn restore_metadata(
     device: &Path,
     seqno: u64,
     ctx: &Context,
-) -> Result<String, WriteError> {
+) -> Result<Written, WriteError> {
     restore_metadata_with(src, device, seqno, ctx, &Backups::default())
 }
 
@@ -199,7 +259,7 @@ pub fn restore_metadata_with(
     seqno: u64,
     ctx: &Context,
     backups: &Backups,
-) -> Result<String, WriteError> {
+) -> Result<Written, WriteError> {
     let dname = device.display().to_string();
     let pv = src.scan.pvs.iter().find(|p| p.name() == dname).ok_or_else(|| WriteError::Refused {
         vg: "?".into(),
@@ -241,7 +301,7 @@ pub fn restore_metadata_with(
     }
     let new = ops::restore(&vg.metadata, &old, ctx)?;
     let t = targets(src, vg)?;
-    Ok(describe_committed(&backup::commit_with_backups(&t, &vg.metadata, &new, backups)?))
+    Ok(Written::Committed(backup::commit_with_backups(&t, &vg.metadata, &new, backups)?))
 }
 
 /// The VGs a device belongs to (as a PV of an assembled VG).
@@ -263,19 +323,15 @@ pub fn vgcfgbackup(
     file: Option<&Path>,
     backup_dir: &Path,
     info: &FileInfo,
-) -> Result<String, WriteError> {
+) -> Result<Written, WriteError> {
     let v = find_vg(src, vg)?;
     let path = match file {
         Some(f) => std::path::PathBuf::from(f.to_string_lossy().replace("%s", vg)),
         None => backup_dir.join(vg),
     };
-    let mut out = String::new();
-    for why in inconsistencies(src, v) {
-        out.push_str(&format!("  WARNING: {why}\n"));
-    }
+    let warnings = inconsistencies(src, v);
     backup::write_to(&path, &v.metadata, info)?;
-    out.push_str(&format!("  Volume group \"{vg}\" successfully backed up.\n"));
-    Ok(out)
+    Ok(Written::BackedUp { vg: vg.to_string(), path, warnings })
 }
 
 /// `lvmkit vgcfgrestore -f FILE VG`: commit the file's VG as the current metadata with seqno =
@@ -293,7 +349,7 @@ pub fn vgcfgrestore(
     force: bool,
     ctx: &Context,
     backups: &Backups,
-) -> Result<String, WriteError> {
+) -> Result<Written, WriteError> {
     let fname = file.display().to_string();
     let restored = backup::read_file(file)?;
     let refuse = |why: String| WriteError::Refused { vg: vg.to_string(), why };
@@ -352,7 +408,7 @@ pub fn vgcfgrestore(
     current.vg.id = new.vg.id;
     let t = targets(src, cur)?;
     let c = backup::commit_with_backups(&t, &current, &new, backups)?;
-    Ok(format!("{}  Restored volume group {vg}.\n", describe_committed(&c)))
+    Ok(Written::Restored { vg: vg.to_string(), committed: c })
 }
 
 fn has_pools(md: &Metadata) -> bool {
@@ -406,97 +462,16 @@ pub fn locked<T>(
     })
 }
 
-/// This host's system ID as lvm2 derives it from `DIR/lvm.conf` `global/system_id_source`:
-/// `none` (default), `uname` (node name), `lvmlocal` (`local/system_id` in `DIR/lvmlocal.conf`),
-/// `machineid` (`/etc/machine-id`), `file` (the first line of `global/system_id_file`).
-pub fn host_system_id(dir: &Path) -> Result<Option<String>, WriteError> {
-    let conf = |file: &str| -> Result<Option<String>, WriteError> {
-        match std::fs::read(dir.join(file)) {
-            Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(WriteError::Open { path: dir.join(file).display().to_string(), source: e.into() }),
-        }
-    };
-    let get = |text: &str, section: &str, key: &str| -> Result<Option<String>, WriteError> {
-        let root = parse(text.as_bytes())?;
-        Ok(root.section(section).and_then(|s| match s.get(key) {
-            Some(Node::Value(Value::Scalar(Scalar::Str(v) | Scalar::Bare(v)))) => Some(v.to_string()),
-            _ => None,
-        }))
-    };
-    let Some(lvm_conf) = conf("lvm.conf")? else { return Ok(None) };
-    // A distribution's lvm.conf is ~110 KB of comments around a few settings, and activation
-    // asks on every run: parse it only when the key is set outside a comment at all.
-    let set =
-        lvm_conf.lines().any(|l| l.split('#').next().is_some_and(|code| code.contains("system_id_source")));
-    if !set {
-        return Ok(None);
-    }
-    let source = get(&lvm_conf, "global", "system_id_source")?.unwrap_or_else(|| "none".into());
-    let id = match source.as_str() {
-        "none" => None,
-        "uname" => std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|s| s.trim().to_string()),
-        "lvmlocal" => match conf("lvmlocal.conf")? {
-            Some(t) => get(&t, "local", "system_id")?,
-            None => None,
-        },
-        "machineid" | "appmachineid" => {
-            std::fs::read_to_string("/etc/machine-id").ok().map(|s| s.trim().to_string())
-        }
-        "file" => match get(&lvm_conf, "global", "system_id_file")? {
-            Some(f) => {
-                std::fs::read_to_string(&f).ok().and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
-            }
-            None => None,
-        },
-        other => {
-            return Err(WriteError::Refused {
-                vg: "-".into(),
-                why: format!("unknown global/system_id_source {other:?} in {}/lvm.conf", dir.display()),
-            });
-        }
-    };
-    // lvm2 keeps only the valid characters.
-    Ok(id
-        .map(|s| {
-            s.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || ".-_+".contains(*c))
-                .take(128)
-                .collect::<String>()
-        })
-        .filter(|s: &String| !s.is_empty()))
-}
-
 /// The write context for a command line: host system ID, takeover, description, host, time.
 pub fn context(host_system_id: Option<String>, takeover_from: Option<String>, cmdline: &str) -> Context {
     Context {
         host_system_id,
         takeover_from,
         description: format!("Write from {cmdline}."),
-        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|s| s.trim().to_string()),
+        hostname: lvmkit_metadata::host::node_name().ok().map(|s| s.trim().to_string()),
         time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .ok()
             .map(|d| d.as_secs() as i64),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::host_system_id;
-
-    #[test]
-    fn the_host_system_id_follows_lvm_conf_and_ignores_comments() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap(), None, "no lvm.conf");
-        let conf = dir.path().join("lvm.conf");
-        // As distributions ship it: the setting only in comments.
-        std::fs::write(&conf, "global {\n\t# system_id_source = \"lvmlocal\"\n\tumask = 077\n}\n").unwrap();
-        std::fs::write(dir.path().join("lvmlocal.conf"), "local {\n\tsystem_id = \"node-1\"\n}\n").unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap(), None);
-        std::fs::write(&conf, "global {\n\tsystem_id_source = \"lvmlocal\" # ours\n}\n").unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap().as_deref(), Some("node-1"));
-        std::fs::write(&conf, "global {\n\tsystem_id_source = \"none\"\n}\n").unwrap();
-        assert_eq!(host_system_id(dir.path()).unwrap(), None);
     }
 }

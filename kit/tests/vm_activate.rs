@@ -7,7 +7,10 @@
 //! Anywhere else it prints `skipped: …`.
 
 mod guest;
-use guest::{args, disks, dm_empty, dm_state, pattern, sh};
+#[path = "guest/args.rs"]
+mod guest_args;
+use guest::{disks, dm_empty, dm_state, pattern, sh};
+use guest_args::args;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileTypeExt;
@@ -53,7 +56,7 @@ fn vm_activate_linear_striped_like_lvm2() {
     let src = load();
 
     // 1. Ours up: the same tables, names, uuids as lvm2's; nodes and links.
-    let out = activate(&src, &args(&["vgt"]), &plan_opts, &opts).unwrap();
+    let out = activate(&src, &args(&["vgt"]), &plan_opts, &opts).unwrap().to_string();
     println!("{out}");
     assert_eq!(out.lines().filter(|l| l.starts_with("created ")).count(), 3, "{out}");
     let (table, info) = dm_state();
@@ -66,7 +69,7 @@ fn vm_activate_linear_striped_like_lvm2() {
     }
 
     // 2. Idempotent.
-    let again = activate(&src, &args(&["vgt"]), &plan_opts, &opts).unwrap();
+    let again = activate(&src, &args(&["vgt"]), &plan_opts, &opts).unwrap().to_string();
     assert_eq!(again.lines().filter(|l| l.starts_with("unchanged ")).count(), 3, "{again}");
 
     // 3. Data across lin's segment boundary (8 MiB on the first PV, then the second) and
@@ -91,7 +94,7 @@ fn vm_activate_linear_striped_like_lvm2() {
     assert_eq!(b, lin_data[32 << 10..], "lin's second segment is not at sector 2048 of {second}");
 
     // 4. Ours down; lvm2 up reads the same data; ours takes lvm2's down.
-    let removed = deactivate(&src, &args(&["vgt"]), &opts).unwrap();
+    let removed = deactivate(&src, &args(&["vgt"]), &opts).unwrap().to_string();
     assert_eq!(removed.lines().count(), 3, "{removed}");
     assert!(dm_empty());
     assert!(!Path::new("/dev/vgt").exists(), "/dev/vgt left behind");
@@ -101,7 +104,7 @@ fn vm_activate_linear_striped_like_lvm2() {
     let mut got = vec![0u8; str_data.len()];
     File::open("/dev/vgt/str").unwrap().read_exact(&mut got).unwrap();
     assert_eq!(got, str_data, "lvm2's vgt-str reads other data than ours wrote");
-    let removed = deactivate(&src, &args(&["vgt"]), &opts).unwrap();
+    let removed = deactivate(&src, &args(&["vgt"]), &opts).unwrap().to_string();
     assert_eq!(removed.lines().count(), 3, "{removed}");
     assert!(dm_empty());
     assert!(!Path::new("/dev/vgt").exists(), "lvm2's /dev/vgt links left behind");
@@ -112,7 +115,7 @@ fn vm_activate_linear_striped_like_lvm2() {
     assert!(dm_empty(), "lvm2 did not take our devices down");
 
     // 6. One LV; an open LV is refused by name; the rest still goes.
-    let one = activate(&src, &args(&["vgt/my-lv"]), &plan_opts, &opts).unwrap();
+    let one = activate(&src, &args(&["vgt/my-lv"]), &plan_opts, &opts).unwrap().to_string();
     assert!(one.starts_with("created vgt-my--lv ") && one.lines().count() == 1, "{one}");
     activate(&src, &args(&["vgt"]), &plan_opts, &opts).unwrap();
     let held = File::open("/dev/vgt/lin").unwrap();

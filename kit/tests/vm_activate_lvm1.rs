@@ -13,10 +13,13 @@
 //! Anywhere else it prints `skipped: …`.
 
 mod guest;
+#[path = "guest/args.rs"]
+mod guest_args;
 use guest::{
-    args, checksum, dev_num, disks, dm_empty, dm_read_ahead, dm_state, flush_bufs, pattern, read_at,
-    read_disk_at, sh, write_at,
+    checksum, dev_num, disks, dm_empty, dm_read_ahead, dm_state, flush_bufs, pattern, read_at, read_disk_at,
+    sh, write_at,
 };
+use guest_args::args;
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -457,7 +460,7 @@ fn vm_activate_lvm1_like_vgcfg() {
 
     // 3. Ours up: exactly the devices lvm2 would build, nodes and links.
     for (vg, exported) in VGS {
-        let out = activate(&src, &args(&[vg]), &opts(exported), &apply).unwrap();
+        let out = activate(&src, &args(&[vg]), &opts(exported), &apply).unwrap().to_string();
         println!("{out}");
     }
     let wants: Vec<Want> = vgs.iter().flat_map(Vg::wanted).collect();
@@ -481,7 +484,8 @@ fn vm_activate_lvm1_like_vgcfg() {
         }
     }
     for (vg, exported) in VGS {
-        let (report, ok) = status(&src, &args(&[vg]), &opts(exported)).unwrap();
+        let (report, ok) =
+            status(&src, &args(&[vg]), &opts(exported)).map(|s| (s.to_string(), s.ok())).unwrap();
         assert!(ok, "status {vg}:\n{report}");
     }
 
@@ -557,7 +561,7 @@ fn vm_activate_lvm1_like_vgcfg() {
     }
 
     // 6. Down: nothing left, and not one byte before the first PE changed.
-    let removed = deactivate(&src, &args(&VGS.map(|(vg, _)| vg)), &apply).unwrap();
+    let removed = deactivate(&src, &args(&VGS.map(|(vg, _)| vg)), &apply).unwrap().to_string();
     assert_eq!(removed.lines().count(), wants.len(), "{removed}");
     assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
     for (vg, _) in VGS {
@@ -577,7 +581,7 @@ fn vm_lvm1_system_id_is_not_a_foreign_owner() {
     assert!(dm_empty());
     let src = load(&disks);
     let r = activate(&src, &args(&["l1a"]), &PlanOptions::default(), &ApplyOptions::default());
-    let created = r.as_ref().map(|o| o.lines().count()).unwrap_or(0);
+    let created = r.as_ref().map(|o| o.to_string().lines().count()).unwrap_or(0);
     deactivate(&src, &args(&["l1a"]), &ApplyOptions::default()).unwrap();
     assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
     let want = vgs[0].wanted().len();

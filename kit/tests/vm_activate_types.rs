@@ -11,17 +11,20 @@
 //! `skipped: …`.
 
 mod guest;
+#[path = "guest/args.rs"]
+mod guest_args;
 use guest::{
-    args, checksum, disks, dm_empty, dm_read_ahead, dm_state, pattern, read_at, read_disk_at, sh,
-    try_read_at, write_at,
+    checksum, disks, dm_empty, dm_read_ahead, dm_state, pattern, read_at, read_disk_at, sh, try_read_at,
+    write_at,
 };
+use guest_args::args;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use lvmkit::activate::{ActivateError, activate, deactivate, status};
+use lvmkit::activate::{ActivateError, Activation, activate, deactivate, status};
 use lvmkit::source::Source;
 use lvmkit_activation::apply::ApplyOptions;
 use lvmkit_activation::{ActivationMode, PlanOptions};
@@ -152,7 +155,7 @@ fn payloads() -> Vec<(&'static str, u64, Vec<u8>)> {
 
 /// `lvmkit status vgk`: the report, after checking its verdict line and exit verdict.
 fn status_report(src: &Source, plan_opts: &PlanOptions, want_ok: bool) -> String {
-    let (report, ok) = status(src, &args(&[VG]), plan_opts).unwrap();
+    let (report, ok) = status(src, &args(&[VG]), plan_opts).map(|s| (s.to_string(), s.ok())).unwrap();
     println!("status:\n{report}");
     assert_eq!(ok, want_ok, "status verdict; report:\n{report}");
     assert!(report.contains("# not planned: LV tskip: activation skip flag set"), "{report}");
@@ -216,7 +219,7 @@ fn vm_activate_types_like_lvm2() {
 
     // 1. Ours up: tables (device numbers included), names, uuids, attributes as lvm2's.
     let t = Instant::now();
-    let out = activate(&src, &args(&[VG]), &plan_opts, &opts).unwrap();
+    let out = activate(&src, &args(&[VG]), &plan_opts, &opts).unwrap().to_string();
     println!("{out}our activation of {devices} devices: {:.2?}", t.elapsed());
     assert_eq!(out.lines().filter(|l| l.starts_with("created ")).count(), devices, "{out}");
     assert_like_lvm2(&lvm2, "our activation");
@@ -234,7 +237,7 @@ fn vm_activate_types_like_lvm2() {
     assert!(report.contains(&all_live), "{report}");
 
     // 2. Idempotent.
-    let again = activate(&src, &args(&[VG]), &plan_opts, &opts).unwrap();
+    let again = activate(&src, &args(&[VG]), &plan_opts, &opts).unwrap().to_string();
     assert_eq!(again.lines().filter(|l| l.starts_with("unchanged ")).count(), devices, "{again}");
 
     // 3. Data through our devices. raid1's copies land on both images.
@@ -250,7 +253,7 @@ fn vm_activate_types_like_lvm2() {
     }
 
     // 4. Ours down; lvm2 up (the same state it recorded) reads the data; ours takes lvm2's down.
-    let removed = deactivate(&src, &args(&[VG]), &opts).unwrap();
+    let removed = deactivate(&src, &args(&[VG]), &opts).unwrap().to_string();
     assert_eq!(removed.lines().count(), devices, "{removed}");
     assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
     assert!(!Path::new(&format!("/dev/{VG}")).exists(), "/dev/{VG} left behind");
@@ -262,7 +265,7 @@ fn vm_activate_types_like_lvm2() {
         println!("read {} bytes at {off} through lvm2's {VG}/{lv}: fnv {:016x}", got.len(), checksum(&got));
         assert!(got == *d, "lvm2's {VG}/{lv} reads other data than ours wrote");
     }
-    let removed = deactivate(&src, &args(&[VG]), &opts).unwrap();
+    let removed = deactivate(&src, &args(&[VG]), &opts).unwrap().to_string();
     assert_eq!(removed.lines().count(), devices, "{removed}");
     assert!(dm_empty(), "lvm2's devices left: {}", sh("dmsetup ls"));
     assert!(!Path::new(&format!("/dev/{VG}")).exists(), "lvm2's /dev/{VG} links left behind");
@@ -296,7 +299,7 @@ fn vm_activate_types_like_lvm2() {
         report.contains(&format!("  planned: 0 49152 thin {pool} 2\n  live:    0 49152 error\n")),
         "{report}"
     );
-    let out = activate(&src, &args(&[VG]), &plan_opts, &opts).unwrap();
+    let out = activate(&src, &args(&[VG]), &plan_opts, &opts).unwrap().to_string();
     assert!(out.contains("reloaded vgk-tsnap "), "{out}");
     assert!(status_report(&src, &plan_opts, true).contains(&all_live));
     // A device of the VG's uuid space that the plan does not have: reported, not an error.
@@ -312,13 +315,13 @@ fn vm_activate_types_like_lvm2() {
     assert_eq!(missing, ["vgk-thin - missing"], "{report}");
     assert!(report.contains(&format!("vgk: {} of {devices} planned devices", devices - 1)), "{report}");
     // One LV's whole stack goes with it: the mirror's images have uuids of their own.
-    let removed = deactivate(&src, &args(&[&format!("{VG}/mir")]), &opts).unwrap();
+    let removed = deactivate(&src, &args(&[&format!("{VG}/mir")]), &opts).unwrap().to_string();
     for dev in ["vgk-mir", "vgk-mir_mimage_0", "vgk-mir_mimage_1"] {
         assert!(removed.contains(&format!("removed {dev}\n")), "{removed}");
     }
     assert!(!sh("dmsetup ls").contains("vgk-mir"), "mirror stack left: {}", sh("dmsetup ls"));
     // A thin snapshot leaves its pool, which the pool's own LV still holds.
-    let removed = deactivate(&src, &args(&[&format!("{VG}/tsnap")]), &opts).unwrap();
+    let removed = deactivate(&src, &args(&[&format!("{VG}/tsnap")]), &opts).unwrap().to_string();
     assert_eq!(removed, "removed vgk-tsnap\n");
     assert!(sh("dmsetup ls").contains("vgk-pool-tpool"), "pool taken down: {}", sh("dmsetup ls"));
     deactivate(&src, &args(&[VG]), &opts).unwrap();
@@ -363,7 +366,7 @@ fn vm_read_ahead_like_lvm2() {
 }
 
 /// The planner's refusal for a missing PV, as the error says it.
-fn refused_missing(r: Result<String, ActivateError>, what: &str) -> String {
+fn refused_missing(r: Result<Activation, ActivateError>, what: &str) -> String {
     match r {
         Err(ActivateError::Plan { source, .. })
             if matches!(*source, lvmkit_activation::Error::MissingPv(_)) =>
@@ -458,13 +461,14 @@ fn vm_activate_missing_pv_like_lvm2() {
         }
         assert!(dm_empty(), "{target}: refused but created {}", sh("dmsetup ls"));
     }
-    let refused_lvs = |r: Result<String, ActivateError>, what: &str| match r {
-        Err(ActivateError::SomeRefused { refused, activated }) => {
-            println!("{what}: activated:\n{activated}refused: {refused:?}");
-            for (_, _, why) in &refused {
+    let refused_lvs = |r: Result<Activation, ActivateError>, what: &str| match r {
+        Ok(done) if !done.complete() => {
+            println!("{what}: activated:\n{done}refused: {:?}", done.refused);
+            for r in &done.refused {
+                let why = r.why.to_string();
                 assert!(why.contains(&format!("needs missing PV pv1 ({pv_uuid})")), "{why}");
             }
-            refused.into_iter().map(|(_, lv, _)| lv).collect::<Vec<_>>()
+            done.refused.into_iter().map(|r| r.lv).collect::<Vec<_>>()
         }
         other => panic!("{what}: expected some LVs refused, got {other:?}"),
     };
@@ -487,7 +491,7 @@ fn vm_activate_missing_pv_like_lvm2() {
 
     // 2. Partial: lvm2's devices, names, uuids, tables; what is left reads back (raid1 from its
     //    remaining leg, raid5 through parity); what was on the missing PV fails with an error.
-    let out = activate(&src, &args(&[VGM]), &mode(ActivationMode::Partial), &opts).unwrap();
+    let out = activate(&src, &args(&[VGM]), &mode(ActivationMode::Partial), &opts).unwrap().to_string();
     println!("{out}");
     assert_like_lvm2(&partial, "partial");
     for lv in ["keep", "span", "r1", "r5"] {
@@ -504,10 +508,11 @@ fn vm_activate_missing_pv_like_lvm2() {
         println!("partial: {VGM}/{lv} at {off} on the missing PV: {:?}", r.as_ref().map(|_| "read"));
         assert!(r.is_err(), "{VGM}/{lv} at {off} lies on the missing PV and should fail");
     }
-    let (report, ok) = status(&src, &args(&[VGM]), &mode(ActivationMode::Partial)).unwrap();
+    let (report, ok) =
+        status(&src, &args(&[VGM]), &mode(ActivationMode::Partial)).map(|s| (s.to_string(), s.ok())).unwrap();
     println!("status (partial):\n{report}");
     assert!(ok, "partial activation is the partial plan: {report}");
-    let removed = deactivate(&src, &args(&[VGM]), &opts).unwrap();
+    let removed = deactivate(&src, &args(&[VGM]), &opts).unwrap().to_string();
     assert_eq!(removed.lines().count(), partial.1.lines().count(), "{removed}");
     assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
     assert!(!Path::new("/dev/vgm").exists(), "/dev/vgm left behind");

@@ -9,7 +9,10 @@
 //! `skipped: …`.
 
 mod guest;
-use guest::{args, disks, dm_empty, pattern, read_at, sh};
+#[path = "guest/args.rs"]
+mod guest_args;
+use guest::{disks, dm_empty, pattern, read_at, sh};
+use guest_args::args;
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -62,7 +65,7 @@ fn vm_refresh_after_another_node_changed_metadata() {
     assert!(dm_empty(), "lvm2's devices should be down before we start");
     let opts = ApplyOptions::default();
     let plan = PlanOptions::default();
-    let out = activate(&load(), &args(&["vgr"]), &plan, &opts).unwrap();
+    let out = activate(&load(), &args(&["vgr"]), &plan, &opts).unwrap().to_string();
     println!("activate:\n{out}");
     let before = tables();
 
@@ -78,7 +81,7 @@ fn vm_refresh_after_another_node_changed_metadata() {
     drop(r1);
 
     // Nothing changed yet: a refresh touches nothing.
-    let out = refresh(&load(), &args(&["vgr"]), &plan, &opts).unwrap();
+    let out = refresh(&load(), &args(&["vgr"]), &plan, &opts).unwrap().to_string();
     println!("refresh (no change):\n{out}");
     assert!(out.lines().all(|l| l.starts_with("unchanged ") || l.starts_with("# not active")), "{out}");
     assert_eq!(tables(), before);
@@ -90,7 +93,7 @@ fn vm_refresh_after_another_node_changed_metadata() {
     other_node("lvrename -q vgr keep kept");
     other_node("lvremove -q -y vgr/gone");
     other_node("lvcreate -q -L 4M -n new vgr");
-    let out = refresh(&load(), &args(&["vgr"]), &plan, &opts).unwrap();
+    let out = refresh(&load(), &args(&["vgr"]), &plan, &opts).unwrap().to_string();
     println!("refresh:\n{out}");
     let lines: Vec<&str> = out.lines().collect();
     let has = |prefix: &str| lines.iter().any(|l| l.starts_with(prefix));
@@ -127,7 +130,9 @@ fn vm_refresh_after_another_node_changed_metadata() {
         read_at("/dev/mapper/vgr-r1", 0, r1_data.len()) == r1_data,
         "r1's data changed across the refresh"
     );
-    let (st, ok) = status(&load(), &args(&["vgr/lin", "vgr/r1", "vgr/kept"]), &plan).unwrap();
+    let (st, ok) = status(&load(), &args(&["vgr/lin", "vgr/r1", "vgr/kept"]), &plan)
+        .map(|s| (s.to_string(), s.ok()))
+        .unwrap();
     assert!(ok, "{st}");
 
     // The same tables genuine lvm2 makes from the new metadata: ours down (also `gone`),

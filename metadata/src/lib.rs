@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod flags;
 pub mod fuzzing;
+pub mod host;
 pub mod id;
 pub mod import;
 pub mod label;

@@ -84,7 +84,8 @@ fn dump_history_and_check() {
         all.extend(images(&dir, tmp.path(), names));
     }
     let src = Source::load(&all, false);
-    let (lines, clean) = check(&src);
+    let c = check(&src);
+    let (lines, clean) = (&c.problems, c.clean());
     assert!(clean, "{lines:?}");
     for vg in ["l1a", "l1b", "l1c", "l1d"] {
         for form in [DumpForm::Raw, DumpForm::Backup] {
@@ -106,7 +107,8 @@ fn partial_vg_is_a_finding_not_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let p = images(&dir, tmp.path(), &["l1b-pv0"]);
     let src = Source::load(&p, false);
-    let (lines, clean) = check(&src);
+    let c = check(&src);
+    let (lines, clean) = (&c.problems, c.clean());
     assert!(!clean && lines.iter().any(|l| l.contains("missing PV")), "{lines:?}");
 }
 
@@ -123,7 +125,8 @@ fn lvm1_and_lvm2_on_one_device_is_a_conflict() {
     img[512..1024].copy_from_slice(&lvm2[off + 512..off + 1024]);
     std::fs::write(&p[0], img).unwrap();
     let src = Source::load(&p, false);
-    let (lines, clean) = check(&src);
+    let c = check(&src);
+    let (lines, clean) = (&c.problems, c.clean());
     assert!(!clean, "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("LVM1 pv_disk") && l.contains("LVM2 label")), "{lines:?}");
 }

@@ -56,6 +56,7 @@ fn tag(images: &[PathBuf], vg: &str, t: &str, b: &Backups) -> Result<String, Wri
         &context(None, None, "lvmkit t"),
         b,
     )
+    .map(|w| w.to_string())
 }
 
 /// `lvm ARGS` with our own config: only `devices`, file locking in `lock_dir`, archives and
@@ -219,7 +220,8 @@ fn lvm2_accepts_our_files_and_we_read_lvm2s() {
     let (_, cur) = vg_seqno(&devs);
     let ctx = context(None, None, "lvmkit vgcfgrestore");
     let src = Source::load(&devs, false);
-    let out = vgcfgrestore(&src, "bkvg", &file, false, &ctx, &b).unwrap_or_else(|e| panic!("{e}"));
+    let out =
+        vgcfgrestore(&src, "bkvg", &file, false, &ctx, &b).unwrap_or_else(|e| panic!("{e}")).to_string();
     assert!(out.contains("Restored volume group bkvg."), "{out}");
     drop(src);
     let (ok2, out, _) = lvm(&["vgck", "bkvg"], &d, &etc, "");

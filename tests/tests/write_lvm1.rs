@@ -275,11 +275,11 @@ fn kit_dispatches_lvm1_and_the_lvm2_writer_still_refuses() {
     assert!(e.to_string().contains("never over an LVM1 PV"), "{e}");
     assert!(std::fs::read(&p[0]).unwrap() == orig);
 
-    let out = lvmkit::write::export_import(&src, &["l1a".into()], true, &c, &b).unwrap();
+    let out = lvmkit::write::export_import(&src, &["l1a".into()], true, &c, &b).unwrap().to_string();
     assert!(out.contains("successfully exported"), "{out}");
     assert_eq!(vg_row(&p), ("wzx-n-".into(), "PV_EXPkithost5".into()));
     let src = Source::load(&p, false);
-    let out = lvmkit::write::export_import(&src, &["l1a".into()], false, &c, &b).unwrap();
+    let out = lvmkit::write::export_import(&src, &["l1a".into()], false, &c, &b).unwrap().to_string();
     assert!(out.contains("successfully imported"), "{out}");
     assert_eq!(vg_row(&p), ("wz--n-".into(), "PV_IMPkithost5".into()));
 }

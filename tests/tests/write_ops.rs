@@ -86,7 +86,7 @@ fn run(
 ) -> Result<String, WriteError> {
     let src = Source::load(&img.images, false);
     let ctx = context(host.map(str::to_string), takeover.map(str::to_string), "lvmkit test");
-    change_vgs(&src, &[vg.to_string()], changes, &ctx)
+    change_vgs(&src, &[vg.to_string()], changes, &ctx).map(|w| w.to_string())
 }
 
 fn vg_of(img: &Img) -> (String, u64, String) {

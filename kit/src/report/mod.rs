@@ -16,6 +16,7 @@ use fields::{Ctx, FIELDS, Field, Obj, PvRef, Row};
 use view::VgView;
 
 use crate::source::Source;
+use crate::target::Target;
 
 pub use units::Units;
 
@@ -255,14 +256,10 @@ impl<'n> Names<'n> {
     }
 }
 
-/// `VG`, `VG/LV` or `/dev/VG/LV` → (VG, optional LV).
-fn split_lv_name(n: &str) -> (&str, Option<&str>) {
-    let n = n.strip_prefix("/dev/").unwrap_or(n);
-    let n = n.trim_end_matches('/');
-    match n.split_once('/') {
-        Some((vg, lv)) => (vg, Some(lv)),
-        None => (n, None),
-    }
+/// `VG`, `VG/LV`, `/dev/VG/LV` or `/dev/mapper/VG-LV` ([`Target`]); `None` for a name of
+/// none of these forms (it matches nothing, and is reported as not found).
+fn split_lv_name(n: &str) -> Option<Target> {
+    Target::parse(n).ok()
 }
 
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
@@ -335,7 +332,7 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
         }
         RowKind::Vg => {
             for v in &views {
-                if names.accept(|n| n.strip_prefix("/dev/").unwrap_or(n).trim_end_matches('/') == v.vg.name) {
+                if names.accept(|n| split_lv_name(n).is_some_and(|t| t.lv.is_none() && t.vg == v.vg.name)) {
                     rows.push(Row { vg: Some(v), pv: None, lv: None, seg: None, pvseg: None });
                 }
             }
@@ -349,20 +346,20 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                     if kind == ReportKind::Lv {
                         let lvname = &v.vg.lvs[i].name;
                         let hit = names.accept(|n| match split_lv_name(n) {
-                            (vg, None) => vg == v.vg.name,
-                            (vg, Some(lv)) => vg == v.vg.name && lv == lvname,
+                            Some(t) => t.vg == v.vg.name && t.lv.as_ref().is_none_or(|lv| lv == lvname),
+                            None => false,
                         });
                         // A VG/LV name shows that LV even when hidden, as lvm2 does.
                         let named = !opts.names.is_empty()
-                            && opts
-                                .names
-                                .iter()
-                                .any(|n| split_lv_name(n) == (v.vg.name.as_str(), Some(lvname)));
+                            && opts.names.iter().any(|n| {
+                                split_lv_name(n)
+                                    .is_some_and(|t| t.vg == v.vg.name && t.lv.as_ref() == Some(lvname))
+                            });
                         if !hit || exported || !(v.listed(i, opts.all) || (named && !v.lvs[i].glue)) {
                             continue;
                         }
                     } else {
-                        let hit = names.accept(|n| split_lv_name(n).0 == v.vg.name);
+                        let hit = names.accept(|n| split_lv_name(n).is_some_and(|t| t.vg == v.vg.name));
                         if !hit || exported || !v.listed(i, opts.all) {
                             continue;
                         }
@@ -486,8 +483,10 @@ mod tests {
 
     #[test]
     fn lv_names() {
-        assert_eq!(split_lv_name("vg"), ("vg", None));
-        assert_eq!(split_lv_name("vg/lv"), ("vg", Some("lv")));
-        assert_eq!(split_lv_name("/dev/vg/lv"), ("vg", Some("lv")));
+        assert_eq!(split_lv_name("vg"), Some(Target::vg("vg")));
+        assert_eq!(split_lv_name("vg/lv"), Some(Target::lv("vg", "lv")));
+        assert_eq!(split_lv_name("/dev/vg/lv"), Some(Target::lv("vg", "lv")));
+        assert_eq!(split_lv_name("/dev/mapper/vg-lv"), Some(Target::lv("vg", "lv")));
+        assert_eq!(split_lv_name("vg/lv/x"), None);
     }
 }

@@ -5,68 +5,10 @@
 use std::collections::HashMap;
 
 use lvmkit_metadata::assemble::AssembledVg;
-use lvmkit_metadata::model::{AreaTarget, LogicalVolume, Segment, SegmentKind, VolumeGroup};
+use lvmkit_metadata::model::{LogicalVolume, Segment, SegmentKind, VolumeGroup};
 use lvmkit_metadata::scan::{PvScan, Scan};
 
-/// How one LV is used by a segment of another.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Role {
-    /// An area of a striped/linear segment.
-    StripedArea,
-    /// A leg of a `mirror` segment (also pvmove's atomic legs).
-    MirrorImage,
-    /// The `mirror_log` of a mirror.
-    MirrorLog,
-    /// A RAID data image (`_rimage_N`).
-    RaidImage,
-    /// A RAID metadata image (`_rmeta_N`).
-    RaidMeta,
-    /// Thin pool data (`_tdata`).
-    ThinPoolData,
-    /// Thin pool metadata (`_tmeta`).
-    ThinPoolMeta,
-    /// The pool of a thin LV.
-    ThinPool,
-    /// The origin of a thin snapshot.
-    ThinOrigin,
-    /// The external origin of a thin LV.
-    ExternalOrigin,
-    /// Cache pool data (`_cdata`).
-    CachePoolData,
-    /// Cache pool metadata (`_cmeta`).
-    CachePoolMeta,
-    /// The cache pool (or cachevol) of a cached LV.
-    CachePool,
-    /// The cached origin (`_corig`).
-    CacheOrigin,
-    /// The cachevol of a writecache LV.
-    WritecacheVol,
-    /// The origin of a writecache LV (`_wcorig`).
-    WritecacheOrigin,
-    /// The origin of an integrity LV (`_iorig`).
-    IntegrityOrigin,
-    /// The metadata of an integrity LV (`_imeta`).
-    IntegrityMeta,
-    /// The vdo pool of a vdo LV.
-    VdoPool,
-    /// VDO pool data (`_vdata`).
-    VdoPoolData,
-    /// The origin of an old-style snapshot.
-    SnapOrigin,
-    /// The COW store of an old-style snapshot.
-    CowStore,
-}
-
-/// One reference to an LV.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Use {
-    /// The referencing LV (index into `vg.lvs`).
-    pub by: usize,
-    /// Its segment.
-    pub seg: usize,
-    /// What for.
-    pub role: Role,
-}
+pub(crate) use lvmkit_metadata::model::roles::{LvRoles, Role, Use};
 
 /// A run of PEs of one PV: allocated to an LV segment or free.
 #[derive(Clone, Copy, Debug)]
@@ -164,6 +106,8 @@ pub(crate) struct VgView<'a> {
     /// PEs allocated per PV, parallel to `vg.pvs`.
     pub pv_alloc: Vec<u64>,
     by_name: HashMap<&'a str, usize>,
+    /// Who uses whom (shared with the planner).
+    roles: LvRoles,
 }
 
 impl<'a> VgView<'a> {
@@ -173,83 +117,10 @@ impl<'a> VgView<'a> {
         let by_name: HashMap<&str, usize> =
             vg.lvs.iter().enumerate().map(|(i, l)| (l.name.as_str(), i)).collect();
         let mut lvs: Vec<LvInfo> = vec![LvInfo::default(); vg.lvs.len()];
+        let roles = LvRoles::of(vg);
         for (i, lv) in vg.lvs.iter().enumerate() {
             lvs[i].pmspare = !lv.is_visible() && lv.name.contains("_pmspare");
-            for (si, seg) in lv.segments.iter().enumerate() {
-                let mut add = |name: &str, role: Role| {
-                    if let Some(&t) = by_name.get(name) {
-                        lvs[t].uses.push(Use { by: i, seg: si, role });
-                    }
-                };
-                match &seg.kind {
-                    SegmentKind::Striped { areas, .. } => {
-                        for a in areas {
-                            if let AreaTarget::Lv(n) = &a.target {
-                                add(n, Role::StripedArea);
-                            }
-                        }
-                    }
-                    SegmentKind::Mirror { areas, mirror_log, .. } => {
-                        for a in areas {
-                            if let AreaTarget::Lv(n) = &a.target {
-                                add(n, Role::MirrorImage);
-                            }
-                        }
-                        if let Some(l) = mirror_log {
-                            add(l, Role::MirrorLog);
-                        }
-                    }
-                    SegmentKind::Raid { areas, .. } => {
-                        for a in areas {
-                            if let Some(m) = &a.meta {
-                                add(m, Role::RaidMeta);
-                            }
-                            add(&a.data, Role::RaidImage);
-                        }
-                    }
-                    SegmentKind::ThinPool { metadata, pool, .. } => {
-                        add(metadata, Role::ThinPoolMeta);
-                        add(pool, Role::ThinPoolData);
-                    }
-                    SegmentKind::Thin { thin_pool, origin, external_origin, .. } => {
-                        add(thin_pool, Role::ThinPool);
-                        if let Some(o) = origin {
-                            add(o, Role::ThinOrigin);
-                        }
-                        if let Some(o) = external_origin {
-                            add(o, Role::ExternalOrigin);
-                        }
-                    }
-                    SegmentKind::CachePool { data, metadata, .. } => {
-                        add(data, Role::CachePoolData);
-                        add(metadata, Role::CachePoolMeta);
-                    }
-                    SegmentKind::Cache { cache_pool, origin, .. } => {
-                        add(cache_pool, Role::CachePool);
-                        add(origin, Role::CacheOrigin);
-                    }
-                    SegmentKind::Snapshot { origin, cow_store, .. } => {
-                        add(origin, Role::SnapOrigin);
-                        add(cow_store, Role::CowStore);
-                    }
-                    SegmentKind::Writecache { writecache, origin, .. } => {
-                        add(writecache, Role::WritecacheVol);
-                        add(origin, Role::WritecacheOrigin);
-                    }
-                    SegmentKind::Integrity { origin, meta_dev, .. } => {
-                        add(origin, Role::IntegrityOrigin);
-                        if let Some(m) = meta_dev {
-                            add(m, Role::IntegrityMeta);
-                        }
-                    }
-                    SegmentKind::Vdo { vdo_pool, .. } => add(vdo_pool, Role::VdoPool),
-                    SegmentKind::VdoPool { data, .. } => add(data, Role::VdoPoolData),
-                    SegmentKind::Error
-                    | SegmentKind::Zero
-                    | SegmentKind::Free
-                    | SegmentKind::Unknown { .. } => {}
-                }
-            }
+            lvs[i].uses = roles.uses(i).to_vec();
         }
         for (info, lv) in lvs.iter_mut().zip(&vg.lvs) {
             for u in info.uses.clone() {
@@ -264,7 +135,7 @@ impl<'a> VgView<'a> {
             info.glue = lv.segments.iter().any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }));
         }
         let pv_alloc = (0..vg.pvs.len()).map(|p| vg.pv_allocated(p)).collect();
-        let mut view = VgView { asm, vg, scan, lvs, pv_alloc, by_name };
+        let mut view = VgView { asm, vg, scan, lvs, pv_alloc, by_name, roles };
         // Nothing can be partial when every PV is there (the usual case): skip the walk.
         if (0..view.vg.pvs.len()).any(|p| view.pv_missing(p)) {
             let mut state = vec![0u8; view.vg.lvs.len()];
@@ -359,27 +230,10 @@ impl<'a> VgView<'a> {
         self.lvs[i].uses.iter().find(|u| roles.contains(&u.role)).map(|u| u.by)
     }
 
-    /// Has the `VISIBLE` flag semantics of lvm2's `lv_is_visible`: glue LVs never, COW stores
-    /// as their origin (hidden while merging), others by their flag.
+    /// lvm2's `lv_is_visible` ([`LvRoles::is_visible`]): glue LVs never, COW stores as their
+    /// origin (hidden while merging), others by their flag.
     pub fn is_visible(&self, i: usize) -> bool {
-        self.visible_depth(i, 0)
-    }
-
-    fn visible_depth(&self, i: usize, depth: u32) -> bool {
-        if self.lvs[i].glue {
-            return false;
-        }
-        if let Some(g) = self.lvs[i].cow_of {
-            let Some(o) = self.snapshot_origin(g) else { return self.vg.lvs[i].is_visible() };
-            if self.is_virtual_origin(o) {
-                return true;
-            }
-            if self.glue_merging(g) {
-                return false;
-            }
-            return depth < 8 && self.visible_depth(o, depth + 1);
-        }
-        self.vg.lvs[i].is_visible()
+        self.roles.is_visible(self.vg, i)
     }
 
     /// Name as lvm2 shows a related LV: in brackets when hidden.
@@ -408,11 +262,6 @@ impl<'a> VgView<'a> {
 
     fn glue_merging(&self, glue: usize) -> bool {
         matches!(self.glue_segment(glue).map(|s| &s.kind), Some(SegmentKind::Snapshot { merging: true, .. }))
-    }
-
-    /// An origin made of a `zero` segment (`--virtualsize` snapshots).
-    fn is_virtual_origin(&self, i: usize) -> bool {
-        matches!(self.first_kind(i), Some(SegmentKind::Zero))
     }
 
     /// `lv_is_cow`.

@@ -36,11 +36,6 @@ pub fn dm_empty() -> bool {
     sh("dmsetup ls").trim() == "No devices found"
 }
 
-/// Owned argument strings.
-pub fn args(a: &[&str]) -> Vec<String> {
-    a.iter().map(|s| s.to_string()).collect()
-}
-
 /// Deterministic test data, different per `seed`.
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed) ^ ((i >> 8) as u8)).collect()

@@ -4,6 +4,7 @@
 //! sectors here (`u64`, documented per field); PE and LE numbers are extents. Keys this engine
 //! does not interpret are kept per object in `extra`, in order, so a rewrite loses nothing.
 
+pub mod roles;
 mod segment;
 
 pub use segment::{Area, AreaTarget, RaidArea, SegType, Segment, SegmentKind, ThinMessage};
@@ -229,5 +230,10 @@ impl LogicalVolume {
     /// A COMPATIBLE flag is set.
     pub fn has_flag(&self, w: &str) -> bool {
         self.flags.as_ref().is_some_and(|f| f.has(w))
+    }
+    /// A cachevol: one LV holding a cache's or writecache's metadata and data (lvm2's
+    /// `lv_is_cache_vol`; `CACHE_VOL` is a flag, and was briefly a status word).
+    pub fn is_cachevol(&self) -> bool {
+        self.has_flag("CACHE_VOL") || self.status.has("CACHE_VOL")
     }
 }

@@ -82,11 +82,13 @@ impl Lvm1Context {
     /// This host, now. The node name is read from `/proc/sys/kernel/hostname`, which is
     /// `uname(2)`'s `nodename` for this UTS namespace.
     pub fn this_host() -> Result<Lvm1Context, WriteError> {
-        let path = "/proc/sys/kernel/hostname";
-        let hostname = std::fs::read_to_string(path)
-            .map_err(|e| WriteError::Open { path: path.into(), source: Arc::new(e) })?
-            .trim_end_matches('\n')
-            .to_string();
+        let hostname = crate::host::node_name().map_err(|e| match e {
+            crate::host::HostError::Read { path, source } => WriteError::Open { path, source },
+            other => WriteError::Open {
+                path: "/proc/sys/kernel/hostname".into(),
+                source: Arc::new(std::io::Error::other(other.to_string())),
+            },
+        })?;
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())

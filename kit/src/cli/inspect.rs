@@ -1,0 +1,64 @@
+//! The reading commands (pvs, vgs, lvs, dump, history, check).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use lvmkit::inspect::{self, DumpForm};
+use lvmkit::report::{self, ReportFormat, ReportKind, ReportOptions};
+
+use super::args::{DeviceArgs, FormatArg, ReportArgs, load};
+use super::{Outcome, exit_soon};
+
+/// `lvmkit pvs|vgs|lvs`: device and metadata problems go to stderr; the report still shows
+/// what could be read.
+pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
+    let src = load(&a.dev);
+    let opts = ReportOptions {
+        fields: a.options,
+        all: a.all,
+        segments: a.segments,
+        units: a.units,
+        nosuffix: a.nosuffix,
+        format: match a.reportformat {
+            FormatArg::Basic => ReportFormat::Basic,
+            FormatArg::Json => ReportFormat::Json,
+        },
+        noheadings: a.noheadings,
+        separator: a.separator,
+        names: a.names,
+    };
+    for e in &src.scan.errors {
+        eprintln!("  WARNING: {e}");
+    }
+    for f in &src.assembly.findings {
+        eprintln!("  WARNING: {f}");
+    }
+    let out = report::report(kind, &opts, &src).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string());
+    exit_soon(src);
+    out
+}
+
+/// `lvmkit dump`.
+pub(super) fn dump(dev: DeviceArgs, backup: bool, vg: String) -> Outcome {
+    let src = load(&dev);
+    let form = if backup { DumpForm::Backup } else { DumpForm::Raw };
+    inspect::dump(&src, &vg, form).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
+}
+
+/// `lvmkit history [--show SEQNO]`.
+pub(super) fn history(show: Option<u64>, device: PathBuf) -> Outcome {
+    match show {
+        None => inspect::history(&device)
+            .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
+            .map_err(|e| e.to_string()),
+        Some(seqno) => {
+            inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// `lvmkit check`: 0 only when clean.
+pub(super) fn check(dev: DeviceArgs) -> Outcome {
+    let c = inspect::check(&load(&dev));
+    Ok((c.to_string(), if c.clean() { ExitCode::SUCCESS } else { ExitCode::from(1) }))
+}
