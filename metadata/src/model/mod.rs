@@ -244,4 +244,9 @@ impl LogicalVolume {
     pub fn has_flag(&self, w: &str) -> bool {
         self.flags.as_ref().is_some_and(|f| f.has(w))
     }
+    /// A cachevol: one LV holding a cache's or writecache's metadata and data (lvm2's
+    /// `lv_is_cache_vol`; `CACHE_VOL` is a flag, and was briefly a status word).
+    pub fn is_cachevol(&self) -> bool {
+        self.has_flag("CACHE_VOL") || self.status.has("CACHE_VOL")
+    }
 }
