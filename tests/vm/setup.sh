@@ -13,6 +13,7 @@
 # (test tools only, never the product) are installed with apt-get when missing (root):
 #   dmsetup  - scenarios observe the kernel's dm state with it
 #   lvm2     - the peer lvm2, run inside the guest for comparisons
+#   mdadm    - builds the md arrays under PVs in the qemu components scenario
 # A C compiler (cc, already needed by cargo) builds init and the shim.
 #
 # Env: LVMKIT_VM_CACHE overrides the cache folder.
@@ -29,6 +30,7 @@ sudo=""
 need=()
 command -v dmsetup >/dev/null 2>&1 || [ -x /usr/sbin/dmsetup ] || need+=(dmsetup)
 command -v lvm >/dev/null 2>&1 || [ -x /usr/sbin/lvm ] || need+=(lvm2)
+command -v mdadm >/dev/null 2>&1 || [ -x /usr/sbin/mdadm ] || [ -x /sbin/mdadm ] || need+=(mdadm)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}" >&2
   vm_apt_update

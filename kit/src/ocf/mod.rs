@@ -14,7 +14,7 @@
 //! | monitor | `quickCheck` at `OCF_CHECK_LEVEL` 0, 10 or 20 |
 //! | validate-all | parameters, device-mapper present, the VG visible with its LV |
 //!
-//! Exit codes (`OCF_*`): see [`Status`] and `kit/OCF.md`.
+//! Exit codes (`OCF_*`): see [`Status`] and `README.md (the OCF agent)`.
 
 pub mod meta;
 pub mod params;
