@@ -1,9 +1,10 @@
 //! The thin half of activation: run a [`Plan`] against device-mapper, and take a VG's devices
 //! down again.
 //!
-//! [`activate`] walks the plan in order (children first). Per device, by uuid (the identity
-//! lvm2 matches on): absent → create, load, resume; present with the same live table → left
-//! alone; present with another table → reload (load, then resume swaps it in). `<label>`
+//! [`activate`] observes the live devices once and takes [`crate::decide`]'s verdict per
+//! planned device (by uuid, the identity lvm2 matches on): absent → create, load, resume;
+//! present with the same live table → left alone; present with another table → reload (load,
+//! then resume swaps it in); then walks the plan in order (children first). `<label>`
 //! references resolve to the numbers of devices just created or found. When udev is not
 //! running, `/dev/mapper/NAME` and, for public devices, `/dev/VG/LV → /dev/mapper/NAME` are made
 //! here, as libdevmapper/lvm2 do. On any error, the devices this run created are removed
