@@ -9,6 +9,7 @@
 pub mod activate;
 pub mod hints;
 pub mod inspect;
+pub mod recovery;
 pub mod report;
 pub mod source;
 pub mod startup;

@@ -46,10 +46,7 @@ pub fn targets(src: &Source, vg: &AssembledVg) -> Result<Vec<PvTarget>, WriteErr
     vg.pv_devices
         .iter()
         .flatten()
-        .map(|&i| {
-            let pv = &src.scan.pvs[i];
-            Ok(PvTarget::from_scan(pv, open_scanned(pv.name())?))
-        })
+        .map(|&i| Ok(PvTarget::from_scan(&src.scan, i, open_scanned(src.scan.pvs[i].name())?)))
         .collect()
 }
 
@@ -135,8 +132,9 @@ fn describe(r: &CommitReport) -> String {
             )
         })
         .collect();
+    let warnings: String = r.warnings.iter().map(|w| format!("  {w}\n")).collect();
     format!(
-        "Volume group \"{}\" written: seqno {}, {} bytes to {}\n",
+        "{warnings}Volume group \"{}\" written: seqno {}, {} bytes to {}\n",
         r.vg,
         r.seqno,
         r.text_size,

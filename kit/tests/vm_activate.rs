@@ -7,7 +7,10 @@
 //! Anywhere else it prints `skipped: …`.
 
 mod guest;
-use guest::{args, disks, dm_empty, dm_state, pattern, sh};
+#[path = "guest/args.rs"]
+mod guest_args;
+use guest::{disks, dm_empty, dm_state, pattern, sh};
+use guest_args::args;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileTypeExt;

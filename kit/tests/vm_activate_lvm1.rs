@@ -13,10 +13,13 @@
 //! Anywhere else it prints `skipped: …`.
 
 mod guest;
+#[path = "guest/args.rs"]
+mod guest_args;
 use guest::{
-    args, checksum, dev_num, disks, dm_empty, dm_read_ahead, dm_state, flush_bufs, pattern, read_at,
-    read_disk_at, sh, write_at,
+    checksum, dev_num, disks, dm_empty, dm_read_ahead, dm_state, flush_bufs, pattern, read_at, read_disk_at,
+    sh, write_at,
 };
+use guest_args::args;
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::Write;

@@ -10,10 +10,13 @@
 //! `skipped: …`.
 
 mod guest;
+#[path = "guest/args.rs"]
+mod guest_args;
 use guest::{
-    args, checksum, disks, dm_empty, dm_read_ahead, dm_state, pattern, read_at, read_disk_at, sh,
-    try_read_at, write_at,
+    checksum, disks, dm_empty, dm_read_ahead, dm_state, pattern, read_at, read_disk_at, sh, try_read_at,
+    write_at,
 };
+use guest_args::args;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileTypeExt;

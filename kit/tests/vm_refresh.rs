@@ -9,7 +9,10 @@
 //! `skipped: …`.
 
 mod guest;
-use guest::{args, disks, dm_empty, pattern, read_at, sh};
+#[path = "guest/args.rs"]
+mod guest_args;
+use guest::{disks, dm_empty, pattern, read_at, sh};
+use guest_args::args;
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};

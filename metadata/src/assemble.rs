@@ -195,6 +195,20 @@ pub fn assemble(scan: &Scan) -> Assembly {
             if let Some(Err(e)) = &m.committed {
                 a.findings.push(Finding::Error(e.clone()));
             }
+            for key in m.copy().map(|c| c.duplicate_keys.as_slice()).unwrap_or_default() {
+                a.findings.push(Finding::Error(
+                    Error::semantic(
+                        key.clone(),
+                        format!(
+                            "each key once in its section (lvm2 warns \"Ignoring duplicate config value\"); mda{} at byte {}",
+                            m.index + 1,
+                            m.locn.offset
+                        ),
+                        "the key given more than once",
+                    )
+                    .on_device(pv.name()),
+                ));
+            }
         }
     }
 
@@ -327,6 +341,21 @@ fn choose_duplicate(scan: &Scan, first: usize, second: usize) -> (usize, usize, 
 }
 
 fn check_label_vs_metadata(pv: &PvScan, meta: &crate::model::PhysicalVolume, findings: &mut Vec<Finding>) {
+    // lvm2's `check_pv_dev_sizes` (lib/metadata/metadata.c): "Device … has size of … sectors
+    // which is smaller than corresponding PV size of … sectors. Was device resized?"
+    if let Some(sectors) = meta.dev_size {
+        if sectors.saturating_mul(512) > pv.dev_size {
+            findings.push(Finding::Error(
+                Error::Truncated {
+                    what: "physical volume (dev_size in the metadata; was the device resized?)",
+                    at: 0,
+                    len: sectors.saturating_mul(512),
+                    size: pv.dev_size,
+                }
+                .on_device(pv.name()),
+            ));
+        }
+    }
     if let Some(pe) = pv.label.pv_header.pe_start() {
         if pe != meta.pe_start * 512 {
             findings.push(Finding::LabelMetadataDisagree {

@@ -36,6 +36,13 @@ pub trait Device: Send + Sync {
     fn dev_t(&self) -> Option<u64> {
         None
     }
+    /// The first byte at or after `at` that may hold data, `None` when everything from `at` to
+    /// the end is known to read as zeros. Sparse image files know their holes (`SEEK_DATA`);
+    /// every other device answers `Some(at)`. Lets a walk over a large area skip what cannot
+    /// hold anything.
+    fn next_data(&self, at: u64) -> Option<u64> {
+        (at < self.size()).then_some(at)
+    }
 }
 
 /// Read `len` bytes at `at`, borrowing when the device is in memory. A read past the end is a
@@ -50,7 +57,9 @@ pub fn read<'d>(dev: &'d dyn Device, what: &'static str, at: u64, len: u64) -> R
         return Ok(Cow::Borrowed(&s[at as usize..(at + len) as usize]));
     }
     let n = usize::try_from(len).map_err(|_| Error::Truncated { what, at, len, size })?;
-    let mut buf = vec![0u8; n];
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(n).map_err(|_| Error::io(at, len, io::ErrorKind::OutOfMemory.into()))?;
+    buf.resize(n, 0);
     dev.read_at(at, &mut buf).map_err(|e| Error::io(at, len, e))?;
     Ok(Cow::Owned(buf))
 }
@@ -64,6 +73,8 @@ pub fn read_into(dev: &dyn Device, what: &'static str, at: u64, len: u64, buf: &
     }
     let n = usize::try_from(len).map_err(|_| Error::Truncated { what, at, len, size })?;
     buf.clear();
+    // An allocation that cannot be had is this read's error, not the process's abort.
+    buf.try_reserve_exact(n).map_err(|_| Error::io(at, len, io::ErrorKind::OutOfMemory.into()))?;
     if let Some(s) = dev.as_slice() {
         buf.extend_from_slice(&s[at as usize..at as usize + n]);
         return Ok(());
@@ -143,27 +154,45 @@ const DIRECT_ALIGN: usize = 4096;
 impl FileDevice {
     /// Open a block device or image file read-only: one open and one fstat (a scan opens
     /// hundreds of devices; everything else is asked for lazily).
+    ///
+    /// Only a block device or a regular file is accepted; anything else (a FIFO, a character
+    /// device such as `/dev/zero`, a directory, a socket) is [`Error::NotADevice`]. Every open is
+    /// `O_NONBLOCK`, so that a FIFO never blocks the open, and the type is checked on the opened
+    /// descriptor (`fstat`), not on the path, so that nothing can be swapped in between. For
+    /// block devices and regular files `O_NONBLOCK` changes nothing about reads.
     pub fn open(path: &Path, opts: OpenOptionsLvm) -> Result<FileDevice> {
         let name = path.display().to_string();
         let oerr = |e| Error::open(name.clone(), e);
+        let open = |flags: i32| {
+            OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | flags).open(path)
+        };
         let mut direct = false;
         let mut file = None;
         if opts.direct {
             // Regular files on some filesystems (tmpfs) refuse O_DIRECT; they are reopened below.
-            if let Ok(f) = OpenOptions::new().read(true).custom_flags(libc::O_DIRECT).open(path) {
+            if let Ok(f) = open(libc::O_DIRECT) {
                 file = Some(f);
                 direct = true;
             }
         }
         let mut file = match file {
             Some(f) => f,
-            None => File::open(path).map_err(oerr)?,
+            None => open(0).map_err(oerr)?,
         };
         let meta = file.metadata().map_err(oerr)?;
-        let is_block = meta.file_type().is_block_device();
+        let ft = meta.file_type();
+        let is_block = ft.is_block_device();
+        if !is_block && !ft.is_file() {
+            return Err(Error::NotADevice { path: name, found: file_kind(&ft) });
+        }
         if direct && !is_block {
             // O_DIRECT is for devices; an image file is read through the page cache.
-            file = File::open(path).map_err(oerr)?;
+            let again = open(0).map_err(oerr)?;
+            let m = again.metadata().map_err(oerr)?;
+            if (m.dev(), m.ino()) != (meta.dev(), meta.ino()) || !m.file_type().is_file() {
+                return Err(oerr(io::Error::other("the path was replaced while it was being opened")));
+            }
+            file = again;
             direct = false;
         }
         let size = if is_block { file.seek(SeekFrom::End(0)).map_err(oerr)? } else { meta.len() };
@@ -174,6 +203,21 @@ impl FileDevice {
     /// A regular file (an image), not a block device.
     pub fn is_image(&self) -> bool {
         self.rdev.is_none()
+    }
+}
+
+/// What a path that is neither a block device nor a regular file is, for messages.
+fn file_kind(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
     }
 }
 
@@ -209,6 +253,22 @@ impl Device for FileDevice {
     }
     fn dev_t(&self) -> Option<u64> {
         self.rdev
+    }
+    fn next_data(&self, at: u64) -> Option<u64> {
+        if at >= self.size {
+            return None;
+        }
+        if self.rdev.is_some() {
+            return Some(at);
+        }
+        let Ok(off) = i64::try_from(at) else { return Some(at) };
+        match nix::unistd::lseek(&self.file, off, nix::unistd::Whence::SeekData) {
+            Ok(d) => Some((d as u64).max(at)),
+            // No data at or after `at`: the rest is a hole.
+            Err(nix::errno::Errno::ENXIO) => None,
+            // A filesystem without SEEK_DATA support: assume data everywhere.
+            Err(_) => Some(at),
+        }
     }
     fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
         if !self.direct {
@@ -294,6 +354,10 @@ impl<D: Device + ?Sized> Device for Window<D> {
     }
     fn as_slice(&self) -> Option<&[u8]> {
         self.inner.as_slice().map(|s| &s[self.start as usize..(self.start + self.len) as usize])
+    }
+    fn next_data(&self, at: u64) -> Option<u64> {
+        let d = self.inner.next_data(self.start.checked_add(at)?)?;
+        (d < self.start + self.len).then(|| d - self.start)
     }
 }
 

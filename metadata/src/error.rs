@@ -45,6 +45,15 @@ pub enum Error {
         source: Arc<io::Error>,
     },
 
+    /// A path given as a device is neither a block device nor a regular (image) file.
+    #[error("{path}: is {found}; expected a block device or an image file")]
+    NotADevice {
+        /// The path given.
+        path: String,
+        /// What it is ("a FIFO", "a character device", "a directory", …).
+        found: &'static str,
+    },
+
     /// A structure or area runs past the end of the device.
     #[error("{what} at byte {at} needs {len} bytes, but the device ends at byte {size}")]
     Truncated {

@@ -9,10 +9,21 @@ use crate::error::{Error, Result};
 use crate::mda_header::{MDA_HEADER_SIZE, MdaHeader};
 use crate::raw_locn::RawLocn;
 
+/// Reads of a large area or text go in pieces of this many bytes: memory stays bounded by it,
+/// whatever sizes the headers claim.
+pub const CHUNK: u64 = 1 << 20;
+
+/// lvm2 reads a text of at most `UINT32_MAX` bytes (`rlocn->size > UINT32_MAX` is refused as
+/// "Metadata location out of bounds" in `lib/format_text/format-text.c`,
+/// `_read_metadata_location_vg` and `read_metadata_location_summary`, before its `uint32_t`
+/// casts); with `rlocn->offset >= mdah->size` and `rlocn->size > mdah->size - MDA_HEADER_SIZE`
+/// these are the only bounds it puts on a slot.
+pub const MAX_TEXT_SIZE: u64 = u32::MAX as u64;
+
 /// Read and check the text `rl` points at in `mda`. The returned bytes include the trailing NUL.
 ///
-/// Checks (lvm2's `_read_metadata_location_vg`): offset inside the ring, size at most the ring,
-/// CRC of the (possibly two-piece) text equal to `rl.checksum`.
+/// Checks (lvm2's `_read_metadata_location_vg`): offset inside the ring, size at most the ring
+/// and at most [`MAX_TEXT_SIZE`], CRC of the (possibly two-piece) text equal to `rl.checksum`.
 pub fn read_text<'d>(dev: &'d dyn Device, mda: &MdaHeader, rl: &RawLocn) -> Result<Cow<'d, [u8]>> {
     check_slot(mda, rl)?;
     if rl.offset + rl.size <= mda.size && dev.as_slice().is_some() {
@@ -27,22 +38,48 @@ pub fn read_text<'d>(dev: &'d dyn Device, mda: &MdaHeader, rl: &RawLocn) -> Resu
     Ok(Cow::Owned(out))
 }
 
-/// [`read_text`] into a reusable buffer.
+/// The one or two device ranges (absolute offset, length) of the text `rl` points at.
+fn pieces(mda: &MdaHeader, rl: &RawLocn) -> [(u64, u64); 2] {
+    let abs = mda.start.saturating_add(rl.offset);
+    if rl.offset + rl.size <= mda.size {
+        [(abs, rl.size), (0, 0)]
+    } else {
+        let first = mda.size - rl.offset;
+        [(abs, first), (mda.start.saturating_add(MDA_HEADER_SIZE), rl.size - first)]
+    }
+}
+
+/// [`read_text`] into a reusable buffer. A text larger than [`CHUNK`] is checksummed piece by
+/// piece first and only read whole when its CRC holds, so a slot claiming gigabytes of garbage
+/// costs a bounded buffer, not an allocation of its size.
 pub fn read_text_into(dev: &dyn Device, mda: &MdaHeader, rl: &RawLocn, out: &mut Vec<u8>) -> Result<()> {
     check_slot(mda, rl)?;
     let abs = mda.start.saturating_add(rl.offset);
-    if rl.offset + rl.size <= mda.size {
-        device::read_into(dev, "metadata text", abs, rl.size, out)?;
-    } else {
-        let first = mda.size - rl.offset;
-        let wrap = rl.size - first;
-        device::read_into(dev, "metadata text", abs, first, out)?;
-        out.extend_from_slice(&device::read(
-            dev,
-            "wrapped metadata text",
-            mda.start.saturating_add(MDA_HEADER_SIZE),
-            wrap,
-        )?);
+    let parts = pieces(mda, rl);
+    let names = ["metadata text", "wrapped metadata text"];
+    if rl.size > CHUNK {
+        let mut crc = LvmCrc::new();
+        for ((at, len), what) in parts.into_iter().zip(names) {
+            let mut done = 0;
+            while done < len {
+                let n = (len - done).min(CHUNK);
+                device::read_into(dev, what, at + done, n, out)?;
+                crc.update(out);
+                done += n;
+            }
+        }
+        let computed = crc.finish();
+        if computed != rl.checksum {
+            out.clear();
+            return Err(Error::BadChecksum { what: "metadata text", at: abs, stored: rl.checksum, computed });
+        }
+    }
+    device::read_into(dev, names[0], parts[0].0, parts[0].1, out)?;
+    if parts[1].1 > 0 {
+        let wrap = device::read(dev, names[1], parts[1].0, parts[1].1)?;
+        out.try_reserve_exact(wrap.len())
+            .map_err(|_| Error::io(parts[1].0, parts[1].1, std::io::ErrorKind::OutOfMemory.into()))?;
+        out.extend_from_slice(&wrap);
     }
     check_crc(out, abs, rl)
 }
@@ -63,10 +100,11 @@ fn check_slot(mda: &MdaHeader, rl: &RawLocn) -> Result<()> {
             rl.offset.to_string(),
         ));
     }
-    if rl.size == 0 || rl.size > mda.size - MDA_HEADER_SIZE {
+    let max = (mda.size - MDA_HEADER_SIZE).min(MAX_TEXT_SIZE);
+    if rl.size == 0 || rl.size > max {
         return Err(bad(
             "size",
-            format!("1 to {} bytes (the ring size)", mda.size - MDA_HEADER_SIZE),
+            format!("1 to {max} bytes (the ring size, and at most lvm2's UINT32_MAX)"),
             rl.size.to_string(),
         ));
     }
@@ -111,54 +149,140 @@ pub struct HistoryEntry {
 /// Shorter candidates are ignored, as in `pvck --dump metadata_all`.
 const MIN_COPY: usize = 256;
 
+/// Bytes after a 512-byte boundary that [`copy_start`] looks at.
+const START_LOOK: u64 = 4096;
+
 /// Walk every 512-byte boundary of the ring and list each metadata copy found, oldest offsets
 /// first. Like `pvck --dump metadata_all`, this does not trust `raw_locn`; entries the header
 /// points at are marked.
+///
+/// The ring is read [`CHUNK`] bytes at a time (plus a look-ahead of 4 KiB), so memory stays
+/// bounded whatever size the header gives the area (lvm2 puts no upper bound on it; `pvck`
+/// allocates it whole). Where the device says a range holds no data (a hole of a sparse image
+/// file, see [`Device::next_data`]) it is skipped: zeros start no copy.
 pub fn history(dev: &dyn Device, mda: &MdaHeader) -> Result<Vec<HistoryEntry>> {
-    let ring = device::read(
-        dev,
-        "metadata area",
-        mda.start.saturating_add(MDA_HEADER_SIZE),
-        mda.size - MDA_HEADER_SIZE,
-    )?;
-    Ok(scan_ring(&ring, mda))
+    let ring = Ring::new(dev, mda)?;
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut pos = 0u64;
+    while pos < ring.len {
+        match dev.next_data(ring.start + pos) {
+            None => break,
+            Some(d) if d > ring.start + pos => {
+                pos = (d - ring.start) / MDA_HEADER_SIZE * MDA_HEADER_SIZE;
+                if pos >= ring.len {
+                    break;
+                }
+            }
+            Some(_) => {}
+        }
+        let chunk_end = (pos + CHUNK).min(ring.len);
+        let look_end = (chunk_end + START_LOOK).min(ring.len);
+        device::read_into(dev, "metadata area", ring.start + pos, look_end - pos, &mut buf)?;
+        let mut p = pos;
+        while p < chunk_end {
+            let rel = (p - pos) as usize;
+            if let Some((vg_name, seqno)) = copy_start(&buf[rel..]) {
+                let e = match buf[rel..].iter().position(|&c| c == 0) {
+                    Some(n) => {
+                        let body = &buf[rel..rel + n + 1];
+                        let mut crc = LvmCrc::new();
+                        crc.update(body);
+                        Extent {
+                            size: n as u64 + 1,
+                            wrapped: false,
+                            tail: last3(body),
+                            checksum: crc.finish(),
+                        }
+                    }
+                    None => ring.extent(p)?,
+                };
+                if e.size >= MIN_COPY as u64 {
+                    let offset = p + MDA_HEADER_SIZE;
+                    let matches =
+                        |rl: &RawLocn| rl.offset == offset && rl.size == e.size && rl.checksum == e.checksum;
+                    out.push(HistoryEntry {
+                        offset,
+                        abs_offset: mda.start.saturating_add(offset),
+                        size: e.size,
+                        checksum: e.checksum,
+                        vg_name,
+                        seqno,
+                        wrapped: e.wrapped,
+                        damaged: e.tail != *b"\n\n\0",
+                        committed: matches(&mda.committed),
+                        precommitted: matches(&mda.precommitted),
+                    });
+                }
+            }
+            p += MDA_HEADER_SIZE;
+        }
+        pos = chunk_end;
+    }
+    Ok(out)
 }
 
-/// [`history`] over ring bytes already read (the area minus its header).
-pub fn scan_ring(ring: &[u8], mda: &MdaHeader) -> Vec<HistoryEntry> {
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    while pos < ring.len() {
-        if let Some((vg_name, seqno)) = copy_start(&ring[pos..]) {
-            let (size, wrapped, tail) = copy_extent(ring, pos);
-            if size >= MIN_COPY {
-                let mut crc = LvmCrc::new();
-                let first = size.min(ring.len() - pos);
-                crc.update(&ring[pos..pos + first]);
-                if size > first {
-                    crc.update(&ring[..size - first]);
+/// The ring of an mda on a device: absolute start and length.
+struct Ring<'d> {
+    dev: &'d dyn Device,
+    start: u64,
+    len: u64,
+}
+
+/// A copy's extent: bytes including the NUL, whether it wraps, its last three bytes, its CRC.
+struct Extent {
+    size: u64,
+    wrapped: bool,
+    tail: [u8; 3],
+    checksum: u32,
+}
+
+impl<'d> Ring<'d> {
+    fn new(dev: &'d dyn Device, mda: &MdaHeader) -> Result<Ring<'d>> {
+        let start = mda.start.saturating_add(MDA_HEADER_SIZE);
+        let len = mda.size - MDA_HEADER_SIZE;
+        if start.checked_add(len).is_none_or(|e| e > dev.size()) {
+            return Err(Error::Truncated { what: "metadata area", at: start, len, size: dev.size() });
+        }
+        Ok(Ring { dev, start, len })
+    }
+
+    /// The copy starting at ring offset `pos` runs to the first NUL after it, wrapping to the
+    /// ring's start; without one it is the whole ring. Read a chunk at a time.
+    fn extent(&self, pos: u64) -> Result<Extent> {
+        let mut crc = LvmCrc::new();
+        let mut tail = Vec::with_capacity(6);
+        let mut buf = Vec::new();
+        let mut size = 0u64;
+        for (from, to, wrapped) in [(pos, self.len, false), (0, pos, true)] {
+            let mut at = from;
+            while at < to {
+                let n = (to - at).min(CHUNK);
+                device::read_into(self.dev, "metadata area", self.start + at, n, &mut buf)?;
+                let (body, end) = match buf.iter().position(|&c| c == 0) {
+                    Some(k) => (&buf[..=k], true),
+                    None => (&buf[..], false),
+                };
+                crc.update(body);
+                size += body.len() as u64;
+                tail.extend_from_slice(&body[body.len().saturating_sub(3)..]);
+                tail.drain(..tail.len().saturating_sub(3));
+                if end {
+                    return Ok(Extent { size, wrapped, tail: last3(&tail), checksum: crc.finish() });
                 }
-                let checksum = crc.finish();
-                let offset = pos as u64 + MDA_HEADER_SIZE;
-                let matches =
-                    |rl: &RawLocn| rl.offset == offset && rl.size == size as u64 && rl.checksum == checksum;
-                out.push(HistoryEntry {
-                    offset,
-                    abs_offset: mda.start.saturating_add(offset),
-                    size: size as u64,
-                    checksum,
-                    vg_name,
-                    seqno,
-                    wrapped,
-                    damaged: tail != *b"\n\n\0",
-                    committed: matches(&mda.committed),
-                    precommitted: matches(&mda.precommitted),
-                });
+                at += n;
             }
         }
-        pos += MDA_HEADER_SIZE as usize;
+        Ok(Extent { size, wrapped: true, tail: last3(&tail), checksum: crc.finish() })
     }
-    out
+}
+
+/// The last three bytes (zeros when there are fewer).
+fn last3(b: &[u8]) -> [u8; 3] {
+    match b {
+        [.., x, y, z] => [*x, *y, *z],
+        _ => [0; 3],
+    }
 }
 
 /// `NAME {\n` followed (within a few lines) by `id = ` and `seqno = N`: a VG text starts here.
@@ -177,21 +301,6 @@ fn copy_start(b: &[u8]) -> Option<(String, u64)> {
     let seq_line = lines.next()?.strip_prefix(b"seqno = ")?;
     let seqno = std::str::from_utf8(seq_line).ok()?.trim().parse().ok()?;
     Some((String::from_utf8_lossy(name).into_owned(), seqno))
-}
-
-/// Length (including the NUL) of the copy starting at `pos`, whether it wraps, and its last
-/// three bytes. Without a NUL the copy runs to `pos` again (the whole ring).
-fn copy_extent(ring: &[u8], pos: usize) -> (usize, bool, [u8; 3]) {
-    let (size, wrapped) = match ring[pos..].iter().position(|&c| c == 0) {
-        Some(n) => (n + 1, false),
-        None => match ring[..pos].iter().position(|&c| c == 0) {
-            Some(n) => (ring.len() - pos + n + 1, true),
-            None => (ring.len(), true),
-        },
-    };
-    let byte = |i: usize| ring[(pos + i) % ring.len()];
-    let tail = if size >= 3 { [byte(size - 3), byte(size - 2), byte(size - 1)] } else { [0; 3] };
-    (size, wrapped, tail)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use crate::device::{self, Device, FileDevice, OpenOptionsLvm, Window};
 use crate::disk_locn::DiskLocn;
 use crate::error::{Error, Result};
-use crate::import::parse_metadata;
+use crate::import::import;
 use crate::label::{self, Label, LabelNote};
 use crate::mda_header::{MDA_HEADER_SIZE, MdaHeader};
 use crate::model::Metadata;
@@ -72,6 +72,8 @@ pub struct MdaCopy {
     pub text: Arc<Vec<u8>>,
     /// Its parse (shared between identical copies).
     pub metadata: Arc<Metadata>,
+    /// Keys the text gives twice in one section ([`Section::duplicate_keys`](crate::text::Section::duplicate_keys)).
+    pub duplicate_keys: Arc<Vec<String>>,
 }
 
 /// A device carrying an LVM2 label.
@@ -124,6 +126,14 @@ pub struct Scan {
     pub devices_scanned: usize,
 }
 
+impl Scan {
+    /// Devices were asked for but not one could be opened and read: a report of this scan
+    /// shows nothing, and says so with its exit status (lvm2's `pvs`/`vgs` fail likewise).
+    pub fn nothing_readable(&self) -> bool {
+        self.devices_scanned == 0 && !self.errors.is_empty()
+    }
+}
+
 /// Scan according to `opts`.
 pub fn scan(opts: &ScanOptions) -> Scan {
     let mut out = Scan::default();
@@ -138,9 +148,21 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         },
     };
     let mut opened: Vec<Arc<dyn Device>> = Vec::new();
+    let mut seen: Vec<(u64, u64)> = Vec::new();
     for path in &devices {
-        match open_with_partitions(path, opts) {
-            Ok(mut devs) => opened.append(&mut devs),
+        // One device under two names (the same path twice, a symlink, a /dev/disk/by-* alias) is
+        // scanned once, under the first name, as lvm2 treats aliases: not a duplicate PV.
+        if let Some(id) = identity(path) {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen.push(id);
+        }
+        match open_partitioned(path, opts) {
+            Ok((mut devs, note)) => {
+                opened.append(&mut devs);
+                out.notes.extend(note.map(|n| (path.display().to_string(), n)));
+            }
             Err(e) => out.errors.push(e),
         }
     }
@@ -152,25 +174,64 @@ pub fn scan(opts: &ScanOptions) -> Scan {
     out
 }
 
+/// What makes two paths the same device: the device number of a block device, the
+/// (filesystem, inode) pair of a file. `None` when the path cannot be stat'ed (its open fails
+/// and says why).
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let m = std::fs::metadata(path).ok()?;
+    Some(if m.file_type().is_block_device() { (u64::MAX, m.rdev()) } else { (m.dev(), m.ino()) })
+}
+
 /// Open a path; an image file with a partition table yields its partitions (`IMAGE:pN`)
 /// instead of itself, as lvm2 skips partitioned whole disks.
 pub fn open_with_partitions(path: &Path, opts: &ScanOptions) -> Result<Vec<Arc<dyn Device>>> {
+    open_partitioned(path, opts).map(|(d, _)| d)
+}
+
+/// The devices a path opens to, and a note about the whole image.
+type Opened = (Vec<Arc<dyn Device>>, Option<LabelNote>);
+
+/// [`open_with_partitions`], and a note when the whole image also carries an LVM2 label that
+/// its partition table hides (a whole-disk PV whose sector 0 looks like an MBR): the
+/// partitions are scanned, as lvm2 skips a partitioned disk, but not silently.
+fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<Opened> {
     let dev = FileDevice::open(path, OpenOptionsLvm { direct: opts.direct })?;
     let is_file = dev.is_image();
     let dev: Arc<dyn Device> = Arc::new(dev);
     if is_file {
         let parts = partition::partitions(dev.as_ref());
         if !parts.is_empty() {
-            return Ok(parts
+            let hidden =
+                device::read(dev.as_ref(), "label sectors", 0, dev.size().min(label::LABEL_SCAN_SIZE as u64))
+                    .ok()
+                    .and_then(|head| label::find_label(&head).ok()?.label)
+                    .map(|l| {
+                        LabelNote::Skipped(Error::BadField {
+                    what: "label",
+                    at: l.sector * 512,
+                    field: "sector 0",
+                    expected:
+                        "no partition table in front of a whole-disk PV (lvm2 skips a partitioned disk)"
+                            .into(),
+                    found: format!(
+                        "a partition table with {} partition(s); those were scanned instead of the PV {}",
+                        parts.len(),
+                        l.pv_header.pv_uuid
+                    ),
+                })
+                    });
+            let devs = parts
                 .into_iter()
                 .map(|p| {
                     let name = format!("{}:p{}", dev.name(), p.number);
                     Arc::new(Window::new(name, dev.clone(), p.start, p.len)) as Arc<dyn Device>
                 })
-                .collect());
+                .collect();
+            return Ok((devs, hidden));
         }
     }
-    Ok(vec![dev])
+    Ok((vec![dev], None))
 }
 
 /// Block devices from /proc/partitions (`/dev/NAME`), without dm devices unless asked, and
@@ -328,6 +389,9 @@ impl Device for Prefetched<'_> {
     fn as_slice(&self) -> Option<&[u8]> {
         self.dev.as_slice()
     }
+    fn next_data(&self, at: u64) -> Option<u64> {
+        self.dev.next_data(at)
+    }
 }
 
 fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
@@ -423,8 +487,11 @@ impl TextCache {
         if let Some(c) = self.0.get(&key).filter(|c| Arc::ptr_eq(&c.text, &text) || c.text == text) {
             return Ok(MdaCopy { locn: rl, ..c.clone() });
         }
-        let metadata = Arc::new(parse_metadata(&text)?);
-        let copy = MdaCopy { locn: rl, text, metadata };
+        let root = crate::text::parse(&text)?;
+        let metadata = Arc::new(import(&root)?);
+        let duplicate_keys = Arc::new(root.duplicate_keys());
+        drop(root);
+        let copy = MdaCopy { locn: rl, text, metadata, duplicate_keys };
         self.0.insert(key, copy.clone());
         Ok(copy)
     }

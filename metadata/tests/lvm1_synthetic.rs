@@ -404,7 +404,9 @@ fn bad_areas_past_the_device_end() {
     }
     let mut img = one_lv().image(0);
     img[0x1c8..0x1cc].copy_from_slice(&u32::MAX.to_le_bytes()); // pe_total
-    assert_eq!(where_(&read_bytes("/dev/sdz", img).unwrap_err()).1, "pe_disk map");
+    // Refused from the PV struct's own bounds, before any read or allocation of the map.
+    let e = read_bytes("/dev/sdz", img).unwrap_err();
+    assert!(matches!(e.kind(), Error::BadField { what: "pv_disk", field: "pe_total", at: 0x1c8, .. }), "{e}");
     let e = read_bytes("/dev/sdz", one_lv().image(0)[..300].to_vec()).unwrap_err();
     assert_eq!(where_(&e).1, "pv_disk");
 }
@@ -561,4 +563,79 @@ fn zero_extent_lv_does_not_break_the_fuzz_invariant() {
     let mut v = one_lv();
     v.lvs.push(lv("empty", 1, 0));
     lvmkit_metadata::fuzzing::lvm1(&v.image(0));
+}
+
+/// Issue 10: an LVM1 `pe_total` of 0xffffffff on a sparse 2 TiB image file is an error for that
+/// device before any read of the map (lvm2 would read and allocate 16 GiB), while another
+/// device in the same scan is still reported; a large map lvm2 allows (300 000 PEs, more than
+/// one read chunk) on the same kind of image still reads.
+#[test]
+fn pe_total_beyond_lvm2s_bounds_on_a_sparse_image_fails_that_device_only() {
+    use lvmkit_metadata::scan::{ScanOptions, scan};
+    use std::os::unix::fs::FileExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sparse = |name: &str, img: &[u8]| {
+        let p = dir.path().join(name);
+        let f = std::fs::File::create(&p).unwrap();
+        f.write_all_at(img, 0).unwrap();
+        f.set_len(2 << 40).unwrap();
+        p
+    };
+    let mut bad = one_lv().image(0);
+    bad[0x1c8..0x1cc].copy_from_slice(&u32::MAX.to_le_bytes());
+    let bad = sparse("bad.img", &bad);
+    let mut big = SVg::new(&[300_000]);
+    big.name = b"vg2".to_vec();
+    big.pvs[0].uuid = pv_uuid(7);
+    let good = sparse("good.img", &big.image(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let devices = vec![bad.clone(), good.clone()];
+    std::thread::spawn(move || {
+        let _ = tx.send(scan(&ScanOptions { devices: Some(devices), ..ScanOptions::default() }));
+    });
+    // A guard against a hang (a multi-GiB read), not a performance target.
+    let s = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the scan returns");
+    let name = bad.display().to_string();
+    let e = s.errors.iter().find(|e| matches!(e, Error::OnDevice { device, .. } if *device == name));
+    assert!(
+        matches!(
+            e.map(Error::kind),
+            Some(Error::BadField { what: "pv_disk", field: "pe_total", at: 0x1c8, .. })
+        ),
+        "{:?}",
+        s.errors
+    );
+    let pv = s.pvs.iter().find(|p| p.name() == good.display().to_string()).expect("the other device");
+    assert_eq!(pv.lvm1.as_ref().unwrap().pe_map.len(), 300_000);
+}
+
+/// Issue 10: an LVM1 VG whose PV is on two devices is not written (vgexport), and nothing on
+/// either device changes; with one copy the same export is planned.
+#[test]
+fn an_lvm1_vg_with_a_duplicate_pv_is_not_written() {
+    use lvmkit_metadata::scan::{ScanOptions, scan};
+    use lvmkit_metadata::write::WriteError;
+    use lvmkit_metadata::write::lvm1::{Lvm1Change, Lvm1Context, execute, plan};
+    let dir = tempfile::tempdir().unwrap();
+    let img = one_lv().image(0);
+    let paths: Vec<_> = (0..2)
+        .map(|i| {
+            let p = dir.path().join(format!("pv{i}.img"));
+            std::fs::write(&p, &img).unwrap();
+            p
+        })
+        .collect();
+    let ctx = Lvm1Context { hostname: "h".into(), time: 1 };
+    let s = scan(&ScanOptions { devices: Some(paths.clone()), ..ScanOptions::default() });
+    let r = plan(&s, "vg1", Lvm1Change::Export, &ctx);
+    assert!(
+        matches!(&r, Err(WriteError::Inconsistent { why, .. }) if why.contains("carry the same PV UUID")),
+        "{:?}",
+        r.map(|_| ())
+    );
+    assert!(paths.iter().all(|p| std::fs::read(p).unwrap() == img));
+    // Control: one copy alone is exported.
+    let s = scan(&ScanOptions { devices: Some(vec![paths[0].clone()]), ..ScanOptions::default() });
+    execute(&plan(&s, "vg1", Lvm1Change::Export, &ctx).unwrap()).unwrap();
+    assert!(std::fs::read(&paths[0]).unwrap() != img);
 }

@@ -244,3 +244,65 @@ fn in_memory_device_gets_same_errors() {
     );
     assert!(e.to_string().starts_with("mem0: mda_header at byte 4096: checksum mismatch"), "{e}");
 }
+
+#[test]
+fn a_key_given_twice_is_reported() {
+    // lvm2 reads on with "WARNING: Ignoring duplicate config value"; `check` must not call it
+    // clean. (Control: the untouched text has no such finding.)
+    let t = current_text(&linear_image());
+    let (src, _, _d) = load(&linear_image());
+    assert!(!errors(&src).iter().any(|(_, e)| matches!(e, Error::Semantic { .. })));
+    let twice = t.replacen("extent_size = ", "extent_size = 8192\nextent_size = ", 1);
+    let (src, p, _d) = load(&with_text(linear_image(), twice.as_bytes()));
+    let errs = errors(&src);
+    assert!(
+        errs.iter().any(|(d, e)| *d == p.display().to_string()
+            && matches!(e, Error::Semantic { path, .. } if path == "lk_linear/extent_size")),
+        "{errs:?}"
+    );
+    // Still read (as lvm2 does): the VG is there.
+    assert!(src.assembly.vg("lk_linear").is_some());
+}
+
+#[test]
+fn a_device_smaller_than_its_pv_is_reported() {
+    // lvm2 warns "Device … has size of … sectors which is smaller than corresponding PV size".
+    let img = linear_image();
+    let is_short =
+        |e: &Error| matches!(e, Error::Truncated { what, at: 0, .. } if what.starts_with("physical volume"));
+    let (src, _, _d) = load(&img);
+    assert!(!errors(&src).iter().any(|(_, e)| is_short(e)), "control: the whole image");
+    let half = img.len() / 2;
+    let (src, p, _d) = load(&img[..half]);
+    let errs = errors(&src);
+    assert!(
+        errs.iter().any(|(d, e)| *d == p.display().to_string()
+            && is_short(e)
+            && matches!(e, Error::Truncated { size, len, .. } if *size == half as u64 && *len > *size)),
+        "{errs:?}"
+    );
+    assert!(src.assembly.vg("lk_linear").is_some());
+}
+
+#[test]
+fn a_whole_disk_pv_behind_a_partition_table_is_not_hidden_silently() {
+    let is_hidden = |n: &LabelNote| {
+        matches!(n, LabelNote::Skipped(Error::BadField { what: "label", field: "sector 0", at: 512, .. }))
+    };
+    let (src, _, _d) = load(&linear_image());
+    assert!(!src.scan.notes.iter().any(|(_, n)| is_hidden(n)), "control: no partition table");
+    // A valid-looking MBR in sector 0 of the whole-disk PV: one partition at 1 MiB.
+    let mut img = linear_image();
+    img[446 + 4] = 0x83;
+    img[446 + 8..446 + 12].copy_from_slice(&2048u32.to_le_bytes());
+    img[446 + 12..446 + 16].copy_from_slice(&4096u32.to_le_bytes());
+    img[510..512].copy_from_slice(&[0x55, 0xaa]);
+    let (src, p, _d) = load(&img);
+    // The partition is what lvm2 would look at; the hidden PV is said.
+    assert!(src.scan.pvs.is_empty());
+    assert!(
+        src.scan.notes.iter().any(|(d, n)| *d == p.display().to_string() && is_hidden(n)),
+        "{:?}",
+        src.scan.notes
+    );
+}

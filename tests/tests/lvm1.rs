@@ -139,9 +139,9 @@ fn writes_to_lvm1_vgs_are_refused_and_nothing_is_written() {
     let before = std::fs::read(&imgs[0]).unwrap();
     let src = Source::load(&imgs, false);
     let vg = src.assembly.vg("l1a").unwrap();
-    let pv = &src.scan.pvs[vg.pv_devices[0].unwrap()];
-    let dev = lvmkit_metadata::write::device::open_scanned(pv.name()).unwrap();
-    let t = vec![lvmkit_metadata::write::commit::PvTarget::from_scan(pv, dev)];
+    let i = vg.pv_devices[0].unwrap();
+    let dev = lvmkit_metadata::write::device::open_scanned(src.scan.pvs[i].name()).unwrap();
+    let t = vec![lvmkit_metadata::write::commit::PvTarget::from_scan(&src.scan, i, dev)];
     assert!(t[0].format1);
     let mut new = (*vg.metadata).clone();
     new.vg.seqno += 1;

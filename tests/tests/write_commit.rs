@@ -44,7 +44,7 @@ fn targets(s: &Scan, a: &Assembly, fault: Option<&Arc<FaultPlan>>) -> (Metadata,
             if let Some(f) = fault {
                 dev = Arc::new(FaultDevice::new(dev, f.clone()));
             }
-            PvTarget::from_scan(pv, dev)
+            PvTarget::from_scan(s, i, dev)
         })
         .collect();
     ((*vg.metadata).clone(), t)

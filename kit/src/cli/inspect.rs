@@ -33,7 +33,9 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
     for f in &src.assembly.findings {
         eprintln!("  WARNING: {f}");
     }
-    let out = report::report(kind, &opts, &src).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string());
+    // Not one device could be read: the report is empty, and the exit status says so.
+    let code = if src.scan.nothing_readable() { ExitCode::from(5) } else { ExitCode::SUCCESS };
+    let out = report::report(kind, &opts, &src).map(|s| (s, code)).map_err(|e| e.to_string());
     exit_soon(src);
     out
 }
@@ -48,8 +50,12 @@ pub(super) fn dump(dev: DeviceArgs, backup: bool, vg: String) -> Outcome {
 /// `lvmkit history [--show SEQNO]`.
 pub(super) fn history(show: Option<u64>, device: PathBuf) -> Outcome {
     match show {
+        // An unusable mda header is shown, and fails the command.
         None => inspect::history(&device)
-            .map(|h| (inspect::format_history(&h), ExitCode::SUCCESS))
+            .map(|h| {
+                let bad = h.iter().any(|(_, m)| m.iter().any(|x| x.header.is_err()));
+                (inspect::format_history(&h), if bad { ExitCode::from(5) } else { ExitCode::SUCCESS })
+            })
             .map_err(|e| e.to_string()),
         Some(seqno) => {
             inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())

@@ -32,6 +32,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Cmd {
+    /// The recovery kit: lvmvg/lvmlv resources (restore, remove, quickCheck, recover, …);
+    /// `lvmkit kit --help`.
+    #[command(disable_help_flag = true)]
+    Kit(crate::cli_kit::KitCmd),
     /// Report physical volumes (lvm2's pvs).
     Pvs(ReportArgs),
     /// Report volume groups (lvm2's vgs).
@@ -220,6 +224,7 @@ fn exit_soon(src: Source) {
 fn dispatch(cmd: Cmd) -> Outcome {
     use lvmkit::report::ReportKind;
     match cmd {
+        Cmd::Kit(k) => Ok(crate::cli_kit::run(k)),
         Cmd::Pvs(a) => inspect::report(ReportKind::Pv, a),
         Cmd::Vgs(a) => inspect::report(ReportKind::Vg, a),
         Cmd::Lvs(a) => inspect::report(ReportKind::Lv, a),

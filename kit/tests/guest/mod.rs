@@ -36,11 +36,6 @@ pub fn dm_empty() -> bool {
     sh("dmsetup ls").trim() == "No devices found"
 }
 
-/// `VG[/LV]` arguments.
-pub fn args(a: &[&str]) -> Vec<lvmkit::target::Target> {
-    lvmkit::target::Target::parse_all(a).expect("VG[/LV] arguments")
-}
-
 /// Deterministic test data, different per `seed`.
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len).map(|i| (i as u8).wrapping_mul(13).wrapping_add(seed) ^ ((i >> 8) as u8)).collect()

@@ -129,6 +129,16 @@ impl LvDisk {
         if raw.lv_name[0] == 0 {
             return Ok(None);
         }
+        // The LE count sizes the LV's extent map: bounded as lvm2 bounds it.
+        if raw.lv_allocated_le.get() > super::MAX_LE_TOTAL {
+            return Err(Error::BadField {
+                what: "lv_disk",
+                at,
+                field: "lv_allocated_le",
+                expected: format!("at most {} (lvm2's MAX_LE_TOTAL)", super::MAX_LE_TOTAL),
+                found: raw.lv_allocated_le.get().to_string(),
+            });
+        }
         Ok(Some(LvDisk {
             at,
             path: c_name(&raw.lv_name, "lv_disk", at, "lv_name")?,

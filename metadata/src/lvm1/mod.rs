@@ -49,6 +49,14 @@ pub const ID_LEN: usize = 32;
 pub const MAX_LV: u32 = 256;
 /// `MAX_PV`: the bound on `pv_max`.
 pub const MAX_PV: u32 = 256;
+/// `MAX_PE_TOTAL` (`lib/format1/disk-rep.h`): the largest `pe_total` lvm2 allows.
+pub const MAX_PE_TOTAL: u32 = u32::MAX - 1;
+/// `MAX_LE_TOTAL` (`lib/format1/disk-rep.h`, enforced by `_format1_lv_setup`): the most
+/// extents an LVM1 LV may have (`pe_disk.le_num` is 16 bits).
+pub const MAX_LE_TOTAL: u32 = 65534;
+/// `MIN_PE_SIZE` (`lib/metadata/metadata.h`, enforced by `_format1_vg_setup`): the smallest
+/// LVM1 extent, in sectors (8 KiB).
+pub const MIN_PE_SIZE: u32 = 16;
 /// Appended to `pv_disk.vg_name` (and prefixed to `system_id`) by `vgexport`.
 pub const EXPORTED_TAG: &str = "PV_EXP";
 /// The orphan VG name lvm2 gives LVM1 PVs that are in no VG.
@@ -167,9 +175,35 @@ fn read_pv_inner(dev: &dyn Device) -> Result<Option<Lvm1Pv>> {
     let vg = VgDisk::parse(&device::read(dev, "vg_disk", vg_at, vg_disk::VG_DISK_SIZE as u64)?, vg_at)?;
     out.pv_uuids = uuid_list::read(dev, p.pv_uuidlist_on_disk, vg.pv_cur)?;
     out.lvs = lv_disk::read_all(dev, p.lv_on_disk, &vg)?;
+    check_pe_total(p)?;
     out.pe_map = pe_disk::read_map(dev, p.pe_on_disk.base, p.pe_total)?;
     out.vg = Some(vg);
     Ok(Some(out))
+}
+
+/// `pe_total` decides how much of the PE map is read. lvm2 2.02.177 reads and allocates
+/// `pe_total` entries unchecked (`_read_extents`, `lib/format1/disk-rep.c`); what it writes
+/// keeps them inside the PV: at most [`MAX_PE_TOTAL`], the map inside `pe_on_disk` (before
+/// `pe_start`), and `pe_total` extents of at least [`MIN_PE_SIZE`] sectors (`pe_size`) within
+/// `pv_size`. A `pe_total` beyond these is an error naming the field, before any allocation.
+pub fn check_pe_total(p: &PvDisk) -> Result<()> {
+    let total = u64::from(p.pe_total);
+    let by_area = u64::from(p.pe_on_disk.size) / pe_disk::PE_DISK_SIZE as u64;
+    let by_size = u64::from(p.pv_size) / u64::from(p.pe_size.max(MIN_PE_SIZE));
+    let max = by_area.min(by_size).min(u64::from(MAX_PE_TOTAL));
+    if total > max {
+        return Err(Error::BadField {
+            what: "pv_disk",
+            at: 0x1C8,
+            field: "pe_total",
+            expected: format!(
+                "at most {max} (the PE map in pe_on_disk holds {by_area}; pv_size {} sectors holds {by_size} extents of pe_size {})",
+                p.pv_size, p.pe_size
+            ),
+            found: total.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Scan one device whose byte 0 is an LVM1 signature (`read` serves its reads; `dev` is kept

@@ -45,7 +45,25 @@ pub fn parse_map(bytes: &[u8]) -> Vec<PeDisk> {
 }
 
 /// Read `pe_total` entries at byte `base`; a map running past the device end is an error.
+/// Read [`CHUNK`](crate::ring::CHUNK) bytes at a time (callers bound `pe_total` first, see
+/// [`super::check_pe_total`]).
 pub fn read_map(dev: &dyn Device, base: u32, pe_total: u32) -> Result<Vec<PeDisk>> {
     let len = u64::from(pe_total) * PE_DISK_SIZE as u64;
-    Ok(parse_map(&device::read(dev, "pe_disk map", u64::from(base), len)?))
+    let base = u64::from(base);
+    // One bounds check for the whole map before anything is allocated.
+    let size = dev.size();
+    if base.checked_add(len).is_none_or(|e| e > size) {
+        return Err(crate::error::Error::Truncated { what: "pe_disk map", at: base, len, size });
+    }
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let step = crate::ring::CHUNK / PE_DISK_SIZE as u64 * PE_DISK_SIZE as u64;
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(step);
+        device::read_into(dev, "pe_disk map", base + done, n, &mut buf)?;
+        out.extend(parse_map(&buf));
+        done += n;
+    }
+    Ok(out)
 }

@@ -113,6 +113,29 @@ impl<'a> Section<'a> {
         self.items.iter().find(|i| i.key == key).map(|i| &i.node)
     }
 
+    /// Paths (`vg0/logical_volumes/lv0/status`) of keys given more than once in one section,
+    /// each once, in text order. lvm2 warns about these ("Ignoring duplicate config value",
+    /// libdm/libdm-config.c) and keeps reading; [`get`](Self::get) sees the first.
+    pub fn duplicate_keys(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_duplicates("", &mut out);
+        out
+    }
+
+    fn collect_duplicates(&self, prefix: &str, out: &mut Vec<String>) {
+        let mut seen = std::collections::HashSet::new();
+        let mut reported = std::collections::HashSet::new();
+        for i in &self.items {
+            let key = i.key.as_ref();
+            if !seen.insert(key) && reported.insert(key) {
+                out.push(format!("{prefix}{key}"));
+            }
+            if let Node::Section(s) = &i.node {
+                s.collect_duplicates(&format!("{prefix}{key}/"), out);
+            }
+        }
+    }
+
     /// The sub-section `key`, if `key` names a section.
     pub fn section(&self, key: &str) -> Option<&Section<'a>> {
         match self.get(key)? {

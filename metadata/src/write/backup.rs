@@ -168,7 +168,7 @@ pub fn file_text(md: &Metadata, description: &str, info: &FileInfo) -> String {
 /// Write `data` to `path` atomically: temporary file next to it (0600), fsync, then the final
 /// name (`replace`: rename over it; otherwise a hard link that fails if the name exists), and
 /// an fsync of the directory. The directory is created (0700) when missing.
-fn write_atomic(path: &Path, data: &[u8], replace: bool) -> Result<(), BackupError> {
+pub fn write_atomic(path: &Path, data: &[u8], replace: bool) -> Result<(), BackupError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_dir(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -38,7 +38,7 @@ use crate::mda_header::{MDA_HEADER_SIZE, MdaHeader};
 use crate::model::Metadata;
 use crate::pv_header::{PV_EXT_USED, PV_HEADER_EXTENSION_VSN, PvHeaderExtension};
 use crate::raw_locn::RawLocn;
-use crate::scan::PvScan;
+use crate::scan::Scan;
 use crate::text::write_raw;
 
 use super::WriteError;
@@ -54,16 +54,44 @@ pub struct PvTarget {
     pub mdas: Vec<Result<MdaHeader, Error>>,
     /// The device is an LVM1 PV (its label was synthesised from `pv_disk`): never written.
     pub format1: bool,
+    /// Other scanned devices carrying this PV's UUID (unresolved duplicates): while there are
+    /// any, [`plan`] refuses the VG, as lvm2's `vg_write` does.
+    pub duplicates: Vec<String>,
+    /// What each mda's committed slot held at scan time (label order): `None` for no text,
+    /// the seqno of a good copy, or why it was unusable. A write over an older or unusable
+    /// copy repairs it, and says so ([`CommitPlan::warnings`]).
+    pub held: Vec<Option<Result<u64, String>>>,
 }
 
 impl PvTarget {
-    /// From a scan result and the same device opened for writing.
-    pub fn from_scan(pv: &PvScan, device: Arc<dyn WriteDevice>) -> PvTarget {
+    /// PV `index` of `scan`, and the same device opened for writing. Every other device of
+    /// the scan with the same PV UUID is recorded as a duplicate.
+    pub fn from_scan(scan: &Scan, index: usize, device: Arc<dyn WriteDevice>) -> PvTarget {
+        let pv = &scan.pvs[index];
+        let id = pv.label.pv_header.pv_uuid;
+        let duplicates = scan
+            .pvs
+            .iter()
+            .enumerate()
+            .filter(|&(j, o)| j != index && o.label.pv_header.pv_uuid == id)
+            .map(|(_, o)| o.name().to_string())
+            .collect();
         PvTarget {
             device,
             label: pv.label.clone(),
             mdas: pv.mdas.iter().map(|m| m.header.clone()).collect(),
             format1: pv.lvm1.is_some(),
+            duplicates,
+            held: pv
+                .mdas
+                .iter()
+                .map(|m| {
+                    m.committed.as_ref().map(|c| match c {
+                        Ok(c) => Ok(c.metadata.vg.seqno),
+                        Err(e) => Err(e.kind().to_string()),
+                    })
+                })
+                .collect(),
         }
     }
 }
@@ -150,6 +178,9 @@ pub struct CommitPlan {
     pub labels: Vec<String>,
     /// The writes, in order.
     pub steps: Vec<WriteStep>,
+    /// What the write repairs on the way, in lvm2's words ("WARNING: Updating old metadata to
+    /// N on DEV for VG V."): mdas whose copy was older than the VG's or unusable.
+    pub warnings: Vec<String>,
 }
 
 /// What a finished commit did.
@@ -171,6 +202,8 @@ pub struct CommitReport {
     pub labels: Vec<String>,
     /// Writes done.
     pub steps: usize,
+    /// The plan's warnings (repairs done on the way).
+    pub warnings: Vec<String>,
 }
 
 /// Largest text (NUL included) one copy may have in an mda of `size` bytes: two copies must
@@ -228,6 +261,18 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
             ),
         });
     }
+    // lvm2 (`vg_write`, lib/metadata/metadata.c): "Cannot update volume group %s with
+    // duplicate PV devices." Which copy is current depends on device order; writing one
+    // leaves the other stale, and the stale one may win the next scan.
+    if let Some(t) = targets.iter().find(|t| !t.duplicates.is_empty()) {
+        return Err(WriteError::DuplicatePv {
+            vg,
+            pv: t.label.pv_header.pv_uuid.to_string(),
+            devices: std::iter::once(t.device.name().to_string())
+                .chain(t.duplicates.iter().cloned())
+                .collect(),
+        });
+    }
     if new.vg.name != current.vg.name || new.vg.id != current.vg.id {
         return Err(WriteError::WrongVg {
             expected: format!("{} ({})", current.vg.name, current.vg.id),
@@ -258,6 +303,7 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
     let mut ignored = Vec::new();
     let mut labels = Vec::new();
     let mut label_steps = Vec::new();
+    let mut warnings = Vec::new();
     for (pi, t) in targets.iter().enumerate() {
         let dev = t.device.as_ref();
         let name = dev.name().to_string();
@@ -324,6 +370,20 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
                         old_offset: old.offset,
                     });
                 }
+            }
+            // lvm2 (`_vg_read`, lib/metadata/metadata.c) repairs such copies with a warning.
+            match t.held.get(mi) {
+                Some(Some(Ok(s))) if *s < current.vg.seqno => warnings.push(format!(
+                    "WARNING: Updating old metadata to {} on {name} for VG {vg} (mda{} held seqno {s}).",
+                    new.vg.seqno,
+                    mi + 1
+                )),
+                Some(Some(Err(why))) => warnings.push(format!(
+                    "WARNING: Updating unusable metadata to {} on {name} for VG {vg} (mda{}: {why}).",
+                    new.vg.seqno,
+                    mi + 1
+                )),
+                _ => {}
             }
             placements.push(MdaPlacement {
                 device: name.clone(),
@@ -414,7 +474,7 @@ pub fn plan(targets: &[PvTarget], current: &Metadata, new: &Metadata) -> Result<
             data: h.encode().to_vec(),
         });
     }
-    Ok(CommitPlan { vg, seqno: new.vg.seqno, text, checksum, placements, ignored, labels, steps })
+    Ok(CommitPlan { vg, seqno: new.vg.seqno, text, checksum, placements, ignored, labels, steps, warnings })
 }
 
 /// The phase a step belongs to: labels, texts, precommits, commits (in that order in a plan).
@@ -544,6 +604,7 @@ fn execute_on(plan: &CommitPlan, devs: &[&dyn WriteDevice]) -> Result<CommitRepo
         ignored: plan.ignored.clone(),
         labels: plan.labels.clone(),
         steps: plan.steps.len(),
+        warnings: plan.warnings.clone(),
     })
 }
 
@@ -699,6 +760,7 @@ mod tests {
             ignored: Vec::new(),
             labels: Vec::new(),
             steps,
+            warnings: Vec::new(),
         }
     }
 

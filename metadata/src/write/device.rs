@@ -116,10 +116,19 @@ impl FileWriteDevice {
         let is_block = meta.file_type().is_block_device();
         let mut opts = OpenOptions::new();
         opts.read(true).write(true);
-        if is_block {
-            opts.custom_flags(libc::O_DIRECT | libc::O_SYNC);
-        }
+        // O_NONBLOCK: a FIFO swapped in after the stat must not block the open; the type is
+        // checked again on the descriptor below (as the scan's reader does).
+        let flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+        opts.custom_flags(if is_block { flags | libc::O_DIRECT | libc::O_SYNC } else { flags });
         let mut file = opts.open(path).map_err(oerr)?;
+        let now = file.metadata().map_err(oerr)?;
+        if (now.dev(), now.ino()) != (meta.dev(), meta.ino())
+            || !(now.file_type().is_block_device() || now.file_type().is_file())
+        {
+            return Err(oerr(io::Error::other(
+                "not the block device or image file that was scanned (changed, or neither kind)",
+            )));
+        }
         let size = if is_block { file.seek(SeekFrom::End(0)).map_err(oerr)? } else { meta.len() };
         let block = if is_block { block_size(meta.rdev()).unwrap_or(512).max(512) } else { 512 };
         Ok(FileWriteDevice { name, file, size, direct: is_block, block })

@@ -121,6 +121,20 @@ pub enum WriteError {
         /// The problems.
         why: String,
     },
+    /// A PV of the VG is on more than one device (lvm2: "Cannot update volume group … with
+    /// duplicate PV devices").
+    #[error(
+        "cannot update volume group {vg} with duplicate PV devices: PV {pv} is on {}; give --devices only one of them",
+        devices.join(" and ")
+    )]
+    DuplicatePv {
+        /// VG.
+        vg: String,
+        /// The PV's UUID.
+        pv: String,
+        /// Every device carrying it (the one scanned as the PV first).
+        devices: Vec<String>,
+    },
     /// The operation is not allowed on this VG (owner, export state, missing object).
     #[error("VG {vg}: {why}")]
     Refused {

@@ -109,15 +109,25 @@ pub fn check_owner(md: &Metadata, ctx: &Context) -> Result<(), WriteError> {
     })
 }
 
+/// The access rules every write of `md` passes (lvm2's `vg_access` checks on a VG read for
+/// writing, lib/metadata/metadata.c): the owner ([`check_owner`]), and an exported VG may only
+/// be imported ("Volume group … is exported").
+pub fn check_writable(md: &Metadata, ctx: &Context, importing: bool) -> Result<(), WriteError> {
+    check_owner(md, ctx)?;
+    if md.vg.is_exported() && !importing {
+        return Err(WriteError::Refused {
+            vg: md.vg.name.clone(),
+            why: "is exported; import it first".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Apply `changes` to `md`: the new metadata with seqno + 1 and this write's header fields.
 pub fn apply(md: &Metadata, changes: &[Change], ctx: &Context) -> Result<Metadata, WriteError> {
     let vgname = md.vg.name.clone();
     let refuse = |why: String| WriteError::Refused { vg: vgname.clone(), why };
-    check_owner(md, ctx)?;
-    let importing = changes.contains(&Change::Import);
-    if md.vg.is_exported() && !importing {
-        return Err(refuse("is exported; import it first".into()));
-    }
+    check_writable(md, ctx, changes.contains(&Change::Import))?;
     let mut n = md.clone();
     for c in changes {
         match c {
@@ -234,8 +244,11 @@ fn finish(n: &mut Metadata, seqno: u64, ctx: &Context) {
 }
 
 /// An older copy made the new current one: its content with seqno = `current_seqno` + 1.
-/// Same VG (name and id) required; ownership is not checked (this is the repair).
+/// Same VG (name and id) required, and the same access rules as every other write
+/// ([`check_writable`] on the current metadata): a VG owned by another system ID needs the
+/// takeover, an exported VG is imported first, never un-exported by a restore.
 pub fn restore(current: &Metadata, old: &Metadata, ctx: &Context) -> Result<Metadata, WriteError> {
+    check_writable(current, ctx, false)?;
     if old.vg.id != current.vg.id || old.vg.name != current.vg.name {
         return Err(WriteError::WrongVg {
             expected: format!("{} ({})", current.vg.name, current.vg.id),

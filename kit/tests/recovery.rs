@@ -1,0 +1,688 @@
+//! The recovery kit's actions end to end on lvm2-made images, with an in-memory
+//! device-mapper (`support/fake_dm.rs`): hierarchies, ownership (restore, takeover, refusal,
+//! split brain), quickCheck at each level, recover, remove with a holder, missing PVs,
+//! adddelpv, canextend/extend, boot-activate. Two "servers" are two kit directories and two
+//! system IDs over the same image files. The real kernel runs the same code in the VM tests.
+
+#[path = "support/fake_dm.rs"]
+mod fake_dm;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_dm::FakeDm;
+use lvmkit::recovery::actions::{self, RestoreOptions, Severity};
+use lvmkit::recovery::controlled::{self, BootOutcome};
+use lvmkit::recovery::hierarchy::{self, PvSelection};
+use lvmkit::recovery::resource::{ActivationPolicy, Kind, OwnershipPolicy, Policy};
+use lvmkit::recovery::{Env, KitError};
+use lvmkit_activation::apply::Outcome;
+use lvmkit_dm::DevNum;
+
+/// Decompress a test-images case into `dir` (the tests write to the copies).
+fn images(case: &str, dir: &Path) -> Vec<PathBuf> {
+    let cdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-images").join(case);
+    let list = std::fs::read_to_string(cdir.join("devices.txt")).unwrap();
+    let mut out = Vec::new();
+    for l in list.lines().filter(|l| !l.trim().is_empty()) {
+        let img = l.split_whitespace().nth(1).unwrap();
+        let o = Command::new("xz").arg("-dc").arg(cdir.join(format!("{img}.xz"))).output().expect("xz runs");
+        assert!(o.status.success(), "xz {img}");
+        let p = dir.join(img);
+        write_sparse(&p, &o.stdout);
+        out.push(p);
+    }
+    out
+}
+
+/// Write an image leaving its zero blocks as holes (the disk is shared with other builds).
+fn write_sparse(p: &Path, data: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::create(p).unwrap();
+    f.set_len(data.len() as u64).unwrap();
+    for (i, chunk) in data.chunks(64 << 10).enumerate() {
+        if chunk.iter().any(|&b| b != 0) {
+            f.write_all_at(chunk, (i * (64 << 10)) as u64).unwrap();
+        }
+    }
+}
+
+/// A server: its own kit directory, controlled list and lock directory, a system ID, and
+/// image files as its disks (numbered 7:N for device-mapper).
+fn server(name: &str, sysid: Option<&str>, disks: &[PathBuf], tmp: &Path) -> Env {
+    let base = tmp.join(name);
+    let mut env = Env::new(base.join("kit"));
+    env.controlled = base.join("lkvgs");
+    env.lock_dir = base.join("lock");
+    env.server = name.into();
+    env.host_system_id = sysid.map(String::from);
+    env.devices = disks.to_vec();
+    let names: Vec<String> = disks.iter().map(|d| d.display().to_string()).collect();
+    env.resolve =
+        Arc::new(move |dev: &str, _| names.iter().position(|n| n == dev).map(|i| DevNum::new(7, i as u32)));
+    env.apply.dev_dir = base.join("dev");
+    env.apply.make_nodes = false;
+    env.apply.jobs = 1;
+    env.probe_exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_lvmkit")));
+    env.probe_timeout = Duration::from_secs(2);
+    env.busy_timeout = Duration::from_millis(300);
+    env
+}
+
+/// The VG as it is on the images now.
+fn on_disk(disks: &[PathBuf], vg: &str) -> lvmkit_metadata::model::VolumeGroup {
+    let src = lvmkit::source::Source::load(disks, false);
+    src.assembly.vg(vg).unwrap_or_else(|| panic!("{vg} on {disks:?}")).metadata.vg.clone()
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, KitError>) -> &'static str {
+    match r {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e.code,
+    }
+}
+
+#[test]
+fn create_list_show_delete_keep_the_hierarchy_and_the_controlled_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    assert!(
+        on_disk(&disks, "lk_linear").flags.as_ref().is_none_or(|f| !f.has("NOAUTOACTIVATE")),
+        "control: on"
+    );
+    let c = hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    assert_eq!(c.created, ["lvmvg-lk_linear", "lvmlv-lk_linear-lv0", "lvmlv-lk_linear-lv1"]);
+    assert_eq!(c.autoactivation_off, ["lk_linear"]);
+    assert!(c.warnings.is_empty());
+    let md = on_disk(&disks, "lk_linear");
+    assert!(md.flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE")), "autoactivation written off");
+    assert_eq!(md.system_id, None, "create does not take ownership");
+    let list = controlled::read(&a.controlled).unwrap();
+    assert_eq!(list, [controlled::Controlled { vg: "lk_linear".into(), uuid: md.id.to_string() }]);
+
+    let vg = a.store.find("lk_linear").unwrap();
+    let Kind::Lvmvg(v) = &vg.kind else { panic!() };
+    assert_eq!(v.vg_uuid, md.id.to_string());
+    assert_eq!(v.vg_format, "lvm2");
+    assert_eq!(v.pvs.len(), 1);
+    assert_eq!(v.pvs[0].device, disks[0].display().to_string());
+    assert_eq!(v.pvs[0].size, std::fs::metadata(&disks[0]).unwrap().len());
+    assert_eq!(v.pvs[0].disk, v.pvs[0].device, "a whole-disk PV is its own disk");
+    assert_eq!(v.servers.len(), 1);
+    assert_eq!(v.policy.ownership, OwnershipPolicy::SystemId);
+
+    let (all, bad) = a.store.list().unwrap();
+    assert!(bad.is_empty());
+    let tree = hierarchy::format_tree(&hierarchy::tree(&all, None));
+    let d = disks[0].display();
+    assert_eq!(
+        tree,
+        format!(
+            "/dev/lk_linear/lv0 (lvmlv-lk_linear-lv0, lvmlv)\n└── lk_linear (lvmvg-lk_linear, lvmvg)\n    └── {d}\n\
+             /dev/lk_linear/lv1 (lvmlv-lk_linear-lv1, lvmlv)\n└── lk_linear (lvmvg-lk_linear, lvmvg)\n    └── {d}\n"
+        )
+    );
+    let one = hierarchy::tree(&all, Some(&vg));
+    assert_eq!(one.len(), 2, "the VG's hierarchy: both LVs over it");
+
+    // Duplicates and unknown names.
+    assert_eq!(code(hierarchy::create(&a, &["lk_linear".into()], None)), "110004");
+    assert_eq!(code(hierarchy::create(&a, &["/dev/lk_linear/lv0".into()], None)), "110004");
+    assert_eq!(code(hierarchy::create(&a, &["nosuchvg".into()], None)), "110000");
+    assert_eq!(code(hierarchy::create(&a, &["lk_linear/nolv".into()], None)), "110001");
+
+    // delete: the VG with dependents is refused; the last resource takes it off the list.
+    assert_eq!(code(hierarchy::delete(&a, "lk_linear", false)), "000002");
+    let d0 = hierarchy::delete(&a, "/dev/lk_linear/lv0", false).unwrap();
+    assert_eq!(d0.deleted, ["lvmlv-lk_linear-lv0"]);
+    assert!(d0.uncontrolled.is_empty());
+    let d1 = hierarchy::delete(&a, "lvmvg-lk_linear", true).unwrap();
+    assert_eq!(d1.deleted, ["lvmlv-lk_linear-lv1", "lvmvg-lk_linear"]);
+    assert_eq!(d1.uncontrolled, ["lk_linear"]);
+    assert!(controlled::read(&a.controlled).unwrap().is_empty());
+    assert_eq!(code(a.store.find("lk_linear")), "000019");
+    assert_eq!(on_disk(&disks, "lk_linear").seqno, md.seqno, "delete never touches the VG");
+    // An LV of a VG that already has its lvmvg: only the LV resource is new.
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    hierarchy::delete(&a, "/dev/lk_linear/lv1", false).unwrap();
+    let again = hierarchy::create(&a, &["/dev/lk_linear/lv1".into()], None).unwrap();
+    assert_eq!(again.created, ["lvmlv-lk_linear-lv1"]);
+}
+
+#[test]
+fn restore_writes_our_system_id_activates_every_lv_and_is_idempotent_then_remove_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let dm = FakeDm::default();
+    // Not in service yet.
+    let h = actions::quick_check(&a, &dm, "lk_linear", 0).unwrap();
+    assert_eq!(h.status(), 7, "{h:?}");
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.wrote_system_id && r.took_over_from.is_none());
+    assert_eq!(on_disk(&disks, "lk_linear").system_id.as_deref(), Some("host-a"));
+    assert_eq!(dm.names(), ["lk_linear-lv0", "lk_linear-lv1"]);
+    assert!(r.devices.iter().all(|(_, o)| *o == Outcome::Created));
+    let seqno = on_disk(&disks, "lk_linear").seqno;
+    // Again: nothing written, nothing changed.
+    let r2 = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(!r2.wrote_system_id);
+    assert!(r2.devices.iter().all(|(_, o)| *o == Outcome::Unchanged), "{:?}", r2.devices);
+    assert_eq!(on_disk(&disks, "lk_linear").seqno, seqno);
+    // lvmlv restore: its VG is in service: success at once.
+    let rl = actions::restore(&a, &dm, "/dev/lk_linear/lv0", &RestoreOptions::default()).unwrap();
+    assert_eq!(rl.id, "lvmlv-lk_linear-lv0");
+    for lvl in [0, 10, 20] {
+        let h = actions::quick_check(&a, &dm, "lk_linear", lvl).unwrap();
+        assert_eq!(h.status(), 0, "level {lvl}: {:?}", h.problems);
+    }
+    let h = actions::quick_check(&a, &dm, "lvmlv-lk_linear-lv1", 10).unwrap();
+    assert_eq!((h.status(), h.devices, h.pvs_read), (0, 1, 1));
+
+    // lvmlv remove takes only its LV.
+    let rm = actions::remove(&a, &dm, "/dev/lk_linear/lv1").unwrap();
+    assert_eq!(rm.removed, ["lk_linear-lv1"]);
+    assert_eq!(actions::quick_check(&a, &dm, "/dev/lk_linear/lv1", 0).unwrap().status(), 7);
+    assert_eq!(actions::quick_check(&a, &dm, "/dev/lk_linear/lv0", 0).unwrap().status(), 0);
+    // The VG's quickCheck sees the LV missing.
+    let h = actions::quick_check(&a, &dm, "lk_linear", 0).unwrap();
+    assert_eq!(h.status(), 1);
+    assert_eq!(h.problems[0].line, "lk_linear-lv1: missing");
+    // lvmlv restore brings it back.
+    actions::restore(&a, &dm, "/dev/lk_linear/lv1", &RestoreOptions::default()).unwrap();
+    assert_eq!(dm.names().len(), 2);
+
+    let rm = actions::remove(&a, &dm, "lk_linear").unwrap();
+    assert_eq!(rm.removed.len(), 2);
+    assert!(dm.names().is_empty());
+    assert!(!rm.released, "the system ID stays by default");
+    assert_eq!(on_disk(&disks, "lk_linear").system_id.as_deref(), Some("host-a"));
+    let rm2 = actions::remove(&a, &dm, "lk_linear").unwrap();
+    assert!(rm2.removed.is_empty(), "idempotent");
+    assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 0).unwrap().status(), 7);
+}
+
+#[test]
+fn remove_works_by_uuid_prefix_when_the_pvs_are_gone_and_leaves_other_vgs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let dm = FakeDm::default();
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    // A device another node left under a renamed name, and another VG's device.
+    let vg_uuid = on_disk(&disks, "lk_linear").id.as_str().to_string();
+    dm.add("renamed-old", &format!("LVM-{vg_uuid}{}", "x".repeat(32)), "0 8 zero");
+    dm.add("other-lv", &format!("LVM-{}{}", "o".repeat(32), "y".repeat(32)), "0 8 zero");
+    // quickCheck: the extra device under the VG's uuid is a problem.
+    let h = actions::quick_check(&a, &dm, "lk_linear", 0).unwrap();
+    assert_eq!(h.status(), 1);
+    assert!(
+        h.problems
+            .iter()
+            .any(|p| p.line.starts_with("renamed-old: active under the VG's uuid but not planned")),
+        "{h:?}"
+    );
+    // The PV vanishes.
+    std::fs::remove_file(&disks[0]).unwrap();
+    let rm = actions::remove(&a, &dm, "lk_linear").unwrap();
+    assert_eq!(rm.removed.len(), 3, "{:?}", rm.removed);
+    assert_eq!(dm.names(), ["other-lv"]);
+}
+
+#[test]
+fn remove_of_an_open_lv_is_retried_within_its_bound_then_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let dm = FakeDm::default();
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    dm.hold("lk_linear-lv0", 1);
+    let t = Instant::now();
+    let e = actions::remove(&a, &dm, "/dev/lk_linear/lv0").unwrap_err();
+    let took = t.elapsed();
+    assert_eq!(e.code, "110005", "{e}");
+    assert!(e.message.contains("lk_linear-lv0 is in use"), "{e}");
+    // The bound, plus the holder search (every /proc/*/fd: slower on a loaded machine).
+    assert!(took >= a.busy_timeout && took < a.busy_timeout + Duration::from_secs(10), "{took:?}");
+    assert_eq!(e.status(), 1);
+    // Released: the next remove succeeds.
+    dm.hold("lk_linear-lv0", -1);
+    assert_eq!(actions::remove(&a, &dm, "/dev/lk_linear/lv0").unwrap().removed, ["lk_linear-lv0"]);
+}
+
+/// A primary `a` (lk-hostA owns lk_sysid), `b` extended from its template and recorded back
+/// on `a`, and `c` that only `a` knows of.
+#[test]
+fn ownership_peer_takeover_refusal_force_and_split_brain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("system-id", tmp.path());
+    let a = server("a", Some("lk-hostA"), &disks, tmp.path());
+    let b = server("b", Some("hostB"), &disks, tmp.path());
+    let c = server("c", Some("hostC"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_sysid".into()], None).unwrap();
+    let t = hierarchy::export(&a, "lk_sysid").unwrap();
+    assert_eq!(t.resources.len(), 2);
+    assert!(hierarchy::canextend(&b, &t).reasons.is_empty());
+    let e = hierarchy::extend(&b, &t).unwrap();
+    assert_eq!(e.created, ["lvmvg-lk_sysid", "lvmlv-lk_sysid-lv0"]);
+    // The primary records b through b's template.
+    let tb = hierarchy::export(&b, "lk_sysid").unwrap();
+    let back = hierarchy::extend(&a, &tb).unwrap();
+    assert_eq!(back.updated, ["lvmvg-lk_sysid"]);
+    assert!(back.created.is_empty());
+    let Kind::Lvmvg(va) = a.store.find("lk_sysid").unwrap().kind else { panic!() };
+    assert_eq!(va.servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(va.servers[1].system_id.as_deref(), Some("hostB"));
+    assert!(hierarchy::extend(&a, &tb).unwrap().updated.is_empty(), "nothing new the second time");
+    // c extends from a's first template: it knows a, not b.
+    hierarchy::extend(&c, &t).unwrap();
+
+    let dm = FakeDm::default();
+    // T1: b restores a VG owned by its peer a: takeover.
+    let r = actions::restore(&b, &dm, "lk_sysid", &RestoreOptions::default()).unwrap();
+    assert_eq!(r.took_over_from.as_deref(), Some("lk-hostA"));
+    assert_eq!(on_disk(&disks, "lk_sysid").system_id.as_deref(), Some("hostB"));
+    assert_eq!(dm.names(), ["lk_sysid-lv0"]);
+    // T2: c restores a VG owned by b, which is not its peer: refused, nothing written.
+    let seqno = on_disk(&disks, "lk_sysid").seqno;
+    let dm_c = FakeDm::default();
+    let e = actions::restore(&c, &dm_c, "lk_sysid", &RestoreOptions::default()).unwrap_err();
+    assert_eq!((e.code, e.status()), ("110003", 4), "{e}");
+    assert!(e.message.contains("hostB"), "{e}");
+    assert_eq!(on_disk(&disks, "lk_sysid").seqno, seqno, "nothing written");
+    assert!(dm_c.names().is_empty(), "nothing activated");
+    // Naming another owner does not help; naming it does.
+    let wrong = RestoreOptions { force_takeover: Some("hostX".into()), ..Default::default() };
+    assert_eq!(code(actions::restore(&c, &dm_c, "lk_sysid", &wrong)), "110003");
+    // Meanwhile b's quickCheck 20 is healthy; after c's forced takeover it is the split brain.
+    assert_eq!(actions::quick_check(&b, &dm, "lk_sysid", 20).unwrap().status(), 0);
+    let force = RestoreOptions { force_takeover: Some("hostB".into()), ..Default::default() };
+    let r = actions::restore(&c, &dm_c, "lk_sysid", &force).unwrap();
+    assert_eq!(r.took_over_from.as_deref(), Some("hostB"));
+    let h = actions::quick_check(&b, &dm, "lk_sysid", 20).unwrap();
+    assert_eq!(h.status(), 4, "{h:?}");
+    assert_eq!(h.problems[0].code, "110016");
+    assert!(h.problems[0].line.contains("hostC"), "{h:?}");
+    // Level 0 does not read the disk: it still sees healthy devices (negative control).
+    assert_eq!(actions::quick_check(&b, &dm, "lk_sysid", 0).unwrap().status(), 0);
+    // recover refuses to touch a VG someone else owns.
+    assert_eq!(code(actions::recover(&b, &dm, "lk_sysid")), "110016");
+}
+
+#[test]
+fn quick_check_finds_missing_suspended_and_changed_devices_and_recover_repairs_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let dm = FakeDm::default();
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    let good_table = dm.s().devs["lk_linear-lv1"].live.clone().unwrap().to_string();
+    dm.drop_dev("lk_linear-lv0");
+    dm.suspend_dev("lk_linear-lv1");
+    let h = actions::quick_check(&a, &dm, "lk_linear", 0).unwrap();
+    let lines: Vec<&str> = h.problems.iter().map(|p| p.line.as_str()).collect();
+    assert_eq!(lines, ["lk_linear-lv0: missing", "lk_linear-lv1: suspended"]);
+    assert_eq!(h.status(), 1);
+    let r = actions::recover(&a, &dm, "lk_linear").unwrap();
+    assert_eq!(
+        r.devices,
+        [("lk_linear-lv0".to_string(), Outcome::Created), ("lk_linear-lv1".to_string(), Outcome::Resumed)]
+    );
+    assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 0).unwrap().status(), 0);
+    // An error target where the plan has none.
+    dm.set_table("lk_linear-lv1", "0 8192 error");
+    let h = actions::quick_check(&a, &dm, "lk_linear", 0).unwrap();
+    assert_eq!(
+        h.problems.iter().map(|p| p.line.as_str()).collect::<Vec<_>>(),
+        ["lk_linear-lv1: table differs from the plan"]
+    );
+    actions::recover(&a, &dm, "lk_linear").unwrap();
+    assert_eq!(dm.s().devs["lk_linear-lv1"].live.clone().unwrap().to_string(), good_table);
+
+    // Another node edits the VG (a tag): level 20 reports the new seqno, recover refreshes.
+    let before = on_disk(&disks, "lk_linear").seqno;
+    let src = lvmkit::source::Source::load(&disks, false);
+    let ctx = a.context(None);
+    lvmkit::write::change_vgs(
+        &src,
+        &["lk_linear".into()],
+        &[lvmkit_metadata::write::ops::Change::AddVgTag("edited".into())],
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(
+        actions::quick_check(&a, &dm, "lk_linear", 10).unwrap().status(),
+        0,
+        "level 10 does not read metadata"
+    );
+    let h = actions::quick_check(&a, &dm, "lk_linear", 20).unwrap();
+    assert_eq!(h.status(), 1);
+    assert_eq!(h.problems[0].code, "110018");
+    assert!(h.problems[0].line.contains(&format!("seqno {before} -> {}", before + 1)), "{h:?}");
+    let r = actions::recover(&a, &dm, "lk_linear").unwrap();
+    assert_eq!(r.seqno, (before + 1, Some(before)));
+    assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 20).unwrap().status(), 0);
+}
+
+#[test]
+fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let dm = FakeDm::default();
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 10).unwrap().status(), 0, "control: readable");
+    // The PV's path now blocks every open (a FIFO nobody writes): the probe child hangs.
+    std::fs::rename(&disks[0], tmp.path().join("moved.img")).unwrap();
+    let st = Command::new("mkfifo").arg(&disks[0]).status().unwrap();
+    assert!(st.success());
+    let t = Instant::now();
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    let took = t.elapsed();
+    assert_eq!(h.status(), 1, "{h:?}");
+    assert_eq!(h.problems.len(), 1);
+    assert_eq!(h.problems[0].code, "110021");
+    assert!(h.problems[0].line.contains("no answer within"), "{h:?}");
+    assert!(took >= a.probe_timeout && took < a.probe_timeout + Duration::from_secs(2), "{took:?}");
+    // recover probes before it reads: the same bound, and the PV's code.
+    let t = Instant::now();
+    let e = actions::recover(&a, &dm, "lk_linear").unwrap_err();
+    assert_eq!(e.code, "110002", "{e}");
+    assert!(e.cause_text().contains("no answer within"), "{e}");
+    assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
+    // A PV path that is gone fails at once.
+    std::fs::remove_file(&disks[0]).unwrap();
+    let t = Instant::now();
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    assert!(t.elapsed() < a.probe_timeout);
+    assert!(h.problems[0].line.contains("cannot open"), "{h:?}");
+    // recover fails with the PV's code, so the cluster moves the hierarchy.
+    assert_eq!(code(actions::recover(&a, &dm, "lk_linear")), "110002");
+}
+
+#[test]
+fn missing_pvs_follow_the_activation_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("spanning", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_spanning".into()], None).unwrap();
+    // pv2 disappears from this server.
+    let gone = tmp.path().join("gone.img");
+    std::fs::rename(&disks[1], &gone).unwrap();
+    let a = Env { devices: vec![disks[0].clone()], ..a };
+    let dm = FakeDm::default();
+    let e = actions::restore(&a, &dm, "lk_spanning", &RestoreOptions::default()).unwrap_err();
+    assert_eq!(e.code, "110002", "{e}");
+    assert!(dm.names().is_empty());
+    // Partial: missing areas become error targets — but our system ID cannot be written
+    // with half of the PVs (lvm2's majority rule).
+    let mut r = a.store.find("lk_spanning").unwrap();
+    let Kind::Lvmvg(v) = &mut r.kind else { panic!() };
+    v.policy = Policy { activation: ActivationPolicy::Partial, ..v.policy };
+    a.store.save(&r).unwrap();
+    let e = actions::restore(&a, &dm, "lk_spanning", &RestoreOptions::default()).unwrap_err();
+    assert_eq!(e.code, "110012", "{e}");
+    assert!(e.message.contains("majority"), "{e}");
+    assert!(dm.names().is_empty());
+    // Owned by us already (restored with both PVs, removed): the partial restore activates.
+    std::fs::rename(&gone, &disks[1]).unwrap();
+    actions::restore(&a, &dm, "lk_spanning", &RestoreOptions::default()).unwrap();
+    actions::remove(&a, &dm, "lk_spanning").unwrap();
+    std::fs::rename(&disks[1], &gone).unwrap();
+    actions::restore(&a, &dm, "lk_spanning", &RestoreOptions::default()).unwrap();
+    // lvm2's partial activation: an error-target device per missing area.
+    assert_eq!(
+        dm.names(),
+        [
+            "lk_spanning-keep",
+            "lk_spanning-keep-missing_1_0",
+            "lk_spanning-span",
+            "lk_spanning-span-missing_0_0"
+        ]
+    );
+    let h = actions::quick_check(&a, &dm, "lk_spanning", 0).unwrap();
+    assert_eq!(h.status(), 3, "{h:?}");
+    assert!(h.problems.iter().all(|p| p.severity == Severity::Degraded));
+    // The metadata was not changed to drop the PV.
+    std::fs::rename(&gone, &disks[1]).unwrap();
+    assert_eq!(on_disk(&disks, "lk_spanning").pvs.len(), 2);
+}
+
+#[test]
+fn a_failed_raid_leg_is_degraded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("raid", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_raid".into()], None).unwrap();
+    let dm = FakeDm::default();
+    actions::restore(&a, &dm, "lk_raid", &RestoreOptions::default()).unwrap();
+    assert_eq!(actions::quick_check(&a, &dm, "lk_raid", 0).unwrap().status(), 0, "control: all legs alive");
+    dm.s().raid_health = Some("AD".into());
+    let h = actions::quick_check(&a, &dm, "/dev/lk_raid/r1", 0).unwrap();
+    assert_eq!(h.status(), 3, "{h:?}");
+    assert!(h.problems[0].line.contains("RAID leg failed or missing (health AD)"), "{h:?}");
+}
+
+#[test]
+fn adddelpv_reports_records_and_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("spanning", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_spanning".into()], None).unwrap();
+    let none = hierarchy::adddelpv(&a, "lk_spanning", &PvSelection::Report).unwrap();
+    assert!(none.added.is_empty() && none.removed.is_empty());
+    // As if the VG had been extended since: the resource lacks pv2 and records a PV now gone.
+    let mut r = a.store.find("lk_spanning").unwrap();
+    let Kind::Lvmvg(v) = &mut r.kind else { panic!() };
+    let pv2 = v.pvs.remove(1);
+    let mut old = v.pvs[0].clone();
+    old.uuid = "OLDPV0-0000-0000-0000-0000-0000-000000".into();
+    old.device = "/dev/old".into();
+    v.pvs.push(old.clone());
+    v.servers.push(lvmkit::recovery::resource::Server { name: "b".into(), system_id: Some("hostB".into()) });
+    a.store.save(&r).unwrap();
+    let rep = hierarchy::adddelpv(&a, "lk_spanning", &PvSelection::Report).unwrap();
+    assert_eq!(rep.added, std::slice::from_ref(&pv2));
+    assert_eq!(rep.removed, std::slice::from_ref(&old));
+    assert_eq!(rep.confirm_on, ["b"]);
+    assert!(!rep.applied);
+    // Lists naming a PV that is not there: refused, nothing recorded.
+    let wrong = PvSelection::Lists(vec!["NOSUCH".into()], vec![]);
+    assert_eq!(code(hierarchy::adddelpv(&a, "lk_spanning", &wrong)), "110025");
+    assert_eq!(code(hierarchy::adddelpv(&a, "/dev/lk_spanning/keep", &PvSelection::Yes)), "110006");
+    let by_list = PvSelection::Lists(vec![pv2.device.clone()], vec![old.uuid.clone()]);
+    let done = hierarchy::adddelpv(&a, "lk_spanning", &by_list).unwrap();
+    assert!(done.applied);
+    let Kind::Lvmvg(v) = a.store.find("lk_spanning").unwrap().kind else { panic!() };
+    assert_eq!(v.pvs.iter().map(|p| p.uuid.as_str()).collect::<Vec<_>>().len(), 2);
+    assert!(v.pvs.contains(&pv2) && !v.pvs.contains(&old));
+    assert!(hierarchy::adddelpv(&a, "lk_spanning", &PvSelection::Report).unwrap().added.is_empty());
+}
+
+#[test]
+fn canextend_says_why_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("spanning", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_spanning".into()], None).unwrap();
+    let t = hierarchy::export(&a, "lk_spanning").unwrap();
+    // b sees only pv1; c sees pv1 twice (a copy); d sees a resized pv2.
+    let b = server("b", Some("hostB"), &disks[..1], tmp.path());
+    let why = hierarchy::canextend(&b, &t).reasons;
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert!(why[0].contains("is not visible here"), "{why:?}");
+    assert_eq!(code(hierarchy::extend(&b, &t)), "110023");
+    assert!(b.store.list().unwrap().0.is_empty(), "nothing created");
+    let copy = tmp.path().join("copy.img");
+    std::fs::copy(&disks[0], &copy).unwrap();
+    let c = server("c", Some("hostC"), &[disks[0].clone(), disks[1].clone(), copy], tmp.path());
+    let why = hierarchy::canextend(&c, &t).reasons;
+    assert!(why.iter().any(|w| w.contains("is seen on more than one device")), "{why:?}");
+    let mut t2 = t.clone();
+    let Kind::Lvmvg(v) = &mut t2.resources[0].kind else { panic!() };
+    v.pvs[1].size += 512;
+    let why = hierarchy::canextend(&a, &t2).reasons;
+    assert!(why.iter().any(|w| w.contains("bytes here")), "{why:?}");
+    assert!(hierarchy::canextend(&a, &t).reasons.is_empty(), "control");
+}
+
+#[test]
+fn boot_activate_skips_controlled_vgs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut disks = images("linear", tmp.path());
+    disks.extend(images("tags", tmp.path()));
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_tags".into()], None).unwrap();
+    let dm = FakeDm::default();
+    let done = controlled::boot_activate(&a, &dm).unwrap();
+    assert_eq!(
+        done,
+        [
+            ("lk_linear".to_string(), BootOutcome::Activated(2)),
+            ("lk_tags".to_string(), BootOutcome::Controlled)
+        ]
+    );
+    assert_eq!(dm.names(), ["lk_linear-lv0", "lk_linear-lv1"]);
+    // Off the list (deleted) but with autoactivation off: still not activated.
+    hierarchy::delete(&a, "lk_tags", true).unwrap();
+    let done = controlled::boot_activate(&a, &dm).unwrap();
+    assert_eq!(done[1], ("lk_tags".to_string(), BootOutcome::AutoactivationOff));
+}
+
+#[test]
+fn restore_reports_autoactivation_drift_and_fix_turns_it_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.warnings.is_empty(), "control: off after create");
+    let src = lvmkit::source::Source::load(&disks, false);
+    lvmkit::write::change_vgs(
+        &src,
+        &["lk_linear".into()],
+        &[lvmkit_metadata::write::ops::Change::SetAutoactivation(true)],
+        &a.context(None),
+    )
+    .unwrap();
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert_eq!(r.warnings.iter().map(|w| w.code).collect::<Vec<_>>(), ["110019"]);
+    let r =
+        actions::restore(&a, &dm, "lk_linear", &RestoreOptions { fix: true, ..Default::default() }).unwrap();
+    assert!(r.fixed_autoactivation && r.warnings.is_empty());
+    assert!(on_disk(&disks, "lk_linear").flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE")));
+}
+
+#[test]
+fn a_stale_metadata_copy_is_reported_and_the_newest_wins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("spanning", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_spanning".into()], None).unwrap();
+    // Roll pv2's metadata area back: save it before a change, write it back after.
+    let before = std::fs::read(&disks[1]).unwrap();
+    let src = lvmkit::source::Source::load(&disks, false);
+    lvmkit::write::change_vgs(
+        &src,
+        &["lk_spanning".into()],
+        &[lvmkit_metadata::write::ops::Change::AddVgTag("new".into())],
+        &a.context(None),
+    )
+    .unwrap();
+    std::fs::write(&disks[1], &before).unwrap();
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "lk_spanning", &RestoreOptions::default()).unwrap();
+    assert!(r.notes.iter().any(|n| n.contains("stale metadata copy")), "{:?}", r.notes);
+    let md = on_disk(&disks, "lk_spanning");
+    assert!(md.tags.contains(&"new".to_string()), "the newest copy won");
+    assert_eq!(md.system_id.as_deref(), Some("host-a"));
+}
+
+/// The shared LVM1 images (`../shared/images/lvm1` beside the repository, as in CI, or
+/// `$LVMKIT_LVM1_IMAGES`), decompressed into `dir`; `None`, with a visible note, when absent.
+fn lvm1_images(names: &[&str], dir: &Path) -> Option<Vec<PathBuf>> {
+    let src = std::env::var_os("LVMKIT_LVM1_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/images/lvm1"));
+    if !src.join("README.md").is_file() {
+        eprintln!("SKIPPED: {} not found (the shared LVM1 images sit beside the repository)", src.display());
+        return None;
+    }
+    Some(
+        names
+            .iter()
+            .map(|n| {
+                let o = Command::new("xz").arg("-dc").arg(src.join(format!("{n}.img.xz"))).output().unwrap();
+                assert!(o.status.success(), "xz {n}");
+                let p = dir.join(format!("{n}.img"));
+                write_sparse(&p, &o.stdout);
+                p
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn an_lvm1_vg_is_exported_on_remove_and_imported_on_restore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(disks) = lvm1_images(&["l1a", "l1d"], tmp.path()) else { return };
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    let c = hierarchy::create(&a, &["l1a".into()], None).unwrap();
+    assert!(c.autoactivation_off.is_empty(), "LVM1 has no autoactivation flag");
+    let Kind::Lvmvg(v) = a.store.find("l1a").unwrap().kind else { panic!() };
+    assert_eq!((v.vg_format.as_str(), v.policy.ownership), ("lvm1", OwnershipPolicy::None));
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "l1a", &RestoreOptions::default()).unwrap();
+    assert!(!r.imported && !r.wrote_system_id);
+    assert_eq!(dm.names().len(), 3);
+    let h = actions::quick_check(&a, &dm, "l1a", 20).unwrap();
+    assert_eq!(h.status(), 0, "{h:?}");
+    let rm = actions::remove(&a, &dm, "l1a").unwrap();
+    assert!(rm.released);
+    assert!(dm.names().is_empty());
+    let exported = |name: &str| {
+        let src = lvmkit::source::Source::load(&disks, false);
+        src.assembly.vgs.iter().find(|g| g.metadata.vg.id.to_string() == v.vg_uuid).map(|g| {
+            assert!(g.name().starts_with(name), "{}", g.name());
+            g.metadata.vg.is_exported()
+        })
+    };
+    assert_eq!(exported("l1a"), Some(true));
+    let r = actions::restore(&a, &dm, "l1a", &RestoreOptions::default()).unwrap();
+    assert!(r.imported);
+    assert_eq!(exported("l1a"), Some(false));
+    assert_eq!(dm.names().len(), 3);
+    // A VG exported elsewhere: imported by its first restore here.
+    hierarchy::create(&a, &["l1d".into()], None).unwrap_or_else(|e| panic!("{e}"));
+    let r = actions::restore(&a, &dm, "l1d", &RestoreOptions::default()).unwrap();
+    assert!(r.imported);
+}
+
+#[test]
+fn a_pv_found_elsewhere_by_the_full_scan_is_recorded_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    // The disk comes back under another name (a reboot renumbered it).
+    let renamed = tmp.path().join("renamed.img");
+    std::fs::rename(&disks[0], &renamed).unwrap();
+    let a = Env { devices: vec![renamed.clone()], resolve: Arc::new(|_, _| Some(DevNum::new(7, 0))), ..a };
+    let dm = FakeDm::default();
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.notes.iter().any(|n| n.contains("found by a full scan")), "{:?}", r.notes);
+    let Kind::Lvmvg(v) = a.store.find("lk_linear").unwrap().kind else { panic!() };
+    assert_eq!(v.pvs[0].device, renamed.display().to_string());
+    // The next restore reads only the recorded device.
+    let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.notes.is_empty(), "{:?}", r.notes);
+}
