@@ -203,3 +203,30 @@ fn reports_hide_a_foreign_vg_unless_asked() {
     assert_eq!(run(conf.path(), Some("lk-hostB"), &[]), "", "another host");
     assert_eq!(run(conf.path(), Some("lk-hostB"), &["--foreign"]), shown);
 }
+
+/// `VG[/LV]` arguments in every lvm2 form name the same LV (`/dev/mapper/VG-LV` with doubled
+/// dashes too); a malformed one is refused with its typed error and status 1, before any scan.
+#[test]
+fn vg_lv_arguments_in_every_form() {
+    let (img, _d) = image("thin");
+    let dev = img.to_str().unwrap();
+    let plan = |name: &str| lvmkit(&["plan", "--devices", dev, name]);
+    let want = plan("lk_thin/thin1");
+    assert!(want.status.success(), "{}", String::from_utf8_lossy(&want.stderr));
+    assert!(!stdout(&want).is_empty());
+    for form in ["/dev/lk_thin/thin1", "/dev/mapper/lk_thin-thin1"] {
+        let o = plan(form);
+        assert_eq!((o.status.code(), stdout(&o)), (Some(0), stdout(&want)), "{form}");
+    }
+    for (bad, why) in [
+        ("lk_thin/thin1/x", "expected VG, VG/LV, /dev/VG/LV or /dev/mapper/VG-LV"),
+        ("/dev/mapper/lk_thin-thin1-tpool", "names a layer of an LV"),
+        ("lk_thin/th!n", "invalid logical volume name"),
+    ] {
+        let o = plan(bad);
+        assert_eq!(o.status.code(), Some(1), "{bad}");
+        assert!(stdout(&o).is_empty(), "{bad}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(bad) && err.contains(why), "{bad}: {err}");
+    }
+}
