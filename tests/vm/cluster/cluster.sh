@@ -243,11 +243,13 @@ cl_start() {
 # cl_stop_nodes — kills both guests and the fence watcher.
 cl_stop_nodes() {
   local n
-  [ -n "$CL_WATCHER" ] && kill "$CL_WATCHER" 2>/dev/null && wait "$CL_WATCHER" 2>/dev/null
+  [ -n "$CL_WATCHER" ] && kill "$CL_WATCHER" 2>/dev/null && { wait "$CL_WATCHER" 2>/dev/null || true; }
   CL_WATCHER=""
   for n in 1 2; do
-    [ -n "${CL_PIDS[$n]:-}" ] && kill -CONT -- "-${CL_PIDS[$n]}" 2>/dev/null
-    cl_kill "$n"
+    # (Each step `|| true`: this runs in `set -e` callers' EXIT traps, where a node that is
+    # already gone must not end the cleanup before the other one is killed.)
+    { [ -n "${CL_PIDS[$n]:-}" ] && kill -CONT -- "-${CL_PIDS[$n]}" 2>/dev/null; } || true
+    cl_kill "$n" || true
   done
 }
 
