@@ -380,10 +380,15 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     let dm = FakeDm::default();
     actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
     assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 10).unwrap().status(), 0, "control: readable");
-    // The PV's path now blocks every open (a FIFO nobody writes): the probe child hangs.
-    std::fs::rename(&disks[0], tmp.path().join("moved.img")).unwrap();
-    let st = Command::new("mkfifo").arg(&disks[0]).status().unwrap();
-    assert!(st.success());
+    // A dead path: the probe's read never returns (uninterruptible sleep in the kernel). Here a
+    // stand-in probe program that never answers — lvmkit refuses to open a FIFO, so none can
+    // hang it any more; the real thing, a read under a suspended dm device, is the VM matrix's
+    // T5.
+    let stuck = tmp.path().join("stuck-probe");
+    std::fs::write(&stuck, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(&stuck, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut a = a;
+    a.probe_exe = Some(stuck);
     let t = Instant::now();
     let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
     let took = t.elapsed();
@@ -398,7 +403,8 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert_eq!(e.code, "110002", "{e}");
     assert!(e.cause_text().contains("no answer within"), "{e}");
     assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
-    // A PV path that is gone fails at once.
+    // A PV path that is gone fails at once (the real probe again).
+    a.probe_exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_lvmkit")));
     std::fs::remove_file(&disks[0]).unwrap();
     let t = Instant::now();
     let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
