@@ -7,7 +7,10 @@ For each: median wall time of `lvm vgs` and `lvm lvs --reportformat json` (devic
 exactly the scenario's loop devices) against `lvmkit vgs` / `lvmkit lvs --reportformat json
 --devices <same devices>`, and the ratio. The JSON outputs are also compared (they must match).
 Needs root, lvm2 and a release build: `cargo build --release -p lvmkit`.
-Usage: sudo python3 bench/run.py [--runs N] [--only NAME]
+`--baseline BIN` also times another lvmkit binary (an earlier build) on the same devices, its
+runs interleaved with the current build's so that machine load hits both alike, and prints the
+current build's time relative to it.
+Usage: sudo python3 bench/run.py [--runs N] [--only NAME] [--baseline BIN]
 """
 import argparse
 import json
@@ -84,18 +87,25 @@ def lvid(i):
 
 
 def timed(cmd, runs):
-    times, out = [], None
+    (t, out), = timed_together([cmd], runs)
+    return t, out
+
+
+def timed_together(cmds, runs):
+    """Median time and last output of each command, the commands' runs interleaved."""
+    times, outs = [[] for _ in cmds], [None for _ in cmds]
     for _ in range(runs):
-        t = time.perf_counter()
-        r = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
-        times.append(time.perf_counter() - t)
-        if r.returncode != 0:
-            sys.exit(f"{cmd[0]} failed: {r.stderr}")
-        out = r.stdout
-    return statistics.median(times), out
+        for i, cmd in enumerate(cmds):
+            t = time.perf_counter()
+            r = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
+            times[i].append(time.perf_counter() - t)
+            if r.returncode != 0:
+                sys.exit(f"{cmd[0]} failed: {r.stderr}")
+            outs[i] = r.stdout
+    return [(statistics.median(t), o) for t, o in zip(times, outs)]
 
 
-def scenario(loops, name, n_pvs, n_lvs, runs, profile=False):
+def scenario(loops, name, n_pvs, n_lvs, runs, profile=False, baseline=None):
     devs = [loops.make(f"{name}-{i}", 16 if n_pvs > 1 else 2048) for i in range(n_pvs)]
     vg = f"lkbench_{name}_{os.getpid()}"
     lvm(devs, "pvcreate", "-q", *devs)
@@ -110,11 +120,16 @@ def scenario(loops, name, n_pvs, n_lvs, runs, profile=False):
         ("lvs json", ["lvs", "--reportformat", "json"], ["lvs", "--reportformat", "json"]),
     ]:
         t_lvm, o_lvm = timed(["lvm", *lvm_args, "--config", conf(devs)], runs)
-        t_kit, o_kit = timed([LVMKIT, *kit_args, "--devices", ",".join(devs)], runs)
+        kits = [[LVMKIT, *kit_args, "--devices", ",".join(devs)]]
+        if baseline:
+            kits.append([baseline, *kit_args, "--devices", ",".join(devs)])
+        timings = timed_together(kits, runs)
+        t_kit, o_kit = timings[0]
         same = o_lvm == o_kit
         if not same and "json" in what:
             same = json.loads(o_lvm) == json.loads(o_kit)
-        rows.append((f"{n_pvs} PV / {n_lvs} LVs", what, t_lvm, t_kit, t_lvm / t_kit, same))
+        t_base = timings[1][0] if baseline else None
+        rows.append((f"{n_pvs} PV / {n_lvs} LVs", what, t_lvm, t_kit, t_lvm / t_kit, same, t_base))
         if profile:
             out = f"/tmp/lvmkit-{name}-{what.replace(' ', '-')}.perf"
             subprocess.run(["perf", "record", "-q", "-F", "20000", "--call-graph", "dwarf", "-o", out, "--",
@@ -128,6 +143,7 @@ def main():
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--only")
     ap.add_argument("--profile", action="store_true", help="also record each lvmkit run with perf")
+    ap.add_argument("--baseline", help="another lvmkit binary to time alongside (interleaved runs)")
     a = ap.parse_args()
     if os.geteuid() != 0 or not shutil.which("lvm") or not os.path.exists(LVMKIT):
         sys.exit("needs root, lvm2 and target/release/lvmkit (cargo build --release -p lvmkit)")
@@ -138,13 +154,15 @@ def main():
         for name, pvs, lvs in [("p1l50", 1, 50), ("p1l1000", 1, 1000), ("p100", 100, 100)]:
             if a.only and a.only != name:
                 continue
-            rows += scenario(loops, name, pvs, lvs, a.runs, a.profile)
+            rows += scenario(loops, name, pvs, lvs, a.runs, a.profile, a.baseline)
     finally:
         loops.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'scenario':<20} {'report':<9} {'lvm2 (ms)':>10} {'lvmkit (ms)':>12} {'ratio':>7}  same output")
-    for s, w, tl, tk, r, same in rows:
-        print(f"{s:<20} {w:<9} {tl*1000:>10.1f} {tk*1000:>12.2f} {r:>6.1f}x  {'yes' if same else 'NO'}")
+    base = f" {'baseline (ms)':>14} {'vs baseline':>12}" if a.baseline else ""
+    print(f"{'scenario':<20} {'report':<9} {'lvm2 (ms)':>10} {'lvmkit (ms)':>12} {'ratio':>7}  same output{base}")
+    for s, w, tl, tk, r, same, tb in rows:
+        extra = f" {tb*1000:>14.2f} {(tk / tb - 1) * 100:>+11.1f}%" if tb else ""
+        print(f"{s:<20} {w:<9} {tl*1000:>10.1f} {tk*1000:>12.2f} {r:>6.1f}x  {'yes' if same else 'NO':<11}{extra}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$HERE/work
 ALL_CASES=(linear striped spanning thin snapshot raid mirror cache many-lvs
            wrapped-ring two-mdas zero-mda ignored-mda system-id exported
-           odd-names gpt bootloader sector4k orphan tags lv-attrs)
+           odd-names gpt bootloader sector4k orphan tags lv-attrs
+           segtypes foreign outdated-pv)
 
 # Files bigger than this are stored xz-compressed (NAME.xz) — only many-lvs.
 BIG_TEXT=262144
@@ -228,6 +229,35 @@ capture_reports() {
     Q pvs -a --noheadings -o pv_uuid,vg_name,vg_seqno,pv_mda_count "$@" | sort >"$CASEW/verify-expected.txt"
 }
 
+# capture_all [extra report args] : every field lvm2 knows (`-o all`, and for PV segments
+# every field group), for lvs, lvs --segments, pvs, pvs --segments and vgs, with the loop
+# devices used (all-devices.txt), the extra arguments (all-args.txt) and the system ID lvm2
+# had (all-systemid.txt; none without it).
+capture_all() {
+    local o=$CASED b=(--units b --nosuffix --reportformat json) i
+    [[ $CASE != many-lvs ]] || return 0   # 1000 LVs x 137 fields: megabytes, no new field
+    Q lvs -a -o all "${b[@]}" "$@" >"$o/all-lvs.json"
+    Q lvs -a --segments -o all "${b[@]}" "$@" >"$o/all-segs.json"
+    Q pvs -a -o all "${b[@]}" "$@" >"$o/all-pvs.json"
+    Q pvs -a --segments -o pv_all,pvseg_all,lv_all,seg_all,vg_all "${b[@]}" "$@" >"$o/all-pvsegs.json"
+    Q vgs -o all "${b[@]}" "$@" >"$o/all-vgs.json"
+    # aligned tables too (headings, widths, alignment; no device names in these two)
+    Q lvs -a -o all "$@" >"$o/all-lvs.txt"
+    Q vgs -o all "$@" >"$o/all-vgs.txt"
+    if (($#)); then echo "$*" >"$o/all-args.txt"; else rm -f "$o/all-args.txt"; fi
+    # the system ID lvm2 ran with (lvmlocal), which decides what is foreign
+    i=$(sed -n 's/.*system_id="\([^"]*\)".*/\1/p' <<<"$EXTRA_CONF")
+    if [[ -n $i ]]; then echo "$i" >"$o/all-systemid.txt"; else rm -f "$o/all-systemid.txt"; fi
+    : >"$o/all-devices.txt"
+    for ((i = 1; i < ${#DEV[@]}; i++)); do
+        echo "${DEV[i]} ${IMG[i]} ${OFF[i]} ${SECT[i]}" >>"$o/all-devices.txt"
+    done
+    for i in lvs.json segs.json pvs.json pvsegs.json vgs.json lvs.txt vgs.txt; do
+        chmod 644 "$o/all-$i"
+        xz -T1 -9 -f "$o/all-$i"   # repetitive reports: about 1/20 of their size
+    done
+}
+
 # capture_dumps : label/mda headers of every PV, metadata text of the first PV
 # with an in-use mda.
 capture_dumps() {
@@ -235,7 +265,7 @@ capture_dumps() {
     for ((i = 1; i < ${#DEV[@]}; i++)); do
         d=${DEV[i]}; base=${IMG[i]%.img}
         Q pvck --dump headers "$d" >"$CASED/headers-$base.txt" || true
-        used=$(Q pvs --foreign --noheadings -o pv_mda_used_count "$d" | tr -d ' ')
+        used=$(Q pvs --foreign --noheadings -o pv_mda_used_count "$d" | tr -d ' ')  || used=0  # an outdated PV is not found
         if [[ -z $first && ${used:-0} -gt 0 ]]; then first=$d; fi
     done
     [[ -n $first ]] || first=${DEV[1]}
@@ -258,6 +288,7 @@ capture_backup() { # VG
 capture() {
     local vg=$1; shift
     capture_reports "$@"
+    capture_all "$@"
     capture_dumps
     [[ -z $vg ]] || capture_backup "$vg"
 }
@@ -537,6 +568,7 @@ case_system_id() { # VG owned by system ID "lk-hostA"; reports taken as a foreig
     capture_backup lk_sysid     # as the owner (a foreign VG cannot be backed up)
     EXTRA_GLOBAL='' EXTRA_CONF=''
     capture_reports --foreign
+    capture_all --foreign
     capture_dumps
     VERIFY_ARGS=--foreign
 }
@@ -564,6 +596,7 @@ GPT_PART_START=2048   # sectors
 GPT_PART_SECTORS=59392
 GPT_PART_BYTES=$((GPT_PART_SECTORS * 512))
 case_gpt() { # GPT disk, PV in partition 1
+    command -v sfdisk >/dev/null || die "missing tool: sfdisk (Debian package fdisk)"
     local img=$CASE.img d
     truncate -s 32M "$CASEW/$img"
     sfdisk -q "$CASEW/$img" >>"$BUILDLOG" 2>&1 <<EOF || die "sfdisk failed"
@@ -641,7 +674,179 @@ case_lv_attrs() { # VG limits/alloc policy, LV read-ahead, permissions, skip, ze
     capture lk_attrs
 }
 
+# rimg NAME PV PE : raid image pair NAME_rmeta_N (1 extent) + NAME_rimage_N (COUNT)
+# raid TYPE NAME COUNT IMAGES STRIPE... helpers are spelled out per LV below.
+raidlv() { # raidlv NAME TYPE EXTENTS NIMAGES EXTRA : the top LV, images NAME_r{meta,image}_N
+    local name=$1 type=$2 ext=$3 n=$4 extra=$5 i list=""
+    for ((i = 0; i < n; i++)); do
+        if [[ $type == raid0 ]]; then list+="\"${name}_rimage_$i\", "
+        else list+="\"${name}_rmeta_$i\", \"${name}_rimage_$i\", "; fi
+    done
+    list=${list%, }
+    if [[ $type == raid0 ]]; then
+        lv "$name" "$RWV" "" "start_extent = 0;extent_count = $ext;type = \"raid0\";device_count = $n;stripe_size = 128;raid0_lvs = [$list]"
+    else
+        local region=";region_size = 4096"
+        [[ $type != raid0_meta ]] || region=""
+        lv "$name" "$RWV" "" "start_extent = 0;extent_count = $ext;type = \"$type\";device_count = $n${region}${extra};raids = [$list]"
+    fi
+}
+
+# raidset NAME TYPE EXTENTS NIMAGES IMAGE_EXTENTS EXTRA : a raid LV with its images placed one
+# after the other from $RAIDPV:$RAIDPE on (advancing both; 31 extents per PV)
+raidset() {
+    local name=$1 type=$2 ext=$3 n=$4 len=$5 extra=$6 i
+    raidlv "$name" "$type" "$ext" "$n" "$extra"
+    for ((i = 0; i < n; i++)); do
+        if ((RAIDPE + 1 + len > 31)); then RAIDPV=$((RAIDPV + 1)) RAIDPE=0; fi
+        sub "${name}_rmeta_$i" 1 "pv$RAIDPV" "$RAIDPE"
+        sub "${name}_rimage_$i" "$len" "pv$RAIDPV" $((RAIDPE + 1))
+        RAIDPE=$((RAIDPE + 1 + len))
+    done
+}
+
+case_segtypes() { # every segment type lvm2 restores without a kernel, one VG
+    disks 7 32M
+    L pvcreate "${DEV[@]:1}"
+    L vgcreate -s 1M lk_segtypes "${DEV[@]:1}"
+    local vdo='type = "vdo-pool";data = "vpool_vdata";header_size = 512;virtual_extents = 20;use_compression = 1;use_deduplication = 1;use_metadata_hints = 1;minimum_io_size = 4096;block_map_cache_size_mb = 128;block_map_era_length = 16380;use_sparse_index = 0;index_memory_size_mb = 256;max_discard = 1;slab_size_mb = 2048;ack_threads = 1;bio_threads = 4;bio_rotation = 64;cpu_threads = 2;hash_zone_threads = 1;logical_threads = 1;physical_threads = 1;write_policy = auto'
+    local integ='mode = "J";tag_size = 4;block_size = 512;internal_hash = "crc32c"'
+    {
+        # VDO: pool vpool (data vpool_vdata) and the vdo LV vlv at offset 0
+        lv vpool "$RWV" "" "start_extent = 0;extent_count = 4;$vdo"
+        sub vpool_vdata 4 pv0 0
+        lv vlv "$RWV" "" 'start_extent = 0;extent_count = 20;type = "vdo";vdo_pool = "vpool";vdo_offset = 0'
+        # raid1 with integrity images (_iorig + _imeta)
+        raidlv ri raid1 2 2 ""
+        lv ri_rimage_0 "$RW" "" "start_extent = 0;extent_count = 2;type = \"integrity\";origin = \"ri_rimage_0_iorig\";data_sectors = 4096;$integ;meta_dev = \"ri_rimage_0_imeta\""
+        lv ri_rimage_1 "$RW" "" "start_extent = 0;extent_count = 2;type = \"integrity\";origin = \"ri_rimage_1_iorig\";data_sectors = 4096;$integ;meta_dev = \"ri_rimage_1_imeta\""
+        sub ri_rimage_0_iorig 2 pv0 4; sub ri_rimage_0_imeta 1 pv0 6; sub ri_rmeta_0 1 pv0 7
+        sub ri_rimage_1_iorig 2 pv1 0; sub ri_rimage_1_imeta 1 pv1 2; sub ri_rmeta_1 1 pv1 3
+        # raid0, raid0_meta, raid4, raid5_n, raid6_zr, raid10
+        raidlv r0 raid0 4 2 ""
+        sub r0_rimage_0 2 pv0 8; sub r0_rimage_1 2 pv1 4
+        raidlv r0m raid0_meta 4 2 ";stripe_size = 128"
+        sub r0m_rmeta_0 1 pv0 10; sub r0m_rimage_0 2 pv0 11
+        sub r0m_rmeta_1 1 pv1 6;  sub r0m_rimage_1 2 pv1 7
+        raidlv r4 raid4 4 3 ";stripe_size = 128"
+        sub r4_rmeta_0 1 pv0 13; sub r4_rimage_0 2 pv0 14
+        sub r4_rmeta_1 1 pv1 9;  sub r4_rimage_1 2 pv1 10
+        sub r4_rmeta_2 1 pv2 0;  sub r4_rimage_2 2 pv2 1
+        raidlv r5n raid5_n 4 3 ";stripe_size = 128"
+        sub r5n_rmeta_0 1 pv0 16; sub r5n_rimage_0 2 pv0 17
+        sub r5n_rmeta_1 1 pv1 12; sub r5n_rimage_1 2 pv1 13
+        sub r5n_rmeta_2 1 pv2 3;  sub r5n_rimage_2 2 pv2 4
+        raidlv r6 raid6_zr 6 5 ";stripe_size = 128"
+        sub r6_rmeta_0 1 pv0 19; sub r6_rimage_0 2 pv0 20
+        sub r6_rmeta_1 1 pv1 15; sub r6_rimage_1 2 pv1 16
+        sub r6_rmeta_2 1 pv2 6;  sub r6_rimage_2 2 pv2 7
+        sub r6_rmeta_3 1 pv3 0;  sub r6_rimage_3 2 pv3 1
+        sub r6_rmeta_4 1 pv3 3;  sub r6_rimage_4 2 pv2 9
+        raidlv r10 raid10 4 4 ";stripe_size = 128"
+        sub r10_rmeta_0 1 pv3 10; sub r10_rimage_0 2 pv3 11
+        sub r10_rmeta_1 1 pv3 13; sub r10_rimage_1 2 pv3 14
+        sub r10_rmeta_2 1 pv2 28; sub r10_rimage_2 2 pv2 29
+        sub r10_rmeta_3 1 pv3 28; sub r10_rimage_3 2 pv3 29
+        # writecache with a cachevol
+        lv wc "$RWV" "" 'start_extent = 0;extent_count = 4;type = "writecache";origin = "wc_wcorig";writecache = "fastwc_cvol";writecache_block_size = 4096'
+        sub wc_wcorig 4 pv0 22
+        lv fastwc_cvol "$RW" '"CACHE_VOL"' "$(linseg 0 2 pv1 18)"
+        # cache with a cachevol
+        lv cc "$RWV" "" "start_extent = 0;extent_count = 4;type = \"cache+CACHE_USES_CACHEVOL+METADATA_FORMAT\";cache_pool = \"fastc_cvol\";origin = \"cc_corig\";metadata_format = 2;chunk_size = 128;cache_mode = \"writethrough\";policy = \"smq\";metadata_start = 0;metadata_len = 2048;data_start = 2048;data_len = 6144;metadata_id = \"$(newid)\";data_id = \"$(newid)\""
+        sub cc_corig 4 pv0 26
+        lv fastc_cvol "$RW" '"CACHE_VOL"' "$(linseg 0 4 pv1 20)"
+        # sparse snapshot: virtual origin sp_vorigin (zero), COW sp, glue snapshot0
+        lv sp_vorigin "$RW" "" 'start_extent = 0;extent_count = 16;type = "zero"'
+        lv sp "$RW" "" "$(linseg 0 2 pv1 24)"
+        lv snapshot0 "$RWV" "" 'start_extent = 0;extent_count = 16;type = "snapshot";chunk_size = 8;origin = "sp_vorigin";cow_store = "sp"'
+        # thin pool with a thin LV using an external origin (read-only linear LV)
+        lv tp "$RWV" "" 'start_extent = 0;extent_count = 4;type = "thin-pool";metadata = "tp_tmeta";pool = "tp_tdata";transaction_id = 1;chunk_size = 128;discards = "passdown";zero_new_blocks = 1'
+        sub tp_tdata 4 pv2 12; sub tp_tmeta 1 pv2 16; sub lvol0_pmspare 1 pv2 17
+        lv extorig '"READ", "VISIBLE"' "" "$(linseg 0 4 pv2 18)"
+        lv thext "$RWV" "" 'start_extent = 0;extent_count = 4;type = "thin";thin_pool = "tp";transaction_id = 0;device_id = 1;external_origin = "extorig"'
+        # the other raid layouts, and a 3-way raid1 with write-behind and recovery rates
+        RAIDPV=4 RAIDPE=0
+        raidset r5la raid5_la 2 3 1 ";stripe_size = 128"
+        raidset r5ra raid5_ra 2 3 1 ";stripe_size = 128"
+        raidset r5rs raid5_rs 2 3 1 ";stripe_size = 128"
+        raidset r6nr raid6_nr 3 5 1 ";stripe_size = 128"
+        raidset r6nc raid6_nc 3 5 1 ";stripe_size = 128"
+        raidset r6ls6 raid6_ls_6 3 5 1 ";stripe_size = 128"
+        raidset r6n6 raid6_n_6 3 5 1 ";stripe_size = 128"
+        raidset r1wb raid1 1 3 1 ";writebehind = 256;min_recovery_rate = 100;max_recovery_rate = 2000"
+    } | restore_with lk_segtypes
+    capture lk_segtypes
+}
+
+case_foreign() { # VG owned by "lk-hostA": reports as no-system-ID host, owner, other host
+    disks 1 16M
+    EXTRA_GLOBAL='system_id_source="lvmlocal"'
+    EXTRA_CONF='local{system_id="lk-hostA"}'
+    L pvcreate "${DEV[1]}"
+    L vgcreate -s 1M lk_foreign "${DEV[1]}"
+    L lvcreate -an -Zn -Wn -L 4M -n lv0 lk_foreign
+    local view id args b=(-o pv_name,vg_name,vg_systemid --reportformat json)
+    # view-<host>[-foreign]-{pvs,pvs-a,vgs,lvs}.json; <host> is the system ID used (none = unset)
+    for view in none lk-hostA lk-hostB; do
+        for args in "" --foreign; do
+            if [[ $view == none ]]; then EXTRA_GLOBAL='' EXTRA_CONF=''
+            else EXTRA_GLOBAL='system_id_source="lvmlocal"' EXTRA_CONF="local{system_id=\"$view\"}"; fi
+            id=view-$view${args:+-foreign}
+            Q pvs "${b[@]}" $args >"$CASED/$id-pvs.json"
+            Q pvs -a "${b[@]}" $args >"$CASED/$id-pvs-a.json"
+            Q vgs -o vg_name,vg_systemid,vg_attr --reportformat json $args >"$CASED/$id-vgs.json"
+            Q lvs -a -o lv_name,vg_name,lv_attr --reportformat json $args >"$CASED/$id-lvs.json"
+        done
+    done
+    EXTRA_GLOBAL='system_id_source="lvmlocal"' EXTRA_CONF='local{system_id="lk-hostA"}'
+    capture lk_foreign
+    VERIFY_ARGS=--foreign
+}
+
+case_outdated_pv() { # PV removed by vgreduce --removemissing while absent, then back
+    disks 2 16M
+    local a=${DEV[1]} b=${DEV[2]}
+    L pvcreate "$a" "$b"
+    L vgcreate -s 1M lk_outdated "$a" "$b"
+    L lvcreate -an -Zn -Wn -L 4M -n lv0 lk_outdated "$a"
+    # hide PV2 from lvm2 (filter with PV1 only), drop it from the VG, then show it again
+    local all=("${DEV[@]}")
+    DEV=("" "$a")
+    L vgreduce --removemissing lk_outdated
+    DEV=("${all[@]}")
+    capture lk_outdated
+}
+
 # ---------------------------------------------------------------- driver ----
+# recapture_case CASE : attach the committed images of CASE read-only and capture only the
+# `-o all` reports (capture_all), leaving images and the other files as they are.
+recapture_case() {
+    CASE=$1 CASED=$HERE/$1 CASEW=$WORK/$1
+    [[ -f $CASED/devices.txt ]] || die "no committed images"
+    rm -rf "$CASEW"; mkdir -p "$CASEW"
+    DEV=("") IMG=("") OFF=("") SECT=("")
+    EXTRA_GLOBAL="" EXTRA_CONF=""
+    CAPERR=$CASEW/capture.stderr; : >"$CAPERR"
+    echo "== $CASE (recapture)"
+    local lvmdev img off sect args extra=()
+    while read -r lvmdev img off sect; do
+        xz -dc "$CASED/$img.xz" | cp --sparse=always /dev/stdin "$CASEW/$img"
+        args=(-r)
+        ((off == 0)) || args+=(-o "$off" --sizelimit "$GPT_PART_BYTES")
+        ((sect == 512)) || args+=(-b "$sect")
+        attach "$img" "$off" "${args[@]}"
+    done <"$CASED/devices.txt"
+    # as the first capture did: its extra arguments and system ID
+    if [[ -f $CASED/all-args.txt ]]; then read -r -a extra <"$CASED/all-args.txt"; fi
+    if [[ -f $CASED/all-systemid.txt ]]; then
+        EXTRA_GLOBAL='system_id_source="lvmlocal"'
+        EXTRA_CONF="local{system_id=\"$(cat "$CASED/all-systemid.txt")\"}"
+    fi
+    capture_all "${extra[@]}"
+    detach_case
+    rm -rf "$CASEW"
+}
+
 run_case() {
     CASE=$1
     local fn=case_${CASE//-/_}
@@ -672,14 +877,18 @@ run_case() {
 main() {
     local cases=() c
     if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL_CASES[@]}"; exit 0; fi
+    local recapture=0
+    if [[ ${1:-} == --recapture-all ]]; then recapture=1; shift; fi
     if (($#)); then cases=("$@"); else cases=("${ALL_CASES[@]}"); fi
     [[ $(id -u) == 0 ]] || { echo "must run as root (losetup)" >&2; exit 1; }
-    for c in lvm losetup xz truncate blockdev sfdisk awk od; do
+    for c in lvm losetup xz truncate blockdev awk od; do
         command -v "$c" >/dev/null || { echo "missing tool: $c" >&2; exit 1; }
     done
     mkdir -p "$WORK"
     lvm version 2>/dev/null | sed -n 1p
-    for c in "${cases[@]}"; do run_case "$c"; done
+    for c in "${cases[@]}"; do
+        if ((recapture)); then recapture_case "$c"; else run_case "$c"; fi
+    done
     rmdir "$WORK" 2>/dev/null || true
     echo "all done in ${SECONDS}s"
 }

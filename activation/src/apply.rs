@@ -1,9 +1,10 @@
 //! The thin half of activation: run a [`Plan`] against device-mapper, and take a VG's devices
 //! down again.
 //!
-//! [`activate`] walks the plan in order (children first). Per device, by uuid (the identity
-//! lvm2 matches on): absent → create, load, resume; present with the same live table → left
-//! alone; present with another table → reload (load, then resume swaps it in). `<label>`
+//! [`activate`] observes the live devices once and takes [`crate::decide`]'s verdict per
+//! planned device (by uuid, the identity lvm2 matches on): absent → create, load, resume;
+//! present with the same live table → left alone; present with another table → reload (load,
+//! then resume swaps it in); then walks the plan in order (children first). `<label>`
 //! references resolve to the numbers of devices just created or found. When udev is not
 //! running, `/dev/mapper/NAME` and, for public devices, `/dev/VG/LV → /dev/mapper/NAME` are made
 //! here, as libdevmapper/lvm2 do. On any error, the devices this run created are removed
@@ -22,7 +23,7 @@ use lvmkit_dm::control::{self, CreateOptions, DmControl, ListedDevice, RemoveOpt
 use lvmkit_dm::udev::{self, UdevReport};
 use lvmkit_dm::{DevId, DevNum, DmName, Sectors};
 
-use crate::decide::{Action, decide, observe};
+use crate::decide::{Action, decide, observe, observe_listed};
 use crate::plan::{Plan, PlannedDevice, ReadAhead};
 use crate::{names, parallel};
 
@@ -228,6 +229,18 @@ fn remove_links_to<'n>(dev_dir: &Path, names: impl IntoIterator<Item = &'n str>)
 /// grows is resumed right after its load (as libdevmapper's preload does): the devices above
 /// it are checked against its new size when they are loaded.
 pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<Activated, ApplyError> {
+    activate_listed(dm, plan, None, opts)
+}
+
+/// [`activate`] with the device list the caller just made (`listed`, from
+/// [`DmControl::list`]; every device whose uuid has the plan's VG prefix suffices), instead
+/// of listing again.
+pub fn activate_listed(
+    dm: &dyn DmControl,
+    plan: &Plan,
+    listed: Option<Vec<ListedDevice>>,
+    opts: &ApplyOptions,
+) -> Result<Activated, ApplyError> {
     let sync = dm.udev_sync_enabled();
     let mut run = Run {
         dm,
@@ -240,7 +253,7 @@ pub fn activate(dm: &dyn DmControl, plan: &Plan, opts: &ApplyOptions) -> Result<
         warnings: Vec::new(),
         pv_read_ahead: PvReadAhead::default(),
     };
-    let result = run.apply(plan).map_err(|e| run.rollback(e));
+    let result = run.apply(plan, listed).map_err(|e| run.rollback(e));
     // Once, for everything this run did (also what a rollback undid).
     let report = dm.udev_wait().map_err(|e| ApplyError::Udev { source: Box::new(e) });
     let mut a = result?;
@@ -288,12 +301,16 @@ enum Failure {
 }
 
 impl Run<'_> {
-    fn apply(&mut self, plan: &Plan) -> Result<Activated, Failure> {
+    fn apply(&mut self, plan: &Plan, listed: Option<Vec<ListedDevice>>) -> Result<Activated, Failure> {
         let dmerr = |name: &str| {
             let name = name.to_string();
             move |e| Failure::Dm(name, Box::new(e))
         };
-        let observed = observe(self.dm, plan).map_err(dmerr("-"))?;
+        let observed = match listed {
+            Some(l) => observe_listed(self.dm, plan, l),
+            None => observe(self.dm, plan),
+        }
+        .map_err(dmerr("-"))?;
         let decided = decide(plan, &observed, None);
         if self.opts.jobs > 1 && plan.devices.len() > 1 && decided.all_new() {
             return self.apply_fresh(plan);
@@ -962,6 +979,7 @@ pub fn refresh(
         rolled_back: Vec::new(),
         rollback_failures: Vec::new(),
     };
+    // One list for the whole refresh: the VG's devices before, and what activation observes.
     let before: Vec<ListedDevice> = dm
         .list()
         .map_err(|e| dmerr("-", e))?
@@ -989,7 +1007,7 @@ pub fn refresh(
             }
         }
     }
-    let activated = activate(dm, plan, opts)?;
+    let activated = activate_listed(dm, plan, Some(before.clone()), opts)?;
     let (stale, unknown): (Vec<&ListedDevice>, Vec<&ListedDevice>) = before
         .iter()
         .filter(|d| d.uuid.as_deref().is_some_and(|u| !known(u)))

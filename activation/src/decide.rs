@@ -229,7 +229,7 @@ pub fn decide(plan: &Plan, observed: &Observed, uuid_prefix: Option<&str>) -> De
             }
             n.map(|(dev, _)| dev)
         });
-        let same_table = resolved.is_ok() && planned == *live_table;
+        let same_table = resolved.is_ok() && planned.same_device_as(live_table);
         match not_live {
             Some(child) => problems.push(Problem::ChildNotLive { child }),
             None if resolved.is_err() => {

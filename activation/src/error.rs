@@ -82,6 +82,17 @@ pub enum Error {
         /// All images.
         images: usize,
     },
+    /// PVs of the VG are on more than one device, neither a component of the other (a copied
+    /// disk, a multipath path the scan could not recognise): lvm2 refuses too ("Cannot activate
+    /// LVs in VG … while PVs appear on duplicate devices").
+    #[error("cannot activate LVs in VG {vg} while PVs appear on duplicate devices: {}",
+        .duplicates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))]
+    DuplicatePvs {
+        /// VG.
+        vg: String,
+        /// Each PV with its devices.
+        duplicates: Vec<lvmkit_metadata::assemble::DuplicatePv>,
+    },
     /// The metadata is inconsistent in a way activation cannot work around.
     #[error("LV {vg}/{lv}: {what}")]
     Invalid {

@@ -2,8 +2,9 @@
 //!
 //! [`names`] builds lvm2's dm names and uuids, [`plan`] (pure, no I/O) turns an assembled VG
 //! into an ordered list of devices with typed tables, exactly as lvm2 2.03.16 would load
-//! them, [`apply`] runs a plan against device-mapper (and takes a VG down again), and
-//! [`status`] compares a plan with the live devices.
+//! them, [`decide`] observes the live devices once and decides (pure) what each planned
+//! device needs and how it differs from the plan, [`apply`] runs a plan against device-mapper
+//! by that decision (and takes a VG down again), and [`status`] reports the same decision.
 //!
 //! ```no_run
 //! use lvmkit_activation::{PlanOptions, plan};
@@ -18,6 +19,7 @@
 pub mod apply;
 pub mod decide;
 pub mod error;
+pub mod health;
 pub mod names;
 pub mod parallel;
 pub mod plan;

@@ -29,9 +29,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use lvmkit_dm::target::{
-    Cache, CacheFeatures, CacheMode, ErrorTarget, Linear, Mirror, MirrorFeatures, MirrorLeg, MirrorLog,
-    MirrorLogKind, PoolMessage, Raid, RaidDevice, RaidType, Snapshot, SnapshotMerge, SnapshotOrigin,
-    SnapshotStore, Stripe, Striped, Thin, ThinPool, ThinPoolFeatures, Zero,
+    Cache, CacheFeatures, CacheMode, ErrorTarget, Integrity, IntegrityArg, Linear, Mirror, MirrorFeatures,
+    MirrorLeg, MirrorLog, MirrorLogKind, PoolMessage, Raid, RaidDevice, RaidType, Snapshot, SnapshotMerge,
+    SnapshotOrigin, SnapshotStore, Stripe, Striped, Thin, ThinPool, ThinPoolFeatures, Writecache,
+    WritecacheOptions, Zero,
 };
 use lvmkit_dm::{DevNum, DevRef, DmName, DmUuid, Sectors, Table, Target};
 use lvmkit_metadata::assemble::AssembledVg;
@@ -83,6 +84,10 @@ pub struct PlanOptions {
     /// Append `1 handle_errors` to mirror tables, as lvm2 does with its default
     /// (`activation/monitoring = 1`) settings.
     pub mirror_handle_errors: bool,
+    /// Plan a VG whose PVs appear on duplicate devices ([`plan_assembled`] refuses otherwise;
+    /// lvm2's `devices/allow_changes_with_duplicate_pvs`). For looking at a VG's devices,
+    /// never for activating it.
+    pub allow_duplicates: bool,
 }
 
 impl Default for PlanOptions {
@@ -97,6 +102,7 @@ impl Default for PlanOptions {
             read_only: false,
             thin_pool_autoextend_threshold: 100,
             mirror_handle_errors: true,
+            allow_duplicates: false,
         }
     }
 }
@@ -287,12 +293,17 @@ impl fmt::Display for Plan {
 }
 
 /// Plan the activation of an assembled VG; `pv_ref` maps a scan index (the values of
-/// [`AssembledVg::pv_devices`]) to the reference tables should use for that device.
+/// [`AssembledVg::pv_devices`]) to the reference tables should use for that device. A VG with
+/// PVs on duplicate devices is refused ([`Error::DuplicatePvs`], naming them) unless
+/// `opts.allow_duplicates`.
 pub fn plan_assembled(
     vg: &AssembledVg,
     mut pv_ref: impl FnMut(usize) -> Option<DevRef>,
     opts: &PlanOptions,
 ) -> Result<Plan> {
+    if !vg.duplicates.is_empty() && !opts.allow_duplicates {
+        return Err(Error::DuplicatePvs { vg: vg.name().to_string(), duplicates: vg.duplicates.clone() });
+    }
     let pvs: Vec<Option<DevRef>> = vg.pv_devices.iter().map(|d| d.and_then(&mut pv_ref)).collect();
     plan(&vg.metadata.vg, &pvs, opts)
 }
@@ -302,12 +313,8 @@ pub fn plan(vg: &VolumeGroup, pvs: &[Option<DevRef>], opts: &PlanOptions) -> Res
     if vg.is_exported() && !opts.allow_exported {
         return Err(Error::Exported { vg: vg.name.clone() });
     }
-    // An LVM1 VG's system ID (`pv_disk.system_id`: host name + creation time) is only a
-    // record of who made it: lvm2 keeps it apart (`vg->lvm1_system_id`) and never treats it
-    // as an owner.
-    let owner = vg.system_id.as_deref().filter(|s| !s.is_empty() && vg.format.as_deref() != Some("lvm1"));
-    if let Some(sid) = owner {
-        if opts.host_system_id.as_deref() != Some(sid) && !opts.allow_foreign {
+    if let Some(sid) = vg.owner_system_id() {
+        if vg.is_foreign_to(opts.host_system_id.as_deref()) && !opts.allow_foreign {
             return Err(Error::Foreign {
                 vg: vg.name.clone(),
                 vg_system_id: sid.to_string(),
@@ -492,6 +499,41 @@ fn int_item(items: &[lvmkit_metadata::text::Item<'_>], key: &str) -> Option<i64>
     })
 }
 
+fn str_item<'s>(items: &'s [lvmkit_metadata::text::Item<'_>], key: &str) -> Option<&'s str> {
+    items.iter().find(|i| i.key == key).and_then(|i| match &i.node {
+        Node::Value(Value::Scalar(Scalar::Str(v) | Scalar::Bare(v))) => Some(v.as_ref()),
+        _ => None,
+    })
+}
+
+fn section_item<'s>(
+    items: &'s [lvmkit_metadata::text::Item<'static>],
+    key: &str,
+) -> Option<&'s lvmkit_metadata::text::Section<'static>> {
+    items.iter().find(|i| i.key == key).and_then(|i| match &i.node {
+        Node::Section(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// The settings a `cache` target is built from: a cache pool's own, or — with a cachevol —
+/// the cache segment's (lvm2's `setting_seg`).
+struct CacheSettings<'s> {
+    chunk_size: Option<u64>,
+    metadata_format: Option<u64>,
+    cache_mode: Option<&'s str>,
+    policy: Option<&'s str>,
+    policy_settings: Option<&'s lvmkit_metadata::text::Section<'static>>,
+}
+
+/// Where a cachevol's metadata and data areas lie (sectors) and the ids of their devices.
+struct CachevolAreas {
+    metadata: (u64, u64),
+    data: (u64, u64),
+    metadata_id: Option<lvmkit_metadata::id::LvmId>,
+    data_id: Option<lvmkit_metadata::id::LvmId>,
+}
+
 impl<'a> Planner<'a> {
     fn new(vg: &'a VolumeGroup, pvs: &'a [Option<DevRef>], opts: &'a PlanOptions) -> Self {
         let lvs: HashMap<&str, &LogicalVolume> = vg.lvs.iter().map(|l| (l.name.as_str(), l)).collect();
@@ -639,6 +681,201 @@ impl<'a> Planner<'a> {
         let name = names::dm_name(&self.vg.name, &lv.name, name_layer).map_err(wrap)?;
         let uuid = names::dm_uuid(&self.vg.id, &lv.id, suffix).map_err(wrap)?;
         Ok((name, uuid))
+    }
+
+    /// A cache segment's cachevol areas (`metadata_start`/`_len`, `data_start`/`_len`, sectors)
+    /// and their device ids (`metadata_id`/`data_id`; absent: the cachevol's own), checked as
+    /// lvm2's `_cache_add_target_line` does and against the cachevol's size.
+    fn cachevol_areas(
+        &self,
+        lv: &LogicalVolume,
+        cvol: &LogicalVolume,
+        settings: &[lvmkit_metadata::text::Item<'static>],
+    ) -> Result<CachevolAreas> {
+        let num = |key: &str| -> Result<u64> {
+            let v = int_item(settings, key)
+                .ok_or_else(|| self.invalid(&lv.name, format!("a cache with a cachevol without {key}")))?;
+            u64::try_from(v).map_err(|_| self.invalid(&lv.name, format!("cache {key} {v}")))
+        };
+        let id = |key: &str| -> Result<Option<lvmkit_metadata::id::LvmId>> {
+            match str_item(settings, key) {
+                None => Ok(None),
+                Some(s) => lvmkit_metadata::id::LvmId::parse(s)
+                    .map(Some)
+                    .map_err(|_| self.invalid(&lv.name, format!("cache {key} {s:?} is not an lvm2 id"))),
+            }
+        };
+        let metadata = (num("metadata_start")?, num("metadata_len")?);
+        let data = (num("data_start")?, num("data_len")?);
+        if metadata.1 == 0 || data.1 == 0 || metadata.0 == data.0 {
+            return Err(self.invalid(
+                &lv.name,
+                format!("cachevol ranges metadata {} {} data {} {}", metadata.0, metadata.1, data.0, data.1),
+            ));
+        }
+        let size = self.lv_size(cvol).0;
+        for (what, (start, len)) in [("metadata", metadata), ("data", data)] {
+            if start.checked_add(len).is_none_or(|end| end > size) {
+                return Err(self.invalid(
+                    &lv.name,
+                    format!(
+                        "cachevol {what} area {start}+{len} sectors past the end of {} ({size} sectors)",
+                        cvol.name
+                    ),
+                ));
+            }
+        }
+        Ok(CachevolAreas { metadata, data, metadata_id: id("metadata_id")?, data_id: id("data_id")? })
+    }
+
+    /// A writecache segment's settings (lvm2's `_writecache_text_import`): each key present
+    /// is passed on (`fua`, `nofua` and `metadata_only` whatever their value, `cleaner` when
+    /// not 0), and `writecache_setting_key`/`_val` for one more numeric option.
+    fn writecache_options(
+        &self,
+        lv: &LogicalVolume,
+        settings: &[lvmkit_metadata::text::Item<'static>],
+    ) -> Result<WritecacheOptions> {
+        let mut o = WritecacheOptions::default();
+        for key in [
+            "high_watermark",
+            "low_watermark",
+            "writeback_jobs",
+            "autocommit_blocks",
+            "autocommit_time",
+            "max_age",
+            "pause_writeback",
+        ] {
+            if settings.iter().any(|i| i.key == key) {
+                let v = int_item(settings, key)
+                    .and_then(|v| u64::try_from(v).ok())
+                    .ok_or_else(|| self.invalid(&lv.name, format!("writecache {key} is not a number")))?;
+                o.set_number(key, v);
+            }
+        }
+        let has = |k: &str| settings.iter().any(|i| i.key == k);
+        match (has("fua"), has("nofua")) {
+            (true, true) => return Err(self.invalid(&lv.name, "writecache with both fua and nofua")),
+            (true, false) => o.fua = Some(true),
+            (false, true) => o.fua = Some(false),
+            (false, false) => {}
+        }
+        o.cleaner = int_item(settings, "cleaner").is_some_and(|v| v != 0);
+        o.metadata_only = has("metadata_only");
+        if let Some(key) = str_item(settings, "writecache_setting_key") {
+            let val = str_item(settings, "writecache_setting_val").ok_or_else(|| {
+                self.invalid(&lv.name, "writecache_setting_key without writecache_setting_val")
+            })?;
+            let n = val.parse::<u64>().ok().filter(|&n| o.set_number(key, n));
+            if n.is_none() {
+                return Err(self.invalid(&lv.name, format!("writecache setting {key} = {val:?}")));
+            }
+        }
+        Ok(o)
+    }
+
+    /// An integrity segment's target (lvm2's `_integrity_text_import` and libdm's
+    /// `_integrity_emit_segment_line`): `fix_padding`, `block_size`, `internal_hash` always,
+    /// then the metadata device, `recalculate` and each setting the metadata has. The metadata
+    /// device is linked (so created) before the origin.
+    fn integrity(
+        &mut self,
+        lv: &'a LogicalVolume,
+        origin: &str,
+        meta_dev: Option<&str>,
+        settings: &[lvmkit_metadata::text::Item<'static>],
+        b: &mut Builder,
+    ) -> Result<Integrity> {
+        let need_str = |k: &str| {
+            str_item(settings, k).ok_or_else(|| self.invalid(&lv.name, format!("integrity without {k}")))
+        };
+        let need_u32 = |k: &str| {
+            int_item(settings, k)
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| self.invalid(&lv.name, format!("integrity {k} missing or out of range")))
+        };
+        let mode = match need_str("mode")? {
+            m @ ("J" | "B" | "D" | "R") => m.chars().next().unwrap_or('J'),
+            other => return Err(self.invalid(&lv.name, format!("integrity mode {other:?}"))),
+        };
+        let tag_size = need_u32("tag_size")?;
+        let block_size = need_u32("block_size")?;
+        let hash = need_str("internal_hash")?.to_string();
+        let Some(meta_dev) = meta_dev else {
+            // libdm refuses it too ("No integrity meta uuid").
+            return Err(self.unsupported(lv, "integrity with internal metadata"));
+        };
+        let meta = self.add_lv(self.lv(lv, meta_dev)?, None)?;
+        let data = self.add_lv(self.lv(lv, origin)?, None)?;
+        let (meta, dev) = (b.child(&meta), b.child(&data));
+        let mut args = vec![
+            IntegrityArg::Flag("fix_padding".into()),
+            IntegrityArg::Value("block_size".into(), block_size.to_string()),
+            IntegrityArg::Value("internal_hash".into(), hash),
+            IntegrityArg::MetaDevice(meta),
+        ];
+        if int_item(settings, "recalculate").is_some_and(|v| v != 0) {
+            args.push(IntegrityArg::Flag("recalculate".into()));
+        }
+        for k in [
+            "journal_sectors",
+            "interleave_sectors",
+            "buffer_sectors",
+            "journal_watermark",
+            "commit_time",
+            "bitmap_flush_interval",
+            "sectors_per_bit",
+        ] {
+            if settings.iter().any(|i| i.key == k) {
+                let v = int_item(settings, k)
+                    .and_then(|v| u64::try_from(v).ok())
+                    .ok_or_else(|| self.invalid(&lv.name, format!("integrity {k} is not a number")))?;
+                args.push(IntegrityArg::Value(k.into(), v.to_string()));
+            }
+        }
+        if int_item(settings, "allow_discards").is_some_and(|v| v != 0) {
+            args.push(IntegrityArg::Flag("allow_discards".into()));
+        }
+        Ok(Integrity { dev, start: Sectors(0), tag_size, mode, args })
+    }
+
+    /// `<cvol>-cdata` / `<cvol>-cmeta`: a linear device over one area of a cachevol, named after
+    /// the cachevol, with the uuid of the VG and `id` (else the cachevol's) and the part as
+    /// suffix — lvm2's `_add_new_cvol_subdev_to_dtree`.
+    fn add_cvol_part(
+        &mut self,
+        cache_lv: &LogicalVolume,
+        cvol: &LogicalVolume,
+        cvol_dev: &DmName,
+        part: &str,
+        (start, len): (u64, u64),
+        id: Option<lvmkit_metadata::id::LvmId>,
+    ) -> Result<DmName> {
+        let wrap = |source| Error::Name { vg: self.vg.name.clone(), lv: cvol.name.clone(), source };
+        let name = names::dm_name(&self.vg.name, &cvol.name, Some(part)).map_err(wrap)?;
+        let uuid = names::dm_uuid(&self.vg.id, id.as_ref().unwrap_or(&cvol.id), Some(part)).map_err(wrap)?;
+        if self.by_uuid.contains_key(uuid.as_str()) {
+            return Ok(name);
+        }
+        let mut b = Builder::default();
+        let dev = b.child(cvol_dev);
+        b.table.push(Sectors(len), Target::Linear(Linear { dev, offset: Sectors(start) }));
+        self.by_uuid.insert(uuid.to_string(), self.devices.len());
+        self.devices.push(PlannedDevice {
+            name: name.clone(),
+            uuid,
+            read_only: self.read_only(cache_lv, Some(part)),
+            table: b.table,
+            children: b.children,
+            lv: cvol.name.clone(),
+            layer: Some(part.to_string()),
+            public: false,
+            persistent: None,
+            messages: None,
+            read_ahead: ReadAhead::Auto,
+            create_early: Vec::new(),
+        });
+        Ok(name)
     }
 
     /// lvm2's `read_only_lv`.
@@ -1170,33 +1407,55 @@ impl<'a> Planner<'a> {
             }
             SegmentKind::Cache { cache_pool, origin, settings } => {
                 let pool_lv = self.lv(lv, cache_pool)?;
-                if pool_lv.has_flag("CACHE_VOL")
-                    || pool_lv.status.has("CACHE_VOL")
-                    || seg.segtype.flags.iter().any(|f| f == "CACHE_USES_CACHEVOL")
-                {
-                    return Err(self.unsupported(lv, "cache (with a cachevol)"));
-                }
-                let Some(SegmentKind::CachePool {
-                    data,
-                    metadata,
-                    metadata_format,
-                    chunk_size,
-                    cache_mode,
-                    policy,
-                    policy_settings,
-                }) = pool_lv.segments.first().map(|s| &s.kind)
-                else {
-                    return Err(
-                        self.invalid(&lv.name, format!("cache_pool {cache_pool} is not a cache pool"))
-                    );
+                let cachevol =
+                    pool_lv.is_cachevol() || seg.segtype.flags.iter().any(|f| f == "CACHE_USES_CACHEVOL");
+                // With a cachevol the settings are the cache segment's (lvm2's `setting_seg`) —
+                // the policy name too, as newer lvm2 has it; 2.03.16 took the policy
+                // from the cachevol's linear segment, which has none, and so always loaded "mq"
+                // (an alias of smq in every kernel since 4.6).
+                let (set, pool_parts) = if cachevol {
+                    let set = CacheSettings {
+                        chunk_size: int_item(settings, "chunk_size").and_then(|v| u64::try_from(v).ok()),
+                        metadata_format: int_item(settings, "metadata_format")
+                            .and_then(|v| u64::try_from(v).ok()),
+                        cache_mode: str_item(settings, "cache_mode"),
+                        policy: str_item(settings, "policy"),
+                        policy_settings: section_item(settings, "policy_settings"),
+                    };
+                    (set, None)
+                } else {
+                    let Some(SegmentKind::CachePool {
+                        data,
+                        metadata,
+                        metadata_format,
+                        chunk_size,
+                        cache_mode,
+                        policy,
+                        policy_settings,
+                    }) = pool_lv.segments.first().map(|s| &s.kind)
+                    else {
+                        return Err(
+                            self.invalid(&lv.name, format!("cache_pool {cache_pool} is not a cache pool"))
+                        );
+                    };
+                    let set = CacheSettings {
+                        chunk_size: *chunk_size,
+                        metadata_format: *metadata_format,
+                        cache_mode: cache_mode.as_deref(),
+                        policy: policy.as_deref(),
+                        policy_settings: policy_settings.as_ref(),
+                    };
+                    (set, Some((data, metadata)))
                 };
-                let chunk =
-                    chunk_size.ok_or_else(|| self.invalid(cache_pool, "a cache pool without chunk_size"))?;
+                let what = if cachevol { "a cache with a cachevol" } else { "a cache pool" };
+                let chunk = set
+                    .chunk_size
+                    .ok_or_else(|| self.invalid(cache_pool, format!("{what} without chunk_size")))?;
                 if !(64..=2_097_152).contains(&chunk) {
                     return Err(self.invalid(cache_pool, format!("cache chunk size {chunk} sectors")));
                 }
                 let cleaner = int_item(settings, "cleaner").is_some_and(|v| v != 0);
-                let metadata2 = match metadata_format.unwrap_or(1) {
+                let metadata2 = match set.metadata_format.unwrap_or(1) {
                     1 => false,
                     2 => true,
                     other => return Err(self.invalid(cache_pool, format!("cache metadata_format {other}"))),
@@ -1204,7 +1463,7 @@ impl<'a> Planner<'a> {
                 let mode = if cleaner {
                     CacheMode::Writethrough
                 } else {
-                    match cache_mode.as_deref() {
+                    match set.cache_mode {
                         None | Some("writethrough") => CacheMode::Writethrough,
                         Some("writeback") => CacheMode::Writeback,
                         Some("passthrough") => CacheMode::Passthrough,
@@ -1212,14 +1471,11 @@ impl<'a> Planner<'a> {
                     }
                 };
                 // An undefined policy name is an old "mq" pool.
-                let policy = if cleaner {
-                    "cleaner".to_string()
-                } else {
-                    policy.clone().unwrap_or_else(|| "mq".into())
-                };
+                let policy =
+                    if cleaner { "cleaner".to_string() } else { set.policy.unwrap_or("mq").to_string() };
                 let mut migration_threshold = CACHE_DEFAULT_MIGRATION_THRESHOLD;
                 let mut policy_args = Vec::new();
-                if let (false, Some(ps)) = (cleaner, policy_settings) {
+                if let (false, Some(ps)) = (cleaner, set.policy_settings) {
                     for item in &ps.items {
                         let Node::Value(Value::Scalar(Scalar::Int(v))) = &item.node else {
                             return Err(self.invalid(
@@ -1241,8 +1497,29 @@ impl<'a> Planner<'a> {
                         .insert(0, ("migration_threshold".to_string(), migration_threshold.to_string()));
                 }
                 // lvm2 links data, metadata, then origin: that is the creation order.
-                let cdata = self.add_lv(self.lv(pool_lv, data)?, None)?;
-                let cmeta = self.add_lv(self.lv(pool_lv, metadata)?, None)?;
+                let (cdata, cmeta) = match pool_parts {
+                    Some((data, metadata)) => (
+                        self.add_lv(self.lv(pool_lv, data)?, None)?,
+                        self.add_lv(self.lv(pool_lv, metadata)?, None)?,
+                    ),
+                    None => {
+                        let areas = self.cachevol_areas(lv, pool_lv, settings)?;
+                        // The cachevol's own device, then `-cdata` and `-cmeta`: linear over its
+                        // data and metadata areas (lvm2's `_add_new_cvol_subdev_to_dtree`).
+                        let cvol = self.add_lv(pool_lv, None)?;
+                        let cdata =
+                            self.add_cvol_part(lv, pool_lv, &cvol, "cdata", areas.data, areas.data_id)?;
+                        let cmeta = self.add_cvol_part(
+                            lv,
+                            pool_lv,
+                            &cvol,
+                            "cmeta",
+                            areas.metadata,
+                            areas.metadata_id,
+                        )?;
+                        (cdata, cmeta)
+                    }
+                };
                 let corig = self.add_lv(self.lv(lv, origin)?, None)?;
                 let (metadata, cache, origin) = (b.child(&cmeta), b.child(&cdata), b.child(&corig));
                 let c = Cache {
@@ -1272,9 +1549,32 @@ impl<'a> Planner<'a> {
                     why: "it is a snapshot's internal glue LV",
                 });
             }
-            SegmentKind::Writecache { .. }
-            | SegmentKind::Integrity { .. }
-            | SegmentKind::Vdo { .. }
+            SegmentKind::Writecache { writecache, origin, settings } => {
+                let cvol_lv = self.lv(lv, writecache)?;
+                let block_size = int_item(settings, "writecache_block_size")
+                    .and_then(|v| u32::try_from(v).ok())
+                    .filter(|v| *v == 512 || *v == 4096)
+                    .ok_or_else(|| self.invalid(&lv.name, "writecache_block_size must be 512 or 4096"))?;
+                let options = self.writecache_options(lv, settings)?;
+                // lvm2 links the cache device, then the origin: that is the creation order.
+                let cvol = self.add_lv(cvol_lv, None)?;
+                let worig = self.add_lv(self.lv(lv, origin)?, None)?;
+                let (cache, origin) = (b.child(&cvol), b.child(&worig));
+                // `p` only on persistent memory (lvm2's `lv_on_pmem`, a sysfs `dax` check this
+                // pure planner cannot make): an SSD cachevol, as everywhere else.
+                let w = Writecache { pmem: false, origin, cache, block_size, options };
+                b.table.push(len, Target::Writecache(w));
+            }
+            SegmentKind::Integrity { origin, meta_dev, settings } => {
+                let t = self.integrity(lv, origin, meta_dev.as_deref(), settings, b)?;
+                // The table is `data_sectors` long (lvm2's `_integrity_add_target_line`).
+                let data_sectors = int_item(settings, "data_sectors")
+                    .and_then(|v| u64::try_from(v).ok())
+                    .filter(|&v| v > 0)
+                    .ok_or_else(|| self.invalid(&lv.name, "integrity without data_sectors"))?;
+                b.table.push(Sectors(data_sectors), Target::Integrity(t));
+            }
+            SegmentKind::Vdo { .. }
             | SegmentKind::VdoPool { .. }
             | SegmentKind::Free
             | SegmentKind::Unknown { .. } => return Err(self.unsupported(lv, seg.segtype.to_text())),
@@ -1591,11 +1891,6 @@ mod tests {
     #[test]
     fn unsupported_types_are_refused() {
         for (seg, what) in [
-            (
-                "type = \"writecache\"\nwritecache = \"h\"\norigin = \"h2\"\nwritecache_block_size = 4096",
-                "writecache",
-            ),
-            ("type = \"integrity\"\norigin = \"h\"\ndata_sectors = 8\nmode = \"J\"", "integrity"),
             ("type = \"vdo\"\nvdo_pool = \"h\"\nvdo_offset = 0", "vdo"),
             ("type = \"frobnicate\"\nx = 1", "frobnicate"),
             ("type = \"striped+NEWFLAG\"\nstripe_count = 1\nstripes = [\"pv0\", 0]", "striped+NEWFLAG"),
@@ -1661,12 +1956,185 @@ mod tests {
             p.device("vg-c").unwrap().table.to_string(),
             "0 8192 cache <vg-cp_cmeta> <vg-cp_cdata> <vg-c_corig> 512 1 writethrough cleaner 2 migration_threshold 4096"
         );
-        let v = cache(&seg(""), "").clone();
-        let mut v2 = v.clone();
-        v2.lvs.iter_mut().find(|l| l.name == "cp").unwrap().flags = Some(
-            lvmkit_metadata::flags::FlagSet::from_words(lvmkit_metadata::flags::FlagKind::Lv, &["CACHE_VOL"]),
+    }
+
+    /// A cache whose cache is a cachevol (`lvconvert --type cache --cachevol`): the settings are
+    /// the cache segment's; `<cvol>-cdata` and `<cvol>-cmeta` are linear devices over the
+    /// cachevol's areas, with the VG's and `data_id`/`metadata_id`'s uuid (else the cvol's).
+    #[test]
+    fn cache_with_a_cachevol() {
+        let cache = |extra: &str| {
+            vg(&(lv_text(
+                "main",
+                V,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"cache+CACHE_USES_CACHEVOL\"\ncache_pool = \"fast_cvol\"\norigin = \"main_corig\"\n\
+                         metadata_format = 2\nchunk_size = 128\ncache_mode = \"writeback\"\npolicy = \"smq\"\n\
+                         metadata_start = 0\nmetadata_len = 1024\ndata_start = 1024\ndata_len = 3072\n{extra}"
+                    ),
+                )],
+            ) + &lv_text("fast_cvol", H, "\"CACHE_VOL\"", &[(2, &linear_on(1, 7))])
+                + &hidden("main_corig", 0, 0, 4)))
+        };
+        let p = plan_all(&cache(""));
+        assert_eq!(
+            tables(&p),
+            "vg-fast_cvol 0 4096 linear <pv1> 16384\n\
+             vg-fast_cvol-cdata 0 3072 linear <vg-fast_cvol> 1024\n\
+             vg-fast_cvol-cmeta 0 1024 linear <vg-fast_cvol> 0\n\
+             vg-main_corig 0 8192 linear <pv0> 2048\n\
+             vg-main 0 8192 cache <vg-fast_cvol-cmeta> <vg-fast_cvol-cdata> <vg-main_corig> 128 2 metadata2 writeback smq 0\n"
+                .replace("<pv0>", "8:0")
+                .replace("<pv1>", "8:16")
         );
-        assert!(matches!(plan(&v2, &both(), &PlanOptions::default()), Err(Error::Unsupported { .. })));
+        let uuid = |n: &str| p.device(n).unwrap().uuid.to_string();
+        let (vgid, cvol) = (VGID.replace('-', ""), id_for("fast_cvol"));
+        assert_eq!(uuid("vg-fast_cvol"), format!("LVM-{vgid}{cvol}-cvol"));
+        assert_eq!(uuid("vg-fast_cvol-cdata"), format!("LVM-{vgid}{cvol}-cdata"));
+        assert_eq!(uuid("vg-fast_cvol-cmeta"), format!("LVM-{vgid}{cvol}-cmeta"));
+        assert_eq!(uuid("vg-main_corig"), format!("LVM-{vgid}{}-real", id_for("main_corig")));
+        assert!(p.devices.iter().all(|d| d.public == (d.name.as_str() == "vg-main")));
+        // Own ids for the parts.
+        let p = plan_all(&cache(
+            "metadata_id = \"Metaid-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx\"\ndata_id = \"Dataid-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx\"",
+        ));
+        let uuid = |n: &str| p.device(n).unwrap().uuid.to_string();
+        assert_eq!(uuid("vg-fast_cvol-cdata"), format!("LVM-{vgid}Dataidxxxxxxxxxxxxxxxxxxxxxxxxxx-cdata"));
+        assert_eq!(uuid("vg-fast_cvol-cmeta"), format!("LVM-{vgid}Metaidxxxxxxxxxxxxxxxxxxxxxxxxxx-cmeta"));
+        // lvm2's checks: both areas given, not at one start, inside the cachevol.
+        for bad in [
+            "metadata_start = 0\nmetadata_len = 0\ndata_start = 1024\ndata_len = 3072",
+            "metadata_start = 0\nmetadata_len = 1024\ndata_start = 0\ndata_len = 3072",
+            "metadata_start = 0\nmetadata_len = 1024\ndata_start = 1024\ndata_len = 3073",
+            "metadata_start = 0\nmetadata_len = 1024",
+        ] {
+            let t = lv_text(
+                "main",
+                V,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"cache+CACHE_USES_CACHEVOL\"\ncache_pool = \"fast_cvol\"\norigin = \"main_corig\"\n\
+                         chunk_size = 128\n{bad}"
+                    ),
+                )],
+            ) + &lv_text("fast_cvol", H, "\"CACHE_VOL\"", &[(2, &linear_on(1, 7))])
+                + &hidden("main_corig", 0, 0, 4);
+            let e = plan(&vg(&t), &both(), &PlanOptions::default()).unwrap_err();
+            assert!(matches!(e, Error::Invalid { .. }), "{bad}: {e}");
+        }
+    }
+
+    /// `lvconvert --type writecache --cachevol`: the cachevol, then the origin as `-real`, under a
+    /// writecache table with the segment's settings in the kernel's order.
+    #[test]
+    fn writecache_with_a_cachevol() {
+        let wc = |extra: &str| {
+            vg(&(lv_text(
+                "main",
+                V,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"writecache\"\nwritecache = \"fast_cvol\"\norigin = \"main_wcorig\"\n\
+                         writecache_block_size = 4096\n{extra}"
+                    ),
+                )],
+            ) + &lv_text("fast_cvol", H, "\"CACHE_VOL\"", &[(2, &linear_on(1, 7))])
+                + &hidden("main_wcorig", 0, 0, 4)))
+        };
+        let p = plan_all(&wc(""));
+        assert_eq!(
+            tables(&p),
+            "vg-fast_cvol 0 4096 linear 8:16 16384\n\
+             vg-main_wcorig 0 8192 linear 8:0 2048\n\
+             vg-main 0 8192 writecache s <vg-main_wcorig> <vg-fast_cvol> 4096 0\n"
+        );
+        let (vgid, uuid) = (VGID.replace('-', ""), |n: &str| p.device(n).unwrap().uuid.to_string());
+        assert_eq!(uuid("vg-fast_cvol"), format!("LVM-{vgid}{}-cvol", id_for("fast_cvol")));
+        assert_eq!(uuid("vg-main_wcorig"), format!("LVM-{vgid}{}-real", id_for("main_wcorig")));
+        let p = plan_all(&wc(
+            "nofua = 1\nhigh_watermark = 60\ncleaner = 0\nwritecache_setting_key = \"max_age\"\n\
+             writecache_setting_val = \"7\"",
+        ));
+        assert_eq!(
+            p.device("vg-main").unwrap().table.to_string(),
+            "0 8192 writecache s <vg-main_wcorig> <vg-fast_cvol> 4096 5 high_watermark 60 max_age 7 nofua"
+        );
+        for bad in [
+            "fua = 1\nnofua = 1",
+            "high_watermark = \"x\"",
+            "writecache_setting_key = \"colour\"\nwritecache_setting_val = \"1\"",
+        ] {
+            let e = plan(&wc(bad), &both(), &PlanOptions::default()).unwrap_err();
+            assert!(matches!(e, Error::Invalid { .. }), "{bad}: {e}");
+        }
+        let no_block = wc("").clone();
+        let mut t = no_block;
+        if let SegmentKind::Writecache { settings, .. } =
+            &mut t.lvs.iter_mut().find(|l| l.name == "main").unwrap().segments[0].kind
+        {
+            settings.retain(|i| i.key != "writecache_block_size");
+        }
+        assert!(matches!(plan(&t, &both(), &PlanOptions::default()), Err(Error::Invalid { .. })));
+    }
+
+    /// An integrity layer (a raid image's with `--raidintegrity`): the metadata device, then the
+    /// origin, under lvm2's load form of the integrity line, `data_sectors` long.
+    #[test]
+    fn integrity_layer() {
+        let t = |extra: &str| {
+            vg(&(lv_text(
+                "img",
+                H,
+                "",
+                &[(
+                    4,
+                    &format!(
+                        "type = \"integrity\"\norigin = \"img_iorig\"\ndata_sectors = 8000\nmode = \"J\"\n\
+                         tag_size = 4\nblock_size = 512\ninternal_hash = \"crc32c\"\nmeta_dev = \"img_imeta\"\n{extra}"
+                    ),
+                )],
+            ) + &hidden("img_iorig", 0, 0, 4)
+                + &hidden("img_imeta", 1, 0, 1)
+                + &lv_text(
+                    "top",
+                    V,
+                    "",
+                    &[(4, "type = \"striped\"\nstripe_count = 1\nstripes = [\"img\", 0]")],
+                )))
+        };
+        let p = plan_all(&t("recalculate = 1\njournal_sectors = 1024\nallow_discards = 1"));
+        assert_eq!(
+            tables(&p),
+            "vg-img_imeta 0 2048 linear 8:16 2048\n\
+             vg-img_iorig 0 8192 linear 8:0 2048\n\
+             vg-img 0 8000 integrity <vg-img_iorig> 0 4 J 7 fix_padding block_size:512 internal_hash:crc32c \
+             meta_device:<vg-img_imeta> recalculate journal_sectors:1024 allow_discards\n\
+             vg-top 0 8192 linear <vg-img> 0\n"
+        );
+        for bad in ["mode = \"X\"", "internal_hash = 5"] {
+            let text = format!(
+                "img {{\nid = \"{}\"\nstatus = [{H}]\nflags = []\nsegment_count = 1\nsegment1 {{\nstart_extent = 0\n\
+                 extent_count = 4\ntype = \"integrity\"\norigin = \"img_iorig\"\ndata_sectors = 8000\n{bad}\ntag_size = 4\n\
+                 block_size = 512\nmeta_dev = \"img_imeta\"\n}}\n}}\n",
+                id_for("img")
+            ) + &hidden("img_iorig", 0, 0, 4)
+                + &hidden("img_imeta", 1, 0, 1)
+                + &lv_text(
+                    "top",
+                    V,
+                    "",
+                    &[(4, "type = \"striped\"\nstripe_count = 1\nstripes = [\"img\", 0]")],
+                );
+            let e = plan(&vg(&text), &both(), &PlanOptions::default()).unwrap_err();
+            assert!(matches!(e, Error::Invalid { .. }), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! uuid exists, is live (resumed, with a live table), has the planned table (references
 //! resolved to the live numbers of the other planned devices) and access mode, how often it is
 //! open, and how many `error` targets its live table has. A VG is fine only when every planned
-//! device is live and equal ([`VgStatus::ok`]).
+//! device is live and equal ([`VgStatus::ok`]). The comparison itself is
+//! [`crate::decide`]'s, the one apply acts on.
 
 use std::fmt;
 

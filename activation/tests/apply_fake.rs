@@ -512,7 +512,10 @@ fn refresh_removes_layers_the_new_metadata_dropped_and_reports_unknown_lvs() {
     );
     let known: Vec<String> = all.devices.iter().map(|d| d.uuid.to_string()).collect();
     let prefix = format!("LVM-{}", vg.id.as_str());
+    dm.clear_log();
     let r = apply::refresh(&dm, &p, |u| known.iter().any(|k| k == u), &prefix, &opts()).unwrap();
+    // One list before (the activation observes from it), one for removing the layers dropped.
+    assert_eq!(dm.log().iter().filter(|l| *l == "list").count(), 2, "{:#?}", dm.log());
 
     let mut removed = r.removed.clone();
     removed.sort();

@@ -126,6 +126,15 @@ impl Table {
         self.lines.iter().flat_map(|l| l.target.dev_refs()).collect()
     }
 
+    /// Whether `live` (a table read back from the kernel) is this table loaded: the same lines,
+    /// each target compared with [`Target::same_device_as`].
+    pub fn same_device_as(&self, live: &Table) -> bool {
+        self.lines.len() == live.lines.len()
+            && self.lines.iter().zip(&live.lines).all(|(a, b)| {
+                a.start == b.start && a.length == b.length && a.target.same_device_as(&b.target)
+            })
+    }
+
     /// No `<label>` references left.
     pub fn is_resolved(&self) -> bool {
         self.dev_refs().iter().all(|r| r.num().is_some())

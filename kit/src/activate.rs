@@ -260,6 +260,7 @@ fn plan_everything() -> PlanOptions {
         allow_foreign: true,
         allow_exported: true,
         ignore_activation_skip: true,
+        allow_duplicates: true,
         ..Default::default()
     }
 }

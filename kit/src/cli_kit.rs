@@ -1,5 +1,5 @@
 //! `lvmkit kit …`: the recovery kit's command line — parse, call [`lvmkit::recovery`], print,
-//! exit status (the contract's table; see `kit/RECOVERY.md`). Failures print
+//! exit status (the contract's table; see `README.md (the recovery kit)`). Failures print
 //! `ERROR <code>: <message>` on stderr with the cause indented under it, or with `--json` a
 //! `{"code","message","cause"}` object on stdout.
 

@@ -109,14 +109,14 @@ pub fn write(path: &Path, src: &Source) {
 /// A source for a command about `vgs` only: the hinted devices when the hints are fresh and
 /// every VG in `vgs` assembles complete from them, otherwise a full scan (which refreshes the
 /// hints). Returns whether the hints were used.
-pub fn load(path: &Path, vgs: &[String], include_dm: bool) -> (Source, bool) {
+pub fn load(path: &Path, vgs: &[String], scan_lvs: bool) -> (Source, bool) {
     if let Some(devices) = devices_for(path, vgs) {
-        let src = Source::load(&devices, include_dm);
+        let src = Source::load(&devices, scan_lvs);
         if vgs.iter().all(|v| src.assembly.vg(v).is_some_and(|a| !a.is_partial())) {
             return (src, true);
         }
     }
-    let src = Source::load(&[], include_dm);
+    let src = Source::load(&[], scan_lvs);
     write(path, &src);
     (src, false)
 }

@@ -68,10 +68,62 @@ pub struct MdaHistory {
     pub header: Result<MdaHeader, Error>,
     /// Copies found.
     pub entries: Vec<HistoryEntry>,
+    /// The area is flagged ignored (`RAW_LOCN_IGNORED`): lvm2 neither reads nor updates it, so
+    /// the copy its committed slot points at is whatever was current when it was ignored.
+    pub ignored: bool,
+    /// Where the PV stands among the devices given as context.
+    pub pv: PvStanding,
 }
 
-/// Every metadata copy on `path` (a device or image; an image with partitions: each partition).
-pub fn history(path: &Path) -> Result<Vec<(String, Vec<MdaHistory>)>, InspectError> {
+/// A PV among the devices given as context (what lvm2's scan would make of it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PvStanding {
+    /// In VG `vg`, whose current metadata has `seqno`.
+    InVg {
+        /// VG name.
+        vg: String,
+        /// The VG's current seqno.
+        seqno: u64,
+    },
+    /// No VG lists it (a fresh PV, or an outdated one its VG dropped while it was away).
+    Orphan,
+    /// Not among the context's PVs.
+    Unknown,
+}
+
+impl MdaHistory {
+    /// What a copy is: `committed` only when the header's committed slot points at it and it is
+    /// the PV's VG's current metadata; a copy the slot points at that lvm2 does not use (ignored
+    /// area, orphan PV, older than the VG) is old, with the reason.
+    pub fn state(&self, e: &HistoryEntry) -> String {
+        if e.committed {
+            if self.ignored {
+                return "old (ignored mda: the slot still points here; lvm2 neither reads nor updates it)"
+                    .into();
+            }
+            match &self.pv {
+                PvStanding::Orphan => {
+                    return "old (orphan PV: no VG lists it; the slot still points here)".into();
+                }
+                PvStanding::InVg { vg, seqno } if *seqno > e.seqno => {
+                    return format!("old (stale: VG {vg} is at seqno {seqno}; the slot still points here)");
+                }
+                _ => return "committed".into(),
+            }
+        }
+        match (e.precommitted, e.damaged) {
+            (true, _) => "precommitted",
+            (_, true) => "damaged",
+            _ => "old",
+        }
+        .into()
+    }
+}
+
+/// Every metadata copy on `path` (a device or image; an image with partitions: each partition),
+/// judged against the PVs and VGs of `context` (the devices lvm2 would scan; `path` itself at
+/// least).
+pub fn history(path: &Path, context: &Source) -> Result<Vec<(String, Vec<MdaHistory>)>, InspectError> {
     let devs = open_with_partitions(path, &ScanOptions::default())?;
     let scan = scan_devices(devs);
     if scan.pvs.is_empty() {
@@ -82,13 +134,27 @@ pub fn history(path: &Path) -> Result<Vec<(String, Vec<MdaHistory>)>, InspectErr
     }
     let mut out = Vec::new();
     for pv in &scan.pvs {
+        let standing = match context.scan.pvs.iter().position(|c| c.name() == pv.name()) {
+            None => PvStanding::Unknown,
+            Some(j) if context.assembly.orphans.contains(&j) => PvStanding::Orphan,
+            Some(j) => context.assembly.vgs.iter().find(|v| v.pv_devices.contains(&Some(j))).map_or(
+                PvStanding::Unknown,
+                |v| PvStanding::InVg { vg: v.name().to_string(), seqno: v.metadata.vg.seqno },
+            ),
+        };
         let mut mdas = Vec::new();
         for m in &pv.mdas {
             let entries = match &m.header {
                 Ok(h) => ring::history(pv.device.as_ref(), h).map_err(|e| e.on_device(pv.name()))?,
                 Err(_) => vec![],
             };
-            mdas.push(MdaHistory { mda: m.index + 1, header: m.header.clone(), entries });
+            mdas.push(MdaHistory {
+                mda: m.index + 1,
+                header: m.header.clone(),
+                entries,
+                ignored: m.ignored(),
+                pv: standing.clone(),
+            });
         }
         let name = if pv.lvm1.is_some() { format!("{} (LVM1 PV)", pv.name()) } else { pv.name().to_string() };
         out.push((name, mdas));
@@ -96,7 +162,9 @@ pub fn history(path: &Path) -> Result<Vec<(String, Vec<MdaHistory>)>, InspectErr
     Ok(out)
 }
 
-/// `history` as text: one line per copy, in `pvck --dump metadata_all`'s wording, plus state.
+/// `history` as text: one line per copy, in `pvck --dump metadata_all`'s wording, plus its state
+/// ([`MdaHistory::state`]). lvm2's pvck prints nothing for an ignored area or an orphan PV; we
+/// show those copies too, as old.
 pub fn format_history(h: &[(String, Vec<MdaHistory>)]) -> String {
     let mut s = String::new();
     for (dev, mdas) in h {
@@ -114,12 +182,7 @@ pub fn format_history(h: &[(String, Vec<MdaHistory>)]) -> String {
                 }
             }
             for e in &m.entries {
-                let state = match (e.committed, e.precommitted, e.damaged) {
-                    (true, _, _) => "committed",
-                    (_, true, _) => "precommitted",
-                    (_, _, true) => "damaged",
-                    _ => "old",
-                };
+                let state = m.state(e);
                 let _ = writeln!(
                     s,
                     "  metadata at {} length {} crc {:08x} vg {} seqno {}{} {state}",
@@ -174,6 +237,9 @@ fn copy_text(dev: &dyn Device, h: &MdaHeader, e: &HistoryEntry) -> Result<String
 pub struct Checked {
     /// One line per problem (`error: …` / `warning: …`).
     pub problems: Vec<String>,
+    /// One line per device passed over as a component of another (`info: DEVICE: not used:
+    /// WHY`): not a problem.
+    pub components: Vec<String>,
     /// Devices scanned.
     pub devices_scanned: usize,
     /// PVs found.
@@ -192,7 +258,7 @@ impl Checked {
 impl std::fmt::Display for Checked {
     /// The problems, one per line, then `N devices scanned, N PVs, N VGs: clean|problems found`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for l in &self.problems {
+        for l in self.problems.iter().chain(&self.components) {
             writeln!(f, "{l}")?;
         }
         writeln!(
@@ -245,6 +311,13 @@ pub fn check(src: &Source) -> Checked {
     }
     Checked {
         problems: lines,
+        // Components (multipath paths, md members, LVs) are not problems: listed, not counted.
+        components: src
+            .scan
+            .components
+            .iter()
+            .map(|c| format!("info: {}: not used: {}", c.device, c.why))
+            .collect(),
         devices_scanned: src.scan.devices_scanned,
         pvs: src.scan.pvs.len(),
         vgs: src.assembly.vgs.len(),

@@ -15,10 +15,10 @@ pub struct Source {
 
 impl Source {
     /// Scan `devices` (all kernel block devices when empty) and assemble.
-    pub fn load(devices: &[PathBuf], include_dm: bool) -> Source {
+    pub fn load(devices: &[PathBuf], scan_lvs: bool) -> Source {
         let opts = ScanOptions {
             devices: if devices.is_empty() { None } else { Some(devices.to_vec()) },
-            include_dm,
+            scan_lvs,
             direct: true,
         };
         let scan = scan(&opts);

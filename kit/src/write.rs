@@ -38,6 +38,8 @@ pub fn inconsistencies(src: &Source, vg: &AssembledVg) -> Vec<String> {
             out.push(f.to_string());
         }
     }
+    // lvm2: "Cannot update volume group … with duplicate PV devices."
+    out.extend(vg.duplicates.iter().map(|d| format!("duplicate PV devices: {d}")));
     out
 }
 

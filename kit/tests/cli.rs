@@ -159,3 +159,74 @@ fn a_vg_owned_by_another_host_is_refused_unless_this_host_owns_it() {
     let o = plan(conf.path(), "lk-hostB", &["--foreign"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Reports hide a VG owned by another system ID, with its LVs and PVs, unless `--foreign`, like
+/// lvm2 (test-images/foreign has lvm2's own views): the host's ID comes from `LVM_SYSTEM_DIR`.
+#[test]
+fn reports_hide_a_foreign_vg_unless_asked() {
+    let (img, _d) = image("foreign");
+    let dev = img.to_str().unwrap();
+    let run = |sysdir: &Path, id: Option<&str>, extra: &[&str]| {
+        let lvmlocal = sysdir.join("lvmlocal.conf");
+        match id {
+            Some(id) => {
+                std::fs::write(sysdir.join("lvm.conf"), "global {\n\tsystem_id_source = \"lvmlocal\"\n}\n")
+                    .unwrap();
+                std::fs::write(&lvmlocal, format!("local {{\n\tsystem_id = \"{id}\"\n}}\n")).unwrap();
+            }
+            None => {
+                let _ = std::fs::remove_file(sysdir.join("lvm.conf"));
+            }
+        }
+        let mut out = String::new();
+        for cmd in ["vgs", "lvs", "pvs"] {
+            let mut args = vec![cmd, "--noheadings", "-o", "vg_name", "--devices", dev];
+            if cmd == "pvs" {
+                args.push("-a");
+            }
+            args.extend_from_slice(extra);
+            let o = Command::new(env!("CARGO_BIN_EXE_lvmkit"))
+                .env("LVM_SYSTEM_DIR", sysdir)
+                .args(&args)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            out.push_str(&stdout(&o));
+        }
+        out
+    };
+    let conf = tempfile::tempdir().unwrap();
+    let shown = "  lk_foreign\n".repeat(3);
+    assert_eq!(run(conf.path(), None, &[]), "", "a host without a system ID");
+    assert_eq!(run(conf.path(), None, &["--foreign"]), shown);
+    assert_eq!(run(conf.path(), Some("lk-hostA"), &[]), shown, "the owner");
+    assert_eq!(run(conf.path(), Some("lk-hostB"), &[]), "", "another host");
+    assert_eq!(run(conf.path(), Some("lk-hostB"), &["--foreign"]), shown);
+}
+
+/// `VG[/LV]` arguments in every lvm2 form name the same LV (`/dev/mapper/VG-LV` with doubled
+/// dashes too); a malformed one is refused with its typed error and status 1, before any scan.
+#[test]
+fn vg_lv_arguments_in_every_form() {
+    let (img, _d) = image("thin");
+    let dev = img.to_str().unwrap();
+    let plan = |name: &str| lvmkit(&["plan", "--devices", dev, name]);
+    let want = plan("lk_thin/thin1");
+    assert!(want.status.success(), "{}", String::from_utf8_lossy(&want.stderr));
+    assert!(!stdout(&want).is_empty());
+    for form in ["/dev/lk_thin/thin1", "/dev/mapper/lk_thin-thin1"] {
+        let o = plan(form);
+        assert_eq!((o.status.code(), stdout(&o)), (Some(0), stdout(&want)), "{form}");
+    }
+    for (bad, why) in [
+        ("lk_thin/thin1/x", "expected VG, VG/LV, /dev/VG/LV or /dev/mapper/VG-LV"),
+        ("/dev/mapper/lk_thin-thin1-tpool", "names a layer of an LV"),
+        ("lk_thin/th!n", "invalid logical volume name"),
+    ] {
+        let o = plan(bad);
+        assert_eq!(o.status.code(), Some(1), "{bad}");
+        assert!(stdout(&o).is_empty(), "{bad}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(bad) && err.contains(why), "{bad}: {err}");
+    }
+}

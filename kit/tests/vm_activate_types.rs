@@ -2,7 +2,8 @@
 //! real kernel and genuine lvm2. Runs inside the user-mode-linux guest:
 //! `tests/vm/scenarios/activate-types.sh` has lvm2 build VG `vgk` on the first five disks
 //! (thin pool + thin LV + thin snapshots, COW snapshot of a linear origin, raid1, raid5,
-//! raid6, raid10, mirror with a core log, cache pool + cached LV), records what
+//! raid6, raid10, mirror with a core log, cache pool + cached LV, a cache and a writecache over
+//! cachevols), records what
 //! `lvm vgchange -ay` creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO` (read-ahead
 //! in `$LVMKIT_VM_LVM2_RA`) and takes it down; it builds VG `vgm` on disks 6-8, loses the 7th
 //! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`;
@@ -48,6 +49,8 @@ fn kind(line: &str) -> &'static str {
         "thin pool + thin + thin snapshot"
     } else if starts("orig") || starts("csnap") {
         "COW snapshot"
+    } else if starts("ri") {
+        "raid1 + integrity"
     } else if starts("r1") {
         "raid1"
     } else if starts("r5") {
@@ -60,12 +63,16 @@ fn kind(line: &str) -> &'static str {
         "mirror (core log)"
     } else if starts("cached") || starts("cpool") {
         "cache"
+    } else if starts("cvc") || starts("fastc") {
+        "cache (cachevol)"
+    } else if starts("wcc") || starts("fastw") {
+        "writecache (cachevol)"
     } else {
         "other"
     }
 }
 
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 11] = [
     "thin pool + thin + thin snapshot",
     "COW snapshot",
     "raid1",
@@ -74,6 +81,9 @@ const KINDS: [&str; 8] = [
     "raid10",
     "mirror (core log)",
     "cache",
+    "cache (cachevol)",
+    "writecache (cachevol)",
+    "raid1 + integrity",
 ];
 
 /// Compares `dmsetup` output line by line, per LV type; prints one verdict line per type and
@@ -137,6 +147,9 @@ fn payloads() -> Vec<(&'static str, u64, Vec<u8>)> {
         ("r10", (2 << 20) + (8 << 10), pattern(320 << 10, 10)),
         ("mir", 4 << 20, pattern(128 << 10, 7)),
         ("cached", 6 << 20, pattern(128 << 10, 8)),
+        ("cvc", 3 << 20, pattern(192 << 10, 11)),
+        ("wcc", 5 << 20, pattern(160 << 10, 12)),
+        ("ri", 2 << 20, pattern(224 << 10, 13)),
     ]
 }
 
@@ -181,6 +194,14 @@ fn vm_activate_types_like_lvm2() {
         lvm2.0.contains(" mirror core ") && lvm2.0.contains(" cache "),
         "no mirror/cache in lvm2's record"
     );
+    for dev in ["vgk-fastc_cvol: ", "vgk-fastc_cvol-cdata: ", "vgk-fastc_cvol-cmeta: ", "vgk-fastw_cvol: "] {
+        assert!(lvm2.0.contains(dev), "no {dev:?} in lvm2's record");
+    }
+    assert!(lvm2.0.contains(" writecache s "), "no writecache in lvm2's record");
+    assert!(
+        lvm2.0.contains("vgk-ri_rimage_0: ") && lvm2.0.contains(" integrity "),
+        "no integrity in lvm2's record"
+    );
     assert!(!lvm2.0.contains("vgk-tskip"), "lvm2 should skip tskip (activation skip)");
     assert!(dm_empty(), "lvm2's devices should be down before we start");
     let opts = ApplyOptions::default();
@@ -202,12 +223,13 @@ fn vm_activate_types_like_lvm2() {
     println!("{out}our activation of {devices} devices: {:.2?}", t.elapsed());
     assert_eq!(out.lines().filter(|l| l.starts_with("created ")).count(), devices, "{out}");
     assert_like_lvm2(&lvm2, "our activation");
-    for lv in ["thin", "tsnap", "orig", "csnap", "r1", "r5", "r6", "r10", "mir", "cached"] {
+    for lv in ["thin", "tsnap", "orig", "csnap", "r1", "r5", "r6", "r10", "mir", "cached", "cvc", "wcc", "ri"]
+    {
         let link =
             std::fs::read_link(format!("/dev/{VG}/{lv}")).unwrap_or_else(|e| panic!("/dev/{VG}/{lv}: {e}"));
         assert!(std::fs::metadata(&link).unwrap().file_type().is_block_device(), "{link:?}");
     }
-    for lv in ["pool", "tskip", "cpool"] {
+    for lv in ["pool", "tskip", "cpool", "fastc_cvol", "fastw_cvol"] {
         assert!(!Path::new(&format!("/dev/{VG}/{lv}")).exists(), "/dev/{VG}/{lv} should not exist");
     }
 

@@ -25,6 +25,37 @@ pub struct AssembledVg {
     pub pv_devices: Vec<Option<usize>>,
     /// Every good mda copy of this VG: (scan index, mda index, seqno).
     pub copies: Vec<(usize, usize, u64)>,
+    /// Its PVs that are on more than one device (neither a component of the other): lvm2
+    /// chooses one, warns, and refuses to activate or change the VG until they are resolved
+    /// (`devices/allow_changes_with_duplicate_pvs = 0`).
+    pub duplicates: Vec<DuplicatePv>,
+}
+
+/// A PV found on several devices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicatePv {
+    /// PV id.
+    pub pv_uuid: LvmId,
+    /// The device in use.
+    pub chosen: String,
+    /// The others.
+    pub ignored: Vec<String>,
+    /// Why `chosen` (lvm2's words).
+    pub why: &'static str,
+}
+
+impl std::fmt::Display for DuplicatePv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PV {} is on {} and {} (using {}: {})",
+            self.pv_uuid,
+            self.chosen,
+            self.ignored.join(" and "),
+            self.chosen,
+            self.why
+        )
+    }
 }
 
 impl AssembledVg {
@@ -304,10 +335,42 @@ pub fn assemble(scan: &Scan) -> Assembly {
             pv_devices.push(dev);
         }
         let copies = g.copies.iter().map(|&(i, m, c)| (i, m, c.metadata.vg.seqno)).collect();
-        a.vgs.push(AssembledVg { metadata: md, text: bc.text.clone(), source: (bi, bm), pv_devices, copies });
+        a.vgs.push(AssembledVg {
+            metadata: md,
+            text: bc.text.clone(),
+            source: (bi, bm),
+            pv_devices,
+            copies,
+            duplicates: Vec::new(),
+        });
     }
 
     crate::lvm1::assemble_lvm1(scan, &active, &mut claimed, &mut a);
+
+    // Each VG's PVs on several devices, from the findings (one per device dropped).
+    for vg in &mut a.vgs {
+        for &i in vg.pv_devices.iter().flatten() {
+            let id = scan.pvs[i].label.pv_header.pv_uuid;
+            let mut ignored = Vec::new();
+            let mut why = "";
+            for f in &a.findings {
+                if let Finding::DuplicatePv { pv_uuid, ignored: ig, why: w, .. } = f {
+                    if *pv_uuid == id {
+                        ignored.push(ig.clone());
+                        why = w;
+                    }
+                }
+            }
+            if !ignored.is_empty() {
+                vg.duplicates.push(DuplicatePv {
+                    pv_uuid: id,
+                    chosen: scan.pvs[i].name().to_string(),
+                    ignored,
+                    why,
+                });
+            }
+        }
+    }
 
     for (i, pv) in scan.pvs.iter().enumerate() {
         if !active[i] || claimed[i] {
@@ -323,21 +386,51 @@ pub fn assemble(scan: &Scan) -> Assembly {
     a
 }
 
-/// lvm2 prefers, in order: the device whose size matches the metadata, then the one found
-/// first. (It also prefers one already used by an active LV; nothing is active offline.)
+/// Of two devices carrying one PV id (components of multipath maps and md arrays already set
+/// aside by the scan), the one lvm2's `_choose_duplicates` (lib/cache/lvmcache.c) keeps and
+/// why, by its rules in order: the device used by an active LV, the one whose size is the
+/// metadata's, the one whose name is the metadata's device hint, a device-mapper device, a
+/// device of a subsystem (md, drbd), the one found first. (lvm2's first rule, the devices
+/// file's device id, and its mounted-file-system rule have no counterpart here: there is no
+/// devices file, and a PV is never mounted.) Returns (kept, dropped, reason in lvm2's words).
 fn choose_duplicate(scan: &Scan, first: usize, second: usize) -> (usize, usize, &'static str) {
-    let want = |i: usize| {
+    let summary = |i: usize| {
         let pv = &scan.pvs[i];
         pv.mdas.iter().filter_map(|m| m.copy()).find_map(|c| {
-            c.metadata.vg.pvs.iter().find(|p| p.id == pv.label.pv_header.pv_uuid).and_then(|p| p.dev_size)
+            c.metadata
+                .vg
+                .pvs
+                .iter()
+                .find(|p| p.id == pv.label.pv_header.pv_uuid)
+                .map(|p| (p.dev_size, p.device.clone()))
         })
     };
-    let size_ok = |i: usize| want(first).or(want(second)).is_some_and(|s| s * 512 == scan.pvs[i].dev_size);
-    match (size_ok(first), size_ok(second)) {
-        (false, true) => (second, first, "its size matches the metadata"),
-        (true, false) => (first, second, "its size matches the metadata"),
-        _ => (first, second, "found first"),
+    let (size, hint) = summary(first).or_else(|| summary(second)).unwrap_or_default();
+    let block = |i: usize| scan.pvs[i].block.clone().unwrap_or_default();
+    let (b1, b2) = (block(first), block(second));
+    let rules: [(&'static str, bool, bool); 5] = [
+        ("device is used by LV", b1.used_by_lv, b2.used_by_lv),
+        (
+            "device size is correct",
+            size.is_some_and(|s| s * 512 == scan.pvs[first].dev_size),
+            size.is_some_and(|s| s * 512 == scan.pvs[second].dev_size),
+        ),
+        (
+            "device name matches previous",
+            hint.as_deref() == Some(scan.pvs[first].name()),
+            hint.as_deref() == Some(scan.pvs[second].name()),
+        ),
+        ("device is in dm subsystem", b1.is_dm(), b2.is_dm()),
+        ("device is in subsystem", b1.in_subsystem(), b2.in_subsystem()),
+    ];
+    for (why, one, two) in rules {
+        match (one, two) {
+            (true, false) => return (first, second, why),
+            (false, true) => return (second, first, why),
+            _ => {}
+        }
     }
+    (first, second, "device was seen first")
 }
 
 fn check_label_vs_metadata(pv: &PvScan, meta: &crate::model::PhysicalVolume, findings: &mut Vec<Finding>) {

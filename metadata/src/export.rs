@@ -273,9 +273,18 @@ fn export_segment<'v>(seg: &'v Segment, vg: &'v VolumeGroup) -> Section<'v> {
             s.items.extend(settings.iter().cloned());
         }
         SegmentKind::Integrity { origin, meta_dev, settings } => {
+            // lvm2's order: origin, data_sectors, mode, tag_size, block_size, internal_hash,
+            // meta_dev, then the optional settings.
+            const BEFORE_META: [&str; 5] =
+                ["data_sectors", "mode", "tag_size", "block_size", "internal_hash"];
+            let split = settings
+                .iter()
+                .position(|it| !BEFORE_META.contains(&it.key.as_ref()))
+                .unwrap_or(settings.len());
             s.push_str("origin", origin);
+            s.items.extend(settings[..split].iter().cloned());
             opt_str(&mut s, "meta_dev", meta_dev);
-            s.items.extend(settings.iter().cloned());
+            s.items.extend(settings[split..].iter().cloned());
         }
         SegmentKind::Vdo { vdo_pool, vdo_offset } => {
             s.push_str("vdo_pool", vdo_pool);

@@ -28,6 +28,7 @@ pub mod ring;
 pub mod scan;
 pub mod text;
 pub mod time;
+pub mod topology;
 pub mod units;
 pub mod write;
 

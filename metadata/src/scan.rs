@@ -20,6 +20,9 @@ use crate::model::Metadata;
 use crate::partition;
 use crate::raw_locn::RawLocn;
 use crate::ring;
+use crate::topology::{
+    self, BlockInfo, Component, ComponentDevice, MdSuperblock, Stack, StackOptions, SysBlock, Sysfs,
+};
 
 /// Bytes read from the start of every device in one go: the label sectors, mda1's header and
 /// the start of its ring (where a young VG's text sits). A text elsewhere in the ring costs one
@@ -30,10 +33,11 @@ pub const PREFETCH: u64 = 16 * 1024;
 #[derive(Clone, Debug, Default)]
 pub struct ScanOptions {
     /// Only these devices or image files (lvm2's `--devices`). `None`: every block device the
-    /// kernel lists in /proc/partitions.
+    /// kernel lists in /proc/partitions. Either way, components of other devices (multipath
+    /// paths, md members, LVs unless `scan_lvs`) are skipped: see [`crate::topology`].
     pub devices: Option<Vec<PathBuf>>,
-    /// Also scan device-mapper devices (skipped by default, like lvm2's own LVs).
-    pub include_dm: bool,
+    /// lvm2's `devices/scan_lvs`: also look for PVs on LVs.
+    pub scan_lvs: bool,
     /// Read block devices with O_DIRECT.
     pub direct: bool,
 }
@@ -90,6 +94,9 @@ pub struct PvScan {
     pub mdas: Vec<MdaScan>,
     /// Problems with the areas the label lists (outside the device, overlapping).
     pub area_errors: Vec<Error>,
+    /// Where the device sits in the kernel's stack (block devices of a kernel scan); `None` for
+    /// image files and memory.
+    pub block: Option<BlockInfo>,
     /// Set for an LVM1 (format1) PV: `label` is then synthesised from its `pv_disk` (UUID,
     /// size, pe_start; no metadata areas) and the VG comes from [`crate::lvm1`]. Never write
     /// an LVM2 label or metadata to such a device.
@@ -122,6 +129,9 @@ pub struct Scan {
     pub errors: Vec<Error>,
     /// Devices without a label that had label-area notes (e.g. skipped bad-CRC labels).
     pub notes: Vec<(String, LabelNote)>,
+    /// Devices not used because they are components of another device (multipath paths, md
+    /// members, LVs), in scan order: they are never PVs.
+    pub components: Vec<ComponentDevice>,
     /// Number of devices examined.
     pub devices_scanned: usize,
 }
@@ -134,22 +144,38 @@ impl Scan {
     }
 }
 
-/// Scan according to `opts`.
+/// Scan according to `opts`, with the kernel's sysfs telling which devices are components.
 pub fn scan(opts: &ScanOptions) -> Scan {
+    scan_with(opts, &Sysfs::default())
+}
+
+/// [`scan`] with another view of sysfs and /proc/partitions (tests use a fake tree).
+///
+/// Block devices are classified from sysfs before any read ([`topology::Stack`]):
+/// components are recorded in [`Scan::components`] and not read. Then every device is read
+/// once at its start; one carrying an md superblock is an md component (at its end: 0.90 and
+/// 1.0, looked for where the PV label's device size differs from the device's, as it always
+/// does on a member). Finally, lvm2's last chance for components among duplicates: devices
+/// with one PV id and one WWID are multipath paths without an assembled map, and md
+/// components are found with the full superblock check.
+pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     let mut out = Scan::default();
-    let devices = match &opts.devices {
-        Some(list) => list.clone(),
-        None => match kernel_devices(opts.include_dm) {
-            Ok(l) => l,
+    let stack_opts = StackOptions { scan_lvs: opts.scan_lvs };
+    let devices: Vec<Listed> = match &opts.devices {
+        Some(list) => list.iter().map(|p| (p.clone(), None)).collect(),
+        None => match topology::kernel_devices(sys) {
+            Ok(l) => l.into_iter().map(|k| (sys.node(&k.name), Some((k.name, k.major, k.minor)))).collect(),
             Err(e) => {
                 out.errors.push(Error::open("/proc/partitions", e));
                 return out;
             }
         },
     };
+    let stack = Stack::read(sys);
     let mut opened: Vec<Arc<dyn Device>> = Vec::new();
+    let mut infos: HashMap<usize, BlockInfo> = HashMap::new();
     let mut seen: Vec<(u64, u64)> = Vec::new();
-    for path in &devices {
+    for (path, known) in &devices {
         // One device under two names (the same path twice, a symlink, a /dev/disk/by-* alias) is
         // scanned once, under the first name, as lvm2 treats aliases: not a duplicate PV.
         if let Some(id) = identity(path) {
@@ -158,20 +184,130 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             }
             seen.push(id);
         }
-        match open_partitioned(path, opts) {
-            Ok((mut devs, note)) => {
-                opened.append(&mut devs);
+        // A kernel device is classified before it is opened: a component is never touched.
+        let known_info = match known {
+            Some((name, major, minor)) => match stack.classify(*major, *minor, Some(name), stack_opts) {
+                Err(why) => {
+                    out.components.push(ComponentDevice { device: path.display().to_string(), why });
+                    continue;
+                }
+                Ok(info) => Some(info),
+            },
+            None => None,
+        };
+        let devs = match open_partitioned(path, opts) {
+            Ok((devs, note)) => {
                 out.notes.extend(note.map(|n| (path.display().to_string(), n)));
+                devs
             }
-            Err(e) => out.errors.push(e),
+            Err(e) => {
+                out.errors.push(e);
+                continue;
+            }
+        };
+        for dev in devs {
+            let info = match &known_info {
+                Some(info) => Some(Ok(info.clone())),
+                None => dev
+                    .dev_t()
+                    .map(|rdev| stack.classify(libc::major(rdev), libc::minor(rdev), None, stack_opts)),
+            };
+            match info {
+                Some(Ok(info)) => {
+                    infos.insert(arc_key(&dev), info);
+                }
+                Some(Err(why)) => {
+                    out.components.push(ComponentDevice { device: dev.name().to_string(), why });
+                    continue;
+                }
+                None => {}
+            }
+            opened.push(dev);
         }
     }
     let scanned = scan_devices(opened);
-    out.devices_scanned = scanned.devices_scanned;
+    out.devices_scanned = scanned.devices_scanned + out.components.len();
     out.pvs = scanned.pvs;
+    for pv in &mut out.pvs {
+        pv.block = infos.remove(&arc_key(&pv.device));
+    }
     out.errors.extend(scanned.errors);
     out.notes.extend(scanned.notes);
+    out.components.extend(scanned.components);
+    components_among_duplicates(&mut out, sys, &stack);
     out
+}
+
+/// A device to scan: its path, and its kernel name and number when the kernel listed it.
+type Listed = (PathBuf, Option<(String, u32, u32)>);
+
+fn arc_key(d: &Arc<dyn Device>) -> usize {
+    Arc::as_ptr(d) as *const () as usize
+}
+
+/// lvm2's `_all_multipath_components` and `_all_md_components` (lib/cache/lvmcache.c), run on
+/// each set of devices that carry one PV id: when every device of the set has the same WWID,
+/// they are paths of a multipath map that is not assembled; when every device but an md array
+/// carries an md superblock (the full check: start and end), they are its members (or, with
+/// no array, the members of a stopped one). Either way they are moved to the components;
+/// what remains is a real duplicate for assembly to choose from.
+fn components_among_duplicates(scan: &mut Scan, sys: &dyn SysBlock, stack: &Stack) {
+    let mut groups: HashMap<crate::id::LvmId, Vec<usize>> = HashMap::new();
+    for (i, pv) in scan.pvs.iter().enumerate() {
+        groups.entry(pv.label.pv_header.pv_uuid).or_default().push(i);
+    }
+    // What the choice between duplicates needs and the scan did not look up: kernel names,
+    // and whether an LV uses the device.
+    for members in groups.values().filter(|m| m.len() > 1) {
+        for &i in members {
+            if let Some(b) = scan.pvs[i].block.as_mut() {
+                if b.name.is_empty() {
+                    b.name = sys.name_of(b.major, b.minor).unwrap_or_default();
+                }
+                b.used_by_lv = !b.name.is_empty() && stack.used_by_lv(sys, &b.name);
+            }
+        }
+    }
+    let mut moved: Vec<(usize, Component)> = Vec::new();
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let pvs: Vec<&PvScan> = members.iter().map(|&i| &scan.pvs[i]).collect();
+        // Multipath: the same WWID on every device (none of them a dm device).
+        let wwids: Vec<Option<String>> = pvs
+            .iter()
+            .map(|p| p.block.as_ref().filter(|b| !b.is_dm()).and_then(|b| topology::wwid(sys, &b.name)))
+            .collect();
+        if let Some(Some(w)) = wwids.first() {
+            if wwids.iter().all(|x| x.as_ref() == Some(w)) {
+                for &i in members {
+                    moved.push((i, Component::MultipathPath { map: None, wwid: Some(w.clone()) }));
+                }
+                continue;
+            }
+        }
+        // md: every device that is not an md array carries a superblock.
+        let mut found = Vec::new();
+        for (&i, p) in members.iter().zip(&pvs) {
+            if p.block.as_ref().is_some_and(|b| b.md_array) {
+                continue;
+            }
+            let sb = crate::device::read(p.device.as_ref(), "device start", 0, p.dev_size.min(8192))
+                .ok()
+                .and_then(|h| topology::md_superblock_at_start(&h, p.dev_size))
+                .or_else(|| topology::md_superblock_at_end(p.device.as_ref()).ok().flatten());
+            found.push((i, sb));
+        }
+        if !found.is_empty() && found.iter().all(|(_, sb)| sb.is_some()) {
+            moved.extend(found.into_iter().filter_map(|(i, sb)| Some((i, Component::MdSuperblock(sb?)))));
+        }
+    }
+    if moved.is_empty() {
+        return;
+    }
+    moved.sort_by_key(|(i, _)| *i);
+    for (i, why) in moved.into_iter().rev() {
+        let pv = scan.pvs.remove(i);
+        scan.components.push(ComponentDevice { device: pv.name().to_string(), why });
+    }
 }
 
 /// What makes two paths the same device: the device number of a block device, the
@@ -232,22 +368,6 @@ fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<Opened> {
         }
     }
     Ok((vec![dev], None))
-}
-
-/// Block devices from /proc/partitions (`/dev/NAME`), without dm devices unless asked, and
-/// without empty loop devices.
-pub fn kernel_devices(include_dm: bool) -> io::Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string("/proc/partitions")?;
-    let mut out = Vec::new();
-    for line in text.lines().skip(2) {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        let [_, _, blocks, name] = cols[..] else { continue };
-        if blocks == "0" || (!include_dm && name.starts_with("dm-")) {
-            continue;
-        }
-        out.push(PathBuf::from(format!("/dev/{name}")));
-    }
-    Ok(out)
 }
 
 /// Scan already-opened devices, keeping input order in the result.
@@ -314,6 +434,9 @@ pub fn scan_devices(devices: Vec<Arc<dyn Device>>) -> Scan {
                 out.notes.extend(notes.into_iter().map(|n| (dev.name().to_string(), n)))
             }
             DeviceResult::Failed(e) => out.errors.push(e),
+            DeviceResult::Md(sb) => out
+                .components
+                .push(ComponentDevice { device: dev.name().to_string(), why: Component::MdSuperblock(sb) }),
         }
     }
     out
@@ -362,6 +485,8 @@ enum DeviceResult {
     Pv(Box<PvScan>, Vec<Option<RawText>>),
     NotPv(Vec<LabelNote>),
     Failed(Error),
+    /// An md component: never a PV, whatever its first sectors say.
+    Md(MdSuperblock),
 }
 
 /// Serves reads inside the prefetched start of a device from memory.
@@ -405,7 +530,22 @@ fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
         Ok(l) => l,
         Err(e) => return DeviceResult::Failed(e.on_device(&name)),
     };
+    if let Some(sb) = topology::md_superblock_at_start(&head, size) {
+        return DeviceResult::Md(sb);
+    }
     let lvm1_sig = crate::lvm1::is_lvm1(&head);
+    // A member of an md array with its superblock at the end (0.90, 1.0) starts with the
+    // array's first sectors: the PV label of a PV on the array, whose recorded device size is
+    // the array's, always smaller than the member. Only such devices (and LVM1 PVs, which
+    // record none) get the two reads at the end.
+    let label_size = label_scan.label.as_ref().map(|l| l.pv_header.device_size);
+    if (lvm1_sig && label_size.is_none()) || label_size.is_some_and(|s| s != size) {
+        match topology::md_superblock_at_end(dev.as_ref()) {
+            Ok(Some(sb)) => return DeviceResult::Md(sb),
+            Ok(None) => {}
+            Err(e) => return DeviceResult::Failed(e.on_device(&name)),
+        }
+    }
     let Some(label) = label_scan.label else {
         if lvm1_sig {
             return crate::lvm1::scan_device(
@@ -439,6 +579,7 @@ fn scan_device(dev: Arc<dyn Device>, seen: &SeenTexts) -> DeviceResult {
             label_notes: label_scan.notes,
             mdas,
             area_errors,
+            block: None,
             lvm1: None,
         }),
         texts,

@@ -20,6 +20,18 @@ pub struct Civil {
     pub weekday: u32,
 }
 
+/// Days from the Unix epoch to the proleptic Gregorian date `year-month-day` (Howard Hinnant's
+/// `days_from_civil`; `month` 1–12). The inverse of [`Civil::from_unix`]'s date part.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
 impl Civil {
     /// The UTC calendar time of `secs` seconds after the Unix epoch (Howard Hinnant's
     /// `civil_from_days`).
@@ -63,5 +75,17 @@ mod tests {
         assert_eq!((e.year, e.month, e.day, e.weekday), (1970, 1, 1, 4));
         let before = Civil::from_unix(-1);
         assert_eq!((before.year, before.month, before.day, before.hour), (1969, 12, 31, 23));
+    }
+
+    #[test]
+    fn days_from_civil_inverts_from_unix() {
+        for secs in [0i64, -1, 951782400, 1795299400, -86400 * 800_000, 86400 * 3_000_000 + 7] {
+            let c = Civil::from_unix(secs);
+            let back = days_from_civil(c.year, c.month, c.day) * 86400
+                + i64::from(c.hour * 3600 + c.minute * 60 + c.second);
+            assert_eq!(back, secs);
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
     }
 }

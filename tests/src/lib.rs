@@ -5,6 +5,7 @@
 //! reports and dumps. Tests may run helper programs (`xz`, `lvm`); the product never does.
 
 pub mod r#gen;
+pub mod host;
 pub mod mutate;
 pub mod vm;
 

@@ -91,10 +91,29 @@ pub fn run_qemu(scenario: &Path, images: &[&Path]) -> Output {
     run_vm("tests/vm/run-qemu.sh", scenario, images)
 }
 
+/// [`run_qemu`] with `multipath` images attached as two SCSI paths each (/dev/sda + /dev/sdb for
+/// the first; `LVMKIT_VM_MULTIPATH`, see tests/vm/run-qemu.sh), bounded by `timeout` seconds
+/// unless `LVMKIT_VM_TIMEOUT` says otherwise.
+pub fn run_qemu_multipath(scenario: &Path, images: &[&Path], multipath: &[&Path], timeout: u32) -> Output {
+    let list: Vec<String> = multipath.iter().map(|p| p.display().to_string()).collect();
+    let timeout = std::env::var("LVMKIT_VM_TIMEOUT").unwrap_or_else(|_| timeout.to_string());
+    run_vm_env(
+        "tests/vm/run-qemu.sh",
+        scenario,
+        images,
+        &[("LVMKIT_VM_MULTIPATH", list.join(" ")), ("LVMKIT_VM_TIMEOUT", timeout)],
+    )
+}
+
 fn run_vm(runner: &str, scenario: &Path, images: &[&Path]) -> Output {
+    run_vm_env(runner, scenario, images, &[])
+}
+
+fn run_vm_env(runner: &str, scenario: &Path, images: &[&Path], env: &[(&str, String)]) -> Output {
     let out = Command::new(repo_root().join(runner))
         .arg(scenario)
         .args(images)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap_or_else(|e| panic!("run {runner}: {e}"));
     eprintln!("--- guest output ---\n{}", String::from_utf8_lossy(&out.stdout));

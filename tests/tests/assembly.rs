@@ -62,7 +62,7 @@ fn duplicate_pv_prefers_matching_size_then_first() {
     assert_eq!(src.assembly.vgs.len(), 1);
     assert_eq!(src.assembly.duplicates.len(), 1);
     assert!(
-        matches!(&src.assembly.findings[..], [Finding::DuplicatePv { chosen, why: "found first", .. }] if *chosen == p[0].display().to_string()),
+        matches!(&src.assembly.findings[..], [Finding::DuplicatePv { chosen, why: "device was seen first", .. }] if *chosen == p[0].display().to_string()),
         "{:?}",
         findings(&src)
     );
@@ -71,7 +71,7 @@ fn duplicate_pv_prefers_matching_size_then_first() {
     grown.extend(vec![0u8; 1 << 20]);
     let (src, p, _d) = load(&[("grown.img", grown), ("exact.img", lin)]);
     assert!(
-        matches!(&src.assembly.findings[..], [Finding::DuplicatePv { chosen, why: "its size matches the metadata", .. }] if *chosen == p[1].display().to_string()),
+        matches!(&src.assembly.findings[..], [Finding::DuplicatePv { chosen, why: "device size is correct", .. }] if *chosen == p[1].display().to_string()),
         "{:?}",
         findings(&src)
     );

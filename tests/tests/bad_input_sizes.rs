@@ -165,7 +165,10 @@ fn history_walks_a_1_tib_area_with_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let big = sparse_pv(dir.path(), |h| h.size = TIB, &[(MDA + far_off, &far)]);
     let p = big.clone();
-    let hist = within(60, "history", move || lvmkit::inspect::history(&p)).expect("history");
+    let hist = within(60, "history", move || {
+        lvmkit::inspect::history(&p, &Source::load(std::slice::from_ref(&p), false))
+    })
+    .expect("history");
     let entries = &hist[0].1[0].entries;
     assert!(entries.iter().any(|e| e.committed && e.offset < 1 << 20), "{:?}", entries.len());
     let e = entries.iter().find(|e| e.offset == far_off).expect("the copy near the ring's end");
@@ -173,7 +176,9 @@ fn history_walks_a_1_tib_area_with_bounded_memory() {
     // The same image with a truncated area is still a typed error, not a read past the end.
     // (Cut in place: a copy of a sparse file need not stay sparse.)
     std::fs::OpenOptions::new().write(true).open(&big).unwrap().set_len(TIB / 2).unwrap();
-    let r = within(60, "history", move || lvmkit::inspect::history(&big));
+    let r = within(60, "history", move || {
+        lvmkit::inspect::history(&big, &Source::load(std::slice::from_ref(&big), false))
+    });
     assert!(r.is_err() || r.as_ref().unwrap()[0].1[0].header.is_err(), "a 1 TiB area on a 512 GiB file");
 }
 

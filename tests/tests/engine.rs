@@ -61,9 +61,17 @@ fn every_case_assembles_like_lvm2() {
                 "{name}: mda count"
             );
         }
-        // Expected findings only where the case is about them.
+        // Expected findings only where the case is about them: lvm2 warned about the outdated
+        // PV of outdated-pv ("outdated PV … has been removed", "ignoring metadata seqno 2").
         let findings: Vec<String> = src.assembly.findings.iter().map(|f| f.to_string()).collect();
-        assert!(findings.is_empty(), "{name}: unexpected findings {findings:#?}");
+        if name == "outdated-pv" {
+            let pv2 = c.images[1].display().to_string();
+            assert_eq!(findings.len(), 2, "{name}: {findings:#?}");
+            assert!(findings.iter().all(|f| f.starts_with(&pv2)), "{name}: {findings:#?}");
+            assert!(findings.iter().any(|f| f.contains("outdated PV")), "{name}: {findings:#?}");
+        } else {
+            assert!(findings.is_empty(), "{name}: unexpected findings {findings:#?}");
+        }
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} cases");
@@ -109,7 +117,7 @@ fn history_equals_pvck_metadata_all() {
         // pvck dumped the first PV that has an mda, mda1.
         let src = load(&c);
         let pv = src.scan.pvs.iter().find(|p| !p.mdas.is_empty()).expect("a PV with an mda");
-        let h = inspect::history(std::path::Path::new(pv.name().split(":p").next().unwrap())).unwrap();
+        let h = inspect::history(std::path::Path::new(pv.name().split(":p").next().unwrap()), &src).unwrap();
         let (_, mdas) = h.iter().find(|(d, _)| d == pv.name()).unwrap();
         let ours: Vec<(u64, u64, String, u64)> = mdas[0]
             .entries
@@ -147,4 +155,46 @@ fn texts_round_trip_and_backup_file_matches_raw() {
             }
         }
     }
+}
+
+/// The copy a header's committed slot points at is called committed only when lvm2 uses it:
+/// not on an ignored metadata area (`ignored-mda`: PV2's area, flagged ignored, still points at
+/// the seqno from before), not on an outdated PV its VG dropped (`outdated-pv`: PV2), and not
+/// when the VG has moved on. pvck prints nothing there; we show the copies, as old.
+#[test]
+fn history_never_calls_a_stale_copy_committed() {
+    let lines = |c: &Case, i: usize, context: &Source| {
+        let h = inspect::history(&c.images[i], context).unwrap();
+        inspect::format_history(&h)
+    };
+    let slot_line = |text: &str| -> String {
+        text.lines()
+            .find(|l| l.contains("slot still points here") || l.ends_with(" committed"))
+            .unwrap_or("")
+            .to_string()
+    };
+
+    let c = case("ignored-mda");
+    let src = load(&c);
+    let vg_seqno = src.assembly.vgs[0].metadata.vg.seqno;
+    // PV1's area is in use: its slot copy is the VG's current metadata (control).
+    let pv1 = lines(&c, 0, &src);
+    assert!(pv1.lines().any(|l| l.ends_with(&format!("seqno {vg_seqno} committed"))), "{pv1}");
+    let pv2 = lines(&c, 1, &src);
+    let l = slot_line(&pv2);
+    assert!(l.contains("old (ignored mda"), "{pv2}");
+    assert!(!pv2.lines().any(|l| l.ends_with(" committed")), "{pv2}");
+
+    let c = case("outdated-pv");
+    let both = load(&c);
+    let alone = Source::load(&c.images[1..2], false);
+    // Seen alone, PV2's own metadata lists it: its slot copy is that VG's current one.
+    let pv2_alone = lines(&c, 1, &alone);
+    assert!(slot_line(&pv2_alone).ends_with(" committed"), "{pv2_alone}");
+    // With PV1 present the VG no longer lists PV2: an orphan, its copy old.
+    let pv2 = lines(&c, 1, &both);
+    assert!(slot_line(&pv2).contains("old (orphan PV"), "{pv2}");
+    assert!(!pv2.lines().any(|l| l.ends_with(" committed")), "{pv2}");
+    let pv1 = lines(&c, 0, &both);
+    assert!(pv1.lines().any(|l| l.ends_with(" committed")), "{pv1}");
 }

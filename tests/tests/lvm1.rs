@@ -95,7 +95,7 @@ fn dump_history_and_check() {
             assert_eq!(md.vg, src.assembly.vg(vg).unwrap().metadata.vg);
         }
     }
-    let h = format_history(&history(&all[0]).unwrap());
+    let h = format_history(&history(&all[0], &src).unwrap());
     assert!(h.contains("LVM1 PV") && h.contains("no metadata areas"), "{h}");
     // The orphan is an orphan.
     assert_eq!(src.assembly.orphans.len(), 1);
@@ -149,4 +149,32 @@ fn writes_to_lvm1_vgs_are_refused_and_nothing_is_written() {
     let e = lvmkit_metadata::write::commit::commit(&t, &vg.metadata, &new).unwrap_err();
     assert!(e.to_string().contains("never over an LVM1 PV"), "{e}");
     assert!(std::fs::read(&imgs[0]).unwrap() == before, "the LVM1 image was modified");
+}
+
+/// An LVM1 PV vgreduce removed is an orphan whose PV struct keeps `pv_allocatable` (lvm2
+/// 2.02's vgreduce sets ALLOCATABLE_PV on the PV it orphans and format1's export writes
+/// PV_ALLOCATABLE); format1's import_pv turns it back into ALLOCATABLE_PV, so lvm2 2.02.177
+/// shows it `a--`. The pvcreate'd orphan l1g has it 0 and shows `---` (l1g.pvs.json).
+#[test]
+fn lvm1_orphan_attr_follows_its_pv_struct() {
+    let Some(dir) = shared() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let img = images(&dir, tmp.path(), &["l1g"]);
+    let attr = |img: &[std::path::PathBuf]| {
+        let opts = ReportOptions {
+            fields: vec!["pv_attr,pv_allocatable,pv_fmt".into()],
+            noheadings: true,
+            ..ReportOptions::default()
+        };
+        report(ReportKind::Pv, &opts, &Source::load(img, false)).unwrap()
+    };
+    let theirs: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("l1g.pvs.json")).unwrap()).unwrap();
+    assert_eq!(rows(&theirs, "pv")[0]["pv_attr"], "---");
+    assert_eq!(attr(&img).split_whitespace().collect::<Vec<_>>(), ["---", "lvm1"]);
+    // pv_allocatable = PV_ALLOCATABLE (0x02) at 0x1B8, as vgreduce leaves it.
+    let mut bytes = std::fs::read(&img[0]).unwrap();
+    bytes[0x1B8..0x1BC].copy_from_slice(&2u32.to_le_bytes());
+    std::fs::write(&img[0], bytes).unwrap();
+    assert_eq!(attr(&img).split_whitespace().collect::<Vec<_>>(), ["a--", "allocatable", "lvm1"]);
 }

@@ -86,6 +86,16 @@ impl Names {
     }
 }
 
+/// make-images.sh took this case's reports with `--foreign` (see `all-args.txt`).
+fn foreign_args(c: &Case) -> bool {
+    c.has("all-args.txt") && c.text("all-args.txt").split_whitespace().any(|a| a == "--foreign")
+}
+
+/// The system ID lvm2 had when it reported this case (`all-systemid.txt`), if any.
+fn capture_system_id(c: &Case) -> Option<String> {
+    c.has("all-systemid.txt").then(|| c.text("all-systemid.txt").trim().to_string())
+}
+
 fn load(c: &Case) -> Source {
     Source::load(&c.images, false)
 }
@@ -167,6 +177,8 @@ fn compare_json(
         units: Some("b".into()),
         nosuffix: true,
         format: ReportFormat::Json,
+        foreign: foreign_args(c),
+        system_id: capture_system_id(c),
         ..ReportOptions::default()
     };
     let ours_text = match report(inv.kind, &opts, src) {
@@ -309,7 +321,12 @@ fn default_tables_match_lvm2_byte_for_byte() {
             // A missing file: lvm2 printed nothing (make-images.sh drops empty files).
             let theirs = case_file(&c, file).unwrap_or_default();
             let theirs = if kind == ReportKind::Pv { expected_pvs_table(&theirs, &names) } else { theirs };
-            let opts = ReportOptions { all, ..ReportOptions::default() };
+            let opts = ReportOptions {
+                all,
+                foreign: foreign_args(&c),
+                system_id: capture_system_id(&c),
+                ..ReportOptions::default()
+            };
             match report(kind, &opts, &src) {
                 Ok(ours) if ours == theirs => {}
                 Ok(ours) => bad.push(format!("{name}/{file}:\n{}", diff_lines(&ours, &theirs))),
@@ -524,4 +541,50 @@ fn merging_thin_snapshot_and_its_origin() {
     let out = report(ReportKind::Lv, &opts(&["lv_name,lv_attr"]), &src).unwrap();
     assert!(out.contains("  thin1 Owi-XXtz-k\n"), "{out}");
     assert!(out.contains("  tsnap Swi-XXtz-k\n"), "{out}");
+}
+
+/// A VG owned by system ID `lk-hostA`, reported by lvm2 as a host without a system ID, as the
+/// owner and as `lk-hostB`, each with and without `--foreign` (make-images.sh `case_foreign`:
+/// `view-<host>[-foreign]-<report>.json`): lvm2 hides a foreign VG with its LVs and PVs, also
+/// from `pvs -a`, unless `--foreign`.
+#[test]
+fn foreign_vgs_hidden_like_lvm2() {
+    let c = case("foreign");
+    let src = load(&c);
+    let names = Names::new(&c);
+    let mut shown = 0;
+    for host in ["none", "lk-hostA", "lk-hostB"] {
+        for foreign in [false, true] {
+            for (report_name, kind, all, fields) in [
+                ("pvs", ReportKind::Pv, false, "pv_name,vg_name,vg_systemid"),
+                ("pvs-a", ReportKind::Pv, true, "pv_name,vg_name,vg_systemid"),
+                ("vgs", ReportKind::Vg, false, "vg_name,vg_systemid,vg_attr"),
+                ("lvs", ReportKind::Lv, true, "lv_name,vg_name,lv_attr"),
+            ] {
+                let file = format!("view-{host}{}-{report_name}.json", if foreign { "-foreign" } else { "" });
+                let mut theirs = c.json(&file);
+                if let Some(rows) = theirs["report"][0].as_object_mut().and_then(|o| o.values_mut().next()) {
+                    for r in rows.as_array_mut().into_iter().flatten() {
+                        if let Some(Value::String(n)) = r.get_mut("pv_name") {
+                            *n = names.subst(n);
+                        }
+                    }
+                }
+                let opts = ReportOptions {
+                    fields: vec![fields.into()],
+                    all,
+                    format: ReportFormat::Json,
+                    foreign,
+                    system_id: (host != "none").then(|| host.to_string()),
+                    ..ReportOptions::default()
+                };
+                let ours: Value = serde_json::from_str(&report(kind, &opts, &src).unwrap()).unwrap();
+                assert_eq!(ours, theirs, "{file}");
+                shown += rows_of(&theirs).map_or(0, |r| r.1.len());
+            }
+        }
+    }
+    // Negative control: the views are not all empty (owner and --foreign show the VG) and not
+    // all full (lk-hostB and the host without an ID hide it): 4 of 6 views show 4 rows each.
+    assert_eq!(shown, 16);
 }

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use lvmkit_tests::vm::{
-    assert_guest_tests, build_static_lvmkit, build_static_test, qemu_available, run_qemu, scenario_with_env,
-    sparse_image,
+    assert_guest_tests, build_static_lvmkit, build_static_test, qemu_available, run_qemu, run_qemu_multipath,
+    scenario_with_env, sparse_image,
 };
 
 /// The sections of a batch's output: `=== NAME` opens one, `=== NAME: status N` closes it.
@@ -114,4 +114,157 @@ fn vm_qemu_smp_dm_batch() {
     assert!(text("refresh").contains("static: ok"), "the static lvmkit command did not run");
     // The recovery kit's T1, T5 and T12 with two CPUs and the real block layer.
     assert_guest_tests("kit matrix (qemu)", text("kit"), 3);
+}
+
+/// Lines of `text` starting with `prefix`, the prefix cut off, sorted.
+fn lines(text: &str, prefix: &str) -> Vec<String> {
+    let mut v: Vec<String> =
+        text.lines().filter_map(|l| l.strip_prefix(prefix)).map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+/// The PV lists of lvm2 and lvmkit (`MAJ:MIN VG`) in one state of a part: equal, and not empty.
+fn same_pvs(what: &str, text: &str) -> Vec<String> {
+    let (lvm2, kit) = (lines(text, "lvm2-pvs: "), lines(text, "kit-pvs: "));
+    assert!(!lvm2.is_empty(), "{what}: lvm2 listed no PV:\n{text}");
+    assert_eq!(kit, lvm2, "{what}: lvmkit's PVs (left) are not lvm2's (right)");
+    kit
+}
+
+/// lvmkit's tables are lvm2's, line for line (and there are some).
+fn same_tables(what: &str, text: &str) -> Vec<String> {
+    let (lvm2, kit) = (lines(text, "lvm2-table: "), lines(text, "kit-table: "));
+    assert!(!lvm2.is_empty(), "{what}: lvm2 activated nothing:\n{text}");
+    assert_eq!(kit, lvm2, "{what}: lvmkit's tables (left) are not lvm2's (right)");
+    kit
+}
+
+/// Value of the first `key: value` line.
+fn value<'t>(text: &'t str, key: &str) -> &'t str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(": ")))
+        .unwrap_or_else(|| panic!("no {key} line in:\n{text}"))
+}
+
+#[test]
+fn vm_qemu_components() {
+    if !qemu_available("vm_qemu_components") {
+        return;
+    }
+    let health = build_static_test("lvmkit-activation", "vm_health");
+    let lvmkit = build_static_lvmkit();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let images: Vec<_> = (1..=8).map(|n| sparse_image(tmp.path(), &format!("d{n}.img"), 64 << 20)).collect();
+    let lun = sparse_image(tmp.path(), "lun.img", 64 << 20);
+    let refs: Vec<&Path> = images.iter().map(|p| p.as_path()).collect();
+    let batch = scenario_with_env(
+        tmp.path(),
+        "components.sh",
+        &[("LVMKIT", &lvmkit), ("LVMKIT_VM_HEALTH_TEST", &health)],
+    );
+    let t0 = Instant::now();
+    // lvm2 runs some forty times in this boot: slow under TCG (its steps took 3-10 min each on
+    // a loaded 2-core host, 25 min for the whole boot), hence three times the harness's default bound.
+    let out = run_qemu_multipath(&batch, &refs, &[&lun], 1800);
+    println!("qemu components batch: run-qemu.sh {:.1} s", t0.elapsed().as_secs_f64());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(7), "the batch's own status did not come back");
+    let parts = parts(&stdout);
+    let names: Vec<&str> = parts.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["multipath", "md", "whole", "dup"], "not every part ran");
+    for (name, st, text) in &parts {
+        assert_eq!(*st, 0, "part {name} failed in the guest:\n{text}");
+        assert!(!text.contains(": FAILED"), "part {name}:\n{text}");
+    }
+    let text = |name: &str| parts.iter().find(|(n, _, _)| n == name).map(|(_, _, t)| t.as_str()).unwrap();
+
+    // Multipath: the PV once, on the map; its paths named as such; tables on the map.
+    let mp = text("multipath");
+    let map = value(mp, "mpath-devno");
+    let pvs = same_pvs("multipath", mp);
+    assert_eq!(pvs, [format!("{map} vgmp")], "the PV is not on the map alone");
+    assert!(lines(mp, "kit-paths-only: ").is_empty(), "a path named with --devices was used:\n{mp}");
+    for path in ["/dev/sda", "/dev/sdb"] {
+        assert!(
+            mp.contains(&format!("check: info: {path}: not used: a path of multipath map dm-")),
+            "{path} not reported as a path:\n{mp}"
+        );
+    }
+    let tables = same_tables("multipath", mp);
+    assert!(tables.iter().all(|t| t.contains(&format!(" linear {map} "))), "{tables:?}");
+    let plan = lines(mp, "plan: ");
+    assert!(plan.iter().any(|l| l.contains(&format!(" linear {map} "))), "plan not on the map: {plan:?}");
+    let hints = lines(mp, "hints: ");
+    assert!(hints.iter().any(|l| l.starts_with("vgmp ") && l.ends_with(" /dev/mapper/mpatha")), "{hints:?}");
+    assert!(hints.iter().all(|l| !l.contains("/dev/sd")), "hints name a path: {hints:?}");
+    let status = value(mp, "mpath-status");
+    assert!(status.contains(" F ") && status.contains(" A "), "no failed and active path: {status}");
+    assert!(mp.contains("io-after-fail-path: ok") && mp.contains("status-after-fail-path: ok"), "{mp}");
+    assert!(mp.contains("health: failed-path: multipath map dm-"), "{mp}");
+    assert_eq!(mp.matches("test result: ok. 1 passed; 0 failed").count(), 2, "{mp}");
+
+    // md: the arrays, never a member — assembled (1.0 members carry the PV label) and stopped.
+    let md = text("md");
+    let (assembled, stopped) = md.split_once("md-state: stopped").expect("both md states");
+    let pvs = same_pvs("md assembled", assembled);
+    assert_eq!(pvs, ["9:0 vgmd10", "9:1 vgmd12"], "not on md0 and md1");
+    let tables = same_tables("md", assembled);
+    assert!(
+        tables.iter().any(|t| t.contains(" linear 9:0 "))
+            && tables.iter().any(|t| t.contains(" linear 9:1 "))
+    );
+    let hints = lines(assembled, "hints: ");
+    assert!(hints.iter().any(|l| l.starts_with("vgmd10 ") && l.ends_with(" /dev/md0")), "{hints:?}");
+    assert!(hints.iter().all(|l| !l.contains("/dev/vd")), "hints name a member: {hints:?}");
+    assert_eq!(value(assembled, "md-degraded"), "1");
+    assert!(assembled.contains("io-after-fail-leg: ok"), "{assembled}");
+    assert!(
+        assembled.contains("health: failed-leg: md array md0: degraded, 1 member(s) missing of 2"),
+        "{assembled}"
+    );
+    assert_eq!(assembled.matches("test result: ok. 1 passed; 0 failed").count(), 2, "{assembled}");
+    let stopped_pvs = lines(stopped, "kit-pvs: ");
+    assert_eq!(stopped_pvs, lines(stopped, "lvm2-pvs: "), "stopped arrays: lvmkit and lvm2 differ");
+    assert!(
+        stopped_pvs.iter().all(|l| !l.contains("vgmd")),
+        "a member of a stopped array is a PV: {stopped_pvs:?}"
+    );
+    for (dev, version) in [("/dev/vdb", "1.0"), ("/dev/vdc", "1.0"), ("/dev/vdd", "1.2"), ("/dev/vde", "1.2")]
+    {
+        let line = format!("check: info: {dev}: not used: an md component (md superblock {version} at byte ");
+        assert!(stopped.contains(&line), "{dev} not an md component {version}:\n{stopped}");
+    }
+    assert!(stopped.contains("stopped-refused: ok"), "{stopped}");
+    assert!(lines(stopped, "left-md: ").iter().all(|l| !l.contains("vgmd")), "{stopped}");
+
+    // A whole disk and a partition in one VG.
+    let whole = text("whole");
+    let pvs = same_pvs("whole", whole);
+    assert_eq!(pvs.iter().filter(|l| l.ends_with(" vgwp")).count(), 2, "{pvs:?}");
+    let tables = same_tables("whole", whole);
+    assert!(
+        tables.iter().any(|t| t.contains(&format!(" linear {} ", value(whole, "whole-devno")))),
+        "{tables:?}"
+    );
+    assert!(
+        tables.iter().any(|t| t.contains(&format!(" linear {} ", value(whole, "part-devno")))),
+        "{tables:?}"
+    );
+    assert!(whole.contains("io-whole: ok"), "{whole}");
+
+    // One PV on two unrelated devices: the same choice as lvm2, both refuse to act.
+    let dup = text("dup");
+    let pvs = same_pvs("dup", dup);
+    assert_eq!(pvs.iter().filter(|l| l.ends_with(" vgdup")).count(), 1, "{pvs:?}");
+    let lvm2 = lines(dup, "lvm2-activate: ").join("\n");
+    assert!(lvm2.contains("while PVs appear on duplicate devices"), "lvm2 did not refuse:\n{dup}");
+    let refused = lines(dup, "kit-activate: ").join("\n");
+    assert!(
+        refused.contains("duplicate devices") && refused.contains("/dev/vdh") && refused.contains("/dev/vdi"),
+        "lvmkit did not refuse naming both devices: {refused}"
+    );
+    let write = lines(dup, "kit-write: ").join("\n");
+    assert!(write.contains("duplicate PV devices") && write.contains("/dev/vdi"), "{write}");
+    assert!(lines(dup, "left-dup: ").iter().all(|l| !l.contains("vgdup")), "{dup}");
 }

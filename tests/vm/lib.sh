@@ -8,15 +8,18 @@
 
 # Every dm target the scenarios use (deps follow from modules.dep): dm-mod, dm-zero,
 # dm-snapshot, dm-mirror (dm-log, dm-region-hash), dm-thin-pool, dm-cache + dm-cache-smq,
+# dm-writecache, dm-integrity,
 # raid1/raid10/raid456 and dm-raid (md-mod, async_tx, raid6_pq, …).
 VM_DM_MODULES="dm-mod dm-zero dm-snapshot dm-mirror dm-thin-pool dm-cache dm-cache-smq
-  raid1 raid10 raid456 dm-raid"
+  dm-writecache dm-integrity raid1 raid10 raid456 dm-raid"
 # What the qemu guest needs on top, being modules in Debian's linux-image-amd64 (built into
 # user-mode-linux): the host's root (virtio-pci, virtio-9p; loaded by the initramfs) and, after
 # it, the disks and crc32c_generic — libcrc32c (thin, cache, raid) only names it as a softdep,
-# which modules.dep leaves out.
+# which modules.dep leaves out; virtio-scsi disks (sd) and dm-multipath with its round-robin path
+# selector for the multipath tests (two SCSI paths to one disk: lvm2 detects multipath
+# components only on SCSI and NVMe disks).
 VM_QEMU_ROOT_MODULES="virtio_pci 9pnet_virtio 9p"
-VM_QEMU_MODULES="virtio_blk crc32c_generic"
+VM_QEMU_MODULES="virtio_blk crc32c_generic virtio_scsi sd_mod dm-multipath dm-round-robin"
 
 # vm_module_order MODDIR MODULE… — prints MODDIR/PATH of each MODULE and of everything it
 # needs, dependencies first (depth-first over modules.dep, which kmod's and busybox's depmod

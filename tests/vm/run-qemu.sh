@@ -29,6 +29,10 @@
 # is printed), 126 when a module failed to load.
 # Env: LVMKIT_VM_CACHE (default target/vm-cache), LVMKIT_VM_MEM (default 512M),
 # LVMKIT_VM_KEEP=1 keeps the run folder, LVMKIT_VM_CONSOLE=1 prints the console,
+# LVMKIT_VM_MULTIPATH="IMAGE…" attaches each IMAGE twice more, as two SCSI disks (virtio-scsi,
+# scsi-hd) with one WWN and serial on the one shared file (share-rw=on, image locking off):
+# the two paths of a multipath LUN, /dev/sda + /dev/sdb for the first IMAGE, and so on (find
+# them by /sys/block/sdX/device/wwid: naa.5000c5000000000N for the Nth IMAGE).
 # LVMKIT_VM_QEMU_ACCEL (default tcg): `tcg,thread=single` runs both vCPUs in one host thread,
 # still SMP to the guest but never at the same instant; on a busy host it ran exec-heavy
 # scenarios ~1.6x faster (no cross-thread TLB flushes).
@@ -62,6 +66,19 @@ drives=()
 for img in "$vm_run/scratch.img" "${vm_images[@]}"; do
   drives+=(-drive "file=${img//,/,,},format=raw,if=virtio,cache=writeback")
 done
+
+if [ -n "${LVMKIT_VM_MULTIPATH:-}" ]; then
+  drives+=(-device virtio-scsi-pci,id=mpscsi)
+  n=0
+  for img in $LVMKIT_VM_MULTIPATH; do
+    [ -f "$img" ] || { echo "run-qemu: no multipath image $img" >&2; exit 2; }
+    n=$((n + 1))
+    for p in 0 1; do
+      drives+=(-drive "file=${img//,/,,},format=raw,if=none,id=mp${n}p$p,cache=writeback,file.locking=off")
+      drives+=(-device "scsi-hd,bus=mpscsi.0,drive=mp${n}p$p,scsi-id=$((2 * n + p - 2)),lun=0,wwn=$(printf '0x5000c500%08x' "$n"),serial=LVMKITMP$n,share-rw=on")
+    done
+  done
+fi
 
 start=$(date +%s.%N)
 # setsid: its own session, so cleanup can kill it by process group like UML.

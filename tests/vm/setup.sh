@@ -13,6 +13,7 @@
 # (test tools only, never the product) are installed with apt-get when missing (root):
 #   dmsetup  - scenarios observe the kernel's dm state with it
 #   lvm2     - the peer lvm2, run inside the guest for comparisons
+#   mdadm    - builds the md arrays under PVs in the qemu components scenario
 # A C compiler (cc, already needed by cargo) builds init and the shim.
 #
 # Env: LVMKIT_VM_CACHE overrides the cache folder.
@@ -29,6 +30,7 @@ sudo=""
 need=()
 command -v dmsetup >/dev/null 2>&1 || [ -x /usr/sbin/dmsetup ] || need+=(dmsetup)
 command -v lvm >/dev/null 2>&1 || [ -x /usr/sbin/lvm ] || need+=(lvm2)
+command -v mdadm >/dev/null 2>&1 || [ -x /usr/sbin/mdadm ] || [ -x /sbin/mdadm ] || need+=(mdadm)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}" >&2
   vm_apt_update
@@ -92,4 +94,30 @@ if [ ! -x "$cache/udev/udevadm" ]; then
     done
     [ -x "$cache/udev/udevadm" ]
   ) || echo "setup: udev not available (the udev tests will skip)" >&2
+fi
+
+# --- cluster (tests/tests/vm_cluster.rs, tests/vm/cluster/) ---------------------------------
+# A real two-node corosync 3 + pacemaker 2.1 cluster in two UML guests: the guests run the
+# host's cluster binaries through hostfs, so the host needs the packages installed — but
+# nothing may start on the host: a policy-rc.d that returns 101 is in place during the
+# install (and removed afterwards when we put it there). --no-install-recommends, ~76 packages,
+# ~90 s once. libxml2-utils (xmllint) validates the OCF agent's meta-data against
+# resource-agents' ra-api-1.dtd. Not fatal: without them only the cluster/OCF tests skip.
+cluster_pkgs=()
+for p in pacemaker corosync resource-agents pacemaker-cli-utils pacemaker-resource-agents fence-agents libxml2-utils; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || cluster_pkgs+=("$p")
+done
+if ((${#cluster_pkgs[@]})); then
+  (
+    echo "setup: installing ${cluster_pkgs[*]} (nothing is started on the host)" >&2
+    prc=/usr/sbin/policy-rc.d
+    own_prc=0
+    if [ ! -e "$prc" ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo tee "$prc" >/dev/null && $sudo chmod 755 "$prc" && own_prc=1
+    fi
+    trap '[ "$own_prc" = 1 ] && $sudo rm -f "$prc"' EXIT
+    vm_apt_update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${cluster_pkgs[@]}" >/dev/null
+  ) || echo "setup: the cluster packages are not available (the cluster/OCF tests will skip)" >&2
 fi

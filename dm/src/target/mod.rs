@@ -7,6 +7,7 @@
 
 mod cache;
 mod error;
+mod integrity;
 mod linear;
 mod mirror;
 mod raid;
@@ -14,10 +15,12 @@ mod snapshot;
 mod striped;
 mod thin;
 mod thin_pool;
+mod writecache;
 mod zero;
 
 pub use cache::{Cache, CacheFeatures, CacheMode};
 pub use error::ErrorTarget;
+pub use integrity::{Integrity, IntegrityArg};
 pub use linear::Linear;
 pub use mirror::{LogSync, Mirror, MirrorFeatures, MirrorLeg, MirrorLog, MirrorLogKind};
 pub use raid::{Raid, RaidDevice, RaidSync, RaidType};
@@ -25,6 +28,7 @@ pub use snapshot::{Snapshot, SnapshotMerge, SnapshotOrigin, SnapshotStore};
 pub use striped::{Stripe, Striped};
 pub use thin::{MAX_THIN_DEVICE_ID, Thin};
 pub use thin_pool::{PoolMessage, ThinPool, ThinPoolFeatures};
+pub use writecache::{Writecache, WritecacheOptions};
 pub use zero::Zero;
 
 use std::fmt;
@@ -71,6 +75,10 @@ pub enum Target {
     Raid(Raid),
     /// `cache`.
     Cache(Cache),
+    /// `writecache`.
+    Writecache(Writecache),
+    /// `integrity`.
+    Integrity(Integrity),
     /// Any other target, parameters kept verbatim (device references in it are not seen).
     Other {
         /// Target type.
@@ -95,6 +103,8 @@ macro_rules! dispatch {
             Target::Mirror($p) => $e,
             Target::Raid($p) => $e,
             Target::Cache($p) => $e,
+            Target::Writecache($p) => $e,
+            Target::Integrity($p) => $e,
             $other => $o,
         }
     };
@@ -131,8 +141,20 @@ impl Target {
             Mirror::TARGET_TYPE => Target::Mirror(p.parse()?),
             Raid::TARGET_TYPE => Target::Raid(p.parse()?),
             Cache::TARGET_TYPE => Target::Cache(p.parse()?),
+            Writecache::TARGET_TYPE => Target::Writecache(p.parse()?),
+            Integrity::TARGET_TYPE => Target::Integrity(p.parse()?),
             other => Target::Other { target_type: other.to_string(), params: p.to_string() },
         })
+    }
+
+    /// Whether `live`, as the kernel prints it back, is this target loaded. The kernel echoes
+    /// most targets' parameters as given; `integrity` it prints in its own form (see
+    /// [`Integrity::same_device_as`]).
+    pub fn same_device_as(&self, live: &Target) -> bool {
+        match (self, live) {
+            (Target::Integrity(a), Target::Integrity(b)) => a.same_device_as(b),
+            _ => self == live,
+        }
     }
 
     /// Devices referenced, in parameter order.

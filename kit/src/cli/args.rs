@@ -14,9 +14,11 @@ pub(crate) struct DeviceArgs {
     /// --devices. Without it every block device in /proc/partitions is scanned.
     #[arg(long = "devices", value_name = "PATH[,PATH…]")]
     pub(crate) devices: Vec<String>,
-    /// Also scan device-mapper devices (normally skipped, like LVs lvm2 itself created).
+    /// Also look for PVs on LVs (lvm2's devices/scan_lvs=1). Other device-mapper devices
+    /// (multipath maps, crypt devices) are always scanned, and components (multipath paths,
+    /// md members, devices with an md superblock) never.
     #[arg(long)]
-    pub(crate) scan_dm: bool,
+    pub(crate) scan_lvs: bool,
 }
 
 /// How device-mapper work is carried out (activate, refresh, deactivate).
@@ -67,6 +69,33 @@ pub(crate) struct ReportArgs {
     /// Column separator instead of aligned columns.
     #[arg(long)]
     pub(crate) separator: Option<String>,
+    /// Only rows matching lvm2's selection expression (see lvmreport(7)).
+    #[arg(short = 'S', long = "select", value_name = "SELECTION")]
+    pub(crate) select: Option<String>,
+    /// Sort keys (comma-separated; a leading - sorts descending), replacing the default order.
+    #[arg(short = 'O', long = "sort", value_name = "KEYS", allow_hyphen_values = true)]
+    pub(crate) sort: Option<String>,
+    /// One line per field instead of one per row.
+    #[arg(long)]
+    pub(crate) rows: bool,
+    /// Print LVM2_FIELD='value' pairs.
+    #[arg(long)]
+    pub(crate) nameprefixes: bool,
+    /// No quotes around --nameprefixes values.
+    #[arg(long)]
+    pub(crate) unquoted: bool,
+    /// Aligned columns also with --separator.
+    #[arg(long)]
+    pub(crate) aligned: bool,
+    /// Binary fields as 0/1 (-1 when unknown) instead of a word or blank.
+    #[arg(long)]
+    pub(crate) binary: bool,
+    /// lvs: also historical LVs (removed LVs lvm2 keeps with record_lvs_history).
+    #[arg(short = 'H', long = "history")]
+    pub(crate) history: bool,
+    /// Also report VGs owned by another system ID (and their LVs and PVs), as lvm2's --foreign.
+    #[arg(long)]
+    pub(crate) foreign: bool,
     /// VG, VG/LV or PV names to show.
     pub(crate) names: Vec<String>,
 }
@@ -250,7 +279,7 @@ pub(crate) fn write_context(w: &WriteArgs) -> Result<lvmkit_metadata::write::ops
 }
 
 pub(crate) fn load(d: &DeviceArgs) -> Source {
-    Source::load(&split_devices(&d.devices), d.scan_dm)
+    Source::load(&split_devices(&d.devices), d.scan_lvs)
 }
 
 /// For commands about named VGs (activation): without `--devices`, the devices the hints file
@@ -261,5 +290,5 @@ pub(crate) fn load_vgs(d: &DeviceArgs, targets: &[Target]) -> Source {
     if !d.devices.is_empty() || hints == "none" {
         return load(d);
     }
-    lvmkit::hints::load(std::path::Path::new(&hints), &lvmkit::target::vg_names(targets), d.scan_dm).0
+    lvmkit::hints::load(std::path::Path::new(&hints), &lvmkit::target::vg_names(targets), d.scan_lvs).0
 }

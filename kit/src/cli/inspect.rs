@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use lvmkit::inspect::{self, DumpForm};
 use lvmkit::report::{self, ReportFormat, ReportKind, ReportOptions};
 
-use super::args::{DeviceArgs, FormatArg, ReportArgs, load};
+use super::args::{DeviceArgs, FormatArg, ReportArgs, configured_system_id, load};
 use super::{Outcome, exit_soon};
 
 /// `lvmkit pvs|vgs|lvs`: device and metadata problems go to stderr; the report still shows
@@ -26,6 +26,17 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
         noheadings: a.noheadings,
         separator: a.separator,
         names: a.names,
+        select: a.select,
+        sort: a.sort,
+        rows: a.rows,
+        nameprefixes: a.nameprefixes,
+        unquoted: a.unquoted,
+        aligned: a.aligned,
+        binary: a.binary,
+        history: a.history,
+        foreign: a.foreign,
+        // This host's system ID decides which VGs are foreign (LVM_SYSTEM_DIR, like lvm2).
+        system_id: if a.foreign { None } else { configured_system_id()? },
     };
     for e in &src.scan.errors {
         eprintln!("  WARNING: {e}");
@@ -47,16 +58,22 @@ pub(super) fn dump(dev: DeviceArgs, backup: bool, vg: String) -> Outcome {
     inspect::dump(&src, &vg, form).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
 }
 
-/// `lvmkit history [--show SEQNO]`.
-pub(super) fn history(show: Option<u64>, device: PathBuf) -> Outcome {
+/// `lvmkit history [--devices …] [--show SEQNO]`: the copies judged against the device and
+/// the `--devices` given (which VG the PV is in, at which seqno).
+pub(super) fn history(dev: DeviceArgs, show: Option<u64>, device: PathBuf) -> Outcome {
     match show {
         // An unusable mda header is shown, and fails the command.
-        None => inspect::history(&device)
-            .map(|h| {
-                let bad = h.iter().any(|(_, m)| m.iter().any(|x| x.header.is_err()));
-                (inspect::format_history(&h), if bad { ExitCode::from(5) } else { ExitCode::SUCCESS })
-            })
-            .map_err(|e| e.to_string()),
+        None => {
+            // The device itself always belongs to the context.
+            let mut dev = dev;
+            dev.devices.push(device.display().to_string());
+            inspect::history(&device, &load(&dev))
+                .map(|h| {
+                    let bad = h.iter().any(|(_, m)| m.iter().any(|x| x.header.is_err()));
+                    (inspect::format_history(&h), if bad { ExitCode::from(5) } else { ExitCode::SUCCESS })
+                })
+                .map_err(|e| e.to_string())
+        }
         Some(seqno) => {
             inspect::history_text(&device, seqno).map(|s| (s, ExitCode::SUCCESS)).map_err(|e| e.to_string())
         }

@@ -36,6 +36,10 @@ pub(crate) enum Cmd {
     /// `lvmkit kit --help`.
     #[command(disable_help_flag = true)]
     Kit(crate::cli_kit::KitCmd),
+    /// The Pacemaker resource agent ocf:lvmkit:lvmvg: `lvmkit ocf install`, `lvmkit ocf agent
+    /// ACTION` (what the installed `lvmvg` runs).
+    #[command(subcommand)]
+    Ocf(crate::cli_ocf::OcfCmd),
     /// Report physical volumes (lvm2's pvs).
     Pvs(ReportArgs),
     /// Report volume groups (lvm2's vgs).
@@ -54,6 +58,11 @@ pub(crate) enum Cmd {
     },
     /// List every metadata copy in a PV's metadata areas (like pvck --dump metadata_all).
     History {
+        /// The other devices to judge the copies against (which VG the PV is in, at which
+        /// seqno; an outdated PV shows only beside the PVs of its VG). Without it: the device
+        /// alone.
+        #[command(flatten)]
+        dev: DeviceArgs,
         /// Print the text of the copy with this seqno instead of the list.
         #[arg(long, value_name = "SEQNO")]
         show: Option<u64>,
@@ -225,11 +234,12 @@ fn dispatch(cmd: Cmd) -> Outcome {
     use lvmkit::report::ReportKind;
     match cmd {
         Cmd::Kit(k) => Ok(crate::cli_kit::run(k)),
+        Cmd::Ocf(o) => Ok((String::new(), crate::cli_ocf::run(o))),
         Cmd::Pvs(a) => inspect::report(ReportKind::Pv, a),
         Cmd::Vgs(a) => inspect::report(ReportKind::Vg, a),
         Cmd::Lvs(a) => inspect::report(ReportKind::Lv, a),
         Cmd::Dump { dev, backup, vg } => inspect::dump(dev, backup, vg),
-        Cmd::History { show, device } => inspect::history(show, device),
+        Cmd::History { dev, show, device } => inspect::history(dev, show, device),
         Cmd::Check { dev } => inspect::check(dev),
         Cmd::Plan { dev, act, names } => activate::plan(dev, act, names),
         Cmd::Activate { dev, act, apply, names } => activate::activate(dev, act, apply, names),

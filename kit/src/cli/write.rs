@@ -43,7 +43,7 @@ fn run_write<T: Display>(
             devices.push(e.clone());
         }
     }
-    let load = || Source::load(&devices, w.dev.scan_dm);
+    let load = || Source::load(&devices, w.dev.scan_lvs);
     let (known, dev) = match &touches {
         Touches::Named(n) => (Some(n.as_slice()), None),
         Touches::All => (None, None),

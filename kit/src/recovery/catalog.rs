@@ -1,5 +1,5 @@
 //! The kit's error catalog: every code with its message template, cause, action and exit
-//! status, in one table. `lvmkit kit explain`, `kit/RECOVERY.md` and the OCF agent read this
+//! status, in one table. `lvmkit kit explain`, README.md's and the OCF agent read this
 //! table; nothing else defines a code.
 //!
 //! Codes are 6-digit strings. The seeds' codes keep their meanings (110004 ID exists, 110006
@@ -545,7 +545,7 @@ pub fn explain_all() -> String {
     CATALOG.iter().map(explain_entry).collect::<Vec<_>>().join("\n")
 }
 
-/// The catalog as a Markdown table (the one in `kit/RECOVERY.md`; a test keeps them equal).
+/// The catalog as a Markdown table (the one in README.md's; a test keeps them equal).
 pub fn markdown_table() -> String {
     let mut s = String::from("| code | exit | message | cause | action |\n|---|---|---|---|---|\n");
     for e in CATALOG {
@@ -632,11 +632,11 @@ mod tests {
     }
 
     #[test]
-    fn the_recovery_doc_carries_the_catalog_table_as_generated() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RECOVERY.md")).unwrap();
+    fn the_readme_carries_the_catalog_table_as_generated() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
         assert!(
             doc.contains(&markdown_table()),
-            "kit/RECOVERY.md's catalog table differs from catalog::markdown_table(); regenerate it with `lvmkit kit explain --markdown`"
+            "README.md's catalog table differs from catalog::markdown_table(); regenerate it with `lvmkit kit explain --markdown`"
         );
     }
 }

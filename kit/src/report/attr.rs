@@ -62,6 +62,7 @@ pub(crate) fn vg_attr(vg: &VolumeGroup, partial: bool) -> String {
 pub(crate) fn lv_attr(v: &VgView, i: usize) -> String {
     let lv = v.lv(i);
     let mut a = ['-'; 10];
+    // lvm2's order (lv_attr_dup_with_info_and_seg_status): the first rule that matches wins.
     a[0] = if v.is_pvmove(i) {
         'p'
     } else if lv.status.has("CONVERTING") {
@@ -69,10 +70,17 @@ pub(crate) fn lv_attr(v: &VgView, i: usize) -> String {
     } else if v.is_origin(i) || v.is_external_origin(i) {
         // Origin takes precedence over mirror and thin volume.
         if v.is_merging_origin(i) { 'O' } else { 'o' }
-    } else if v.is_thin_pool_meta(i) || v.is_pmspare(i) || v.is_raid_meta(i) || v.is_cache_pool_meta(i) {
+    } else if v.is_thin_pool_meta(i)
+        || v.is_cache_pool_meta(i)
+        || v.is_pmspare(i)
+        || v.is_raid_meta(i)
+        || v.is_integrity_meta(i)
+    {
         'e'
     } else if v.is_cache_type(i) || v.is_writecache(i) {
         'C'
+    } else if v.is_integrity(i) {
+        'g'
     } else if v.is_raid(i) {
         if lv.status.has("NOTSYNCED") { 'R' } else { 'r' }
     } else if v.is_mirror(i) {
@@ -85,16 +93,16 @@ pub(crate) fn lv_attr(v: &VgView, i: usize) -> String {
         } else {
             'V'
         }
-    } else if v.is_virtual(i) || v.is_vdo(i) {
+    } else if v.is_vdo_pool(i) {
+        'd'
+    } else if v.is_vdo_pool_data(i) {
+        'D'
+    } else if v.is_virtual(i) {
         'v'
     } else if v.is_thin_pool(i) {
         't'
     } else if v.is_thin_pool_data(i) {
         'T'
-    } else if v.is_vdo_pool(i) {
-        'd'
-    } else if v.is_vdo_pool_data(i) {
-        'D'
     } else if v.is_mirror_image(i) || v.is_raid_image(i) {
         // Sync state needs the kernel; lvm2 then reports the image as not in sync.
         'I'
@@ -141,12 +149,10 @@ pub(crate) fn lv_attr(v: &VgView, i: usize) -> String {
         'm'
     } else if v.is_cow(i) || v.is_origin(i) {
         's'
+    } else if v.has_unknown_segments(i) {
+        'u'
     } else if v.is_virtual(i) {
         'v'
-    } else if v.is_vdo_type(i) {
-        'd'
-    } else if v.is_integrity(i) || v.is_integrity_origin(i) || v.is_integrity_meta(i) {
-        'g'
     } else {
         '-'
     };
@@ -219,6 +225,7 @@ pub(crate) mod tests {
             source: (0, 0),
             pv_devices: vec![if present { Some(0) } else { None }; n],
             copies: vec![],
+            duplicates: vec![],
         };
         let scan = Scan::default();
         f(&VgView::new(&asm, &scan));

@@ -25,13 +25,19 @@ pub(crate) enum Obj {
     Vg,
     /// LV fields.
     Lv,
+    /// LV fields lvm2 takes from the kernel (its LVSINFO/LVSSTATUS types): LV fields, but not
+    /// in `lvs --segments -o all`.
+    LvStatus,
     /// LV segment fields.
     Seg,
     /// PV segment fields.
     PvSeg,
+    /// Fields of every report (`selected`): they do not decide the kind of row.
+    Any,
 }
 
 /// Shared formatting state.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     /// `--units`/`--nosuffix`.
     pub units: Units,
@@ -80,15 +86,67 @@ impl<'a> Row<'a> {
     }
 }
 
+/// The type of a field's value (lvm2's report sort types: `NUM`, `SIZ`, `STR`, …), for sorting
+/// and selection: [`Field::typed`] gives the value in that type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A number (`-1` or empty: undefined).
+    Num,
+    /// A size (bytes through [`Field::typed`]).
+    Size,
+    /// A string.
+    Str,
+    /// A comma-separated list of strings.
+    StrList,
+    /// A percentage.
+    Percent,
+    /// A binary flag shown as a word or nothing.
+    Bin,
+    /// A time.
+    Time,
+}
+
+/// A field's value in its type, as a sort or selection layer compares it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Typed {
+    /// Numbers and sizes (sizes in bytes).
+    Num(f64),
+    /// Strings, times and words.
+    Str(String),
+    /// String lists.
+    List(Vec<String>),
+    /// No value (lvm2's undefined/reserved empty value).
+    Undefined,
+}
+
+impl Field {
+    /// The value of this field in `row` in its type: the getter evaluated with bytes and no
+    /// suffix, then read back by [`Kind`] (so the rendering and the typed value never part).
+    #[allow(dead_code)] // for the selection and sort layer
+    pub(crate) fn typed(&self, row: &Row<'_>) -> Typed {
+        let ctx = Ctx { units: Units::bytes_nosuffix() };
+        let text = (self.get)(&ctx, row);
+        match self.kind {
+            _ if text.is_empty() => Typed::Undefined,
+            Kind::Num | Kind::Size | Kind::Percent => text.parse().map_or(Typed::Str(text), Typed::Num),
+            Kind::StrList => Typed::List(text.split(',').map(str::to_string).collect()),
+            Kind::Str | Kind::Bin | Kind::Time => Typed::Str(text),
+        }
+    }
+}
+
 /// One field.
 pub(crate) struct Field {
     /// lvm2's field name (also the JSON key).
     pub name: &'static str,
+    /// The type of its value.
+    pub kind: Kind,
     /// What it describes.
     pub obj: Obj,
     /// Basic-table heading.
     pub heading: &'static str,
-    /// Minimum column width lvm2 declares.
+    /// Minimum column width: what lvm2's columns.h declares, or the heading's length where it
+    /// declares 0 (a longer heading is cut to the column's width).
     pub width: usize,
     /// Right-aligned (numbers, sizes, binary words).
     pub right: bool,
@@ -100,8 +158,16 @@ const L: bool = false;
 const R: bool = true;
 
 macro_rules! f {
-    ($name:literal, $obj:ident, $head:literal, $w:literal, $al:ident, $get:expr) => {
-        Field { name: $name, obj: Obj::$obj, heading: $head, width: $w, right: $al, get: $get }
+    ($name:literal, $kind:ident, $obj:ident, $head:literal, $w:literal, $al:ident, $get:expr) => {
+        Field {
+            name: $name,
+            kind: Kind::$kind,
+            obj: Obj::$obj,
+            heading: $head,
+            width: $w,
+            right: $al,
+            get: $get,
+        }
     };
 }
 
@@ -166,12 +232,22 @@ fn pv_used_bytes(r: &Row) -> u64 {
     }
 }
 
+/// (allocatable, exported, missing).
 fn pv_flags(r: &Row) -> (bool, bool, bool) {
     match r.pv_meta() {
         Some((v, p, pv)) => {
             (pv.status.has("ALLOCATABLE"), pv.status.has("EXPORTED") || v.vg.is_exported(), v.pv_missing(p))
         }
-        None => (false, false, false),
+        // An LVM1 orphan keeps the flags of its PV struct (lvm2 2.02's format1 import_pv): a
+        // PV vgreduce removed stays allocatable (`a--`), a pvcreate'd one is not (`---`).
+        None => match r.pv_scan().and_then(|s| s.lvm1.as_deref()) {
+            Some(l) => (
+                l.pv.pv_allocatable != 0,
+                l.pv.pv_status & lvmkit_metadata::lvm1::vg_disk::VG_EXPORTED != 0,
+                false,
+            ),
+            None => (false, false, false),
+        },
     }
 }
 
@@ -284,6 +360,11 @@ fn mirror_log_name<'a>(v: &'a VgView, i: usize) -> Option<&'a str> {
 
 /// lvm2's `lv_move_pv_dup`: the source PV of a pvmove LV.
 fn move_pv_name(v: &VgView, i: usize) -> Option<String> {
+    move_pv(v, i).map(|p| v.pv_name(p))
+}
+
+/// The source PV of a pvmove LV (index into the VG's PVs).
+fn move_pv(v: &VgView, i: usize) -> Option<usize> {
     if !v.is_pvmove(i) {
         return None;
     }
@@ -293,13 +374,13 @@ fn move_pv_name(v: &VgView, i: usize) -> Option<String> {
         _ => return None,
     };
     match &area.target {
-        AreaTarget::Pv(p) => Some(v.pv_name(*p)),
+        AreaTarget::Pv(p) => Some(*p),
         // Atomic pvmove: the first leg's first area.
         AreaTarget::Lv(n) => {
             let j = v.lv_index(n)?;
             match &v.first_seg(j)?.kind {
                 SegmentKind::Striped { areas, .. } => match areas.first()?.target {
-                    AreaTarget::Pv(p) => Some(v.pv_name(p)),
+                    AreaTarget::Pv(p) => Some(p),
                     AreaTarget::Lv(_) => None,
                 },
                 _ => None,
@@ -417,6 +498,11 @@ fn seg_areas(v: &VgView, seg: &Segment, metadata: bool) -> Vec<AreaText> {
         | SegmentKind::Writecache { origin, .. }
         | SegmentKind::Integrity { origin, .. } => vec![lv_area(v, origin, 0, count)],
         SegmentKind::VdoPool { data, .. } => vec![lv_area(v, data, 0, count)],
+        // lvm2's vdo segment has one area: the pool at the offset, as long as the pool.
+        SegmentKind::Vdo { vdo_pool, vdo_offset } => {
+            let len = v.lv_index(vdo_pool).map_or(0, |p| v.lv(p).le_count()).saturating_sub(*vdo_offset);
+            vec![lv_area(v, vdo_pool, *vdo_offset, len)]
+        }
         _ => vec![],
     }
 }
@@ -430,7 +516,8 @@ fn area_count(seg: &Segment) -> u64 {
         | SegmentKind::Cache { .. }
         | SegmentKind::Writecache { .. }
         | SegmentKind::Integrity { .. }
-        | SegmentKind::VdoPool { .. } => 1,
+        | SegmentKind::VdoPool { .. }
+        | SegmentKind::Vdo { .. } => 1,
         _ => 0,
     }
 }
@@ -566,30 +653,405 @@ fn extent_bytes(r: &Row) -> u64 {
     r.vg.map_or(0, |v| v.extent_bytes())
 }
 
+// ------------------------------------------------ derived LV facts ----
+
+/// lvm2's `list_lv_modules`: the kernel modules (targets) the LV's segments need, through the
+/// LVs their areas use, a COW LV's snapshot and an origin's COW LVs; sorted, no duplicates.
+fn lv_modules(v: &VgView, i: usize) -> String {
+    let mut out: Vec<&'static str> = Vec::new();
+    lv_modules_into(v, i, &mut out, 0);
+    out.sort_unstable();
+    out.dedup();
+    out.join(",")
+}
+
+fn lv_modules_into(v: &VgView, i: usize, out: &mut Vec<&'static str>, depth: u32) {
+    for seg in &v.lv(i).segments {
+        seg_modules_into(v, i, seg, out, depth);
+    }
+}
+
+/// lvm2's `list_segment_modules` (depth-bounded: broken metadata may have cycles).
+fn seg_modules_into(v: &VgView, i: usize, seg: &Segment, out: &mut Vec<&'static str>, depth: u32) {
+    if depth > 16 {
+        return;
+    }
+    match &seg.kind {
+        SegmentKind::Mirror { mirror_log, .. } => {
+            if let Some(l) = mirror_log.as_deref().and_then(|l| v.lv_index(l)) {
+                if let Some(ls) = v.first_seg(l) {
+                    seg_modules_into(v, l, ls, out, depth + 1);
+                }
+            }
+            out.push("mirror");
+        }
+        SegmentKind::Raid { .. } => out.push("raid"),
+        SegmentKind::ThinPool { .. } => out.push("thin-pool"),
+        SegmentKind::Thin { .. } => out.extend(["thin-pool", "thin"]),
+        SegmentKind::CachePool { .. } | SegmentKind::Cache { .. } => out.push("cache"),
+        SegmentKind::Writecache { .. } => out.push("writecache"),
+        SegmentKind::Integrity { .. } => out.push("integrity"),
+        SegmentKind::Vdo { .. } | SegmentKind::VdoPool { .. } => out.push("kvdo"),
+        SegmentKind::Snapshot { .. } => out.push("snapshot"),
+        SegmentKind::Error => out.push("error"),
+        SegmentKind::Zero => out.push("zero"),
+        SegmentKind::Striped { .. } | SegmentKind::Free | SegmentKind::Unknown { .. } => {}
+    }
+    if v.is_origin(i) {
+        for &g in &v.lvs[i].origin_of {
+            if let Some(cow) = v.glue_segment(g).and_then(|s| match &s.kind {
+                SegmentKind::Snapshot { cow_store, .. } => v.lv_index(cow_store),
+                _ => None,
+            }) {
+                lv_modules_into(v, cow, out, depth + 1);
+            }
+        }
+    }
+    if v.lvs[i].cow_of.is_some() {
+        out.push("snapshot");
+    }
+    for (name, le) in lv_areas(seg) {
+        if let Some(j) = v.lv_index(name) {
+            let hit = v
+                .lv(j)
+                .segments
+                .iter()
+                .find(|s| s.start_extent <= le && le < s.start_extent + s.extent_count);
+            if let Some(s2) = hit {
+                seg_modules_into(v, j, s2, out, depth + 1);
+            }
+        }
+    }
+}
+
+/// The LV areas of a segment as lvm2 holds them (`seg_lv(seg, s)`, `seg_le(seg, s)`): data
+/// areas only (RAID metadata images, pool metadata, logs and cache pools are not areas).
+fn lv_areas(seg: &Segment) -> Vec<(&str, u64)> {
+    match &seg.kind {
+        SegmentKind::Striped { areas, .. } | SegmentKind::Mirror { areas, .. } => areas
+            .iter()
+            .filter_map(|a| match &a.target {
+                AreaTarget::Lv(n) => Some((n.as_str(), a.start)),
+                AreaTarget::Pv(_) => None,
+            })
+            .collect(),
+        SegmentKind::Raid { areas, .. } => areas.iter().map(|a| (a.data.as_str(), 0)).collect(),
+        SegmentKind::ThinPool { pool, .. } => vec![(pool.as_str(), 0)],
+        SegmentKind::CachePool { data, .. } | SegmentKind::VdoPool { data, .. } => vec![(data.as_str(), 0)],
+        SegmentKind::Cache { origin, .. }
+        | SegmentKind::Writecache { origin, .. }
+        | SegmentKind::Integrity { origin, .. } => vec![(origin.as_str(), 0)],
+        SegmentKind::Vdo { vdo_pool, vdo_offset } => vec![(vdo_pool.as_str(), *vdo_offset)],
+        _ => vec![],
+    }
+}
+
+/// One step of lvm2's `_find_ancestors`: a COW LV's origin, a thin LV's origin or external
+/// origin; with `full`, a thin LV without either continues through the historical LV that
+/// lists it as a descendant, and a historical LV through its origin. Names of historical LVs
+/// carry lvm2's `-` prefix.
+fn ancestor_step(v: &VgView, name: &str, full: bool) -> Option<String> {
+    if let Some(h) = name.strip_prefix('-') {
+        let hist = v.vg.historical_lvs.iter().find(|x| x.name == h)?;
+        return if full { hist.origin.clone() } else { None };
+    }
+    let i = v.lv_index(name)?;
+    if v.lvs[i].cow_of.is_some() {
+        return origin_name(v, i).map(str::to_string);
+    }
+    if let Some(SegmentKind::Thin { origin, external_origin, .. }) = first_kind(v, i) {
+        if let Some(o) = origin.as_ref().or(external_origin.as_ref()) {
+            return Some(o.clone());
+        }
+        if full {
+            return v
+                .vg
+                .historical_lvs
+                .iter()
+                .find(|x| x.descendants.iter().any(|d| d == name))
+                .map(|x| format!("-{}", x.name));
+        }
+    }
+    None
+}
+
+/// lvm2's `lv_ancestors`/`lv_full_ancestors` without `--history`: historical LVs are walked
+/// through but not listed.
+fn ancestors(v: &VgView, i: usize, full: bool) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = v.lv(i).name.clone();
+    for _ in 0..v.vg.lvs.len() + v.vg.historical_lvs.len() {
+        let Some(next) = ancestor_step(v, &cur, full) else { break };
+        if !next.starts_with('-') {
+            out.push(next.clone());
+        }
+        cur = next;
+    }
+    out.join(",")
+}
+
+/// lvm2's `_find_descendants` without `--history`: an origin's COW LVs, a thin origin's (or
+/// external origin's) thin LVs, each followed by its own; with `full`, also through the
+/// historical LVs whose origin this is.
+fn descendants_into(v: &VgView, name: &str, full: bool, out: &mut Vec<String>, depth: usize) {
+    if depth > v.vg.lvs.len() + v.vg.historical_lvs.len() {
+        return;
+    }
+    let mut next: Vec<String> = Vec::new();
+    if let Some(h) = name.strip_prefix('-') {
+        if full {
+            if let Some(hist) = v.vg.historical_lvs.iter().find(|x| x.name == h) {
+                next.extend(hist.descendants.iter().cloned());
+            }
+        }
+    } else if let Some(i) = v.lv_index(name) {
+        if v.is_origin(i) {
+            for &g in &v.lvs[i].origin_of {
+                if let Some(SegmentKind::Snapshot { cow_store, .. }) = v.glue_segment(g).map(|s| &s.kind) {
+                    next.push(cow_store.clone());
+                }
+            }
+        } else {
+            for (j, lv) in v.vg.lvs.iter().enumerate() {
+                if let Some(SegmentKind::Thin { origin, external_origin, .. }) = first_kind(v, j) {
+                    if origin.as_deref() == Some(name) || external_origin.as_deref() == Some(name) {
+                        next.push(lv.name.clone());
+                    }
+                }
+            }
+            if full {
+                next.extend(
+                    v.vg.historical_lvs
+                        .iter()
+                        .filter(|x| x.origin.as_deref() == Some(name))
+                        .map(|x| format!("-{}", x.name)),
+                );
+            }
+        }
+    }
+    for n in next {
+        if !n.starts_with('-') {
+            out.push(n.clone());
+        }
+        descendants_into(v, &n, full, out, depth + 1);
+    }
+}
+
+fn descendants(v: &VgView, i: usize, full: bool) -> String {
+    let mut out = Vec::new();
+    descendants_into(v, &v.lv(i).name, full, &mut out, 0);
+    out.join(",")
+}
+
+/// The integrity settings lvm2 reports for an LV (`lv_raid_has_integrity`: a RAID LV whose
+/// first image is an integrity LV; or an integrity LV itself).
+fn integrity_settings<'a>(v: &'a VgView, i: usize) -> Option<&'a [lvmkit_metadata::text::Item<'static>]> {
+    let own = |j: usize| match first_kind(v, j) {
+        Some(SegmentKind::Integrity { settings, .. }) => Some(settings.as_slice()),
+        _ => None,
+    };
+    if let Some(SegmentKind::Raid { areas, .. }) = first_kind(v, i) {
+        return areas.first().and_then(|a| v.lv_index(&a.data)).and_then(own);
+    }
+    own(i)
+}
+
+/// lvm2's `seg->data_copies` as text import sets it: a raid1's images, a raid10's copies,
+/// parity devices + 1 for raid4/5/6, 1 for everything else.
+fn data_copies(seg: &Segment) -> u64 {
+    match &seg.kind {
+        SegmentKind::Raid { areas, .. } => {
+            let t = seg.segtype.name.as_str();
+            if t == "raid1" {
+                areas.len() as u64
+            } else if t.starts_with("raid10") {
+                seg.data_copies.unwrap_or(2)
+            } else {
+                parity_devs(t) + 1
+            }
+        }
+        _ => 1,
+    }
+}
+
+/// `segtype->parity_devs`.
+fn parity_devs(segtype: &str) -> u64 {
+    if segtype.starts_with("raid4") || segtype.starts_with("raid5") {
+        1
+    } else if segtype.starts_with("raid6") {
+        2
+    } else {
+        0
+    }
+}
+
+/// lvm2's `_seg_parity_chunks_disp`: parity devices, or data copies - 1, one more when every
+/// area is itself resilient; `None` for none.
+fn parity_chunks(v: &VgView, seg: &Segment) -> Option<u64> {
+    let p = match parity_devs(&seg.segtype.name) {
+        0 => data_copies(seg) - 1,
+        n => n,
+    };
+    if p == 0 {
+        return None;
+    }
+    let areas = lv_areas(seg);
+    let resilient = areas
+        .iter()
+        .filter(|(n, _)| {
+            v.lv_index(n)
+                .and_then(|j| v.first_seg(j))
+                .is_some_and(|s| parity_devs(&s.segtype.name) > 0 || data_copies(s) > 1)
+        })
+        .count();
+    let total = area_count(seg) as usize;
+    Some(if resilient > 0 && resilient == total { p + 1 } else { p })
+}
+
+/// `key=value` as lvm2's `dm_config_write_one_node` writes a setting.
+fn setting_text(it: &lvmkit_metadata::text::Item<'static>) -> Option<String> {
+    match &it.node {
+        Node::Value(Value::Scalar(Scalar::Int(n))) => Some(format!("{}={n}", it.key)),
+        Node::Value(Value::Scalar(Scalar::Str(s))) => Some(format!("{}=\"{s}\"", it.key)),
+        Node::Value(Value::Scalar(Scalar::Bare(s) | Scalar::Float(s))) => Some(format!("{}={s}", it.key)),
+        _ => None,
+    }
+}
+
+/// lvm2's `cache_settings`: a writecache's settings, or the policy settings of the segment
+/// whose cache settings apply (the cachevol's cache segment, the cache pool).
+fn cache_settings_list(v: &VgView, seg: &Segment) -> String {
+    let items: Vec<String> = match &seg.kind {
+        SegmentKind::Writecache { settings, .. } => {
+            // writecache_settings_to_str_list's order.
+            const KEYS: [&str; 11] = [
+                "high_watermark",
+                "low_watermark",
+                "writeback_jobs",
+                "autocommit_blocks",
+                "autocommit_time",
+                "fua",
+                "nofua",
+                "cleaner",
+                "max_age",
+                "metadata_only",
+                "pause_writeback",
+            ];
+            let mut out: Vec<String> = KEYS
+                .iter()
+                .filter_map(|k| settings.iter().find(|it| it.key == *k))
+                .filter_map(setting_text)
+                .collect();
+            if let (Some(k), Some(val)) = (
+                setting_str(settings, "writecache_setting_key"),
+                setting_str(settings, "writecache_setting_val"),
+            ) {
+                out.push(format!("{k}={val}"));
+            }
+            out
+        }
+        SegmentKind::CachePool { policy_settings, .. } => {
+            policy_settings.iter().flat_map(|s| s.items.iter()).filter_map(setting_text).collect()
+        }
+        SegmentKind::Cache { cache_pool, settings, .. } => {
+            let pool = v.lv_index(cache_pool);
+            if pool.is_some_and(|p| v.is_cache_vol(p)) {
+                settings
+                    .iter()
+                    .filter(|it| it.key == "policy_settings")
+                    .flat_map(|it| match &it.node {
+                        Node::Section(s) => s.items.iter().filter_map(setting_text).collect(),
+                        _ => vec![],
+                    })
+                    .collect()
+            } else {
+                match pool.and_then(|p| v.first_seg(p)) {
+                    Some(ps) if matches!(ps.kind, SegmentKind::CachePool { .. }) => {
+                        return cache_settings_list(v, ps);
+                    }
+                    _ => vec![],
+                }
+            }
+        }
+        _ => vec![],
+    };
+    items.join(",")
+}
+
+/// The vdo-pool segment's settings for a vdo or vdo-pool segment.
+fn vdo_settings<'a>(v: &'a VgView, seg: &'a Segment) -> Option<&'a [lvmkit_metadata::text::Item<'static>]> {
+    let pool = match &seg.kind {
+        SegmentKind::Vdo { vdo_pool, .. } => v.lv_index(vdo_pool).and_then(|p| v.first_seg(p))?,
+        _ => seg,
+    };
+    match &pool.kind {
+        SegmentKind::VdoPool { settings, .. } => Some(settings),
+        _ => None,
+    }
+}
+
+fn vdo_num(r: &Row, key: &str) -> String {
+    seg_str(r, |v, _, s| {
+        vdo_settings(v, s).and_then(|st| setting_int(st, key)).map_or_else(String::new, |n| n.to_string())
+    })
+}
+
+fn vdo_bool(r: &Row, key: &str, word_on: &str) -> String {
+    seg_str(r, |v, _, s| {
+        vdo_settings(v, s)
+            .map_or_else(String::new, |st| word(setting_int(st, key).is_some_and(|n| n != 0), word_on))
+    })
+}
+
+/// A vdo size setting in MiB (`*_mb`), shown as a size.
+fn vdo_mib(c: &Ctx, r: &Row, key: &str) -> String {
+    seg_str(r, |v, _, s| {
+        vdo_settings(v, s).and_then(|st| setting_int(st, key)).map_or_else(String::new, |n| size(c, n << 20))
+    })
+}
+
+/// A PV's device number, as lvm2's `pv_major`/`pv_minor` print it: the block device's, `0` for
+/// a missing PV (lvm2's placeholder device), `-1` for an image file (no device number).
+fn pv_devnum(r: &Row, minor: bool) -> String {
+    match (r.pv_scan(), r.pv_meta()) {
+        (Some(s), _) => match s.device.dev_t() {
+            Some(d) => {
+                let n = lvmkit_dm::DevNum::from_dev_t(d);
+                (if minor { n.minor } else { n.major }).to_string()
+            }
+            None => "-1".to_string(),
+        },
+        (None, Some(_)) => "0".to_string(),
+        (None, None) => String::new(),
+    }
+}
+
 // ------------------------------------------------------------- table ----
 
 /// Every field lvmkit reports.
 pub(crate) static FIELDS: &[Field] = &[
-    // Label and PV.
-    f!("pv_name", Label, "PV", 10, L, |_, r| pv_name(r)),
-    f!("pv_uuid", Label, "PV UUID", 38, L, |_, r| match (r.pv_meta(), r.pv_scan()) {
-        (Some((_, _, pv)), _) => pv.id.to_string(),
-        (None, Some(s)) => s.label.pv_header.pv_uuid.to_string(),
-        _ => String::new(),
-    }),
-    f!("dev_size", Label, "DevSize", 7, R, |c, r| size(c, r.pv_scan().map_or(0, |s| s.dev_size))),
-    f!("pv_fmt", Label, "Fmt", 3, L, |_, r| if r.pv_scan().is_some_and(|s| s.lvm1.is_some()) {
+    // Label and PV (lvm2's pv_all, in its order: LABEL fields, then PVS).
+    f!("pv_fmt", Str, Label, "Fmt", 3, L, |_, r| if r.pv_scan().is_some_and(|s| s.lvm1.is_some()) {
         "lvm1".to_string()
     } else {
         word(r.pv.is_some(), "lvm2")
     }),
-    f!("pv_mda_free", Label, "PMdaFree", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_free))),
-    f!("pv_mda_size", Label, "PMdaSize", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_size))),
-    f!("pv_ext_vsn", Label, "PExtVsn", 7, R, |_, r| match r.pv_scan() {
+    f!("pv_uuid", Str, Label, "PV UUID", 38, L, |_, r| match (r.pv_meta(), r.pv_scan()) {
+        (Some((_, _, pv)), _) => pv.id.to_string(),
+        (None, Some(s)) => s.label.pv_header.pv_uuid.to_string(),
+        _ => String::new(),
+    }),
+    f!("dev_size", Size, Label, "DevSize", 7, R, |c, r| size(c, r.pv_scan().map_or(0, |s| s.dev_size))),
+    f!("pv_name", Str, Label, "PV", 10, L, |_, r| pv_name(r)),
+    f!("pv_major", Str, Label, "Maj", 3, L, |_, r| pv_devnum(r, false)),
+    f!("pv_minor", Str, Label, "Min", 3, L, |_, r| pv_devnum(r, true)),
+    f!("pv_mda_free", Size, Label, "PMdaFree", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_free))),
+    f!("pv_mda_size", Size, Label, "PMdaSize", 9, R, |c, r| size(c, pv_mda(r).map_or(0, |m| m.min_size))),
+    f!("pv_ext_vsn", Num, Label, "PExtVsn", 7, R, |_, r| match r.pv_scan() {
         Some(s) => s.label.pv_header.extension.as_ref().map_or(0, |e| e.version).to_string(),
         None => String::new(),
     }),
-    f!("pe_start", Pv, "1st PE", 7, R, |c, r| size(
+    f!("pe_start", Num, Pv, "1st PE", 7, R, |c, r| size(
         c,
         match (r.pv_meta(), r.pv_scan()) {
             (Some((_, _, pv)), _) => pv.pe_start * 512,
@@ -597,120 +1059,132 @@ pub(crate) static FIELDS: &[Field] = &[
             _ => 0,
         }
     )),
-    f!("pv_size", Pv, "PSize", 5, R, |c, r| size(c, pv_size_bytes(r))),
-    f!("pv_free", Pv, "PFree", 5, R, |c, r| size(c, pv_free_bytes(r))),
-    f!("pv_used", Pv, "Used", 4, R, |c, r| size(c, pv_used_bytes(r))),
-    f!("pv_attr", Pv, "Attr", 4, L, |_, r| {
+    f!("pv_size", Size, Pv, "PSize", 5, R, |c, r| size(c, pv_size_bytes(r))),
+    f!("pv_free", Size, Pv, "PFree", 5, R, |c, r| size(c, pv_free_bytes(r))),
+    f!("pv_used", Size, Pv, "Used", 4, R, |c, r| size(c, pv_used_bytes(r))),
+    f!("pv_attr", Str, Pv, "Attr", 4, L, |_, r| {
         let (a, x, m) = pv_flags(r);
         attr::pv_attr(a, r.pv_meta().is_some(), x, m)
     }),
-    f!("pv_allocatable", Pv, "Allocatable", 11, R, |_, r| word(pv_flags(r).0, "allocatable")),
-    f!("pv_exported", Pv, "Exported", 10, R, |_, r| word(pv_flags(r).1, "exported")),
-    f!("pv_missing", Pv, "Missing", 10, R, |_, r| word(pv_flags(r).2, "missing")),
-    f!("pv_pe_count", Pv, "PE", 3, R, |_, r| pv_alloc(r).map_or(0, |a| a.0).to_string()),
-    f!("pv_pe_alloc_count", Pv, "Alloc", 5, R, |_, r| pv_alloc(r).map_or(0, |a| a.1).to_string()),
-    f!("pv_tags", Pv, "PV Tags", 7, L, |_, r| r
+    f!("pv_allocatable", Bin, Pv, "Allocatable", 11, R, |_, r| word(pv_flags(r).0, "allocatable")),
+    f!("pv_exported", Bin, Pv, "Exported", 10, R, |_, r| word(pv_flags(r).1, "exported")),
+    f!("pv_missing", Bin, Pv, "Missing", 10, R, |_, r| word(pv_flags(r).2, "missing")),
+    f!("pv_pe_count", Num, Pv, "PE", 3, R, |_, r| pv_alloc(r).map_or(0, |a| a.0).to_string()),
+    f!("pv_pe_alloc_count", Num, Pv, "Alloc", 5, R, |_, r| pv_alloc(r).map_or(0, |a| a.1).to_string()),
+    f!("pv_tags", StrList, Pv, "PV Tags", 7, L, |_, r| r
         .pv_meta()
         .map_or_else(String::new, |(_, _, pv)| tags(&pv.tags))),
-    f!("pv_mda_count", Pv, "#PMda", 5, R, |_, r| pv_mda(r).map_or(0, |m| m.count).to_string()),
-    f!("pv_mda_used_count", Pv, "#PMdaUse", 8, R, |_, r| pv_mda(r).map_or(0, |m| m.used).to_string()),
-    f!("pv_ba_start", Pv, "BA Start", 8, R, |c, r| size(c, pv_ba(r).0)),
-    f!("pv_ba_size", Pv, "BA Size", 7, R, |c, r| size(c, pv_ba(r).1)),
-    f!("pv_in_use", Pv, "PInUse", 6, R, |_, r| word(
+    f!("pv_mda_count", Num, Pv, "#PMda", 5, R, |_, r| pv_mda(r).map_or(0, |m| m.count).to_string()),
+    f!("pv_mda_used_count", Num, Pv, "#PMdaUse", 8, R, |_, r| pv_mda(r).map_or(0, |m| m.used).to_string()),
+    f!("pv_ba_start", Size, Pv, "BA Start", 8, R, |c, r| size(c, pv_ba(r).0)),
+    f!("pv_ba_size", Size, Pv, "BA Size", 7, R, |c, r| size(c, pv_ba(r).1)),
+    f!("pv_in_use", Bin, Pv, "PInUse", 6, R, |_, r| word(
         r.pv_meta().is_some() || r.pv_scan().is_some_and(|s| s.label.pv_header.ext_used()),
         "used"
     )),
-    f!("pv_duplicate", Pv, "Duplicate", 9, R, |_, _| String::new()),
-    // VG.
-    f!("vg_fmt", Vg, "Fmt", 3, L, |_, r| match r.vg.and_then(|v| v.vg.format.as_deref()) {
-        Some("lvm1") => "lvm1".to_string(),
-        _ => "lvm2".to_string(),
+    f!("pv_duplicate", Bin, Pv, "Duplicate", 9, R, |_, _| String::new()),
+    // lvmkit keeps no devices file (lvm2's use_devicesfile=0 shows these empty too).
+    f!("pv_device_id", Str, Pv, "DeviceID", 8, L, |_, _| String::new()),
+    f!("pv_device_id_type", Str, Pv, "DeviceIDType", 12, L, |_, _| String::new()),
+    // PV segments (pvseg_all).
+    f!("pvseg_start", Num, PvSeg, "Start", 5, R, |_, r| r.pvseg.map_or(0, |p| p.start).to_string()),
+    f!("pvseg_size", Num, PvSeg, "SSize", 5, R, |_, r| r.pvseg.map_or(0, |p| p.len).to_string()),
+    // VG (vg_all).
+    f!("vg_fmt", Str, Vg, "Fmt", 3, L, |_, r| match r.vg.map(|v| v.vg.format.as_deref()) {
+        Some(Some("lvm1")) => "lvm1".to_string(),
+        Some(_) => "lvm2".to_string(),
+        // An orphan PV's row: lvm2's orphan VG has no format name.
+        None => String::new(),
     }),
-    f!("vg_uuid", Vg, "VG UUID", 38, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.id.to_string())),
-    f!("vg_name", Vg, "VG", 2, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.name.clone())),
-    f!("vg_attr", Vg, "Attr", 5, L, |_, r| match r.vg {
+    f!("vg_uuid", Str, Vg, "VG UUID", 38, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.id.to_string())),
+    f!("vg_name", Str, Vg, "VG", 2, L, |_, r| r.vg.map_or_else(String::new, |v| v.vg.name.clone())),
+    f!("vg_attr", Str, Vg, "Attr", 5, L, |_, r| match r.vg {
         Some(v) => attr::vg_attr(v.vg, v.missing_count() > 0),
         None => "r-----".to_string(),
     }),
-    f!("vg_permissions", Vg, "VPerms", 10, L, |_, r| match r.vg {
+    f!("vg_permissions", Str, Vg, "VPerms", 10, L, |_, r| match r.vg {
         Some(v) if v.vg.is_writable() => "writeable".to_string(),
         _ => "read-only".to_string(),
     }),
-    f!("vg_extendable", Vg, "Extendable", 10, R, |_, r| word(
+    f!("vg_extendable", Bin, Vg, "Extendable", 10, R, |_, r| word(
         r.vg.is_some_and(|v| v.vg.status.has("RESIZEABLE")),
         "extendable"
     )),
-    f!("vg_exported", Vg, "Exported", 10, R, |_, r| word(
+    f!("vg_exported", Bin, Vg, "Exported", 10, R, |_, r| word(
         r.vg.is_some_and(|v| v.vg.is_exported()),
         "exported"
     )),
-    f!("vg_partial", Vg, "Partial", 10, R, |_, r| word(
-        r.vg.is_some_and(|v| v.missing_count() > 0),
-        "partial"
-    )),
-    f!("vg_allocation_policy", Vg, "AllocPol", 10, L, |_, r| match r.vg {
-        Some(v) => v.vg.allocation_policy.clone().unwrap_or_else(|| "normal".to_string()),
-        None => "unknown".to_string(),
-    }),
-    f!("vg_clustered", Vg, "Clustered", 10, R, |_, r| word(
-        r.vg.is_some_and(|v| v.vg.status.has("CLUSTERED")),
-        "clustered"
-    )),
-    f!("vg_shared", Vg, "Shared", 7, R, |_, r| word(
-        r.vg.is_some_and(|v| v.vg.lock_type.as_deref().is_some_and(|t| t != "none")),
-        "shared"
-    )),
-    f!("vg_autoactivation", Vg, "AutoAct", 7, R, |_, r| word(
+    f!("vg_autoactivation", Bin, Vg, "AutoAct", 7, R, |_, r| word(
         !r.vg.is_some_and(|v| v.vg.flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE"))),
         "enabled"
     )),
-    f!("vg_size", Vg, "VSize", 5, R, |c, r| vg_size(c, r, |v| v.vg.extent_count() * v.extent_bytes())),
-    f!("vg_free", Vg, "VFree", 5, R, |c, r| vg_size(c, r, |v| vg_free_count(v) * v.extent_bytes())),
-    f!("vg_sysid", Vg, "SYS ID", 6, L, |_, r| r.vg.and_then(|v| v.vg.system_id.clone()).unwrap_or_default()),
-    f!("vg_systemid", Vg, "System ID", 9, L, |_, r| r
+    f!("vg_partial", Bin, Vg, "Partial", 10, R, |_, r| word(
+        r.vg.is_some_and(|v| v.missing_count() > 0),
+        "partial"
+    )),
+    f!("vg_allocation_policy", Str, Vg, "AllocPol", 10, L, |_, r| match r.vg {
+        Some(v) => v.vg.allocation_policy.clone().unwrap_or_else(|| "normal".to_string()),
+        None => "unknown".to_string(),
+    }),
+    f!("vg_clustered", Bin, Vg, "Clustered", 10, R, |_, r| word(
+        r.vg.is_some_and(|v| v.vg.status.has("CLUSTERED")),
+        "clustered"
+    )),
+    f!("vg_shared", Bin, Vg, "Shared", 7, R, |_, r| word(
+        r.vg.is_some_and(|v| v.vg.lock_type.as_deref().is_some_and(|t| t != "none")),
+        "shared"
+    )),
+    f!("vg_size", Size, Vg, "VSize", 5, R, |c, r| vg_size(c, r, |v| v.vg.extent_count() * v.extent_bytes())),
+    f!("vg_free", Size, Vg, "VFree", 5, R, |c, r| vg_size(c, r, |v| vg_free_count(v) * v.extent_bytes())),
+    f!("vg_sysid", Str, Vg, "SYS ID", 6, L, |_, r| r
         .vg
         .and_then(|v| v.vg.system_id.clone())
         .unwrap_or_default()),
-    f!("vg_lock_type", Vg, "LockType", 8, L, |_, r| r
+    f!("vg_systemid", Str, Vg, "System ID", 9, L, |_, r| r
+        .vg
+        .and_then(|v| v.vg.system_id.clone())
+        .unwrap_or_default()),
+    f!("vg_lock_type", Str, Vg, "LockType", 8, L, |_, r| r
         .vg
         .and_then(|v| v.vg.lock_type.clone())
         .unwrap_or_default()),
-    f!("vg_lock_args", Vg, "VLockArgs", 9, L, |_, r| r
+    f!("vg_lock_args", Str, Vg, "VLockArgs", 9, L, |_, r| r
         .vg
         .and_then(|v| v.vg.lock_args.clone())
         .unwrap_or_default()),
-    f!("vg_extent_size", Vg, "Ext", 3, R, |c, r| vg_size(c, r, |v| v.extent_bytes())),
-    f!("vg_extent_count", Vg, "#Ext", 4, R, |_, r| vg_num(r, |v| v.vg.extent_count())),
-    f!("vg_free_count", Vg, "Free", 4, R, |_, r| vg_num(r, vg_free_count)),
-    f!("max_lv", Vg, "MaxLV", 5, R, |_, r| vg_num(r, |v| v.vg.max_lv)),
-    f!("max_pv", Vg, "MaxPV", 5, R, |_, r| vg_num(r, |v| v.vg.max_pv)),
-    f!("pv_count", Vg, "#PV", 3, R, |_, r| vg_num(r, |v| v.vg.pvs.len() as u64)),
-    f!("vg_missing_pv_count", Vg, "#PV Missing", 11, R, |_, r| vg_num(r, |v| v.missing_count() as u64)),
-    f!("lv_count", Vg, "#LV", 3, R, |_, r| vg_num(r, |v| v.visible_count() as u64)),
-    f!("snap_count", Vg, "#SN", 3, R, |_, r| vg_num(r, |v| v.snapshot_count() as u64)),
-    f!("vg_seqno", Vg, "Seq", 3, R, |_, r| vg_num(r, |v| v.vg.seqno)),
-    f!("vg_tags", Vg, "VG Tags", 7, L, |_, r| r.vg.map_or_else(String::new, |v| tags(&v.vg.tags))),
-    f!("vg_profile", Vg, "VProfile", 8, L, |_, r| r
+    f!("vg_extent_size", Size, Vg, "Ext", 3, R, |c, r| vg_size(c, r, |v| v.extent_bytes())),
+    f!("vg_extent_count", Num, Vg, "#Ext", 4, R, |_, r| vg_num(r, |v| v.vg.extent_count())),
+    f!("vg_free_count", Num, Vg, "Free", 4, R, |_, r| vg_num(r, vg_free_count)),
+    f!("max_lv", Num, Vg, "MaxLV", 5, R, |_, r| vg_num(r, |v| v.vg.max_lv)),
+    f!("max_pv", Num, Vg, "MaxPV", 5, R, |_, r| vg_num(r, |v| v.vg.max_pv)),
+    f!("pv_count", Num, Vg, "#PV", 3, R, |_, r| vg_num(r, |v| v.vg.pvs.len() as u64)),
+    f!("vg_missing_pv_count", Num, Vg, "#PV Missing", 11, R, |_, r| vg_num(r, |v| v.missing_count() as u64)),
+    f!("lv_count", Num, Vg, "#LV", 3, R, |_, r| vg_num(r, |v| v.visible_count() as u64)),
+    f!("snap_count", Num, Vg, "#SN", 3, R, |_, r| vg_num(r, |v| v.snapshot_count() as u64)),
+    f!("vg_seqno", Num, Vg, "Seq", 3, R, |_, r| vg_num(r, |v| v.vg.seqno)),
+    f!("vg_tags", StrList, Vg, "VG Tags", 7, L, |_, r| r.vg.map_or_else(String::new, |v| tags(&v.vg.tags))),
+    f!("vg_profile", Str, Vg, "VProfile", 8, L, |_, r| r
         .vg
         .and_then(|v| v.vg.profile.clone())
         .unwrap_or_default()),
-    f!("vg_mda_count", Vg, "#VMda", 5, R, |_, r| vg_num(r, |v| v.vg_mda().0)),
-    f!("vg_mda_used_count", Vg, "#VMdaUse", 8, R, |_, r| vg_num(r, |v| v.vg_mda().1)),
-    f!("vg_mda_free", Vg, "VMdaFree", 9, R, |c, r| vg_size(c, r, |v| v.vg_mda().3)),
-    f!("vg_mda_size", Vg, "VMdaSize", 9, R, |c, r| vg_size(c, r, |v| v.vg_mda().2)),
-    f!("vg_mda_copies", Vg, "#VMdaCps", 8, R, |_, r| match r.vg.and_then(|v| v.vg.metadata_copies) {
+    f!("vg_mda_count", Num, Vg, "#VMda", 5, R, |_, r| vg_num(r, |v| v.vg_mda().0)),
+    f!("vg_mda_used_count", Num, Vg, "#VMdaUse", 8, R, |_, r| vg_num(r, |v| v.vg_mda().1)),
+    f!("vg_mda_free", Size, Vg, "VMdaFree", 9, R, |c, r| vg_size(c, r, |v| v.vg_mda().3)),
+    f!("vg_mda_size", Size, Vg, "VMdaSize", 9, R, |c, r| vg_size(c, r, |v| v.vg_mda().2)),
+    f!("vg_mda_copies", Num, Vg, "#VMdaCps", 8, R, |_, r| match r.vg.and_then(|v| v.vg.metadata_copies) {
         Some(n) if n > 0 => n.to_string(),
         _ => "unmanaged".to_string(),
     }),
-    // LV.
-    f!("lv_uuid", Lv, "LV UUID", 38, L, |_, r| lv_str(r, |v, i| v.lv(i).id.to_string())),
-    f!("lv_name", Lv, "LV", 4, L, |_, r| lv_str(r, |v, i| v.display_name(i))),
-    f!("lv_full_name", Lv, "LV", 4, L, |_, r| match (r.vg, r.lv) {
+    // LV (lv_all). LvStatus: lvm2's LVSINFO/LVSSTATUS fields, left out of `lvs --segments -o all`.
+    f!("lv_uuid", Str, Lv, "LV UUID", 38, L, |_, r| lv_str(r, |v, i| v.lv(i).id.to_string())),
+    f!("lv_name", Str, Lv, "LV", 4, L, |_, r| lv_str(r, |v, i| v.display_name(i))),
+    f!("lv_full_name", Str, Lv, "LV", 4, L, |_, r| match (r.vg, r.lv) {
         (Some(v), Some(i)) => format!("{}/{}", v.vg.name, v.lv(i).name),
         (Some(v), None) => format!("{}/", v.vg.name),
-        _ => String::new(),
+        // An orphan PV's row: lvm2 joins the orphan VG's empty name and no LV.
+        (None, _) => "/".to_string(),
     }),
-    f!("lv_path", Lv, "Path", 4, L, |_, r| match (r.vg, r.lv) {
+    f!("lv_path", Str, Lv, "Path", 4, L, |_, r| match (r.vg, r.lv) {
         // Only LVs that get a /dev/VG/LV link: visible, not thin pools.
         (Some(v), Some(i)) if v.is_visible(i) && !v.is_thin_pool(i) => {
             format!("/dev/{}/{}", v.vg.name, v.lv(i).name)
@@ -718,23 +1192,23 @@ pub(crate) static FIELDS: &[Field] = &[
         (Some(v), None) => format!("/dev/{}/", v.vg.name),
         _ => String::new(),
     }),
-    f!("lv_dm_path", Lv, "DMPath", 6, L, |_, r| match (r.vg, r.lv) {
+    f!("lv_dm_path", Str, Lv, "DMPath", 6, L, |_, r| match (r.vg, r.lv) {
         (Some(v), Some(i)) => format!("/dev/mapper/{}", dm_name(&v.vg.name, &v.lv(i).name)),
         (Some(v), None) => format!("/dev/mapper/{}", dm_name(&v.vg.name, "")),
         _ => String::new(),
     }),
-    f!("lv_parent", Lv, "Parent", 6, L, |_, r| lv_str(r, |v, i| v
+    f!("lv_parent", Str, Lv, "Parent", 6, L, |_, r| lv_str(r, |v, i| v
         .parent(i)
         .map_or_else(String::new, |p| v.display_name(p)))),
-    f!("lv_layout", Lv, "Layout", 10, L, |_, r| match r.lv() {
+    f!("lv_layout", StrList, Lv, "Layout", 10, L, |_, r| match r.lv() {
         Some((v, i)) => layout::layout_and_role(v, i).0,
         None => "unknown".to_string(),
     }),
-    f!("lv_role", Lv, "Role", 10, L, |_, r| match r.lv() {
+    f!("lv_role", StrList, Lv, "Role", 10, L, |_, r| match r.lv() {
         Some((v, i)) => layout::layout_and_role(v, i).1,
         None => "public".to_string(),
     }),
-    f!("lv_initial_image_sync", Lv, "InitImgSyn", 10, R, |_, r| word(
+    f!("lv_initial_image_sync", Bin, Lv, "InitImgSync", 10, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| {
             let mirrored = v.is_mirror(i)
                 || (v.is_pvmove(i)
@@ -743,53 +1217,61 @@ pub(crate) static FIELDS: &[Field] = &[
         }),
         "initial image sync"
     )),
-    f!("lv_image_synced", Lv, "ImgSynced", 10, R, |_, _| String::new()),
-    f!("lv_merging", Lv, "Merging", 10, R, |_, r| word(
+    f!("lv_image_synced", Bin, Lv, "ImgSynced", 10, R, |_, _| String::new()),
+    f!("lv_merging", Bin, Lv, "Merging", 10, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| v.is_merging_origin(i) || v.is_merging_cow(i)),
         "merging"
     )),
-    f!("lv_converting", Lv, "Converting", 10, R, |_, r| word(
+    f!("lv_converting", Bin, Lv, "Converting", 10, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| v.lv(i).status.has("CONVERTING")),
         "converting"
     )),
-    f!("lv_allocation_policy", Lv, "AllocPol", 10, L, |_, r| match r.lv() {
+    f!("lv_allocation_policy", Str, Lv, "AllocPol", 10, L, |_, r| match r.lv() {
         Some((v, i)) => v.lv(i).allocation_policy.clone().unwrap_or_else(|| "inherit".to_string()),
         None => "unknown".to_string(),
     }),
-    f!("lv_allocation_locked", Lv, "AllocLock", 10, R, |_, r| word(
+    f!("lv_allocation_locked", Bin, Lv, "AllocLock", 10, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| v.is_locked(i)),
         "allocation locked"
     )),
-    f!("lv_fixed_minor", Lv, "FixMin", 10, R, |_, r| word(
+    f!("lv_fixed_minor", Bin, Lv, "FixMin", 10, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| v.lv(i).status.has("FIXED_MINOR")),
         "fixed minor"
     )),
-    f!("lv_skip_activation", Lv, "SkipAct", 15, R, |_, r| word(
+    f!("lv_skip_activation", Bin, Lv, "SkipAct", 15, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| v.lv(i).has_flag("ACTIVATION_SKIP")),
         "skip activation"
     )),
-    f!("lv_autoactivation", Lv, "AutoAct", 7, R, |_, r| word(
+    f!("lv_autoactivation", Bin, Lv, "AutoAct", 7, R, |_, r| word(
         !r.lv().is_some_and(|(v, i)| v.lv(i).has_flag("NOAUTOACTIVATE")),
         "enabled"
     )),
-    f!("lv_when_full", Lv, "WhenFull", 15, L, |_, r| match r.lv() {
+    f!("lv_when_full", Str, Lv, "WhenFull", 15, L, |_, r| match r.lv() {
         Some((v, i)) if v.is_thin_pool(i) => {
             if v.lv(i).has_flag("ERROR_WHEN_FULL") { "error" } else { "queue" }.to_string()
         }
         _ => String::new(),
     }),
-    f!("lv_active", Lv, "Active", 6, L, |_, _| "unknown".to_string()),
-    f!("lv_active_locally", Lv, "ActLocal", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_active_remotely", Lv, "ActRemote", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_active_exclusively", Lv, "ActExcl", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_major", Lv, "Maj", 3, R, |_, r| r.lv().and_then(|(v, i)| v.lv(i).major).unwrap_or(-1).to_string()),
-    f!("lv_minor", Lv, "Min", 3, R, |_, r| r.lv().and_then(|(v, i)| v.lv(i).minor).unwrap_or(-1).to_string()),
-    f!("lv_read_ahead", Lv, "Rahead", 6, R, |c, r| match r.lv() {
+    f!("lv_active", Str, Lv, "Active", 6, L, |_, _| "unknown".to_string()),
+    f!("lv_active_locally", Bin, Lv, "ActLocal", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_active_remotely", Bin, Lv, "ActRemote", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_active_exclusively", Bin, Lv, "ActExcl", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_major", Num, Lv, "Maj", 3, R, |_, r| r
+        .lv()
+        .and_then(|(v, i)| v.lv(i).major)
+        .unwrap_or(-1)
+        .to_string()),
+    f!("lv_minor", Num, Lv, "Min", 3, R, |_, r| r
+        .lv()
+        .and_then(|(v, i)| v.lv(i).minor)
+        .unwrap_or(-1)
+        .to_string()),
+    f!("lv_read_ahead", Size, Lv, "Rahead", 6, R, |c, r| match r.lv() {
         Some((v, i)) => read_ahead(c, v, i),
         None => size(c, 0),
     }),
-    f!("lv_size", Lv, "LSize", 5, R, |c, r| size(c, r.lv().map_or(0, |(v, i)| lv_size_bytes(v, i)))),
-    f!("lv_metadata_size", Lv, "MSize", 5, R, |c, r| match r.lv() {
+    f!("lv_size", Size, Lv, "LSize", 5, R, |c, r| size(c, r.lv().map_or(0, |(v, i)| lv_size_bytes(v, i)))),
+    f!("lv_metadata_size", Size, Lv, "MSize", 5, R, |c, r| match r.lv() {
         // A cache on a cachevol keeps its metadata inside the cachevol.
         Some((v, i)) if v.is_cache(i) => match first_kind(v, i) {
             Some(SegmentKind::Cache { cache_pool, settings, .. })
@@ -804,102 +1286,189 @@ pub(crate) static FIELDS: &[Field] = &[
             .map_or_else(String::new, |m| size(c, lv_size_bytes(v, m))),
         None => String::new(),
     }),
-    f!("seg_count", Lv, "#Seg", 4, R, |_, r| r.lv().map_or(0, |(v, i)| v.lv(i).segments.len()).to_string()),
-    f!("origin", Lv, "Origin", 6, L, |_, r| lv_str(r, |v, i| {
+    f!("seg_count", Num, Lv, "#Seg", 4, R, |_, r| r
+        .lv()
+        .map_or(0, |(v, i)| v.lv(i).segments.len())
+        .to_string()),
+    f!("origin", Str, Lv, "Origin", 6, L, |_, r| lv_str(r, |v, i| {
         origin_name(v, i).map_or_else(String::new, |o| v.display_name_of(o))
     })),
-    f!("origin_uuid", Lv, "Origin UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(v, origin_name(v, i)))),
-    f!("origin_size", Lv, "OSize", 5, R, |c, r| {
+    f!("origin_uuid", Str, Lv, "Origin UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+        v,
+        origin_name(v, i)
+    ))),
+    f!("origin_size", Size, Lv, "OSize", 5, R, |c, r| {
         let bytes = r.lv().map_or(0, |(v, i)| origin_size_bytes(v, i));
         if bytes == 0 { String::new() } else { size(c, bytes) }
     }),
-    f!("move_pv", Lv, "Move", 4, L, |_, r| lv_str(r, |v, i| move_pv_name(v, i).unwrap_or_default())),
-    f!("convert_lv", Lv, "Convert", 7, L, |_, r| lv_str(r, |v, i| {
+    f!("lv_ancestors", StrList, Lv, "Ancestors", 9, L, |_, r| lv_str(r, |v, i| ancestors(v, i, false))),
+    f!("lv_full_ancestors", StrList, Lv, "FAncestors", 10, L, |_, r| lv_str(r, |v, i| ancestors(v, i, true))),
+    f!("lv_descendants", StrList, Lv, "Descendants", 11, L, |_, r| lv_str(r, |v, i| descendants(
+        v, i, false
+    ))),
+    f!("lv_full_descendants", StrList, Lv, "FDescendants", 12, L, |_, r| lv_str(r, |v, i| descendants(
+        v, i, true
+    ))),
+    // Kernel state of a RAID: unknown without device-mapper (lvm2 prints nothing).
+    f!("raid_mismatch_count", Num, Lv, "Mismatches", 10, R, |_, _| String::new()),
+    f!("raid_sync_action", Str, Lv, "SyncAction", 10, L, |_, _| String::new()),
+    f!("raid_write_behind", Num, Lv, "WBehind", 7, R, |_, r| lv_str(r, |v, i| match first_kind(v, i) {
+        Some(SegmentKind::Raid { writebehind: Some(n), .. }) if *n > 0 => n.to_string(),
+        _ => String::new(),
+    })),
+    f!("raid_min_recovery_rate", Num, Lv, "MinSync", 7, R, |_, r| lv_str(r, |v, i| match first_kind(v, i) {
+        Some(SegmentKind::Raid { min_recovery_rate: Some(n), .. }) if *n > 0 => n.to_string(),
+        _ => String::new(),
+    })),
+    f!("raid_max_recovery_rate", Num, Lv, "MaxSync", 7, R, |_, r| lv_str(r, |v, i| match first_kind(v, i) {
+        Some(SegmentKind::Raid { max_recovery_rate: Some(n), .. }) if *n > 0 => n.to_string(),
+        _ => String::new(),
+    })),
+    f!("raidintegritymode", Str, Lv, "IntegMode", 9, L, |_, r| lv_str(r, |v, i| {
+        match integrity_settings(v, i).and_then(|st| setting_str(st, "mode")).as_deref() {
+            Some(m) if m.starts_with('B') => "bitmap".to_string(),
+            Some(m) if m.starts_with('J') => "journal".to_string(),
+            _ => String::new(),
+        }
+    })),
+    f!("raidintegrityblocksize", Num, Lv, "IntegBlkSize", 12, R, |_, r| match r.lv() {
+        Some((v, i)) => match integrity_settings(v, i) {
+            Some(st) => setting_int(st, "block_size").unwrap_or(0).to_string(),
+            None => "-1".to_string(),
+        },
+        None => "-1".to_string(),
+    }),
+    f!("integritymismatches", Num, Lv, "IntegMismatches", 15, R, |_, _| String::new()),
+    f!("move_pv", Str, Lv, "Move", 4, L, |_, r| lv_str(r, |v, i| move_pv_name(v, i).unwrap_or_default())),
+    f!("move_pv_uuid", Str, Lv, "Move UUID", 38, L, |_, r| lv_str(r, |v, i| move_pv(v, i)
+        .map_or_else(String::new, |p| v.vg.pvs[p].id.to_string()))),
+    f!("convert_lv", Str, Lv, "Convert", 7, L, |_, r| lv_str(r, |v, i| {
         convert_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
     })),
-    f!("convert_lv_uuid", Lv, "Convert UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+    f!("convert_lv_uuid", Str, Lv, "Convert UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
         v,
         convert_lv_name(v, i)
     ))),
-    f!("mirror_log", Lv, "Log", 3, L, |_, r| lv_str(r, |v, i| {
+    f!("mirror_log", Str, Lv, "Log", 3, L, |_, r| lv_str(r, |v, i| {
         mirror_log_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
     })),
-    f!("mirror_log_uuid", Lv, "Log UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+    f!("mirror_log_uuid", Str, Lv, "Log UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
         v,
         mirror_log_name(v, i)
     ))),
-    f!("data_lv", Lv, "Data", 4, L, |_, r| lv_str(r, |v, i| {
+    f!("data_lv", Str, Lv, "Data", 4, L, |_, r| lv_str(r, |v, i| {
         data_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
     })),
-    f!("data_lv_uuid", Lv, "Data UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(v, data_lv_name(v, i)))),
-    f!("metadata_lv", Lv, "Meta", 4, L, |_, r| lv_str(r, |v, i| {
+    f!("data_lv_uuid", Str, Lv, "Data UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+        v,
+        data_lv_name(v, i)
+    ))),
+    f!("metadata_lv", Str, Lv, "Meta", 4, L, |_, r| lv_str(r, |v, i| {
         metadata_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
     })),
-    f!("metadata_lv_uuid", Lv, "Meta UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+    f!("metadata_lv_uuid", Str, Lv, "Meta UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
         v,
         metadata_lv_name(v, i)
     ))),
-    f!("pool_lv", Lv, "Pool", 4, L, |_, r| lv_str(r, |v, i| {
+    f!("pool_lv", Str, Lv, "Pool", 4, L, |_, r| lv_str(r, |v, i| {
         pool_lv_name(v, i).map_or_else(String::new, |n| v.display_name_of(n))
     })),
-    f!("pool_lv_uuid", Lv, "Pool UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(v, pool_lv_name(v, i)))),
-    f!("lv_tags", Lv, "LV Tags", 7, L, |_, r| lv_str(r, |v, i| tags(&v.lv(i).tags))),
-    f!("lv_profile", Lv, "LProfile", 8, L, |_, r| lv_str(r, |v, i| v
+    f!("pool_lv_uuid", Str, Lv, "Pool UUID", 38, L, |_, r| lv_str(r, |v, i| lv_uuid_of(
+        v,
+        pool_lv_name(v, i)
+    ))),
+    f!("lv_tags", StrList, Lv, "LV Tags", 7, L, |_, r| lv_str(r, |v, i| tags(&v.lv(i).tags))),
+    f!("lv_profile", Str, Lv, "LProfile", 8, L, |_, r| lv_str(r, |v, i| v
         .lv(i)
         .profile
         .clone()
         .unwrap_or_default())),
-    f!("lv_lockargs", Lv, "LLockArgs", 9, L, |_, r| lv_str(r, |v, i| v
+    f!("lv_lockargs", Str, Lv, "LLockArgs", 9, L, |_, r| lv_str(r, |v, i| v
         .lv(i)
         .lock_args
         .clone()
         .unwrap_or_default())),
-    f!("lv_time", Lv, "CTime", 26, L, |_, r| lv_str(r, |v, i| v
+    f!("lv_time", Time, Lv, "CTime", 26, L, |_, r| lv_str(r, |v, i| v
         .lv(i)
         .creation_time
         .map(format_time)
         .unwrap_or_default())),
-    f!("lv_time_removed", Lv, "RTime", 26, L, |_, _| String::new()),
-    f!("lv_host", Lv, "Host", 10, L, |_, r| lv_str(r, |v, i| v
+    f!("lv_time_removed", Time, Lv, "RTime", 26, L, |_, _| String::new()),
+    f!("lv_host", Str, Lv, "Host", 10, L, |_, r| lv_str(r, |v, i| v
         .lv(i)
         .creation_host
         .clone()
         .unwrap_or_default())),
-    f!("lv_historical", Lv, "Historical", 10, R, |_, _| String::new()),
-    f!("lv_kernel_major", Lv, "KMaj", 4, R, |_, _| "-1".to_string()),
-    f!("lv_kernel_minor", Lv, "KMin", 4, R, |_, _| "-1".to_string()),
-    f!("lv_kernel_read_ahead", Lv, "KRahead", 7, R, |_, _| "-1".to_string()),
-    f!("lv_permissions", Lv, "LPerms", 8, L, |_, r| match r.lv() {
+    f!("lv_modules", StrList, Lv, "Modules", 7, L, |_, r| lv_str(r, lv_modules)),
+    f!("lv_historical", Bin, Lv, "Historical", 10, R, |_, _| String::new()),
+    f!("writecache_block_size", Num, Lv, "WCacheBlkSize", 13, R, |_, r| match r.lv() {
+        Some((v, i)) => match first_kind(v, i) {
+            Some(SegmentKind::Writecache { settings, .. }) => {
+                setting_int(settings, "writecache_block_size")
+                    .filter(|n| *n > 0)
+                    .map_or(-1, |n| n as i64)
+                    .to_string()
+            }
+            _ => "-1".to_string(),
+        },
+        None => "-1".to_string(),
+    }),
+    f!("lv_kernel_major", Num, LvStatus, "KMaj", 4, R, |_, _| "-1".to_string()),
+    f!("lv_kernel_minor", Num, LvStatus, "KMin", 4, R, |_, _| "-1".to_string()),
+    f!("lv_kernel_read_ahead", Size, LvStatus, "KRahead", 7, R, |_, _| "-1".to_string()),
+    f!("lv_permissions", Str, LvStatus, "LPerms", 8, L, |_, r| match r.lv() {
         Some((v, i)) if v.is_pvmove(i) => String::new(),
         // Without device-mapper only a read-only LV is known for sure.
         Some((v, i)) if !v.lv(i).is_writable() => "read-only".to_string(),
         _ => "unknown".to_string(),
     }),
-    f!("lv_suspended", Lv, "Suspended", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_live_table", Lv, "LiveTable", 20, R, |_, _| "unknown".to_string()),
-    f!("lv_inactive_table", Lv, "InactiveTable", 20, R, |_, _| "unknown".to_string()),
-    f!("lv_device_open", Lv, "DevOpen", 10, R, |_, _| "unknown".to_string()),
-    f!("data_percent", Lv, "Data%", 6, R, |_, _| String::new()),
-    f!("snap_percent", Lv, "Snap%", 6, R, |_, _| String::new()),
-    f!("metadata_percent", Lv, "Meta%", 6, R, |_, _| String::new()),
-    f!("copy_percent", Lv, "Cpy%Sync", 8, R, |_, _| String::new()),
-    f!("sync_percent", Lv, "Cpy%Sync", 8, R, |_, _| String::new()),
-    f!("lv_health_status", Lv, "Health", 15, L, |_, r| match r.lv() {
+    f!("lv_suspended", Bin, LvStatus, "Suspended", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_live_table", Bin, LvStatus, "LiveTable", 20, R, |_, _| "unknown".to_string()),
+    f!("lv_inactive_table", Bin, LvStatus, "InactiveTable", 20, R, |_, _| "unknown".to_string()),
+    f!("lv_device_open", Bin, LvStatus, "DevOpen", 10, R, |_, _| "unknown".to_string()),
+    f!("data_percent", Percent, LvStatus, "Data%", 6, R, |_, _| String::new()),
+    f!("snap_percent", Percent, LvStatus, "Snap%", 6, R, |_, _| String::new()),
+    f!("metadata_percent", Percent, LvStatus, "Meta%", 6, R, |_, _| String::new()),
+    f!("copy_percent", Percent, LvStatus, "Cpy%Sync", 8, R, |_, _| String::new()),
+    f!("sync_percent", Percent, LvStatus, "Cpy%Sync", 8, R, |_, _| String::new()),
+    // Cache, VDO and writecache kernel status: unknown without device-mapper (lvm2 prints
+    // nothing).
+    f!("cache_total_blocks", Num, LvStatus, "CacheTotalBlocks", 16, R, |_, _| String::new()),
+    f!("cache_used_blocks", Num, LvStatus, "CacheUsedBlocks", 16, R, |_, _| String::new()),
+    f!("cache_dirty_blocks", Num, LvStatus, "CacheDirtyBlocks", 16, R, |_, _| String::new()),
+    f!("cache_read_hits", Num, LvStatus, "CacheReadHits", 16, R, |_, _| String::new()),
+    f!("cache_read_misses", Num, LvStatus, "CacheReadMisses", 16, R, |_, _| String::new()),
+    f!("cache_write_hits", Num, LvStatus, "CacheWriteHits", 16, R, |_, _| String::new()),
+    f!("cache_write_misses", Num, LvStatus, "CacheWriteMisses", 16, R, |_, _| String::new()),
+    f!("kernel_cache_settings", StrList, LvStatus, "KCacheSettings", 18, L, |_, _| String::new()),
+    f!("kernel_cache_policy", Str, LvStatus, "KCachePolicy", 18, L, |_, _| String::new()),
+    f!("kernel_metadata_format", Num, LvStatus, "KMFmt", 5, R, |_, _| String::new()),
+    f!("lv_health_status", Str, LvStatus, "Health", 15, L, |_, r| match r.lv() {
         Some((v, i)) if v.lvs[i].partial => "partial".to_string(),
         // RAID health needs the kernel.
         Some((v, i)) if v.is_raid_type(i) => "unknown".to_string(),
         _ => String::new(),
     }),
-    f!("lv_check_needed", Lv, "CheckNeeded", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_merge_failed", Lv, "MergeFailed", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_snapshot_invalid", Lv, "SnapInvalid", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_attr", Lv, "Attr", 4, L, |_, r| lv_str(r, attr::lv_attr)),
-    // LV segments.
-    f!("segtype", Seg, "Type", 4, L, |_, r| r
+    f!("kernel_discards", Str, LvStatus, "KDiscards", 9, L, |_, _| String::new()),
+    f!("lv_check_needed", Bin, LvStatus, "CheckNeeded", 15, R, |_, _| "unknown".to_string()),
+    f!("lv_merge_failed", Bin, LvStatus, "MergeFailed", 15, R, |_, _| "unknown".to_string()),
+    f!("lv_snapshot_invalid", Bin, LvStatus, "SnapInvalid", 15, R, |_, _| "unknown".to_string()),
+    f!("vdo_operating_mode", Str, LvStatus, "VDOOperatingMode", 16, L, |_, _| String::new()),
+    f!("vdo_compression_state", Str, LvStatus, "VDOCompressionState", 19, L, |_, _| String::new()),
+    f!("vdo_index_state", Str, LvStatus, "VDOIndexState", 13, L, |_, _| String::new()),
+    f!("vdo_used_size", Num, LvStatus, "VDOUsedSize", 11, R, |_, _| String::new()),
+    f!("vdo_saving_percent", Num, LvStatus, "VDOSaving%", 10, R, |_, _| String::new()),
+    f!("writecache_total_blocks", Num, LvStatus, "WCacheTotalBlocks", 17, R, |_, _| String::new()),
+    f!("writecache_free_blocks", Num, LvStatus, "WCacheFreeBlocks", 16, R, |_, _| String::new()),
+    f!("writecache_writeback_blocks", Num, LvStatus, "WCacheWritebackBlocks", 21, R, |_, _| String::new()),
+    f!("writecache_error", Num, LvStatus, "WCacheErrors", 12, R, |_, _| String::new()),
+    f!("lv_attr", Str, LvStatus, "Attr", 4, L, |_, r| lv_str(r, attr::lv_attr)),
+    // LV segments (seg_all).
+    f!("segtype", Str, Seg, "Type", 4, L, |_, r| r
         .seg()
         .map_or_else(|| "free".to_string(), |(_, _, s)| segtype_name(s))),
-    f!("stripes", Seg, "#Str", 4, R, |_, r| r.seg().map_or(0, |(_, _, s)| area_count(s)).to_string()),
-    f!("data_stripes", Seg, "#DStr", 5, R, |_, r| match r.seg() {
+    f!("stripes", Num, Seg, "#Str", 4, R, |_, r| r.seg().map_or(0, |(_, _, s)| area_count(s)).to_string()),
+    f!("data_stripes", Num, Seg, "#DStr", 5, R, |_, r| match r.seg() {
         Some((_, _, s)) => match &s.kind {
             SegmentKind::Raid { areas, .. } if s.segtype.name != "raid1" => {
                 raid_data_stripes(&s.segtype.name, areas.len() as u64, s.data_copies).to_string()
@@ -908,7 +1477,22 @@ pub(crate) static FIELDS: &[Field] = &[
         },
         None => "0".to_string(),
     }),
-    f!("stripe_size", Seg, "Stripe", 6, R, |c, r| size(
+    f!("reshape_len", Size, Seg, "RSize", 5, R, |c, r| seg_str(r, |v, i, s| {
+        reshape_len(v, i, s).map_or_else(String::new, |n| size(c, n * v.extent_bytes()))
+    })),
+    f!("reshape_len_le", Num, Seg, "RSize", 5, R, |_, r| seg_str(r, |v, i, s| {
+        reshape_len(v, i, s).map_or_else(String::new, |n| n.to_string())
+    })),
+    f!("data_copies", Num, Seg, "#Cpy", 4, R, |_, r| seg_str(r, |_, _, s| data_copies(s).to_string())),
+    // Reshape data offsets need the kernel's raid status: lvm2 prints nothing without it.
+    f!("data_offset", Num, Seg, "DOff", 4, R, |_, _| String::new()),
+    f!("new_data_offset", Num, Seg, "NOff", 4, R, |_, _| String::new()),
+    // A free PV segment has data_copies 0: lvm2 prints data_copies - 1 as an unsigned number.
+    f!("parity_chunks", Num, Seg, "#Par", 4, R, |_, r| match r.seg() {
+        Some((v, _, s)) => parity_chunks(v, s).map_or_else(String::new, |n| n.to_string()),
+        None => u32::MAX.to_string(),
+    }),
+    f!("stripe_size", Size, Seg, "Stripe", 6, R, |c, r| size(
         c,
         match r.seg().map(|(_, _, s)| &s.kind) {
             Some(SegmentKind::Striped { stripe_size: Some(z), areas }) if areas.len() > 1 => z * 512,
@@ -916,7 +1500,7 @@ pub(crate) static FIELDS: &[Field] = &[
             _ => 0,
         }
     )),
-    f!("region_size", Seg, "Region", 6, R, |c, r| size(
+    f!("region_size", Size, Seg, "Region", 6, R, |c, r| size(
         c,
         match r.seg().map(|(_, _, s)| &s.kind) {
             Some(
@@ -928,8 +1512,11 @@ pub(crate) static FIELDS: &[Field] = &[
             _ => 0,
         }
     )),
-    f!("chunk_size", Seg, "Chunk", 5, R, |c, r| size(c, r.seg().map_or(0, |(v, i, s)| chunk_bytes(v, i, s)))),
-    f!("thin_count", Seg, "#Thins", 6, R, |_, r| seg_str(r, |v, i, s| match &s.kind {
+    f!("chunk_size", Size, Seg, "Chunk", 5, R, |c, r| size(
+        c,
+        r.seg().map_or(0, |(v, i, s)| chunk_bytes(v, i, s))
+    )),
+    f!("thin_count", Num, Seg, "#Thins", 6, R, |_, r| seg_str(r, |v, i, s| match &s.kind {
         SegmentKind::ThinPool { .. } => {
             let name = &v.lv(i).name;
             v.vg.lvs
@@ -944,7 +1531,7 @@ pub(crate) static FIELDS: &[Field] = &[
         }
         _ => String::new(),
     })),
-    f!("discards", Seg, "Discards", 8, L, |_, r| seg_str(r, |v, _, s| {
+    f!("discards", Str, Seg, "Discards", 8, L, |_, r| seg_str(r, |v, _, s| {
         match thin_pool_seg(v, s).map(|p| &p.kind) {
             Some(SegmentKind::ThinPool { discards, .. }) => {
                 discards.clone().unwrap_or_else(|| "passdown".to_string())
@@ -952,7 +1539,13 @@ pub(crate) static FIELDS: &[Field] = &[
             _ => String::new(),
         }
     })),
-    f!("zero", Seg, "Zero", 4, R, |_, r| match r.seg() {
+    f!("cache_metadata_format", Num, Seg, "CMFmt", 5, R, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.2).map_or_else(String::new, |n| n.to_string())
+    })),
+    f!("cache_mode", Str, Seg, "CacheMode", 9, L, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.0).unwrap_or_default()
+    })),
+    f!("zero", Bin, Seg, "Zero", 4, R, |_, r| match r.seg() {
         Some((v, _, s)) => match thin_pool_seg(v, s).map(|p| &p.kind) {
             Some(SegmentKind::ThinPool { zero_new_blocks, .. }) =>
                 word(zero_new_blocks.is_some_and(|z| z != 0), "zero"),
@@ -960,61 +1553,113 @@ pub(crate) static FIELDS: &[Field] = &[
         },
         None => "unknown".to_string(),
     }),
-    f!("transaction_id", Seg, "TransId", 7, R, |_, r| seg_str(r, |_, _, s| match &s.kind {
+    f!("transaction_id", Num, Seg, "TransId", 7, R, |_, r| seg_str(r, |_, _, s| match &s.kind {
         SegmentKind::ThinPool { transaction_id, .. } | SegmentKind::Thin { transaction_id, .. } => {
             transaction_id.to_string()
         }
         _ => String::new(),
     })),
-    f!("thin_id", Seg, "ThId", 4, R, |_, r| seg_str(r, |_, _, s| match &s.kind {
+    f!("thin_id", Num, Seg, "ThId", 4, R, |_, r| seg_str(r, |_, _, s| match &s.kind {
         SegmentKind::Thin { device_id, .. } => device_id.to_string(),
         _ => String::new(),
     })),
-    f!("cache_mode", Seg, "CacheMode", 9, L, |_, r| seg_str(r, |v, _, s| {
-        cache_settings(v, s).and_then(|c| c.0).unwrap_or_default()
-    })),
-    f!("cache_policy", Seg, "CachePolicy", 11, L, |_, r| seg_str(r, |v, _, s| {
-        cache_settings(v, s).and_then(|c| c.1).unwrap_or_default()
-    })),
-    f!("cache_metadata_format", Seg, "CMFmt", 5, R, |_, r| seg_str(r, |v, _, s| {
-        cache_settings(v, s).and_then(|c| c.2).map_or_else(String::new, |n| n.to_string())
-    })),
-    f!("seg_start", Seg, "Start", 5, R, |c, r| size(c, seg_extents(r).0 * extent_bytes(r))),
-    f!("seg_start_pe", Seg, "Start", 5, R, |_, r| seg_extents(r).0.to_string()),
-    f!("seg_size", Seg, "SSize", 5, R, |c, r| size(c, seg_extents(r).1 * extent_bytes(r))),
-    f!("seg_size_pe", Seg, "SSize", 5, R, |_, r| seg_extents(r).1.to_string()),
-    f!("seg_tags", Seg, "Seg Tags", 8, L, |_, r| seg_str(r, |_, _, s| tags(&s.tags))),
-    f!("devices", Seg, "Devices", 7, L, |_, r| seg_str(r, |v, _, s| {
-        join_areas(&seg_areas(v, s, false), ",", |a| format!("{}({})", a.name, a.start))
-    })),
-    f!("metadata_devices", Seg, "Metadata Devs", 13, L, |_, r| seg_str(r, |v, _, s| {
-        join_areas(&seg_areas(v, s, true), ",", |a| format!("{}({})", a.name, a.start))
-    })),
-    f!("seg_pe_ranges", Seg, "PE Ranges", 9, L, |_, r| seg_str(r, |v, _, s| {
+    f!("seg_start", Size, Seg, "Start", 5, R, |c, r| size(c, seg_extents(r).0 * extent_bytes(r))),
+    f!("seg_start_pe", Num, Seg, "Start", 5, R, |_, r| seg_extents(r).0.to_string()),
+    f!("seg_size", Size, Seg, "SSize", 5, R, |c, r| size(c, seg_extents(r).1 * extent_bytes(r))),
+    f!("seg_size_pe", Size, Seg, "SSize", 5, R, |_, r| seg_extents(r).1.to_string()),
+    f!("seg_tags", StrList, Seg, "Seg Tags", 8, L, |_, r| seg_str(r, |_, _, s| tags(&s.tags))),
+    f!("seg_pe_ranges", StrList, Seg, "PE Ranges", 9, L, |_, r| seg_str(r, |v, _, s| {
         join_areas(&seg_areas(v, s, false), " ", |a| {
             format!("{}:{}-{}", a.name, a.start, (a.start + a.len).saturating_sub(1))
         })
     })),
-    f!("seg_le_ranges", Seg, "LE Ranges", 9, L, |_, r| seg_str(r, |v, _, s| {
+    f!("seg_le_ranges", StrList, Seg, "LE Ranges", 9, L, |_, r| seg_str(r, |v, _, s| {
         join_areas(&seg_areas(v, s, false), ",", |a| {
             format!("{}:{}-{}", a.marked, a.start, (a.start + a.len).saturating_sub(1))
         })
     })),
-    f!("seg_metadata_le_ranges", Seg, "Metadata LE Ranges", 18, L, |_, r| seg_str(r, |v, _, s| {
+    f!("seg_metadata_le_ranges", StrList, Seg, "Metadata LE Ranges", 18, L, |_, r| seg_str(r, |v, _, s| {
         join_areas(&seg_areas(v, s, true), ",", |a| {
             format!("{}:{}-{}", a.marked, a.start, (a.start + a.len).saturating_sub(1))
         })
     })),
-    f!("seg_monitor", Seg, "Monitor", 7, L, |_, _| String::new()),
-    f!("reshape_len", Seg, "RSize", 5, R, |c, r| seg_str(r, |v, i, s| {
-        reshape_len(v, i, s).map_or_else(String::new, |n| size(c, n * v.extent_bytes()))
+    f!("devices", StrList, Seg, "Devices", 7, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, false), ",", |a| format!("{}({})", a.name, a.start))
     })),
-    f!("reshape_len_le", Seg, "RSize", 5, R, |_, r| seg_str(r, |v, i, s| {
-        reshape_len(v, i, s).map_or_else(String::new, |n| n.to_string())
+    f!("metadata_devices", StrList, Seg, "Metadata Devs", 13, L, |_, r| seg_str(r, |v, _, s| {
+        join_areas(&seg_areas(v, s, true), ",", |a| format!("{}({})", a.name, a.start))
     })),
-    // PV segments.
-    f!("pvseg_start", PvSeg, "Start", 5, R, |_, r| r.pvseg.map_or(0, |p| p.start).to_string()),
-    f!("pvseg_size", PvSeg, "SSize", 5, R, |_, r| r.pvseg.map_or(0, |p| p.len).to_string()),
+    f!("seg_monitor", Str, Seg, "Monitor", 7, L, |_, _| String::new()),
+    f!("cache_policy", Str, Seg, "CachePolicy", 11, L, |_, r| seg_str(r, |v, _, s| {
+        cache_settings(v, s).and_then(|c| c.1).unwrap_or_default()
+    })),
+    f!("cache_settings", StrList, Seg, "CacheSettings", 13, L, |_, r| seg_str(r, |v, _, s| {
+        cache_settings_list(v, s)
+    })),
+    f!("vdo_compression", Bin, Seg, "VDOCompression", 14, R, |_, r| vdo_bool(
+        r,
+        "use_compression",
+        "enabled"
+    )),
+    f!("vdo_deduplication", Bin, Seg, "VDODeduplication", 16, R, |_, r| vdo_bool(
+        r,
+        "use_deduplication",
+        "enabled"
+    )),
+    f!("vdo_use_metadata_hints", Bin, Seg, "VDOMetadataHints", 16, R, |_, r| vdo_bool(
+        r,
+        "use_metadata_hints",
+        "enabled"
+    )),
+    f!("vdo_minimum_io_size", Num, Seg, "VDOMinimumIOSize", 16, R, |c, r| seg_str(r, |v, _, s| {
+        vdo_settings(v, s)
+            .and_then(|st| setting_int(st, "minimum_io_size"))
+            .map_or_else(String::new, |b| size(c, b))
+    })),
+    f!("vdo_block_map_cache_size", Size, Seg, "VDOBlockMapCacheSize", 20, R, |c, r| vdo_mib(
+        c,
+        r,
+        "block_map_cache_size_mb"
+    )),
+    f!("vdo_block_map_era_length", Num, Seg, "VDOBlockMapEraLength", 20, R, |_, r| vdo_num(
+        r,
+        "block_map_era_length"
+    )),
+    f!("vdo_use_sparse_index", Bin, Seg, "VDOSparseIndex", 14, R, |_, r| vdo_bool(
+        r,
+        "use_sparse_index",
+        "enabled"
+    )),
+    f!("vdo_index_memory_size", Size, Seg, "VDOIndexMemorySize", 18, R, |c, r| vdo_mib(
+        c,
+        r,
+        "index_memory_size_mb"
+    )),
+    f!("vdo_slab_size", Size, Seg, "VDOSlabSize", 11, R, |c, r| vdo_mib(c, r, "slab_size_mb")),
+    f!("vdo_ack_threads", Num, Seg, "VDOAckThreads", 13, R, |_, r| vdo_num(r, "ack_threads")),
+    f!("vdo_bio_threads", Num, Seg, "VDOBioThreads", 13, R, |_, r| vdo_num(r, "bio_threads")),
+    f!("vdo_bio_rotation", Num, Seg, "VDOBioRotation", 14, R, |_, r| vdo_num(r, "bio_rotation")),
+    f!("vdo_cpu_threads", Num, Seg, "VDOCPUThreads", 13, R, |_, r| vdo_num(r, "cpu_threads")),
+    f!("vdo_hash_zone_threads", Num, Seg, "VDOHashZoneThreads", 18, R, |_, r| vdo_num(
+        r,
+        "hash_zone_threads"
+    )),
+    f!("vdo_logical_threads", Num, Seg, "VDOLogicalThreads", 17, R, |_, r| vdo_num(r, "logical_threads")),
+    f!("vdo_physical_threads", Num, Seg, "VDOPhysicalThreads", 18, R, |_, r| vdo_num(r, "physical_threads")),
+    f!("vdo_max_discard", Num, Seg, "VDOMaxDiscard", 13, R, |_, r| vdo_num(r, "max_discard")),
+    // Absent from the text: lvm2's default, auto.
+    f!("vdo_write_policy", Str, Seg, "VDOWritePolicy", 14, L, |_, r| seg_str(r, |v, _, s| {
+        match vdo_settings(v, s) {
+            Some(st) => setting_str(st, "write_policy").unwrap_or_else(|| "auto".to_string()),
+            None => String::new(),
+        }
+    })),
+    f!("vdo_header_size", Size, Seg, "VDOHeaderSize", 13, R, |c, r| seg_str(r, |v, _, s| vdo_settings(v, s)
+        .and_then(|st| setting_int(st, "header_size"))
+        .map_or_else(String::new, |n| size(c, n * 512)))),
+    // Every report.
+    // Selection (-S) is not implemented here: every row shown is selected.
+    f!("selected", Num, Any, "Selected", 8, R, |_, _| "1".to_string()),
 ];
 
 #[cfg(test)]
@@ -1027,6 +1672,20 @@ mod tests {
         assert_eq!(format_time(1795299362), "2026-11-21 22:16:02 +0000");
         assert_eq!(format_time(951782400), "2000-02-29 00:00:00 +0000");
         assert_eq!(format_time(-1), "1969-12-31 23:59:59 +0000");
+    }
+
+    #[test]
+    fn typed_values_follow_the_kind() {
+        let f = |n: &str| FIELDS.iter().find(|f| f.name == n).unwrap();
+        assert_eq!(f("lv_size").kind, Kind::Size);
+        assert_eq!(f("lv_tags").kind, Kind::StrList);
+        assert_eq!(f("pv_allocatable").kind, Kind::Bin);
+        // A row without objects: numbers read back, empty strings are undefined.
+        let row = Row { vg: None, pv: None, lv: None, seg: None, pvseg: None };
+        assert_eq!(f("lv_size").typed(&row), Typed::Num(0.0));
+        assert_eq!(f("raidintegrityblocksize").typed(&row), Typed::Num(-1.0));
+        assert_eq!(f("lv_tags").typed(&row), Typed::Undefined);
+        assert_eq!(f("selected").typed(&row), Typed::Num(1.0));
     }
 
     #[test]

@@ -143,6 +143,17 @@ pub(crate) fn layout_and_role(v: &VgView, i: usize) -> (String, String) {
         }
     }
 
+    // Integrity.
+    if v.is_integrity_meta(i) {
+        role.extend(&["integrity", "metadata"]);
+        public = false;
+    } else if v.is_integrity_origin(i) {
+        role.extend(&["integrity", "origin", "integrityorigin"]);
+        public = false;
+    } else if v.is_integrity(i) {
+        layout.add("integrity");
+    }
+
     // VDO.
     if v.is_vdo_type(i) {
         if v.is_vdo_pool_data(i) {
@@ -161,25 +172,19 @@ pub(crate) fn layout_and_role(v: &VgView, i: usize) -> (String, String) {
         public = false;
     }
 
-    // Old-style snapshots.
+    // Old-style snapshots and virtual origins (a sparse snapshot's `_vorigin`); thin LVs are
+    // virtual too but have their own layout word.
     if v.is_origin(i) {
         role.extend(&["origin", "thickorigin"]);
+        if v.is_virtual(i) && !v.is_thin_volume(i) {
+            layout.add("virtual");
+            public = false;
+        }
         if v.lvs[i].origin_of.len() > 1 {
             role.add("multithickorigin");
         }
     } else if v.is_cow(i) {
         role.extend(&["snapshot", "thicksnapshot"]);
-    }
-
-    // Integrity.
-    if v.is_integrity(i) {
-        layout.add("integrity");
-    } else if v.is_integrity_meta(i) {
-        role.extend(&["integrity", "metadata"]);
-        public = false;
-    } else if v.is_integrity_origin(i) {
-        role.extend(&["integrity", "origin", "integrityorigin"]);
-        public = false;
     }
 
     if layout.0.is_empty() {
@@ -210,30 +215,27 @@ pub(crate) fn layout_and_role(v: &VgView, i: usize) -> (String, String) {
     (layout.0.join(","), roles.join(","))
 }
 
-/// Layout words after `raid` for a RAID segment type (`raid5` is lvm2's alias of `raid5_ls`,
-/// `raid6` of `raid6_zr`, `raid10` of `raid10_near`).
+/// Layout words after `raid` for a RAID segment type, as lvm2's `_lv_layout_and_role_raid`
+/// adds them: a family word (`segtype_is_raid0`, `_raid1`, `_raid10`, `_raid4`,
+/// `_any_raid5`, `_any_raid6`), then a second word only for the rotating-parity layouts it
+/// names (raid5 la/ra/ls/rs, raid6 zr/nr/nc) — not for `raid5_n`, the `raid6_*_6` layouts or
+/// `raid6_n_6` — and nothing for `raid0_meta`. `raid5` is lvm2's alias of `raid5_ls`, `raid6`
+/// of `raid6_zr`.
 fn raid_words(segtype: &str) -> Vec<&'static str> {
     match segtype {
         "raid0" => vec!["raid0"],
-        // lvm2 2.03.16 adds no second word for raid0_meta.
-        "raid0_meta" => vec![],
         "raid1" => vec!["raid1"],
-        "raid10" | "raid10_near" => vec!["raid10"],
-        "raid10_far" => vec!["raid10"],
+        "raid10" | "raid10_near" | "raid10_far" => vec!["raid10"],
         "raid4" => vec!["raid4"],
         "raid5" | "raid5_ls" => vec!["raid5", "raid5_ls"],
         "raid5_rs" => vec!["raid5", "raid5_rs"],
         "raid5_la" => vec!["raid5", "raid5_la"],
         "raid5_ra" => vec!["raid5", "raid5_ra"],
-        "raid5_n" => vec!["raid5", "raid5_n"],
         "raid6" | "raid6_zr" => vec!["raid6", "raid6_zr"],
         "raid6_nr" => vec!["raid6", "raid6_nr"],
         "raid6_nc" => vec!["raid6", "raid6_nc"],
-        "raid6_ls_6" => vec!["raid6", "raid6_ls_6"],
-        "raid6_rs_6" => vec!["raid6", "raid6_rs_6"],
-        "raid6_la_6" => vec!["raid6", "raid6_la_6"],
-        "raid6_ra_6" => vec!["raid6", "raid6_ra_6"],
-        "raid6_n_6" => vec!["raid6", "raid6_n_6"],
+        t if t.starts_with("raid5_") => vec!["raid5"],
+        t if t.starts_with("raid6_") => vec!["raid6"],
         _ => vec![],
     }
 }
@@ -283,5 +285,8 @@ mod tests {
         assert_eq!(raid_words("raid5"), ["raid5", "raid5_ls"]);
         assert_eq!(raid_words("raid6"), ["raid6", "raid6_zr"]);
         assert_eq!(raid_words("raid1"), ["raid1"]);
+        assert_eq!(raid_words("raid5_n"), ["raid5"]);
+        assert_eq!(raid_words("raid6_ls_6"), ["raid6"]);
+        assert!(raid_words("raid0_meta").is_empty());
     }
 }

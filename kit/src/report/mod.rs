@@ -2,13 +2,20 @@
 //!
 //! [`report`] returns what lvm2 2.03 prints on stdout for the same options on a system where
 //! nothing is active and device-mapper is absent (activation columns show `X`/`unknown`).
-//! Known differences from lvm2: every VG is shown, also foreign ones (lvm2 needs `--foreign`);
-//! `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
+//! Known differences from lvm2: `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
+//! `-S` (`select.rs`) does not know lvm2's fuzzy time words (`yesterday`, `2 hours ago`);
+//! `-O` on a string-list field orders by its text (lvm2 compares pointer bytes there); lvm2's
+//! warnings (a duplicate sort key) are not printed.
 
 mod attr;
 mod fields;
+mod history;
 mod layout;
 mod output;
+mod rows;
+mod select;
+mod sort;
+mod types;
 mod units;
 mod view;
 
@@ -64,6 +71,27 @@ pub struct ReportOptions {
     pub separator: Option<String>,
     /// VG (or VG/LV, or PV device) names to restrict to.
     pub names: Vec<String>,
+    /// `-S/--select`: lvm2's selection expression.
+    pub select: Option<String>,
+    /// `-O/--sort`: sort keys (`-` before a field for descending), replacing the default order.
+    pub sort: Option<String>,
+    /// `--rows`: one output line per field.
+    pub rows: bool,
+    /// `--nameprefixes`: `LVM2_FIELD='value'`.
+    pub nameprefixes: bool,
+    /// `--unquoted`: no quotes with `--nameprefixes`.
+    pub unquoted: bool,
+    /// `--aligned`: aligned columns also with `--separator`.
+    pub aligned: bool,
+    /// `--binary`: binary fields as 0/1 (-1 when unknown) instead of a word or blank.
+    pub binary: bool,
+    /// `-H/--history` (lvs): also the historical LVs lvm2 keeps with `record_lvs_history`.
+    pub history: bool,
+    /// `--foreign`: also report VGs owned by another host (lvm2 hides them, their LVs and
+    /// their PVs otherwise).
+    pub foreign: bool,
+    /// This host's system ID (lvm2's `global/system_id_source`); `None`: the host has none.
+    pub system_id: Option<String>,
 }
 
 /// A report request that cannot be answered.
@@ -78,10 +106,12 @@ pub enum ReportError {
     /// A named VG/LV/PV was not found.
     #[error("{0} not found")]
     NotFound(String),
-    /// Fields of objects that cannot share a row (lvm2: "Can't report LV and PV fields at the
-    /// same time").
-    #[error("can't report {0} at the same time")]
-    IncompatibleFields(String),
+    /// LV and PV fields in one report; the report type as lvm2 names it (`lv`, `vg`, `seg`).
+    #[error("Can't report LV and PV fields at the same time in report type \"{0}\".")]
+    IncompatibleFields(&'static str),
+    /// A `-S`/`-O` problem, in the lines lvm2 logs for it.
+    #[error("{}", .0.join("\n"))]
+    Lvm2(Vec<String>),
 }
 
 /// The report lvm2 starts from (the command, and `--segments`): decides the default columns,
@@ -161,8 +191,39 @@ fn find_field(base: Base, name: &str) -> Result<&'static Field, ReportError> {
         .ok_or_else(|| ReportError::UnknownField(name.to_string()))
 }
 
+/// lvm2's field groups: `all` (every field of the report's own types) and `lv_all`,
+/// `vg_all`, `seg_all`, `pv_all`, `pvseg_all`; each in lvm2's field order.
+fn aggregate(base: Base, name: &str) -> Option<Vec<&'static Field>> {
+    let canon: String = name.chars().filter(|&c| c != '_').flat_map(char::to_lowercase).collect();
+    let groups: &[&[Obj]] = match canon.as_str() {
+        "all" => match base {
+            Base::Lv => &[&[Obj::Lv, Obj::LvStatus], &[Obj::Vg]],
+            // lvm2 leaves the kernel-status LV fields out of a segment report's `all`.
+            Base::Seg => &[&[Obj::Lv], &[Obj::Vg], &[Obj::Seg]],
+            Base::Pv => &[&[Obj::Label, Obj::Pv]],
+            // lvm2's `pvs --segments -o all`: the label fields and the PV segment's.
+            Base::PvSeg => &[&[Obj::Label], &[Obj::PvSeg]],
+            Base::Vg => &[&[Obj::Vg]],
+        },
+        "lvall" => &[&[Obj::Lv, Obj::LvStatus]],
+        "vgall" => &[&[Obj::Vg]],
+        "segall" => &[&[Obj::Seg]],
+        "pvall" => &[&[Obj::Label, Obj::Pv]],
+        "pvsegall" => &[&[Obj::PvSeg]],
+        _ => return None,
+    };
+    Some(groups.iter().flat_map(|g| FIELDS.iter().filter(move |f| g.contains(&f.obj))).collect())
+}
+
 fn resolve_list(base: Base, list: &str) -> Result<Vec<&'static Field>, ReportError> {
-    list.split(',').filter(|s| !s.is_empty()).map(|n| find_field(base, n)).collect()
+    let mut out = Vec::new();
+    for n in list.split(',').filter(|s| !s.is_empty()) {
+        match aggregate(base, n) {
+            Some(fields) => out.extend(fields),
+            None => out.push(find_field(base, n)?),
+        }
+    }
+    Ok(out)
 }
 
 /// The columns after applying every `-o` in order.
@@ -181,46 +242,33 @@ fn columns(base: Base, specs: &[String]) -> Result<Vec<&'static Field>, ReportEr
     Ok(cols)
 }
 
-/// lvm2's report-type promotion: LV fields in pvs give PV-segment rows, segment fields in lvs
-/// give segment rows, and so on.
+/// lvm2's report-type promotion (`_get_final_report_type` in tools/reporter.c): the command's
+/// own type plus the types of every field shown, sorted by or selected on; segment fields
+/// bring LV ones and PV-segment fields PV ones; LV with PV fields is refused unless the
+/// command reports PVs (then the rows are PV segments); PV (or label with VG) fields give PV
+/// rows, segment fields segment rows, LV fields LV rows.
 fn row_kind(base: Base, cols: &[&Field]) -> Result<RowKind, ReportError> {
     let has = |o: Obj| cols.iter().any(|f| f.obj == o);
-    let pv = has(Obj::Pv) || has(Obj::Label);
-    let lv = has(Obj::Lv);
-    let incompatible = || ReportError::IncompatibleFields("LV and PV fields".to_string());
-    Ok(match base {
-        Base::Pv => {
-            if lv || has(Obj::Seg) || has(Obj::PvSeg) {
-                RowKind::PvSeg
-            } else {
-                RowKind::Pv
-            }
-        }
-        Base::PvSeg => RowKind::PvSeg,
-        Base::Vg => {
-            if has(Obj::PvSeg) {
-                RowKind::PvSeg
-            } else if lv && pv {
-                return Err(incompatible());
-            } else if has(Obj::Seg) {
-                if pv { RowKind::PvSeg } else { RowKind::Seg }
-            } else if lv {
-                RowKind::Lv
-            } else if pv {
-                RowKind::Pv
-            } else {
-                RowKind::Vg
-            }
-        }
-        Base::Lv | Base::Seg => {
-            if pv || has(Obj::PvSeg) {
-                return Err(incompatible());
-            } else if has(Obj::Seg) || base == Base::Seg {
-                RowKind::Seg
-            } else {
-                RowKind::Lv
-            }
-        }
+    let pvsegs = base == Base::PvSeg || has(Obj::PvSeg);
+    let segs = base == Base::Seg || has(Obj::Seg);
+    let pvs = base == Base::PvSeg || has(Obj::Pv) || pvsegs;
+    let label = base == Base::Pv || has(Obj::Label);
+    let lvs = base == Base::Lv || has(Obj::Lv) || has(Obj::LvStatus) || segs;
+    let args_are_pvs = matches!(base, Base::Pv | Base::PvSeg);
+    if lvs && (pvs || label) && !args_are_pvs {
+        return Err(ReportError::IncompatibleFields(base.json_key()));
+    }
+    Ok(if pvsegs || ((pvs || label) && lvs) {
+        RowKind::PvSeg
+    } else if pvs || label {
+        // PV fields, label with VG fields (PVS), or label fields alone (LABEL): PV rows.
+        RowKind::Pv
+    } else if segs {
+        RowKind::Seg
+    } else if lvs {
+        RowKind::Lv
+    } else {
+        RowKind::Vg
     })
 }
 
@@ -262,14 +310,62 @@ fn split_lv_name(n: &str) -> Option<Target> {
     Target::parse(n).ok()
 }
 
+/// Whether `-o NAME` names a field in this report (`--segments` as given).
+pub fn is_field(kind: ReportKind, segments: bool, name: &str) -> bool {
+    let base = Base::of(kind, segments);
+    find_field(base, name).is_ok() || aggregate(base, name).is_some()
+}
+
+/// The names of every field lvmkit reports, in its table's order.
+pub fn field_names() -> Vec<&'static str> {
+    FIELDS.iter().map(|f| f.name).collect()
+}
+
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
 pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
     let base = Base::of(kind, opts.segments);
     let cols = columns(base, &opts.fields)?;
-    let rk = row_kind(base, &cols)?;
-    let views: Vec<VgView> = src.assembly.vgs.iter().map(|a| VgView::new(a, &src.scan)).collect();
+    let keys = match &opts.sort {
+        Some(spec) => Some(sort::parse_keys(base.prefix(), spec)?),
+        None => None,
+    };
+    let selection =
+        select::parse(base.prefix(), opts.select.as_deref().unwrap_or("")).map_err(ReportError::Lvm2)?;
+    // Sort keys and selected fields count for the row type, as lvm2's hidden fields do.
+    let mut typed = cols.clone();
+    typed.extend(keys.iter().flatten().map(|k| k.field));
+    typed.extend(selection.iter().flat_map(|s| s.fields.iter().copied()));
+    let rk = row_kind(base, &typed)?;
+    let default_order = keys.is_none();
+    // lvm2 leaves out a VG owned by another system ID, with its LVs and PVs (also in `pvs
+    // -a`), unless --foreign.
+    let views: Vec<VgView> = src
+        .assembly
+        .vgs
+        .iter()
+        .filter(|a| opts.foreign || !a.metadata.vg.is_foreign_to(opts.system_id.as_deref()))
+        .map(|a| VgView::new(a, &src.scan))
+        .collect();
+    // An outdated PV (its VG dropped it while it was away) is neither in its VG nor an orphan
+    // for lvm2: it only warns about it.
+    let outdated: Vec<&str> = src
+        .assembly
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            lvmkit_metadata::assemble::Finding::OutdatedPv { device, .. } => Some(device.as_str()),
+            _ => None,
+        })
+        .collect();
 
+    // `lvs -H`: each VG with historical LVs also as a copy holding lvm2's dummy LV per record.
+    let hist_asm: Vec<lvmkit_metadata::assemble::AssembledVg> = if opts.history && kind == ReportKind::Lv {
+        views.iter().filter_map(|v| history::with_dummies(v.asm)).collect()
+    } else {
+        vec![]
+    };
+    let hist_views: Vec<VgView> = hist_asm.iter().map(|a| VgView::new(a, &src.scan)).collect();
     let mut names = Names::new(&opts.names);
     let mut rows: Vec<Row> = Vec::new();
     match rk {
@@ -293,6 +389,9 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
             }
             if kind == ReportKind::Pv {
                 for &i in &src.assembly.orphans {
+                    if outdated.contains(&src.scan.pvs[i].name()) {
+                        continue;
+                    }
                     let pv = Some(PvRef { scan: Some(&src.scan.pvs[i]), meta: None });
                     pv_rows.push(Row { vg: None, pv, lv: None, seg: None, pvseg: None });
                 }
@@ -316,7 +415,8 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                     _ => rows.push(Row { pvseg: Some(view::PvSeg { start: 0, len: 0, owner: None }), ..r }),
                 }
             }
-            if by_pv_name {
+            if !default_order {
+            } else if by_pv_name {
                 // lvm2 sorts pvs by pv_name (and pvs --segments also by PE start).
                 rows.sort_by(|a, b| {
                     let k = pv_display_name(a).cmp(&pv_display_name(b));
@@ -336,7 +436,9 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                     rows.push(Row { vg: Some(v), pv: None, lv: None, seg: None, pvseg: None });
                 }
             }
-            rows.sort_by(|a, b| vg_name(a).cmp(vg_name(b)));
+            if default_order {
+                rows.sort_by(|a, b| vg_name(a).cmp(vg_name(b)));
+            }
         }
         RowKind::Lv | RowKind::Seg => {
             for v in &views {
@@ -373,8 +475,27 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
                         rows.push(base_row);
                     }
                 }
+                // Historical LVs after the live ones, as lvm2 visits them (`VG/-NAME` names one).
+                let Some(hv) = hist_views.iter().find(|h| h.vg.name == v.vg.name && h.vg.id == v.vg.id)
+                else {
+                    continue;
+                };
+                let first = hv.vg.lvs.len() - hv.vg.historical_lvs.len();
+                for (k, h) in hv.vg.historical_lvs.iter().enumerate() {
+                    // `VG/-NAME` is no valid LV name, so it is matched here by hand.
+                    let hit = names.accept(|n| match n.strip_prefix("/dev/").unwrap_or(n).split_once('/') {
+                        Some((vg, lv)) => vg == hv.vg.name && lv.strip_prefix('-') == Some(h.name.as_str()),
+                        None => split_lv_name(n).is_some_and(|t| t.vg == hv.vg.name && t.lv.is_none()),
+                    });
+                    if !hit || exported {
+                        continue;
+                    }
+                    let row = Row { vg: Some(hv), pv: None, lv: Some(first + k), seg: None, pvseg: None };
+                    rows.push(if rk == RowKind::Seg { Row { seg: Some(0), ..row } } else { row });
+                }
             }
-            if kind == ReportKind::Lv {
+            if !default_order {
+            } else if kind == ReportKind::Lv {
                 // lvm2's lvs sort keys: vg_name, lv_name (the bare name), and for --segments the
                 // segment start; segments of one LV otherwise keep their order.
                 rows.sort_by(|a, b| {
@@ -396,12 +517,85 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
     names.check()?;
 
     let ctx = Ctx { units };
-    let cells: Vec<Vec<String>> =
-        rows.iter().map(|r| cols.iter().map(|f| (f.get)(&ctx, r)).collect()).collect();
+    // A field's text: lvm2's historical record where it reads one, else the getter.
+    let text = |f: &'static Field, r: &Row| {
+        hist_record(&hist_views, r)
+            .and_then(|h| history::text(f.name, vg_name(r), h))
+            .unwrap_or_else(|| (f.get)(&ctx, r))
+    };
+    let typed_value = |f: &'static Field, r: &Row| match hist_record(&hist_views, r) {
+        // lvm2 sorts and selects a historical LV by its bare name.
+        Some(h) if f.name == "lv_name" => select::Val::Str(h.name.clone()),
+        _ => select::value(f, &ctx, r, &text(f, r)),
+    };
+    // `-S`: lvm2 drops the rows that do not pass, unless the `selected` column shows them.
+    let show_selected = cols.iter().any(|f| select::is_selected(f));
+    let mut passed: Vec<bool> = vec![true; rows.len()];
+    if let Some(sel) = &selection {
+        for (r, p) in rows.iter().zip(passed.iter_mut()) {
+            *p = sel.matches(&mut |f| typed_value(f, r));
+        }
+        if !show_selected {
+            let mut keep = passed.iter();
+            rows.retain(|_| *keep.next().expect("one flag per row"));
+            passed.retain(|p| *p);
+        }
+    }
+    if let Some(keys) = &keys {
+        let values: Vec<Vec<select::Val>> =
+            rows.iter().map(|r| keys.iter().map(|k| typed_value(k.field, r)).collect()).collect();
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&a, &b| sort::compare(keys, &values[a], &values[b]));
+        rows = order.iter().map(|&i| rows[i]).collect();
+        passed = order.iter().map(|&i| passed[i]).collect();
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .zip(&passed)
+        .map(|(r, &p)| {
+            cols.iter()
+                .map(|f| {
+                    if select::is_selected(f) {
+                        return if p { "1" } else { "0" }.to_string();
+                    }
+                    let v = text(f, r);
+                    if opts.binary && select::ty_of(f.name) == select::Ty::Bin {
+                        return match v.as_str() {
+                            "" => "0",
+                            "unknown" => "-1",
+                            _ => "1",
+                        }
+                        .to_string();
+                    }
+                    v
+                })
+                .collect()
+        })
+        .collect();
     Ok(match opts.format {
         ReportFormat::Json => output::json(base.json_key(), &cols, &cells),
-        ReportFormat::Basic => output::basic(&cols, &cells, !opts.noheadings, opts.separator.as_deref()),
+        ReportFormat::Basic => {
+            let layout = rows::Layout::from_options(
+                opts.separator.as_deref(),
+                opts.aligned,
+                opts.noheadings,
+                opts.nameprefixes,
+                opts.unquoted,
+                opts.rows,
+            );
+            rows::render(&layout, &cols, &cells)
+        }
     })
+}
+
+/// The historical record behind a row of one of `hist_views`' dummy LVs.
+fn hist_record<'a>(hist_views: &[VgView], r: &Row<'a>) -> Option<&'a lvmkit_metadata::model::HistoricalLv> {
+    let v = r.vg?;
+    if !hist_views.iter().any(|h| std::ptr::eq(h, v)) {
+        return None;
+    }
+    let first = v.vg.lvs.len() - v.vg.historical_lvs.len();
+    r.lv?.checked_sub(first).and_then(|k| v.vg.historical_lvs.get(k))
 }
 
 fn pv_display_name(r: &Row) -> String {
@@ -477,8 +671,14 @@ mod tests {
         assert_eq!(kind(Base::Pv, "pv_name,lv_name").unwrap(), RowKind::PvSeg);
         assert_eq!(kind(Base::Vg, "vg_name,lv_name").unwrap(), RowKind::Lv);
         assert_eq!(kind(Base::Vg, "vg_name,pv_name").unwrap(), RowKind::Pv);
+        assert_eq!(kind(Base::Vg, "vg_name,seg_size").unwrap(), RowKind::Seg);
+        assert_eq!(kind(Base::Vg, "vg_name,pvseg_start").unwrap(), RowKind::PvSeg);
+        assert_eq!(kind(Base::Pv, "pv_name,seg_size").unwrap(), RowKind::PvSeg);
         assert!(kind(Base::Lv, "lv_name,pv_name").is_err());
         assert!(kind(Base::Vg, "lv_name,pv_name").is_err());
+        assert!(kind(Base::Vg, "pv_name,seg_size").is_err());
+        assert!(kind(Base::Vg, "pvseg_start,lv_name").is_err());
+        assert!(kind(Base::Seg, "pv_uuid").is_err());
     }
 
     #[test]

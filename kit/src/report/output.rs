@@ -1,63 +1,6 @@
-//! Rendering: lvm2's aligned table (or `--separator` lines) and its JSON shape.
+//! Rendering lvm2's JSON shape (the basic table: `rows.rs`).
 
 use super::fields::Field;
-
-/// lvm2's basic output: a two-space indent, columns as wide as the widest of heading, declared
-/// width and values, joined by one space; numbers right-aligned; every column padded (so lines
-/// carry trailing spaces). With `separator`, no padding: values joined by it. Nothing at all for
-/// an empty report.
-pub(crate) fn basic(
-    fields: &[&Field],
-    rows: &[Vec<String>],
-    headings: bool,
-    separator: Option<&str>,
-) -> String {
-    let mut out = String::new();
-    if rows.is_empty() {
-        return out;
-    }
-    if let Some(sep) = separator {
-        let mut line = |cells: Vec<&str>| {
-            out.push_str("  ");
-            out.push_str(&cells.join(sep));
-            out.push('\n');
-        };
-        if headings {
-            line(fields.iter().map(|f| f.heading).collect());
-        }
-        for r in rows {
-            line(r.iter().map(String::as_str).collect());
-        }
-        return out;
-    }
-    let widths: Vec<usize> = fields
-        .iter()
-        .enumerate()
-        .map(|(c, f)| {
-            let values = rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
-            f.width.max(f.heading.chars().count()).max(values)
-        })
-        .collect();
-    if headings {
-        out.push_str("  ");
-        let cells: Vec<String> =
-            fields.iter().zip(&widths).map(|(f, &w)| format!("{:<w$}", f.heading)).collect();
-        out.push_str(&cells.join(" "));
-        out.push('\n');
-    }
-    for r in rows {
-        out.push_str("  ");
-        let cells: Vec<String> = fields
-            .iter()
-            .zip(&widths)
-            .zip(r)
-            .map(|((f, &w), v)| if f.right { format!("{v:>w$}") } else { format!("{v:<w$}") })
-            .collect();
-        out.push_str(&cells.join(" "));
-        out.push('\n');
-    }
-    out
-}
 
 /// lvm2's `--reportformat json`: one report object keyed by the report type, one flat object
 /// per row with every value a string, indented exactly as lvm2 2.03 prints it.
@@ -107,33 +50,6 @@ mod tests {
 
     fn field(name: &str) -> &'static Field {
         FIELDS.iter().find(|f| f.name == name).unwrap()
-    }
-
-    #[test]
-    fn aligned_table_matches_lvm2() {
-        let fields = [
-            field("pv_name"),
-            field("vg_name"),
-            field("pv_fmt"),
-            field("pv_attr"),
-            field("pv_size"),
-            field("pv_free"),
-        ];
-        let rows = vec![
-            ["/dev/loop0", "lk_spanning", "lvm2", "a--", "15.00m", "0 "].map(String::from).to_vec(),
-            ["/dev/loop1", "lk_spanning", "lvm2", "a--", "15.00m", "4.00m"].map(String::from).to_vec(),
-        ];
-        assert_eq!(
-            basic(&fields, &rows, true, None),
-            "  PV         VG          Fmt  Attr PSize  PFree\n  \
-             /dev/loop0 lk_spanning lvm2 a--  15.00m    0 \n  \
-             /dev/loop1 lk_spanning lvm2 a--  15.00m 4.00m\n"
-        );
-        assert_eq!(basic(&fields, &[], true, None), "");
-        assert_eq!(
-            basic(&fields[..2], &[rows[0][..2].to_vec()], false, Some(":")),
-            "  /dev/loop0:lk_spanning\n"
-        );
     }
 
     #[test]

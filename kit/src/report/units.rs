@@ -30,6 +30,11 @@ impl Default for Units {
 }
 
 impl Units {
+    /// `--units b --nosuffix`: plain byte counts (for typed values).
+    pub(crate) fn bytes_nosuffix() -> Units {
+        Units { kind: UnitKind::Fixed { bytes: 1.0, suffix: 'B', decimals: 0 }, nosuffix: true }
+    }
+
     /// Parse `--units` (`None` = lvm2's default `r`). Accepts `hHrRbBsSkKmMgGtTpPeE`, optionally
     /// after a number (`4k`: units of 4 KiB, shown with the suffix `U` as lvm2 does).
     pub fn parse(spec: Option<&str>, nosuffix: bool) -> Result<Units, ReportError> {

@@ -433,16 +433,25 @@ impl<'a> VgView<'a> {
     pub fn is_vdo_type(&self, i: usize) -> bool {
         self.is_vdo(i) || self.is_vdo_pool(i) || self.is_vdo_pool_data(i)
     }
-    /// `lv_is_virtual`: segment types without areas (`zero`, `error`).
+    /// `lv_is_virtual`: the `VIRTUAL` status lvm2 gives an LV whose segment type is virtual
+    /// (`SEG_VIRTUAL`: `zero`, `error`, `thin`, `vdo`).
     pub fn is_virtual(&self, i: usize) -> bool {
-        matches!(self.first_kind(i), Some(SegmentKind::Zero | SegmentKind::Error))
+        matches!(
+            self.first_kind(i),
+            Some(SegmentKind::Zero | SegmentKind::Error | SegmentKind::Thin { .. } | SegmentKind::Vdo { .. })
+        )
+    }
+    /// `lv_has_unknown_segments`: a segment of a type lvm2 does not know.
+    pub fn has_unknown_segments(&self, i: usize) -> bool {
+        self.lv(i).segments.iter().any(|s| matches!(s.kind, SegmentKind::Unknown { .. }))
     }
     /// `lv_is_pool_metadata_spare`.
     pub fn is_pmspare(&self, i: usize) -> bool {
         self.lvs[i].pmspare
     }
 
-    /// lvm2's `lv_parent`: the LV a hidden component belongs to.
+    /// lvm2's `lv_parent`: the LV a hidden mirror, raid, cache-pool or thin-pool component
+    /// belongs to (not vdo-pool data, integrity metadata or origins: lvm2 leaves those out).
     pub fn parent(&self, i: usize) -> Option<usize> {
         if self.is_visible(i) {
             return None;
@@ -458,8 +467,6 @@ impl<'a> VgView<'a> {
                 Role::CachePoolMeta,
                 Role::ThinPoolData,
                 Role::ThinPoolMeta,
-                Role::VdoPoolData,
-                Role::IntegrityMeta,
             ],
         )
     }

@@ -234,6 +234,7 @@ pub(crate) fn scan_device(dev: Arc<dyn Device>, read: &dyn Device, notes: Vec<La
         label_notes: notes,
         mdas: vec![],
         area_errors: vec![],
+        block: None,
         lvm1: Some(Box::new(pv)),
     })
 }
@@ -309,6 +310,7 @@ pub(crate) fn assemble_lvm1(scan: &Scan, active: &[bool], claimed: &mut [bool], 
             source: (members[0], 0),
             pv_devices,
             copies: vec![],
+            duplicates: vec![],
         });
     }
 }

@@ -203,6 +203,19 @@ impl VolumeGroup {
         self.pvs.iter().position(|p| &p.id == id)
     }
 
+    /// The system ID that owns the VG (lvm2's `vg->system_id`), if any. An LVM1 VG's system ID
+    /// (`pv_disk.system_id`: host name + creation time) is only a record of who made it: lvm2
+    /// keeps it apart (`vg->lvm1_system_id`) and never treats it as an owner.
+    pub fn owner_system_id(&self) -> Option<&str> {
+        self.system_id.as_deref().filter(|s| !s.is_empty() && self.format.as_deref() != Some("lvm1"))
+    }
+
+    /// Foreign to a host with system ID `host` (lvm2's `!is_system_id_allowed`): owned by
+    /// another system ID. A host without a system ID may use only VGs without one.
+    pub fn is_foreign_to(&self, host: Option<&str>) -> bool {
+        self.owner_system_id().is_some_and(|sid| host != Some(sid))
+    }
+
     /// VG is exported.
     pub fn is_exported(&self) -> bool {
         self.status.has("EXPORTED")
@@ -230,5 +243,10 @@ impl LogicalVolume {
     /// A COMPATIBLE flag is set.
     pub fn has_flag(&self, w: &str) -> bool {
         self.flags.as_ref().is_some_and(|f| f.has(w))
+    }
+    /// A cachevol: one LV holding a cache's or writecache's metadata and data (lvm2's
+    /// `lv_is_cache_vol`; `CACHE_VOL` is a flag, and was briefly a status word).
+    pub fn is_cachevol(&self) -> bool {
+        self.has_flag("CACHE_VOL") || self.status.has("CACHE_VOL")
     }
 }

@@ -242,7 +242,7 @@ impl LvRoles {
             Some("cdata")
         } else if self.has(i, Role::CachePoolMeta) {
             Some("cmeta")
-        } else if lv.has_flag("CACHE_VOL") || lv.status.has("CACHE_VOL") {
+        } else if lv.is_cachevol() {
             Some("cvol")
         } else if has_kind(|k| matches!(k, SegmentKind::ThinPool { .. })) {
             Some("pool")

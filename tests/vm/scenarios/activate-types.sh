@@ -8,6 +8,10 @@
 #   raid1 `r1`, raid5 `r5` (3 images), raid6 `r6` (5 images), raid10 `r10` (4 images),
 #   legacy mirror `mir` (core log),
 #   cache pool `cpool` attached to `cached` (cache LV),
+#   cachevol `fastc` attached to `cvc` (`lvconvert --type cache --cachevol`: `fastc_cvol` with
+#   `-cdata`/`-cmeta` layers, writeback; policy mq given: lvm2 2.03.16 loads a cachevol cache
+#   with its cachevol's policy, always "mq", newer lvm2 and lvmkit the segment's), cachevol `fastw` attached to `wcc` as a writecache,
+#   raid1 `ri` with integrity images (`_rimage_N` over `_iorig` + `_imeta`),
 # activates it once more from scratch (`vgchange -an`, `-ay`), records `dmsetup table`,
 # `dmsetup info -c -o name,uuid,attr` (sorted) and each device's read-ahead in $VM_RUN/lvm2.table,
 # lvm2.info, lvm2.ra, and takes it down again.
@@ -34,7 +38,7 @@ d1=$1 d2=$2 d3=$3 d4=$4 d5=$5 d6=$6 d7=$7 d8=$8
 # Only the targets this scenario needs; the harness loads the modules (no modprobe here).
 step targets
 dmsetup targets >targets.txt
-for t in linear striped error snapshot snapshot-origin thin-pool thin mirror raid cache; do
+for t in linear striped error snapshot snapshot-origin thin-pool thin mirror raid cache writecache integrity; do
   grep -q "^$t " targets.txt || { echo "missing target: $t (module not loaded)"; exit 1; }
 done
 
@@ -62,6 +66,13 @@ lvm lvcreate -q --type mirror -m 1 --mirrorlog core -L 8M -n mir vgk "$d2" "$d3"
 lvm lvcreate -q --type cache-pool -L 8M -n cpool vgk "$d3"
 lvm lvcreate -q -L 12M -n cached vgk "$d1"
 lvm lvconvert -q -y --type cache --cachepool vgk/cpool vgk/cached
+lvm lvcreate -q -L 8M -n fastc vgk "$d2"
+lvm lvcreate -q -L 8M -n cvc vgk "$d1"
+lvm lvconvert -q -y --type cache --cachevol fastc --cachemode writeback --cachepolicy mq vgk/cvc
+lvm lvcreate -q -an -L 8M -n fastw vgk "$d2"
+lvm lvcreate -q -L 8M -n wcc vgk "$d1"
+lvm lvconvert -q -y --type writecache --cachevol fastw vgk/wcc
+lvm lvcreate -q --type raid1 -m 1 --raidintegrity y -L 8M -n ri vgk "$d3" "$d4"
 lvm lvs -a -o lv_name,segtype,lv_attr,devices vgk
 
 # PVs with read-ahead above the kernel's 128 KiB (tuned arrays): lvm2 gives an LV with auto

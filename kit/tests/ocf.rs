@@ -1,0 +1,224 @@
+//! The OCF agent's parts that need no kernel: meta-data against resource-agents'
+//! `ra-api-1.dtd` (what ocf-tester validates with; `xmllint --valid`), the parameter table,
+//! the environment parsing and the exit-code mapping. The agent's actions on a real VG run in
+//! the UML guest (`tests/tests/vm_ocf.rs`: ocf-tester, the ocft cases, bad configuration).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use lvmkit::ocf::meta::{ACTIONS, meta_data};
+use lvmkit::ocf::params::{ParamType, parse_time};
+use lvmkit::ocf::{Action, PARAMS, Request, Status, Values, check_level, monitor_status};
+
+const DTD_DIR: &str = "/usr/share/resource-agents";
+
+fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let m: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    move |k: &str| m.get(k).cloned()
+}
+
+/// `xmllint --noout --valid -` in the DTD's folder (as ocf-tester runs it): Ok, Err(output),
+/// or None when xmllint or the DTD is missing.
+fn xmllint_valid(xml: &str) -> Option<Result<(), String>> {
+    if !Path::new(DTD_DIR).join("ra-api-1.dtd").exists() {
+        return None;
+    }
+    let mut child = Command::new("xmllint")
+        .args(["--noout", "--valid", "-"])
+        .current_dir(DTD_DIR)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    use std::io::Write;
+    child.stdin.take()?.write_all(xml.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    Some(if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    })
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+#[test]
+fn meta_data_is_valid_against_ra_api_1_dtd() {
+    let xml = meta_data();
+    let Some(r) = xmllint_valid(&xml) else {
+        assert!(
+            !in_ci(),
+            "CI=true but xmllint or {DTD_DIR}/ra-api-1.dtd is missing (tests/vm/setup.sh installs them)"
+        );
+        println!(
+            "skipped: meta_data_is_valid_against_ra_api_1_dtd: xmllint or {DTD_DIR}/ra-api-1.dtd missing"
+        );
+        return;
+    };
+    r.unwrap_or_else(|e| panic!("meta-data does not validate:\n{e}\n{xml}"));
+    // The negative controls: what the DTD must reject, so the check can fail.
+    let select = xml.replacen("<content type=\"string\"", "<content type=\"select\"", 1);
+    assert!(xmllint_valid(&select).unwrap().is_err(), "type=\"select\" was accepted");
+    let reload_agent = xml.replacen("<action name=\"stop\"", "<action name=\"reload-agent\"", 1);
+    assert!(xmllint_valid(&reload_agent).unwrap().is_err(), "a reload-agent action was accepted");
+}
+
+#[test]
+fn meta_data_comes_from_the_parameter_table() {
+    let xml = meta_data();
+    for p in PARAMS {
+        let head = format!(
+            "<parameter name=\"{}\" unique=\"{}\" required=\"{}\">",
+            p.name,
+            u8::from(p.unique),
+            u8::from(p.required)
+        );
+        assert!(xml.contains(&head), "{} missing: {head}", p.name);
+        let content = match p.default {
+            Some(d) => format!("<content type=\"{}\" default=\"{d}\" />", p.kind.name()),
+            None => format!("<content type=\"{}\" />", p.kind.name()),
+        };
+        assert!(xml.contains(&content), "{}: {content}", p.name);
+        for c in p.choices {
+            assert!(p.longdesc.contains(c), "{}: choice {c} not documented", p.name);
+        }
+    }
+    assert_eq!(xml.matches("<parameter ").count(), PARAMS.len());
+    for a in ACTIONS {
+        assert!(xml.contains(&format!("<action name=\"{}\" timeout=\"{}\"", a.name, a.timeout)));
+        assert!(Action::parse(a.name).is_some(), "meta-data lists {} but it is not implemented", a.name);
+    }
+    for name in ["volgrpname", "lvname", "activation_mode", "ownership", "devices", "monitor_read_timeout"] {
+        assert!(PARAMS.iter().any(|p| p.name == name), "no parameter {name}");
+    }
+    assert!(!xml.contains("reload"), "no parameter changes without a restart: no reload action");
+}
+
+#[test]
+fn parameters_parse_with_defaults_and_checks() {
+    let v = Values::from_env(&env_of(&[("OCF_RESKEY_volgrpname", "vg0")])).unwrap();
+    assert_eq!(v.get("volgrpname"), "vg0");
+    assert_eq!(v.get("activation_mode"), "complete");
+    assert_eq!(v.get("ownership"), "system_id");
+    assert_eq!(v.opt("lvname"), None);
+    assert_eq!(v.get("monitor_read_timeout"), "5s");
+
+    let missing = Values::from_env(&env_of(&[])).unwrap_err();
+    assert_eq!(missing.status, Status::NotConfigured);
+    assert!(missing.reason().contains("volgrpname"), "{}", missing.reason());
+    // Empty counts as unset (Pacemaker passes empty values).
+    assert!(Values::from_env(&env_of(&[("OCF_RESKEY_volgrpname", "")])).is_err());
+
+    for (k, bad) in [
+        ("OCF_RESKEY_activation_mode", "exclusive"),
+        ("OCF_RESKEY_ownership", "tagging"),
+        ("OCF_RESKEY_monitor_read_timeout", "soon"),
+        ("OCF_RESKEY_monitor_read_timeout", "0"),
+    ] {
+        let e = Values::from_env(&env_of(&[("OCF_RESKEY_volgrpname", "vg0"), (k, bad)])).unwrap_err();
+        assert_eq!(e.status, Status::NotConfigured, "{k}={bad}");
+        assert!(e.reason().starts_with("000002 "), "{}", e.reason());
+        assert!(e.reason().contains(bad), "{}", e.reason());
+    }
+    let ok = Values::from_env(&env_of(&[
+        ("OCF_RESKEY_volgrpname", "vg0"),
+        ("OCF_RESKEY_activation_mode", "degraded"),
+        ("OCF_RESKEY_monitor_read_timeout", "500ms"),
+        ("OCF_RESKEY_CRM_meta_timeout", "20000"),
+        ("OCF_RESKEY_unknown", "ignored"),
+    ]))
+    .unwrap();
+    assert_eq!(ok.get("activation_mode"), "degraded");
+    assert_eq!(parse_time("500ms").unwrap().as_millis(), 500);
+    assert_eq!(parse_time("2min").unwrap().as_secs(), 120);
+    assert_eq!(parse_time("7").unwrap().as_secs(), 7);
+    assert!(parse_time("5x").is_none());
+    assert!(PARAMS.iter().all(|p| p.kind != ParamType::Integer || p.check("12").is_ok()));
+}
+
+#[test]
+fn check_levels_fall_back_to_the_next_lower() {
+    assert_eq!(check_level(None).unwrap(), (0, None));
+    assert_eq!(check_level(Some("")).unwrap(), (0, None));
+    assert_eq!(check_level(Some("10")).unwrap(), (10, None));
+    assert_eq!(check_level(Some("20")).unwrap(), (20, None));
+    let (l, note) = check_level(Some("15")).unwrap();
+    assert_eq!(l, 10);
+    assert!(note.unwrap().contains("15"));
+    assert_eq!(check_level(Some("99")).unwrap().0, 20);
+    assert_eq!(check_level(Some("5")).unwrap().0, 0);
+    let e = check_level(Some("deep")).unwrap_err();
+    assert_eq!(e.status, Status::NotConfigured);
+    assert!(e.reason().contains("OCF_CHECK_LEVEL"));
+    assert_eq!(check_level(Some("-1")).unwrap_err().status, Status::NotConfigured);
+}
+
+#[test]
+fn requests_know_probes_and_ocf_versions() {
+    let probe = Request::from_env(
+        Action::Monitor,
+        &env_of(&[("OCF_RESKEY_CRM_meta_interval", "0"), ("OCF_RESOURCE_INSTANCE", "vg:1")]),
+    )
+    .unwrap();
+    assert!(probe.probe);
+    assert_eq!(probe.instance, "vg_1");
+    assert!(!probe.ocf_1_1);
+    let recurring = Request::from_env(
+        Action::Monitor,
+        &env_of(&[
+            ("OCF_RESKEY_CRM_meta_interval", "10000"),
+            ("OCF_RA_VERSION_MAJOR", "1"),
+            ("OCF_RA_VERSION_MINOR", "1"),
+            ("OCF_CHECK_LEVEL", "10"),
+        ]),
+    )
+    .unwrap();
+    assert!(!recurring.probe && recurring.ocf_1_1);
+    assert_eq!(recurring.level, 10);
+    // Only a monitor is a probe; an unset interval is not one (ocf_is_probe).
+    assert!(
+        !Request::from_env(Action::Start, &env_of(&[("OCF_RESKEY_CRM_meta_interval", "0")])).unwrap().probe
+    );
+    assert!(!Request::from_env(Action::Monitor, &env_of(&[])).unwrap().probe);
+    assert!(
+        Request::from_env(Action::Monitor, &env_of(&[("OCF_RESOURCE_INSTANCE", "../x")])).unwrap().instance
+            == "_.._x"
+    );
+    for unknown in ["reload", "reload-agent", "promote", "notify", "migrate_to", ""] {
+        assert_eq!(Action::parse(unknown), None, "{unknown}");
+    }
+}
+
+#[test]
+fn monitor_exit_codes() {
+    use Status::*;
+    // (kit status, probe, started here, OCF 1.1) → OCF status.
+    let table = [
+        (0, false, true, false, Success),
+        (7, true, false, false, NotRunning),
+        (7, true, true, false, NotRunning),
+        (7, false, false, false, NotRunning),
+        (7, false, true, false, Generic),
+        (3, false, true, true, Degraded),
+        (3, false, true, false, Success),
+        (4, false, true, true, Generic),
+        (1, false, true, true, Generic),
+        (5, false, true, true, NotInstalled),
+        (6, false, true, true, NotConfigured),
+        (2, false, true, true, Args),
+    ];
+    for (kit, probe, started, v11, want) in table {
+        assert_eq!(
+            monitor_status(kit, probe, started, v11),
+            want,
+            "kit {kit} probe {probe} started {started}"
+        );
+    }
+    assert_eq!(Degraded.code(), 190);
+    assert_eq!(NotRunning.code(), 7);
+    assert_eq!(Unimplemented.code(), 3);
+}
