@@ -69,7 +69,7 @@ fn multipath_map_is_the_pv_its_paths_are_not() {
 
     t.stack("sda", "dm-0").unwrap().stack("sdb", "dm-0").unwrap();
     let src = load(&t, false);
-    assert_eq!(pv_names(&src), [mapper.clone()]);
+    assert_eq!(pv_names(&src), std::slice::from_ref(&mapper));
     let path = |n: &str| {
         (
             t.dev_path(n).display().to_string(),
@@ -198,7 +198,7 @@ fn unrelated_duplicates_are_refused_naming_both() {
         (vg.duplicates[0].chosen.as_str(), vg.duplicates[0].why),
         (c.as_str(), "device is used by LV")
     );
-    assert_eq!(vg.duplicates[0].ignored, [b.clone()]);
+    assert_eq!(vg.duplicates[0].ignored, std::slice::from_ref(&b));
     let e = plan(&src, &[Target::vg("lk_linear")], &PlanOptions::default()).unwrap_err();
     let ActivateError::Plan { source, .. } = &e else { panic!("{e}") };
     assert!(matches!(**source, Error::DuplicatePvs { .. }), "{e}");

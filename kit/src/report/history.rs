@@ -35,6 +35,7 @@ pub(crate) fn with_dummies(asm: &AssembledVg) -> Option<AssembledVg> {
         source: asm.source,
         pv_devices: asm.pv_devices.clone(),
         copies: asm.copies.clone(),
+        duplicates: asm.duplicates.clone(),
     })
 }
 
