@@ -197,6 +197,7 @@ impl Read {
     /// already ([`Read::duplicate`]).
     pub fn duplicate_elsewhere(&self, env: &Env) -> Option<KitError> {
         use lvmkit_metadata::scan::ScanOptions;
+        use lvmkit_metadata::topology::{self, Stack, StackOptions, SysBlock, Sysfs};
         if self.full_scan {
             return self.duplicate();
         }
@@ -215,12 +216,22 @@ impl Read {
         let read_names: Vec<&str> = self.src.scan.pvs.iter().map(|p| p.name()).collect();
         let read_ids: Vec<DevIdentity> =
             read_names.iter().filter_map(|n| identity(std::path::Path::new(n))).collect();
-        let paths = if env.devices.is_empty() {
-            lvmkit_metadata::scan::kernel_devices(false).unwrap_or_default()
+        // The devices the scan would read, classified as it does before any read: dm LVs
+        // (unless scan_lvs), multipath paths and md members are components, never read.
+        let sys = Sysfs::default();
+        let stack = Stack::read(&sys);
+        let stack_opts = StackOptions { scan_lvs: false };
+        let paths: Vec<PathBuf> = if env.devices.is_empty() {
+            topology::kernel_devices(&sys)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|k| stack.classify(k.major, k.minor, Some(&k.name), stack_opts).is_ok())
+                .map(|k| sys.node(&k.name))
+                .collect()
         } else {
             env.devices.clone()
         };
-        let opts = ScanOptions { devices: None, include_dm: false, direct: true };
+        let opts = ScanOptions { devices: None, scan_lvs: false, direct: true };
         for path in &paths {
             let id = identity(path);
             // The devices read already (under any name) need no second look.
@@ -230,6 +241,13 @@ impl Read {
             let Ok(devs) = lvmkit_metadata::scan::open_with_partitions(path, &opts) else { continue };
             for dev in devs {
                 if read_names.contains(&dev.name()) {
+                    continue;
+                }
+                let component = dev.dev_t().is_some_and(|rdev| {
+                    let n = DevNum::from_dev_t(rdev);
+                    stack.classify(n.major, n.minor, None, stack_opts).is_err()
+                });
+                if component {
                     continue;
                 }
                 let len = dev.size().min(lvmkit_metadata::label::LABEL_SCAN_SIZE as u64);
