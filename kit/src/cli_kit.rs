@@ -604,7 +604,7 @@ fn run_action(g: &Global, action: Action) -> Result<Printed, KitError> {
                     BootOutcome::Failed(w) => {
                         eprintln!(
                             "{}",
-                            KitError::new("110013", &[("vg", vg), ("errno", "-")]).detail(w.clone())
+                            KitError::new("110013", &[("vg", vg), ("why", &format!("because {w}"))])
                         );
                         format!("failed {vg}\n")
                     }

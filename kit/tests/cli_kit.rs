@@ -78,10 +78,7 @@ fn explain_one_code_all_and_unknown() {
     let o = kit(d.path(), &["explain", "110013"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(out(&o).lines().next(), Some("110013 (exit status 1)"), "{}", out(&o));
-    assert!(
-        out(&o)
-            .contains("  Message: Failed to make the LVM volume group {vg} active with error code {errno}\n")
-    );
+    assert!(out(&o).contains("  Message: Failed to make the LVM volume group {vg} active {why}\n"));
     let all = out(&kit(d.path(), &["explain"]));
     assert_eq!(all.matches("  Action:  ").count(), lvmkit::recovery::catalog::CATALOG.len());
     let o = kit(d.path(), &["explain", "123456"]);

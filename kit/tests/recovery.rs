@@ -692,3 +692,63 @@ fn a_pv_found_elsewhere_by_the_full_scan_is_recorded_there() {
     let r = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
     assert!(r.notes.is_empty(), "{:?}", r.notes);
 }
+
+#[test]
+fn restore_refuses_a_pv_copied_to_a_device_it_did_not_record_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    // The PV cloned to a second device: the recorded path still reads alone as the VG.
+    let copy = tmp.path().join("copy.img");
+    std::fs::copy(&disks[0], &copy).unwrap();
+    let mut both = disks.clone();
+    both.push(copy.clone());
+    let b = server("a", Some("host-a"), &both, tmp.path());
+    let before: Vec<Vec<u8>> = both.iter().map(|d| std::fs::read(d).unwrap()).collect();
+    let dm = FakeDm::default();
+    let e = actions::restore(&b, &dm, "lk_linear", &RestoreOptions::default()).unwrap_err();
+    assert_eq!(e.code, "110024", "{e}");
+    assert!(e.message.contains(&copy.display().to_string()), "names the copy: {e}");
+    assert!(dm.names().is_empty(), "nothing activated");
+    for (d, b) in both.iter().zip(&before) {
+        assert!(std::fs::read(d).unwrap() == *b, "{} was written", d.display());
+    }
+    assert_eq!(b.store.state("lvmvg-lk_linear").unwrap(), None);
+    // The lvmlv restore goes through its VG's and is refused the same way.
+    let e = actions::restore(&b, &dm, "/dev/lk_linear/lv0", &RestoreOptions::default()).unwrap_err();
+    assert_eq!(e.code, "110024", "{e}");
+    // Control: without the copy the same restore takes the VG over.
+    std::fs::remove_file(&copy).unwrap();
+    let r = actions::restore(&b, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    assert!(r.wrote_system_id);
+    assert_eq!(on_disk(&disks, "lk_linear").system_id.as_deref(), Some("host-a"));
+    assert_eq!(dm.names(), ["lk_linear-lv0", "lk_linear-lv1"]);
+}
+
+#[test]
+fn create_and_extend_of_a_thousand_lvs_read_the_store_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("many-lvs", tmp.path());
+    let a = server("a", Some("host-a"), &disks, tmp.path());
+    let before = a.store.list_count();
+    let c = hierarchy::create(&a, &["lk_many".into()], None).unwrap();
+    assert_eq!(c.created.len(), 1001);
+    assert_eq!(a.store.list_count() - before, 1, "create lists the store once, not once per resource");
+    let (all, bad) = a.store.list().unwrap();
+    assert_eq!((all.len(), bad.len()), (1001, 0));
+    // extend on a second server: every resource checked against one listing, then written.
+    let t = hierarchy::export(&a, "lk_many").unwrap();
+    let b = server("b", Some("host-b"), &disks, tmp.path());
+    let before = b.store.list_count();
+    let x = hierarchy::extend(&b, &t).unwrap();
+    assert_eq!(x.created.len(), 1001);
+    assert_eq!(b.store.list_count() - before, 1, "extend lists the store once");
+    // A tag taken by another resource is still refused — and before anything is written.
+    let c = server("c", Some("host-c"), &disks, tmp.path());
+    let mut clash = t.resources[500].clone();
+    clash.id = "lvmlv-other-x".into();
+    c.store.create(&clash).unwrap();
+    assert_eq!(code(hierarchy::extend(&c, &t)), "000014");
+    assert_eq!(c.store.list().unwrap().0.len(), 1, "nothing written");
+}

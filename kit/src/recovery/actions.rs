@@ -168,8 +168,14 @@ fn plan_options(env: &Env, mode: ActivationPolicy, lvs: Option<Vec<String>>) -> 
     PlanOptions { lvs, mode: mode.mode(), host_system_id: env.host_system_id.clone(), ..Default::default() }
 }
 
-fn errno_text(c: &Cause) -> String {
-    c.errno().map_or_else(|| "unknown".to_string(), |e| e.to_string())
+/// The `{why}` of 110013/110010: the errno of a failed device-mapper step (lvm2's "with error
+/// code N"), or why planning refused (a plan error has no errno).
+fn activation_why(c: &Cause) -> String {
+    match (c, c.errno()) {
+        (_, Some(e)) => format!("with error code {e}"),
+        (Cause::Plan(e), None) => format!("because planning refused: {e}"),
+        (other, None) => format!("because {other}"),
+    }
 }
 
 /// 110013 (VG) or 110010 (LV) for a failed activation; 110020 when device-mapper itself is
@@ -183,10 +189,10 @@ fn activation_error(what: &Subject, cause: Cause) -> KitError {
     if let Some(why) = env_why {
         return KitError::new("110020", &[("why", &why)]).caused(cause);
     }
-    let errno = errno_text(&cause);
+    let why = activation_why(&cause);
     match what {
-        Subject::Vg(vg) => KitError::new("110013", &[("vg", vg), ("errno", &errno)]).caused(cause),
-        Subject::Lv(lv) => KitError::new("110010", &[("lv", lv), ("errno", &errno)]).caused(cause),
+        Subject::Vg(vg) => KitError::new("110013", &[("vg", vg), ("why", &why)]).caused(cause),
+        Subject::Lv(lv) => KitError::new("110010", &[("lv", lv), ("why", &why)]).caused(cause),
     }
 }
 
@@ -319,6 +325,10 @@ fn restore_vg(
     let _vglock = crate::write::lock_vgs(&env.lock_dir, std::slice::from_ref(&v.vg), env.lock_wait)
         .map_err(|e| KitError::new("110011", &[("vg", &v.vg), ("why", "cannot lock the VG")]).caused(e))?;
     let mut read = read_vg(env, v)?;
+    // Before anything is written: a copy of a PV on a device the read did not look at.
+    if let Some(e) = read.duplicate_elsewhere(env) {
+        return Err(e);
+    }
     if read.full_scan {
         out.notes.push(format!("{}: a PV was not where recorded; found by a full scan", v.vg));
         // Record where the PVs are now (the next restore reads only those).
@@ -941,4 +951,25 @@ pub fn recover(env: &Env, dm: &dyn DmControl, what: &str) -> Result<Recovered, K
         env.store.set_state(&vg_res.id, &state_of(env, &read, v.policy.activation))?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod activation_error_tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_plan_gives_its_reason_and_a_dm_failure_its_errno() {
+        let plan = lvmkit_activation::Error::NoSuchLv { vg: "vg1".into(), lv: "lv9".into() };
+        let e = activation_error(&Subject::Vg("vg1".into()), Cause::Plan(plan));
+        assert_eq!(e.code, "110013");
+        assert_eq!(
+            e.message,
+            "Failed to make the LVM volume group vg1 active because planning refused: VG vg1 has no LV lv9"
+        );
+        assert!(!e.message.contains("unknown"), "{e}");
+        let io = Cause::Io { path: "/dev/x".into(), source: std::io::Error::from_raw_os_error(5) };
+        let e = activation_error(&Subject::Lv("vg1/lv1".into()), io);
+        assert_eq!(e.code, "110010");
+        assert_eq!(e.message, "Failed to make the LVM logical volume vg1/lv1 active with error code 5");
+    }
 }

@@ -190,7 +190,7 @@ pub const CATALOG: &[Entry] = &[
         "110010",
         FAILED,
         false,
-        "Failed to make the LVM logical volume {lv} active with error code {errno}",
+        "Failed to make the LVM logical volume {lv} active {why}",
         "A device-mapper step for the LV failed (the cause names the device and ioctl); what this run created was removed again.",
         "Check the cause: a missing dm target module, a device in use, a disk error."
     ),
@@ -214,7 +214,7 @@ pub const CATALOG: &[Entry] = &[
         "110013",
         FAILED,
         false,
-        "Failed to make the LVM volume group {vg} active with error code {errno}",
+        "Failed to make the LVM volume group {vg} active {why}",
         "Activating the VG's LVs failed (planning refused or a device-mapper step failed); nothing this run created was left.",
         "Check the cause; a missing PV follows the resource's activation mode."
     ),
@@ -595,7 +595,8 @@ mod tests {
 
     #[test]
     fn messages_fill_and_print_with_the_cause_indented() {
-        let e = KitError::new("110013", &[("vg", "vg1"), ("errno", "5")]).detail("dm: DM_TABLE_LOAD\nsecond");
+        let e = KitError::new("110013", &[("vg", "vg1"), ("why", "with error code 5")])
+            .detail("dm: DM_TABLE_LOAD\nsecond");
         assert_eq!(e.message, "Failed to make the LVM volume group vg1 active with error code 5");
         assert_eq!(
             e.to_string(),

@@ -48,15 +48,36 @@ fn pv_records(read: &Read) -> Result<Vec<PvRecord>, KitError> {
     Ok(out)
 }
 
-fn check_new(env: &Env, r: &Resource) -> Result<(), KitError> {
-    if env.store.path(&r.id).exists() {
-        return Err(KitError::new("110004", &[("id", &r.id)]));
+/// The IDs and tags of the store, read once per command: every new resource is checked
+/// against it (and against the resources the command adds before it), so that creating n
+/// resources reads the store once rather than n times.
+struct Taken {
+    ids: std::collections::HashSet<String>,
+    tags: std::collections::HashSet<String>,
+}
+
+impl Taken {
+    fn load(env: &Env) -> Result<Taken, KitError> {
+        let (all, _) = env.store.list()?;
+        Ok(Taken {
+            ids: all.iter().map(|r| r.id.clone()).collect(),
+            tags: all.into_iter().map(|r| r.tag).collect(),
+        })
     }
-    let (all, _) = env.store.list()?;
-    if all.iter().any(|o| o.tag == r.tag) {
-        return Err(KitError::new("000014", &[("tag", &r.tag)]));
+
+    /// Refuse `r` when its ID (110004: also an unreadable file of that name) or its tag
+    /// (000014) is taken; otherwise take them.
+    fn claim(&mut self, env: &Env, r: &Resource) -> Result<(), KitError> {
+        if self.ids.contains(&r.id) || env.store.path(&r.id).exists() {
+            return Err(KitError::new("110004", &[("id", &r.id)]));
+        }
+        if self.tags.contains(&r.tag) {
+            return Err(KitError::new("000014", &[("tag", &r.tag)]));
+        }
+        self.ids.insert(r.id.clone());
+        self.tags.insert(r.tag.clone());
+        Ok(())
     }
-    Ok(())
 }
 
 /// Turn a VG's autoactivation off (`vgchange --setautoactivation n`), through lvm2's commit
@@ -123,11 +144,12 @@ pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Crea
         });
         let existing = env.store.load(&vg_res.id)?;
         let mut new: Vec<Resource> = Vec::new();
+        let mut taken = Taken::load(env)?;
         match (&existing, &lvs) {
             (Some(e), Some(_)) if e.vg_uuid() == vg_res.vg_uuid() => {}
             (Some(e), _) => return Err(KitError::new("110004", &[("id", &e.id)])),
             (None, _) => {
-                check_new(env, &vg_res)?;
+                taken.claim(env, &vg_res)?;
                 new.push(vg_res.clone());
             }
         }
@@ -143,7 +165,7 @@ pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Crea
                 lv: lv.clone(),
                 lv_uuid: l.id.to_string(),
             });
-            check_new(env, &r)?;
+            taken.claim(env, &r)?;
             new.push(r);
         }
         if autoactivation_off(env, &read)? {
@@ -432,44 +454,53 @@ pub fn extend(env: &Env, t: &Template) -> Result<Created, KitError> {
             None => servers.push(s),
         }
     }
-    let mut out = Created::default();
+    // Check every resource first (against the store, read once, and each other), then write.
+    let mut taken = Taken::load(env)?;
+    let mut updates: Vec<String> = Vec::new();
+    let mut creates: Vec<Resource> = Vec::new();
     for tr in &t.resources {
         let existing = env.store.load(&tr.id)?;
         match (&tr.kind, existing) {
             (_, Some(e)) if e.vg_uuid() != tr.vg_uuid() => {
                 return Err(KitError::new("110004", &[("id", &e.id)]));
             }
-            (Kind::Lvmvg(_), Some(mut e)) => {
-                let _lock = env.store.lock(&e.id, super::store::LOCK_WAIT)?;
-                if let Kind::Lvmvg(v) = &mut e.kind {
-                    let before = v.servers.len();
-                    for s in &servers {
-                        if !v.servers.iter().any(|x| x.name == s.name) {
-                            v.servers.push(s.clone());
-                        }
-                    }
-                    if v.servers.len() != before {
-                        env.store.save(&e)?;
-                        out.updated.push(e.id.clone());
-                    }
-                }
-            }
+            (Kind::Lvmvg(_), Some(e)) => updates.push(e.id),
             (Kind::Lvmlv(_), Some(_)) => {}
             (Kind::Lvmvg(v), None) => {
                 let mut v = v.clone();
                 v.pvs = check.pvs.clone();
                 v.servers = servers.clone();
                 let r = Resource::vg(v);
-                check_new(env, &r)?;
-                env.store.create(&r)?;
-                out.created.push(r.id.clone());
+                taken.claim(env, &r)?;
+                creates.push(r);
             }
             (Kind::Lvmlv(_), None) => {
-                check_new(env, tr)?;
-                env.store.create(tr)?;
-                out.created.push(tr.id.clone());
+                taken.claim(env, tr)?;
+                creates.push(tr.clone());
             }
         }
+    }
+    let mut out = Created::default();
+    for id in updates {
+        let _lock = env.store.lock(&id, super::store::LOCK_WAIT)?;
+        // Re-read under the lock: another action may have changed it since.
+        let Some(mut e) = env.store.load(&id)? else { continue };
+        if let Kind::Lvmvg(v) = &mut e.kind {
+            let before = v.servers.len();
+            for s in &servers {
+                if !v.servers.iter().any(|x| x.name == s.name) {
+                    v.servers.push(s.clone());
+                }
+            }
+            if v.servers.len() != before {
+                env.store.save(&e)?;
+                out.updated.push(e.id.clone());
+            }
+        }
+    }
+    for r in &creates {
+        env.store.create(r)?;
+        out.created.push(r.id.clone());
     }
     if let Err(w) = controlled::add(&env.controlled, &tv.vg, &tv.vg_uuid) {
         out.warnings.push(w);

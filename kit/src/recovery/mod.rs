@@ -184,6 +184,136 @@ impl Read {
     }
 }
 
+impl Read {
+    /// A copy of one of this VG's PVs on a device the read did not look at, as 110024.
+    ///
+    /// A read from the recorded devices only never sees a copy elsewhere (a disk cloned to a
+    /// second device): writing ownership to one of two copies corrupts the VG. So the other
+    /// devices of the scan (`env.devices`, or the kernel's block devices without dm LVs, as
+    /// the scan chooses them) are read for their label only — one read of the label sectors
+    /// each, no metadata — and a PV UUID of this VG found on a second device that is neither
+    /// the same device (an alias) nor a component or holder of it (an md member, a multipath
+    /// path) is an unresolved duplicate. After a full scan the assembly has seen every device
+    /// already ([`Read::duplicate`]).
+    pub fn duplicate_elsewhere(&self, env: &Env) -> Option<KitError> {
+        use lvmkit_metadata::scan::ScanOptions;
+        use lvmkit_metadata::topology::{self, Stack, StackOptions, SysBlock, Sysfs};
+        if self.full_scan {
+            return self.duplicate();
+        }
+        let vg = self.vg();
+        let mine: Vec<(LvmId, &str)> = vg
+            .metadata
+            .vg
+            .pvs
+            .iter()
+            .zip(&vg.pv_devices)
+            .filter_map(|(p, d)| d.map(|d| (p.id, self.src.scan.pvs[d].name())))
+            .collect();
+        if mine.is_empty() {
+            return None;
+        }
+        let read_names: Vec<&str> = self.src.scan.pvs.iter().map(|p| p.name()).collect();
+        let read_ids: Vec<DevIdentity> =
+            read_names.iter().filter_map(|n| identity(std::path::Path::new(n))).collect();
+        // The devices the scan would read, classified as it does before any read: dm LVs
+        // (unless scan_lvs), multipath paths and md members are components, never read.
+        let sys = Sysfs::default();
+        let stack = Stack::read(&sys);
+        let stack_opts = StackOptions { scan_lvs: false };
+        let paths: Vec<PathBuf> = if env.devices.is_empty() {
+            topology::kernel_devices(&sys)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|k| stack.classify(k.major, k.minor, Some(&k.name), stack_opts).is_ok())
+                .map(|k| sys.node(&k.name))
+                .collect()
+        } else {
+            env.devices.clone()
+        };
+        let opts = ScanOptions { devices: None, scan_lvs: false, direct: true };
+        for path in &paths {
+            let id = identity(path);
+            // The devices read already (under any name) need no second look.
+            if id.as_ref().is_some_and(|i| i.block && read_ids.contains(i)) {
+                continue;
+            }
+            let Ok(devs) = lvmkit_metadata::scan::open_with_partitions(path, &opts) else { continue };
+            for dev in devs {
+                if read_names.contains(&dev.name()) {
+                    continue;
+                }
+                let component = dev.dev_t().is_some_and(|rdev| {
+                    let n = DevNum::from_dev_t(rdev);
+                    stack.classify(n.major, n.minor, None, stack_opts).is_err()
+                });
+                if component {
+                    continue;
+                }
+                let len = dev.size().min(lvmkit_metadata::label::LABEL_SCAN_SIZE as u64);
+                let Ok(head) = lvmkit_metadata::device::read(dev.as_ref(), "label sectors", 0, len) else {
+                    continue;
+                };
+                let Some(label) = lvmkit_metadata::label::find_label(&head).ok().and_then(|l| l.label) else {
+                    continue;
+                };
+                let uuid = label.pv_header.pv_uuid;
+                let Some((_, chosen)) = mine.iter().find(|(u, _)| *u == uuid) else { continue };
+                if same_or_stacked(std::path::Path::new(chosen), path) {
+                    continue;
+                }
+                return Some(KitError::new(
+                    "110024",
+                    &[("pv", &uuid.to_string()), ("devices", &format!("{chosen}, {}", dev.name()))],
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// What makes two paths one device: a block device's number, a file's (filesystem, inode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DevIdentity {
+    block: bool,
+    a: u64,
+    b: u64,
+}
+
+fn identity(path: &std::path::Path) -> Option<DevIdentity> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let m = std::fs::metadata(path).ok()?;
+    Some(if m.file_type().is_block_device() {
+        DevIdentity { block: true, a: m.rdev(), b: 0 }
+    } else {
+        DevIdentity { block: false, a: m.dev(), b: m.ino() }
+    })
+}
+
+/// Whether two block devices are one (aliases) or one holds the other (an md array over its
+/// members, a multipath map over its paths: sysfs `holders`), so that the same label on both
+/// is not a duplicate PV.
+fn same_or_stacked(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let (Some(ia), Some(ib)) = (identity(a), identity(b)) else { return false };
+    if ia == ib {
+        return true;
+    }
+    if !(ia.block && ib.block) {
+        return false;
+    }
+    let kname = |rdev: u64| {
+        let n = DevNum::from_dev_t(rdev);
+        std::fs::canonicalize(format!("/sys/dev/block/{n}"))
+            .ok()
+            .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+    };
+    let holds = |lower: u64, upper: u64| {
+        let Some(u) = kname(upper) else { return false };
+        std::path::Path::new(&format!("/sys/dev/block/{}/holders/{u}", DevNum::from_dev_t(lower))).exists()
+    };
+    holds(ia.a, ib.a) || holds(ib.a, ia.a)
+}
+
 /// Find the VG with `uuid` in `src`.
 fn vg_index(src: &Source, uuid: &LvmId) -> Option<usize> {
     src.assembly.vgs.iter().position(|v| v.metadata.vg.id == *uuid)

@@ -27,6 +27,9 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug)]
 pub struct Store {
     dir: PathBuf,
+    /// How many times [`Store::list`] read the directory (shared by clones): commands that
+    /// create many resources must read the store once, not once per resource.
+    lists: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A held resource lock (released on drop).
@@ -75,12 +78,17 @@ fn write_error(id: &str, e: lvmkit_metadata::write::backup::BackupError) -> KitE
 impl Store {
     /// The store in `dir` (created on the first write).
     pub fn new(dir: impl Into<PathBuf>) -> Store {
-        Store { dir: dir.into() }
+        Store { dir: dir.into(), lists: Default::default() }
     }
 
     /// Its directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// How many times this store (or a clone) was listed.
+    pub fn list_count(&self) -> usize {
+        self.lists.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The file of resource `id`.
@@ -114,6 +122,7 @@ impl Store {
     /// Every resource, sorted by ID, and the files that could not be read (each an error
     /// naming the file).
     pub fn list(&self) -> Result<(Vec<Resource>, Vec<KitError>), KitError> {
+        self.lists.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
