@@ -73,12 +73,6 @@ lvm lvcreate -q -an -L 8M -n fastw vgk "$d2"
 lvm lvcreate -q -L 8M -n wcc vgk "$d1"
 lvm lvconvert -q -y --type writecache --cachevol fastw vgk/wcc
 lvm lvcreate -q --type raid1 -m 1 --raidintegrity y -L 8M -n ri vgk "$d3" "$d4"
-# The integrity images' first recalculation done (the kernel prints `recalculate` while it runs),
-# so lvm2's record and ours see the same tables.
-n=0
-while dmsetup table | grep -q ' integrity .* recalculate'; do
-  n=$((n + 1)); [ $n -lt 600 ] || { dmsetup table; echo "integrity recalculation did not finish"; exit 1; }; sleep 0.1
-done
 lvm lvs -a -o lv_name,segtype,lv_attr,devices vgk
 
 # PVs with read-ahead above the kernel's 128 KiB (tuned arrays): lvm2 gives an LV with auto
