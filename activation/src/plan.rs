@@ -1060,7 +1060,12 @@ impl<'a> Planner<'a> {
                 SegmentKind::Cache { cache_pool, origin, .. } => {
                     deps.extend([cache_pool.as_str(), origin.as_str()])
                 }
-                SegmentKind::Writecache { origin, .. } | SegmentKind::Integrity { origin, .. } => {
+                // `seg->writecache` and `seg->integrity_meta_dev`, then the area (the origin).
+                SegmentKind::Writecache { writecache, origin, .. } => {
+                    deps.extend([writecache.as_str(), origin.as_str()])
+                }
+                SegmentKind::Integrity { origin, meta_dev, .. } => {
+                    deps.extend(meta_dev.as_deref());
                     deps.push(origin)
                 }
                 SegmentKind::Vdo { vdo_pool, .. } => deps.push(vdo_pool),

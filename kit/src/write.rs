@@ -38,8 +38,8 @@ pub fn inconsistencies(src: &Source, vg: &AssembledVg) -> Vec<String> {
             out.push(f.to_string());
         }
     }
-    // lvm2: "Cannot update volume group … with duplicate PV devices."
-    out.extend(vg.duplicates.iter().map(|d| format!("duplicate PV devices: {d}")));
+    // A PV on two devices is refused by the writer itself (`commit::plan`, lvm2's "Cannot update
+    // volume group … with duplicate PV devices"), typed and naming both devices, for every write.
     out
 }
 
