@@ -382,8 +382,7 @@ impl<'a> VgView<'a> {
     }
     /// `lv_is_cache_vol` (a cachevol rather than a cache pool).
     pub fn is_cache_vol(&self, i: usize) -> bool {
-        let lv = &self.vg.lvs[i];
-        lv.status.has("CACHE_VOL") || lv.has_flag("CACHE_VOL")
+        self.vg.lvs[i].is_cachevol()
     }
     /// `lv_is_cache_type`.
     pub fn is_cache_type(&self, i: usize) -> bool {
