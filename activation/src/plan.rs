@@ -728,6 +728,23 @@ impl<'a> Planner<'a> {
         Ok(CachevolAreas { metadata, data, metadata_id: id("metadata_id")?, data_id: id("data_id")? })
     }
 
+    /// An optional setting of a segment that must be a non-negative number when given.
+    fn optional_number(
+        &self,
+        lv: &LogicalVolume,
+        what: &str,
+        settings: &[lvmkit_metadata::text::Item<'static>],
+        key: &str,
+    ) -> Result<Option<u64>> {
+        if !settings.iter().any(|i| i.key == key) {
+            return Ok(None);
+        }
+        int_item(settings, key)
+            .and_then(|v| u64::try_from(v).ok())
+            .map(Some)
+            .ok_or_else(|| self.invalid(&lv.name, format!("{what} {key} is not a number")))
+    }
+
     /// A writecache segment's settings (lvm2's `_writecache_text_import`): each key present
     /// is passed on (`fua`, `nofua` and `metadata_only` whatever their value, `cleaner` when
     /// not 0), and `writecache_setting_key`/`_val` for one more numeric option.
@@ -746,10 +763,7 @@ impl<'a> Planner<'a> {
             "max_age",
             "pause_writeback",
         ] {
-            if settings.iter().any(|i| i.key == key) {
-                let v = int_item(settings, key)
-                    .and_then(|v| u64::try_from(v).ok())
-                    .ok_or_else(|| self.invalid(&lv.name, format!("writecache {key} is not a number")))?;
+            if let Some(v) = self.optional_number(lv, "writecache", settings, key)? {
                 o.set_number(key, v);
             }
         }
@@ -826,10 +840,7 @@ impl<'a> Planner<'a> {
             "bitmap_flush_interval",
             "sectors_per_bit",
         ] {
-            if settings.iter().any(|i| i.key == k) {
-                let v = int_item(settings, k)
-                    .and_then(|v| u64::try_from(v).ok())
-                    .ok_or_else(|| self.invalid(&lv.name, format!("integrity {k} is not a number")))?;
+            if let Some(v) = self.optional_number(lv, "integrity", settings, k)? {
                 args.push(IntegrityArg::Value(k.into(), v.to_string()));
             }
         }
