@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use lvmkit::ocf::{self, Action, Agent, Membership, OcfError, Paths, Request, Status, Values};
+use lvmkit::ocf::{self, Action, Agent, OcfError, Paths, Request, Status, Values};
 
 /// `lvmkit ocf`.
 #[derive(Subcommand)]
@@ -78,34 +78,6 @@ pub fn invoked_as_agent() -> Option<ExitCode> {
     })
 }
 
-/// `crm_node -l`: "ID NAME STATE" lines. Run only to read the membership (the peers for system
-/// ID ownership, on a start whose resource names none).
-struct CrmNode;
-
-impl Membership for CrmNode {
-    fn nodes(&self) -> Result<Vec<String>, String> {
-        let out = std::process::Command::new("crm_node")
-            .arg("-l")
-            .output()
-            .map_err(|e| format!("crm_node -l: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "crm_node -l: {}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
-            .collect();
-        if names.is_empty() {
-            return Err("crm_node -l listed no node".into());
-        }
-        Ok(names)
-    }
-}
-
 fn exit_reason(e: &OcfError) {
     let prefix = std::env::var("OCF_EXIT_REASON_PREFIX").unwrap_or_else(|_| "ocf-exit-reason:".into());
     eprintln!("{prefix}{}", e.reason());
@@ -172,7 +144,7 @@ fn agent(action: Option<&str>) -> ExitCode {
         req,
         values,
         paths,
-        membership: &CrmNode,
+        membership: &ocf::CrmNode::default(),
         dm: dm.as_ref().map(|d| d as &dyn lvmkit_dm::control::DmControl),
         server: lvmkit::recovery::hostname(),
     };

@@ -1,7 +1,15 @@
 //! The OCF agent's parts that need no kernel: meta-data against resource-agents'
 //! `ra-api-1.dtd` (what ocf-tester validates with; `xmllint --valid`), the parameter table,
-//! the environment parsing and the exit-code mapping. The agent's actions on a real VG run in
-//! the UML guest (`tests/tests/vm_ocf.rs`: ocf-tester, the ocft cases, bad configuration).
+//! the environment parsing and the exit-code mapping; the cluster's membership (`crm_node -l`,
+//! faked) and the first start on a node that does not own the VG, over an image file with an
+//! in-memory device-mapper. The agent's actions on a real VG run in the UML guest
+//! (`tests/tests/vm_ocf.rs`: ocf-tester, the ocft cases, bad configuration) and in the
+//! two-node cluster (`tests/tests/vm_cluster.rs`).
+
+#[path = "support/fake_dm.rs"]
+mod fake_dm;
+#[path = "support/servers.rs"]
+mod servers;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,7 +17,11 @@ use std::process::Command;
 
 use lvmkit::ocf::meta::{ACTIONS, meta_data};
 use lvmkit::ocf::params::{ParamType, parse_time};
-use lvmkit::ocf::{Action, PARAMS, Request, Status, Values, check_level, monitor_status};
+use lvmkit::ocf::{
+    Action, Agent, CrmNode, Membership, Outcome, PARAMS, Paths, Request, Status, Values, check_level,
+    monitor_status,
+};
+use lvmkit::recovery::{Kind, Store};
 
 const DTD_DIR: &str = "/usr/share/resource-agents";
 
@@ -221,4 +233,135 @@ fn monitor_exit_codes() {
     assert_eq!(Degraded.code(), 190);
     assert_eq!(NotRunning.code(), 7);
     assert_eq!(Unimplemented.code(), 3);
+}
+
+/// A shell script standing in for `crm_node` in `dir`.
+fn fake_crm_node(dir: &Path, body: &str) -> CrmNode {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("crm_node");
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    CrmNode { program: p, ..Default::default() }
+}
+
+#[test]
+fn crm_node_lists_every_node_and_its_failures_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Pacemaker 2.1's `crm_node -l`: "ID NAME STATE", lost nodes included.
+    let c =
+        fake_crm_node(tmp.path(), "[ \"$1\" = -l ] || exit 64\necho '1 node1 member'\necho '2 node2 lost'");
+    assert_eq!(c.nodes().unwrap(), ["node1", "node2"]);
+    let c = fake_crm_node(tmp.path(), "echo 'error: Could not connect to cluster' >&2; exit 69");
+    let e = c.nodes().unwrap_err();
+    assert!(e.contains("Could not connect"), "{e}");
+    let c = fake_crm_node(tmp.path(), "exit 0");
+    assert!(c.nodes().unwrap_err().contains("listed no node"));
+    let mut c = fake_crm_node(tmp.path(), "sleep 30; echo '1 node1 member'");
+    c.timeout = std::time::Duration::from_millis(300);
+    let t = std::time::Instant::now();
+    assert!(c.nodes().unwrap_err().contains("no answer"));
+    assert!(t.elapsed() < std::time::Duration::from_secs(10), "bounded: {:?}", t.elapsed());
+    let c = CrmNode { program: tmp.path().join("absent"), ..Default::default() };
+    assert!(c.nodes().is_err());
+}
+
+struct Nodes(Result<Vec<&'static str>, &'static str>);
+
+impl Membership for Nodes {
+    fn nodes(&self) -> Result<Vec<String>, String> {
+        self.0.clone().map(|v| v.into_iter().map(String::from).collect()).map_err(String::from)
+    }
+}
+
+/// `start` of instance `vg` for VG lk_sysid (owned by system ID lk-hostA on the image) on
+/// server hostB (system ID hostB) with `nodes` as the cluster.
+fn start_on_b(
+    tmp: &Path,
+    disks: &[std::path::PathBuf],
+    nodes: &Nodes,
+    dm: &fake_dm::FakeDm,
+) -> (Outcome, Paths) {
+    let base = tmp.join("b");
+    let paths = Paths {
+        state_root: base.join("ocf"),
+        run_root: base.join("run"),
+        controlled: base.join("lkvgs"),
+        lvm_system_dir: base.join("lvm"),
+        dm_control: base.join("control"),
+    };
+    let req = Request::from_env(Action::Start, &env_of(&[("OCF_RESOURCE_INSTANCE", "vg")])).unwrap();
+    let values = Values::from_env(&env_of(&[("OCF_RESKEY_volgrpname", "lk_sysid")])).unwrap();
+    let agent =
+        Agent { req, values, paths: paths.clone(), membership: nodes, dm: Some(dm), server: "hostB".into() };
+    let mut env = servers::server("b", Some("hostB"), disks, tmp);
+    env.store = Store::new(agent.kit_dir());
+    env.controlled = paths.controlled.clone();
+    env.server = agent.server.clone();
+    (agent.run_with(&|| Ok(env.clone())), paths)
+}
+
+#[test]
+fn a_first_start_takes_over_from_a_cluster_member_and_refuses_an_outsider_writing_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = servers::images("system-id", tmp.path());
+    let before = servers::on_disk(&disks, "lk_sysid");
+    assert_eq!(before.system_id.as_deref(), Some("lk-hostA"));
+    let nothing_written = |paths: &Paths, dm: &fake_dm::FakeDm| {
+        assert!(!paths.state_root.exists(), "no kit directory: {:?}", paths.state_root);
+        assert!(!paths.run_root.exists(), "no started marker");
+        assert!(!paths.controlled.exists(), "no controlled-list entry");
+        let now = servers::on_disk(&disks, "lk_sysid");
+        assert_eq!(
+            (now.seqno, now.system_id.as_deref()),
+            (before.seqno, Some("lk-hostA")),
+            "no metadata write"
+        );
+        assert!(dm.names().is_empty(), "nothing activated");
+    };
+
+    // The owner is outside the cluster: refused, exit 1 with the ownership code.
+    let dm = fake_dm::FakeDm::default();
+    let (out, paths) = start_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["hostB", "hostC"])), &dm);
+    assert_eq!(out.status, Status::Generic, "{out:?}");
+    let e = out.error.as_ref().unwrap();
+    assert_eq!(e.code, "110003", "{e:?}");
+    assert!(e.reason().contains("lk-hostA") && e.cause.contains("hostC"), "{e:?}");
+    nothing_written(&paths, &dm);
+    // The membership cannot be read: no peers, the same refusal (with a warning).
+    let (out, paths) = start_on_b(tmp.path(), &disks, &Nodes(Err("crm_node -l: not found")), &dm);
+    assert_eq!(
+        (out.status, out.error.as_ref().map(|e| e.code)),
+        (Status::Generic, Some("110003")),
+        "{out:?}"
+    );
+    assert!(out.log.iter().any(|l| l.contains("crm_node -l: not found")), "{:?}", out.log);
+    nothing_written(&paths, &dm);
+
+    // The owner is a cluster member: the first start here takes the VG over, turns its
+    // autoactivation off and records the cluster's nodes as the hierarchy's servers.
+    let (out, paths) = start_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["lk-hostA", "hostB"])), &dm);
+    assert_eq!(out.status, Status::Success, "{out:?}");
+    assert!(
+        out.log.iter().any(|l| l.contains("took lk_sysid over from system ID lk-hostA")),
+        "{:?}",
+        out.log
+    );
+    let after = servers::on_disk(&disks, "lk_sysid");
+    assert_eq!(after.system_id.as_deref(), Some("hostB"));
+    assert!(
+        after.flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE")),
+        "autoactivation off: {:?}",
+        after.flags
+    );
+    assert_eq!(dm.names(), ["lk_sysid-lv0"]);
+    let r = Store::new(paths.state_root.join("vg")).find("lk_sysid").unwrap();
+    let Kind::Lvmvg(v) = r.kind else { panic!("{r:?}") };
+    let servers: Vec<(&str, Option<&str>)> =
+        v.servers.iter().map(|s| (s.name.as_str(), s.system_id.as_deref())).collect();
+    assert_eq!(servers, [("hostB", Some("hostB")), ("lk-hostA", Some("lk-hostA"))]);
+    // Again: started already, nothing more written.
+    let seqno = after.seqno;
+    let (out, _) = start_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["lk-hostA", "hostB"])), &dm);
+    assert_eq!(out.status, Status::Success, "{out:?}");
+    assert_eq!(servers::on_disk(&disks, "lk_sysid").seqno, seqno);
 }

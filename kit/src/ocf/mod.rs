@@ -222,6 +222,74 @@ pub trait Membership {
     fn nodes(&self) -> Result<Vec<String>, String>;
 }
 
+/// The membership as `crm_node -l` lists it ("ID NAME STATE" lines; every configured node,
+/// lost ones included: a fenced node is the peer a takeover comes from).
+#[derive(Clone, Debug)]
+pub struct CrmNode {
+    /// The program run with `-l` (`crm_node` from `PATH`).
+    pub program: PathBuf,
+    /// How long it may take before it is killed and the membership is unknown (10 s).
+    pub timeout: Duration,
+}
+
+impl Default for CrmNode {
+    fn default() -> CrmNode {
+        CrmNode { program: PathBuf::from("crm_node"), timeout: Duration::from_secs(10) }
+    }
+}
+
+impl CrmNode {
+    /// The node names of `crm_node -l`'s output (the second field of each line with one).
+    pub fn parse(out: &str) -> Vec<String> {
+        out.lines().filter_map(|l| l.split_whitespace().nth(1).map(str::to_string)).collect()
+    }
+}
+
+impl Membership for CrmNode {
+    fn nodes(&self) -> Result<Vec<String>, String> {
+        use std::io::Read;
+        use std::process::{Command, Stdio};
+        let what = format!("{} -l", self.program.display());
+        let mut child = Command::new(&self.program)
+            .arg("-l")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{what}: {e}"))?;
+        let deadline = std::time::Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(s)) => break s,
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("{what}: no answer within {:?}", self.timeout));
+                }
+                Err(e) => return Err(format!("{what}: {e}")),
+            }
+        };
+        let (mut out, mut err) = (String::new(), String::new());
+        if let Some(mut o) = child.stdout.take() {
+            let _ = o.read_to_string(&mut out);
+        }
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        if !status.success() {
+            return Err(format!("{what}: {status}: {}", err.trim()));
+        }
+        let names = Self::parse(&out);
+        if names.is_empty() {
+            return Err(format!("{what} listed no node"));
+        }
+        Ok(names)
+    }
+}
+
 /// What an action ended with: the status, lines for stdout (meta-data) and for stderr.
 #[derive(Debug)]
 pub struct Outcome {
@@ -377,15 +445,21 @@ impl Agent<'_> {
 
     /// Runs the action.
     pub fn run(&self) -> Outcome {
+        self.run_with(&|| self.env())
+    }
+
+    /// Runs the action in the kit environment `env` makes (instead of [`Agent::env`]'s:
+    /// tests give image files and their device numbers).
+    pub fn run_with(&self, env: &dyn Fn() -> Result<Env, OcfError>) -> Outcome {
         let mut log = self.req.notes.clone();
         let r = match self.req.action {
             Action::MetaData => {
                 return Outcome { status: Status::Success, out: meta::meta_data(), log, error: None };
             }
-            Action::Start => self.start(&mut log),
-            Action::Stop => self.stop(&mut log),
-            Action::Monitor => self.monitor(&mut log),
-            Action::ValidateAll => self.validate(&mut log),
+            Action::Start => self.start(env, &mut log),
+            Action::Stop => self.stop(env, &mut log),
+            Action::Monitor => self.monitor(env, &mut log),
+            Action::ValidateAll => self.validate(env, &mut log),
         };
         match r {
             Ok(Status::Success) => Outcome::ok(log),
@@ -394,43 +468,75 @@ impl Agent<'_> {
         }
     }
 
-    /// Makes sure this instance's kit resource exists: created from the VG on first use.
-    fn ensure_resource(&self, env: &Env, log: &mut Vec<String>) -> Result<(), OcfError> {
+    /// The cluster's other nodes as servers of the hierarchy, each with its node name as its
+    /// lvm2 system ID (`system_id_source = "uname"`, or lvmlocal.conf's `system_id` set to the
+    /// node name). Empty, with a warning, when the membership cannot be read (a VG owned by
+    /// another node is then refused).
+    fn cluster_peers(&self, env: &Env, log: &mut Vec<String>) -> Vec<Server> {
+        match self.membership.nodes() {
+            Ok(nodes) => {
+                let mut peers: Vec<Server> = Vec::new();
+                for n in nodes {
+                    if n != env.server && !peers.iter().any(|p| p.name == n) {
+                        peers.push(Server { system_id: Some(n.clone()), name: n });
+                    }
+                }
+                peers
+            }
+            Err(why) => {
+                log.push(format!(
+                    "WARNING: the cluster's nodes cannot be read ({why}): no peers, a VG owned by another node will be refused"
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Makes sure this instance's kit resource exists: created from the VG on first use, with
+    /// the cluster's nodes as its peers (system ID ownership), so that the first start of all
+    /// may be on a node that does not own the VG when a cluster member does. `Ok(true)`: the
+    /// VG's autoactivation is left to this start's takeover to turn off.
+    fn ensure_resource(&self, env: &Env, log: &mut Vec<String>) -> Result<bool, OcfError> {
         let tag = self.tag();
         match env.store.find(&tag) {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(false),
             Err(e) if e.code == "000019" => {}
             Err(e) => {
                 let s = kit_status(&e);
                 return Err(ocf_error(e, s));
             }
         }
-        std::fs::create_dir_all(self.kit_dir()).map_err(|e| {
-            let why = format!("cannot create the kit directory {}", self.kit_dir().display());
-            ocf_error(
-                KitError::new("110027", &[("id", &tag), ("why", &why)]).detail(e.to_string()),
-                Status::Generic,
-            )
-        })?;
+        let peers = match self.policy().ownership {
+            OwnershipPolicy::SystemId => self.cluster_peers(env, log),
+            OwnershipPolicy::None => Vec::new(),
+        };
         let created =
-            hierarchy::create(env, std::slice::from_ref(&tag), Some(self.policy())).map_err(|e| {
-                let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
-                ocf_error(e, s)
-            })?;
+            hierarchy::create_with_peers(env, std::slice::from_ref(&tag), Some(self.policy()), &peers)
+                .map_err(|e| {
+                    let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
+                    ocf_error(e, s)
+                })?;
         log.push(format!(
-            "created kit resource(s) {} in {}",
+            "created kit resource(s) {} in {}{}",
             created.created.join(", "),
-            self.kit_dir().display()
+            self.kit_dir().display(),
+            if peers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (peers from the cluster: {})",
+                    peers.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            }
         ));
         for w in created.warnings {
             log.push(format!("WARNING {}: {}", w.code, w.message));
         }
-        Ok(())
+        Ok(!created.autoactivation_deferred.is_empty())
     }
 
-    /// When the VG resource names no peer, the cluster's nodes become its servers (their node
-    /// names taken as their lvm2 system IDs: `system_id_source = "uname"`, or lvmlocal.conf's
-    /// `system_id` set to the node name).
+    /// When the VG resource names no peer (created by `lvmkit kit create` before the cluster
+    /// knew it), the cluster's nodes become its servers.
     fn ensure_peers(&self, env: &Env, log: &mut Vec<String>) -> Result<(), OcfError> {
         if self.policy().ownership == OwnershipPolicy::None {
             return Ok(());
@@ -448,19 +554,13 @@ impl Agent<'_> {
         if !v.peers(&env.server).is_empty() {
             return Ok(());
         }
-        let nodes = match self.membership.nodes() {
-            Ok(n) => n,
-            Err(why) => {
-                log.push(format!("WARNING: the cluster's nodes cannot be read ({why}): no peers, a VG owned by another node will be refused"));
-                return Ok(());
-            }
-        };
-        for n in nodes {
-            if !v.servers.iter().any(|s| s.name == n) {
-                let system_id = if n == env.server { env.host_system_id.clone() } else { Some(n.clone()) };
-                v.servers.push(Server { name: n, system_id });
-            }
+        let peers = self.cluster_peers(env, log);
+        if peers.is_empty() {
+            return Ok(());
         }
+        v.servers.extend(
+            peers.into_iter().filter(|p| !v.servers.iter().any(|s| s.name == p.name)).collect::<Vec<_>>(),
+        );
         log.push(format!(
             "peers from the cluster: {}",
             v.servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
@@ -471,17 +571,26 @@ impl Agent<'_> {
         })
     }
 
-    fn start(&self, log: &mut Vec<String>) -> Result<Status, OcfError> {
+    fn start(
+        &self,
+        env: &dyn Fn() -> Result<Env, OcfError>,
+        log: &mut Vec<String>,
+    ) -> Result<Status, OcfError> {
         let dm = self.dm()?;
-        let env = self.env()?;
-        self.ensure_resource(&env, log)?;
+        let env = env()?;
+        let deferred = self.ensure_resource(&env, log)?;
         self.ensure_peers(&env, log)?;
-        let done = actions::restore(&env, dm, &self.tag(), &RestoreOptions::default()).map_err(|e| {
+        // A VG created here while a peer owned it: the takeover turns its autoactivation off.
+        let opts = RestoreOptions { fix: deferred, ..Default::default() };
+        let done = actions::restore(&env, dm, &self.tag(), &opts).map_err(|e| {
             let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
             ocf_error(e, s)
         })?;
         if let Some(from) = &done.took_over_from {
             log.push(format!("took {} over from system ID {from}", done.vg));
+        }
+        if done.fixed_autoactivation {
+            log.push(format!("turned {}'s autoactivation off", done.vg));
         }
         for w in &done.warnings {
             log.push(format!("WARNING {}: {}", w.code, w.message));
@@ -500,13 +609,17 @@ impl Agent<'_> {
         Ok(Status::Success)
     }
 
-    fn stop(&self, log: &mut Vec<String>) -> Result<Status, OcfError> {
+    fn stop(
+        &self,
+        env: &dyn Fn() -> Result<Env, OcfError>,
+        log: &mut Vec<String>,
+    ) -> Result<Status, OcfError> {
         // Without device-mapper nothing can be active.
         let Ok(dm) = self.dm() else {
             let _ = std::fs::remove_file(self.marker());
             return Ok(Status::Success);
         };
-        let env = self.env()?;
+        let env = env()?;
         let tag = self.tag();
         match env.store.find(&tag) {
             Ok(_) => {
@@ -555,7 +668,11 @@ impl Agent<'_> {
         Ok(Status::Success)
     }
 
-    fn monitor(&self, log: &mut Vec<String>) -> Result<Status, OcfError> {
+    fn monitor(
+        &self,
+        env: &dyn Fn() -> Result<Env, OcfError>,
+        log: &mut Vec<String>,
+    ) -> Result<Status, OcfError> {
         let started = self.started_here();
         let Ok(dm) = self.dm() else {
             // No device-mapper: nothing can be running here.
@@ -565,7 +682,7 @@ impl Agent<'_> {
                 self.dm().map(|_| Status::Generic)
             };
         };
-        let env = self.env()?;
+        let env = env()?;
         let tag = self.tag();
         if let Err(e) = env.store.find(&tag) {
             if e.code != "000019" {
@@ -623,10 +740,14 @@ impl Agent<'_> {
         }
     }
 
-    fn validate(&self, log: &mut Vec<String>) -> Result<Status, OcfError> {
+    fn validate(
+        &self,
+        env: &dyn Fn() -> Result<Env, OcfError>,
+        log: &mut Vec<String>,
+    ) -> Result<Status, OcfError> {
         let _ = log;
         self.dm()?;
-        let env = self.env()?;
+        let env = env()?;
         let vg = self.values.get("volgrpname");
         let read = crate::recovery::read_vg_by_name(&env, vg).map_err(|e| {
             let s = if e.code == "110000" { Status::NotConfigured } else { kit_status(&e) };

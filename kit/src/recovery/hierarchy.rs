@@ -26,6 +26,9 @@ pub struct Created {
     pub updated: Vec<String>,
     /// VG autoactivation was turned off.
     pub autoactivation_off: Vec<String>,
+    /// VGs owned by a peer ([`create_with_peers`]): their autoactivation is left for the first
+    /// restore to turn off, in its takeover write ([`super::actions::RestoreOptions::fix`]).
+    pub autoactivation_deferred: Vec<String>,
     /// Warnings (110007, …).
     pub warnings: Vec<KitError>,
 }
@@ -109,6 +112,21 @@ fn autoactivation_off(env: &Env, read: &Read) -> Result<bool, KitError> {
 /// lvmlv resources for the named LVs (every visible LV when only the VG is named); the VG goes
 /// on the controlled list and its autoactivation off.
 pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Created, KitError> {
+    create_with_peers(env, args, policy, &[])
+}
+
+/// [`create`] on a server that knows its peers already (a cluster's members, `crm_node -l`):
+/// the VG resource records them besides this server, and a VG owned by one of them (by system
+/// ID) may be created here although this server cannot write it yet — its autoactivation is
+/// turned off by the first restore's takeover ([`Created::autoactivation_deferred`]). A VG
+/// owned by a host that is no peer is refused (110003) before anything is written: no
+/// resource file, no controlled-list entry, no metadata write.
+pub fn create_with_peers(
+    env: &Env,
+    args: &[String],
+    policy: Option<Policy>,
+    peers: &[Server],
+) -> Result<Created, KitError> {
     if args.is_empty() {
         return Err(KitError::new("000002", &[("what", "create needs VG or /dev/VG/LV arguments")]));
     }
@@ -132,7 +150,12 @@ pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Crea
             vg_uuid: md.vg.id.to_string(),
             vg_format: format.clone(),
             pvs: pv_records(&read)?,
-            servers: vec![Server { name: env.server.clone(), system_id: env.host_system_id.clone() }],
+            servers: std::iter::once(Server {
+                name: env.server.clone(),
+                system_id: env.host_system_id.clone(),
+            })
+            .chain(peers.iter().filter(|p| p.name != env.server).cloned())
+            .collect(),
             policy: policy.unwrap_or(Policy {
                 ownership: if env.host_system_id.is_some() && format == "lvm2" {
                     OwnershipPolicy::SystemId
@@ -168,8 +191,27 @@ pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Crea
             taken.claim(env, &r)?;
             new.push(r);
         }
-        if autoactivation_off(env, &read)? {
-            out.autoactivation_off.push(vgname.clone());
+        let owner = md.vg.system_id.clone().filter(|s| !s.is_empty());
+        let foreign = owner.as_ref().filter(|o| Some(*o) != env.host_system_id.as_ref());
+        match foreign {
+            Some(o) if peers.iter().any(|p| p.name != env.server && p.system_id.as_ref() == Some(o)) => {
+                out.autoactivation_deferred.push(vgname.clone());
+            }
+            Some(o) if !peers.is_empty() => {
+                return Err(KitError::new("110003", &[("vg", &vgname), ("owner", o)]).detail(format!(
+                    "the owner is none of the peers: {}",
+                    peers
+                        .iter()
+                        .map(|p| format!("{} ({})", p.name, p.system_id.as_deref().unwrap_or("no system ID")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            _ => {
+                if autoactivation_off(env, &read)? {
+                    out.autoactivation_off.push(vgname.clone());
+                }
+            }
         }
         for r in &new {
             env.store.create(r)?;
