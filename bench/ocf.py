@@ -4,13 +4,12 @@
 Agent level (one UML boot per LV count, tests/vm/scenarios/bench-ocf.sh): the same VG,
 each round a takeover from another system ID, then start, monitor (level 0), stop —
 ocf:lvmkit:lvmvg and ocf:heartbeat:LVM-activate (vg_access_mode=system_id) alternately.
-Cluster level (--cluster; tests/vm/cluster/run.sh): event (kill) → fenced, event → `Started`
-on the survivor, and the survivor's start exec-time from the CIB, for both agents.
+The cluster level (failover decomposed: detection, fencing, Pacemaker, the agent's start) is
+bench/cluster.py.
 
-    sudo python3 bench/ocf.py [--runs 5] [--lvs 1,100] [--cluster]
+    sudo python3 bench/ocf.py [--runs 5] [--lvs 1,100]
 
-Needs root, tests/vm/setup.sh done (the cluster packages included) and the static lvmkit
-(built here like the VM tests do).
+Needs root, tests/vm/setup.sh done and the static lvmkit (built here like the VM tests do).
 """
 import argparse
 import os
@@ -56,23 +55,10 @@ def agent_level(lvmkit, lvs, runs):
     return times
 
 
-def cluster_level(lvmkit, lvs):
-    rows = []
-    for agent in ("lvmvg", "lvm-activate"):
-        out = subprocess.run([os.path.join(REPO, "tests/vm/cluster/run.sh"), agent, "kill"],
-                             capture_output=True, text=True, env=dict(os.environ, LVMKIT=lvmkit, CL_LVS=str(lvs)))
-        res = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
-        if out.returncode != 0 or not res:
-            sys.exit(f"cluster run {agent} failed:\n{out.stdout[-3000:]}\n{out.stderr[-2000:]}")
-        rows.append(dict(kv.split("=", 1) for kv in res[0].split()[1:]))
-    return rows
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--lvs", default="1,100")
-    ap.add_argument("--cluster", action="store_true")
     a = ap.parse_args()
     lvmkit = static_lvmkit()
     counts = [int(x) for x in a.lvs.split(",")]
@@ -84,13 +70,6 @@ def main():
             theirs = statistics.median(t[("LVM-activate", action)])
             ours = statistics.median(t[("lvmvg", action)])
             print(f"| {lvs} | {action} | {theirs:.0f} | {ours:.0f} | {theirs / ours:.1f}× |")
-    if a.cluster:
-        print()
-        print("| LVs | agent | event → fenced (s) | event → Started (s) | start exec-time (ms) |")
-        print("|---:|---|---:|---:|---:|")
-        for lvs in counts:
-            for r in cluster_level(lvmkit, lvs):
-                print(f"| {lvs} | {r['agent']} | {r['fenced']} | {r['to_started']} | {r['start_ms']} |")
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ logging {
   logfile: /var/log/cluster/corosync.log
   to_syslog: no
   to_stderr: no
-  timestamp: on
+  timestamp: hires
 }
 CONF
   # lvm2 in the guests (the peer agent's tools): the PV's path over the shared disk only, no udev, no devices
@@ -284,6 +284,61 @@ cl_start_once() {
     [ "$(cat "$CL/fence/node$n")" = on ] || { echo "cluster: node$n was fenced during start-up" >&2; return 1; }
   done
   cl_log "both nodes online"
+}
+
+# cl_rejoin N — boots node N again after it was fenced or killed (its previous run folder is
+# kept as nodeN.lifeK, its fence status file is `on` again) and waits (bounded) until both
+# nodes are online and both fence devices started, so that the next scenario can lose a node.
+cl_rejoin() {
+  local n=$1 life=1 peer=$((3 - $1)) deadline
+  cl_kill "$n"
+  while [ -e "$CL/node$n.life$life" ]; do life=$((life + 1)); done
+  mv "$CL/node$n" "$CL/node$n.life$life"
+  printf on >"$CL/fence/node$n"
+  rm -f "$CL/fence/node$n.killed"
+  cl_boot "$n"
+  echo "${CL_PIDS[$n]}" >"$CL/node$n/pid"
+  deadline=$(($(date +%s) + 120))
+  until [ -e "$CL/node$n/ready" ]; do
+    if [ -e "$CL/node$n/failed" ] || ! cl_alive "$n" || [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "cluster: node$n did not come back: $(cat "$CL/node$n/failed" 2>/dev/null)" >&2
+      cl_dump "$n"
+      return 1
+    fi
+    sleep 0.1
+  done
+  cl_wait_for 120 "$peer" 'crm_mon -1 2>/dev/null | grep -q "Online: \[ node1 node2 \]" &&
+    [ "$(crm_mon -1 -r 2>/dev/null | grep -cE "fence_dummy\).*Started")" = 2 ]' || {
+    echo "cluster: node$n did not rejoin" >&2
+    cl_cmd "$peer" 'crm_mon -1 -r' 10 >&2
+    return 1
+  }
+  [ "$(cat "$CL/fence/node$peer")" = on ] || { echo "cluster: node$peer was fenced while node$n rejoined" >&2; return 1; }
+  cl_log "node$n rejoined"
+}
+
+# cl_clock N — node N's clock minus the host's (seconds): the guest writes its time into a
+# hostfs file, whose mtime is the host's time of that write (the guests' clocks drift).
+cl_clock() {
+  cl_cmd "$1" 'date +%s.%N >"$VM_RUN/clock.tmp" && mv "$VM_RUN/clock.tmp" "$VM_RUN/clock"' 15 >/dev/null || return 1
+  awk -v g="$(cat "$CL/node$1/clock")" -v h="$(stat -c %.9Y "$CL/node$1/clock")" 'BEGIN { printf "%.3f", g - h }'
+}
+
+# cl_log_at N CLOCK T0 REGEX — seconds from host time T0 to the first line of node N's
+# pacemaker.log matching REGEX (gawk) logged at or after T0, its guest timestamp
+# ("Dec 07 01:25:13.123") mapped to host time with CLOCK (cl_clock); `-` when there is none.
+cl_log_at() {
+  local f=$CL/node$1/log/pacemaker/pacemaker.log r
+  r=$(gawk -v off="$2" -v t0="$3" -v pat="$4" -v yr="$(date +%Y)" '
+    BEGIN { split("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", m, " "); for (i in m) mi[m[i]] = i }
+    $0 ~ pat && ($1 in mi) {
+      split($3, t, ":")
+      e = mktime(yr " " mi[$1] " " $2 " " t[1] " " t[2] " " int(t[3]))
+      if (e < 0) next
+      h = e + (t[3] - int(t[3])) - off
+      if (h >= t0 - 0.2) { printf "%.2f", h - t0; exit }
+    }' "$f" 2>/dev/null) || true
+  echo "${r:--}"
 }
 
 # cl_cmd N SCRIPT [TIMEOUT] — runs SCRIPT (bash) on node N; prints its output, returns its
