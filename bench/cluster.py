@@ -75,15 +75,16 @@ def main():
 
     print("### Failover (kill, freeze): seconds from the event, host clock")
     print()
-    print("| LVs | agent | event | → lost | lost → fenced | fenced → start invoked | start (agent) |"
+    print("| LVs | agent | event | → lost | lost → fenced | (watcher's kill) | fenced → start invoked | start (agent) |"
           " done → `Started` | event → `Started` | beyond detection + fencing | start exec-time (ms) |")
-    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (lvs, agent), rows in res.items():
         for sc in ("kill", "freeze"):
             r = rows[sc]
             lost, fenced = num(r, "lost"), num(r, "fenced")
             inv, done, started = num(r, "start_invoked"), num(r, "start_done"), num(r, "to_started")
-            print(f"| {lvs} | {agent} | {sc} | {fmt(lost)} | {fmt(diff(fenced, lost))} | {fmt(diff(inv, fenced))} |"
+            print(f"| {lvs} | {agent} | {sc} | {fmt(lost)} | {fmt(diff(fenced, lost))} | {fmt(num(r, 'killed'))} |"
+                  f" {fmt(diff(inv, fenced))} |"
                   f" {fmt(diff(done, inv))} | {fmt(diff(started, done))} | {fmt(started)} |"
                   f" {fmt(diff(started, fenced))} | {r.get('start_ms', '—')} |")
     print()

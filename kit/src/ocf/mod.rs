@@ -9,7 +9,7 @@
 //!
 //! | action | what the kit does |
 //! |---|---|
-//! | start | creates the kit resource of this instance when absent (VG or VG/LV, policy from the parameters; autoactivation off), fills its peers from the cluster's node names when it has none, then `restore` |
+//! | start | creates the kit resource of this instance when absent (VG or VG/LV, policy from the parameters, the cluster's node names as peers; autoactivation off — by the takeover when a peer owns the VG, refused when an outsider does), fills in those peers when an existing resource has none, then `restore` |
 //! | stop | `remove` (with no resource recorded: the VG's live devices are removed by name, reading no disk) |
 //! | monitor | `quickCheck` at `OCF_CHECK_LEVEL` 0, 10 or 20 |
 //! | validate-all | parameters, device-mapper present, the VG visible with its LV |
