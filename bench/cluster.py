@@ -61,6 +61,12 @@ def fmt(v, unit=""):
     return "—" if v is None else f"{v:.2f}{unit}"
 
 
+def first_there(r):
+    """lvmvg: whether the start was its first on that node (it records the kit resource and
+    reads `crm_node -l` first); LVM-activate keeps no state."""
+    return {"no": "yes", "yes": "no"}.get(r.get("recorded", "-"), "—")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lvs", default="1,100")
@@ -76,8 +82,8 @@ def main():
     print("### Failover (kill, freeze): seconds from the event, host clock")
     print()
     print("| LVs | agent | event | → lost | lost → fenced | (watcher's kill) | fenced → start invoked | start (agent) |"
-          " done → `Started` | event → `Started` | beyond detection + fencing | start exec-time (ms) |")
-    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " done → `Started` | event → `Started` | beyond detection + fencing | start exec-time (ms) | first start there |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (lvs, agent), rows in res.items():
         for sc in ("kill", "freeze"):
             r = rows[sc]
@@ -86,19 +92,19 @@ def main():
             print(f"| {lvs} | {agent} | {sc} | {fmt(lost)} | {fmt(diff(fenced, lost))} | {fmt(num(r, 'killed'))} |"
                   f" {fmt(diff(inv, fenced))} |"
                   f" {fmt(diff(done, inv))} | {fmt(diff(started, done))} | {fmt(started)} |"
-                  f" {fmt(diff(started, fenced))} | {r.get('start_ms', '—')} |")
+                  f" {fmt(diff(started, fenced))} | {r.get('start_ms', '—')} | {first_there(r)} |")
     print()
     print("### Move (crm_resource --move): seconds from the command")
     print()
     print("| LVs | agent | stop invoked | stop (agent) | stop done → start invoked | start (agent) |"
-          " event → `Started` | stop / start exec-time (ms) |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+          " event → `Started` | stop / start exec-time (ms) | first start there |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for (lvs, agent), rows in res.items():
         r = rows["move"]
         si, sd = num(r, "stop_invoked"), num(r, "stop_done")
         ti, td = num(r, "start_invoked"), num(r, "start_done")
         print(f"| {lvs} | {agent} | {fmt(si)} | {fmt(diff(sd, si))} | {fmt(diff(ti, sd))} | {fmt(diff(td, ti))} |"
-              f" {fmt(num(r, 'to_started'))} | {r.get('stop_ms', '—')} / {r.get('start_ms', '—')} |")
+              f" {fmt(num(r, 'to_started'))} | {r.get('stop_ms', '—')} / {r.get('start_ms', '—')} | {first_there(r)} |")
     print()
     print("### Ratios and the target")
     print()

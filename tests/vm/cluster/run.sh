@@ -221,7 +221,9 @@ if [ $first = 1 ]; then
     peers=$(cl_cmd 2 "grep -ho 'node[12]' /var/lib/lvmkit/ocf/vg/lvmvg-vgc* | sort -u | tr '\n' ," 15)
     [ "$peers" = "node1,node2," ] || fail "the kit resource on node2 does not record both cluster nodes: '$peers'"
   fi
-  echo "RESULT scenario=first agent=$agent lvs=$lvs outsider=$outsider to_started=$(cl_elapsed "$t0" "$t1") start_ms=$(exec_ms 2 start) peers=${peers%,}"
+  # What reading the membership costs in this guest (a node's first start runs it once).
+  crm_node_ms=$(cl_cmd 2 "for i in 1 2 3; do s=\$EPOCHREALTIME; crm_node -l >/dev/null; e=\$EPOCHREALTIME; echo \$(( (\${e/./} - \${s/./}) / 1000 )); done | sort -n | sed -n 2p" 60)
+  echo "RESULT scenario=first agent=$agent lvs=$lvs outsider=$outsider to_started=$(cl_elapsed "$t0" "$t1") start_ms=$(exec_ms 2 start) peers=${peers%,} crm_node_ms=$crm_node_ms"
 fi
 
 # watch_started NODE — a background poll on NODE that ends when vg is Started there; its rc
@@ -251,6 +253,14 @@ timeline() {
     "start_done=$(cl_log_at "$n" "$c" "$t0" "Result of start operation for vg on node$n: ")"
 }
 
+# recorded NODE — lvmvg: `no` when NODE's agent has no kit resource for vg yet (its next start
+# is its first there: it records the resource and reads crm_node -l), else `yes`; `-` for
+# LVM-activate (no state).
+recorded() {
+  [ "$agent" = lvmvg ] || { echo -; return; }
+  cl_cmd "$1" "test -e /var/lib/lvmkit/ocf/vg/lvmvg-vgc.json && echo yes || echo no" 15
+}
+
 rejoin_if_lost() {
   local n
   for n in 1 2; do
@@ -272,6 +282,7 @@ for scenario in "$@"; do
   clock=(0 "$c1" "$c2")
   case $scenario in
     move)
+      rec=$(recorded $survivor)
       k=$(watch_started $survivor)
       sleep 0.3
       t0=$(cl_now)
@@ -288,9 +299,10 @@ for scenario in "$@"; do
         "stop_done=$(cl_log_at $where "${clock[$where]}" "$t0" "Result of stop operation for vg on node$where: ")" \
         "start_invoked=$(cl_log_at $survivor "${clock[$survivor]}" "$t0" "Requesting local execution of start operation for vg on node$survivor")" \
         "start_done=$(cl_log_at $survivor "${clock[$survivor]}" "$t0" "Result of start operation for vg on node$survivor: ")" \
-        "to_started=$(cl_elapsed "$t0" "$t1") stop_ms=$stop_ms start_ms=$start_ms"
+        "to_started=$(cl_elapsed "$t0" "$t1") stop_ms=$stop_ms start_ms=$start_ms recorded=$rec"
       ;;
     kill | freeze)
+      rec=$(recorded $survivor)
       k=$(watch_started $survivor)
       sleep 0.3
       t0=$(cl_now)
@@ -303,7 +315,7 @@ for scenario in "$@"; do
       # (The device that fences node 2 waits 15 s first: fence_delay.)
       echo "RESULT scenario=$scenario agent=$agent lvs=$lvs victim=node$where fence_delay=$([ $where = 2 ] && echo 15 || echo 0)" \
         "$(timeline $survivor "${clock[$survivor]}" "$t0" $where)" \
-        "killed=$(cl_elapsed "$t0" "$tf") to_started=$(cl_elapsed "$t0" "$t1") start_ms=$start_ms"
+        "killed=$(cl_elapsed "$t0" "$tf") to_started=$(cl_elapsed "$t0" "$t1") start_ms=$start_ms recorded=$rec"
       cl_kill $where
       ;;
     split)
