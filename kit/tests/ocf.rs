@@ -273,13 +273,15 @@ impl Membership for Nodes {
     }
 }
 
-/// `start` of instance `vg` for VG lk_sysid (owned by system ID lk-hostA on the image) on
-/// server hostB (system ID hostB) with `nodes` as the cluster.
-fn start_on_b(
+/// `action` (with `vars` besides the instance `vg` and VG lk_sysid) on server hostB (system ID
+/// hostB) with `nodes` as the cluster; lk_sysid is owned by system ID lk-hostA on the image.
+fn run_on_b(
     tmp: &Path,
     disks: &[std::path::PathBuf],
     nodes: &Nodes,
     dm: &fake_dm::FakeDm,
+    action: Action,
+    vars: &[(&str, &str)],
 ) -> (Outcome, Paths) {
     let base = tmp.join("b");
     let paths = Paths {
@@ -289,8 +291,10 @@ fn start_on_b(
         lvm_system_dir: base.join("lvm"),
         dm_control: base.join("control"),
     };
-    let req = Request::from_env(Action::Start, &env_of(&[("OCF_RESOURCE_INSTANCE", "vg")])).unwrap();
-    let values = Values::from_env(&env_of(&[("OCF_RESKEY_volgrpname", "lk_sysid")])).unwrap();
+    let mut all = vec![("OCF_RESOURCE_INSTANCE", "vg"), ("OCF_RESKEY_volgrpname", "lk_sysid")];
+    all.extend_from_slice(vars);
+    let req = Request::from_env(action, &env_of(&all)).unwrap();
+    let values = Values::from_env(&env_of(&all)).unwrap();
     let agent =
         Agent { req, values, paths: paths.clone(), membership: nodes, dm: Some(dm), server: "hostB".into() };
     let mut env = servers::server("b", Some("hostB"), disks, tmp);
@@ -298,6 +302,57 @@ fn start_on_b(
     env.controlled = paths.controlled.clone();
     env.server = agent.server.clone();
     (agent.run_with(&|| Ok(env.clone())), paths)
+}
+
+fn start_on_b(
+    tmp: &Path,
+    disks: &[std::path::PathBuf],
+    nodes: &Nodes,
+    dm: &fake_dm::FakeDm,
+) -> (Outcome, Paths) {
+    run_on_b(tmp, disks, nodes, dm, Action::Start, &[])
+}
+
+#[test]
+fn a_probe_reads_the_membership_for_the_first_start_and_a_stale_one_is_read_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = servers::images("system-id", tmp.path());
+    let dm = fake_dm::FakeDm::default();
+    let probe = [("OCF_RESKEY_CRM_meta_interval", "0")];
+    let (out, paths) =
+        run_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["lk-hostA", "hostB"])), &dm, Action::Monitor, &probe);
+    assert_eq!(out.status, Status::NotRunning, "{out:?}");
+    let cache = paths.run_root.join("vg.nodes");
+    assert_eq!(std::fs::read_to_string(&cache).unwrap(), "lk-hostA\nhostB\n");
+    assert!(!paths.state_root.exists(), "a probe records no resource");
+    // The start uses what the probe read: the membership is not read again (it would fail).
+    let (out, _) = start_on_b(tmp.path(), &disks, &Nodes(Err("must not be read")), &dm);
+    assert_eq!(out.status, Status::Success, "{out:?}");
+    assert!(!out.log.iter().any(|l| l.contains("must not be read")), "{:?}", out.log);
+    assert_eq!(servers::on_disk(&disks, "lk_sysid").system_id.as_deref(), Some("hostB"));
+
+    // A cache that does not name the owner (a node added since the probe) is read again once.
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = servers::images("system-id", tmp.path());
+    let dm = fake_dm::FakeDm::default();
+    let (_, paths) =
+        run_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["hostB", "hostC"])), &dm, Action::Monitor, &probe);
+    assert!(paths.run_root.join("vg.nodes").exists());
+    let (out, _) = start_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["lk-hostA", "hostB"])), &dm);
+    assert_eq!(out.status, Status::Success, "{out:?}");
+    assert!(out.log.iter().any(|l| l.contains("reading the cluster's nodes again")), "{:?}", out.log);
+    // …and still refused when the owner is not a member after all.
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = servers::images("system-id", tmp.path());
+    let (_, _) =
+        run_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["hostB", "hostC"])), &dm, Action::Monitor, &probe);
+    let (out, paths) = start_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["hostB", "hostD"])), &dm);
+    assert_eq!(
+        (out.status, out.error.as_ref().map(|e| e.code)),
+        (Status::Generic, Some("110003")),
+        "{out:?}"
+    );
+    assert!(!paths.state_root.exists(), "nothing recorded");
 }
 
 #[test]

@@ -468,27 +468,65 @@ impl Agent<'_> {
         }
     }
 
-    /// The cluster's other nodes as servers of the hierarchy, each with its node name as its
-    /// lvm2 system ID (`system_id_source = "uname"`, or lvmlocal.conf's `system_id` set to the
-    /// node name). Empty, with a warning, when the membership cannot be read (a VG owned by
-    /// another node is then refused).
+    /// The cluster's other nodes (`nodes`, this one left out) as servers of the hierarchy,
+    /// each with its node name as its lvm2 system ID (`system_id_source = "uname"`, or
+    /// lvmlocal.conf's `system_id` set to the node name).
+    fn as_peers(nodes: Vec<String>, env: &Env) -> Vec<Server> {
+        let mut peers: Vec<Server> = Vec::new();
+        for n in nodes {
+            if n != env.server && !peers.iter().any(|p| p.name == n) {
+                peers.push(Server { system_id: Some(n.clone()), name: n });
+            }
+        }
+        peers
+    }
+
+    /// The cluster's other nodes as peers, read now. Empty, with a warning, when the
+    /// membership cannot be read (a VG owned by another node is then refused).
     fn cluster_peers(&self, env: &Env, log: &mut Vec<String>) -> Vec<Server> {
         match self.membership.nodes() {
-            Ok(nodes) => {
-                let mut peers: Vec<Server> = Vec::new();
-                for n in nodes {
-                    if n != env.server && !peers.iter().any(|p| p.name == n) {
-                        peers.push(Server { system_id: Some(n.clone()), name: n });
-                    }
-                }
-                peers
-            }
+            Ok(nodes) => Self::as_peers(nodes, env),
             Err(why) => {
                 log.push(format!(
                     "WARNING: the cluster's nodes cannot be read ({why}): no peers, a VG owned by another node will be refused"
                 ));
                 Vec::new()
             }
+        }
+    }
+
+    /// Where a probe leaves the membership it read for this instance's first start here
+    /// (`RUN_ROOT/INSTANCE.nodes`, one name a line; gone at boot).
+    pub fn nodes_cache(&self) -> PathBuf {
+        self.paths.run_root.join(format!("{}.nodes", self.req.instance))
+    }
+
+    /// The membership a probe cached, if any.
+    fn cached_nodes(&self) -> Option<Vec<String>> {
+        let text = std::fs::read_to_string(self.nodes_cache()).ok()?;
+        let nodes: Vec<String> =
+            text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+        (!nodes.is_empty()).then_some(nodes)
+    }
+
+    /// A probe on a node where this instance has no kit resource yet reads the membership
+    /// for its first start (`crm_node -l` is the costly part of a first start: it then
+    /// happens before any failover). Failures only cost the start that read.
+    fn cache_nodes(&self, log: &mut Vec<String>) {
+        if self.policy().ownership != OwnershipPolicy::SystemId {
+            return;
+        }
+        match self.membership.nodes() {
+            Ok(nodes) => {
+                let mut text = nodes.join("\n");
+                text.push('\n');
+                if let Err(e) =
+                    lvmkit_metadata::write::backup::write_atomic(&self.nodes_cache(), text.as_bytes(), true)
+                {
+                    log.push(format!("WARNING: cannot cache the cluster's nodes: {e}"));
+                }
+            }
+            Err(why) => log.push(format!("WARNING: the cluster's nodes cannot be read ({why})")),
         }
     }
 
@@ -506,16 +544,35 @@ impl Agent<'_> {
                 return Err(ocf_error(e, s));
             }
         }
-        let peers = match self.policy().ownership {
-            OwnershipPolicy::SystemId => self.cluster_peers(env, log),
-            OwnershipPolicy::None => Vec::new(),
+        // The membership a probe cached, else read now; an owner the cache does not name is
+        // looked up live once (a node added since the probe).
+        let cached = match self.policy().ownership {
+            OwnershipPolicy::SystemId => self.cached_nodes(),
+            OwnershipPolicy::None => None,
         };
-        let created =
-            hierarchy::create_with_peers(env, std::slice::from_ref(&tag), Some(self.policy()), &peers)
-                .map_err(|e| {
-                    let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
-                    ocf_error(e, s)
-                })?;
+        let mut peers = match (self.policy().ownership, cached.clone()) {
+            (OwnershipPolicy::None, _) => Vec::new(),
+            (_, Some(nodes)) => Self::as_peers(nodes, env),
+            (_, None) => self.cluster_peers(env, log),
+        };
+        let create = |peers: &[Server]| {
+            hierarchy::create_with_peers(env, std::slice::from_ref(&tag), Some(self.policy()), peers)
+        };
+        let created = match create(&peers) {
+            Err(e) if cached.is_some() && e.code == "110003" => {
+                log.push(
+                    "the VG's owner is none of the nodes the probe saw: reading the cluster's nodes again"
+                        .into(),
+                );
+                peers = self.cluster_peers(env, log);
+                create(&peers)
+            }
+            r => r,
+        }
+        .map_err(|e| {
+            let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
+            ocf_error(e, s)
+        })?;
         log.push(format!(
             "created kit resource(s) {} in {}{}",
             created.created.join(", "),
@@ -688,6 +745,9 @@ impl Agent<'_> {
             if e.code != "000019" {
                 let s = kit_status(&e);
                 return Err(ocf_error(e, s));
+            }
+            if self.req.probe {
+                self.cache_nodes(log);
             }
             // Never started through the kit here: running only if devices of the VG are live
             // (autoactivated, or started by hand) — the cluster then stops them.
