@@ -21,7 +21,9 @@
 //! Each scenario prints a `RESULT` line (host times: event → node lost, fenced, start invoked,
 //! start done, `Started`; the agents' exec-times from the CIB; `bench/cluster.py` turns them
 //! into the failover decomposition) and each difference between the agents a `DIFFERENCE`
-//! line. Two cluster boots with three rejoins each: about 8–10 minutes on a 2-core host.
+//! line. Two cluster boots (3 rejoins for lvmvg, 4 for LVM-activate): about 14 minutes on a
+//! 2-core host at load 10 (lvmvg ≈ 6, LVM-activate ≈ 8; the five boots before: 338 s for
+//! fewer scenarios).
 //! Skipped (one line) without root or the cluster packages, except under `CI=true`.
 
 use std::process::Command;
