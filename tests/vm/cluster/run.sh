@@ -161,7 +161,10 @@ else
   start_on=1
 fi
 
+# Created stopped, then its location preference, then started: otherwise the scheduler may
+# place it before the constraint arrives (two CIB updates) and stickiness keeps it there.
 rsc="<primitive id=\"vg\" $rsc_class>
+  <meta_attributes id=\"vg-meta\"><nvpair id=\"vg-target-role\" name=\"target-role\" value=\"Stopped\"/></meta_attributes>
   <instance_attributes id=\"vg-ia\">
     $params
   </instance_attributes>
@@ -173,9 +176,10 @@ rsc="<primitive id=\"vg\" $rsc_class>
   </operations>
 </primitive>"
 started_re() { echo "crm_mon -1 -r 2>/dev/null | grep -qE '^ *\\* vg[[:space:]].*Started node$1'"; }
-t0=$(cl_now)
 cl_cmd 1 "cibadmin -C -o resources -X '$rsc' &&
 cibadmin -C -o constraints -X '<rsc_location id=\"vg-prefers-$start_on\" rsc=\"vg\" node=\"node$start_on\" score=\"50\"/>'" 30 || fail "resource creation"
+t0=$(cl_now)
+cl_cmd 1 "crm_resource -r vg --meta -p target-role -v Started" 30 >/dev/null || fail "starting vg"
 cl_wait_for 120 $start_on "$(started_re $start_on)" || fail "vg not Started on node$start_on"
 t1=$(cl_now)
 cl_log "vg Started on node$start_on"
