@@ -249,6 +249,7 @@ fn state_of(env: &Env, read: &Read, mode: ActivationPolicy) -> State {
 
 /// The plan recorded at restore (no disk read): the state's metadata and device numbers.
 fn plan_state(env: &Env, s: &State, lvs: Option<Vec<String>>) -> Result<Plan, String> {
+    lvmkit_metadata::scan::before_parse(s.metadata.len());
     let md = lvmkit_metadata::import::parse_metadata(s.metadata.as_bytes()).map_err(|e| e.to_string())?;
     let mut refs = Vec::new();
     for p in &md.vg.pvs {
