@@ -43,36 +43,14 @@ export LVM_SUPPRESS_FD_WARNINGS=1
 [ -w /sys/kernel/uevent_helper ] && echo >/sys/kernel/uevent_helper
 
 # --- the two servers ---
+# shellcheck source=tests/vm/scenarios/lvm2-env.sh
+. "$(dirname "$0")/lvm2-env.sh"
 # Server state on the guest's tmpfs (a node's local disk), not on the host through hostfs.
 node_dir() { echo "/run/kit-nodes/node-$1"; }
 for n in nodeA nodeB; do
   d=$(node_dir $n)
   mkdir -p "$d/lvm" "$d/kit" "$d/archive" "$d/backup" "$d/lock"
-  cat >"$d/lvm/lvm.conf" <<CONF
-devices {
-  filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
-  global_filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
-  use_devicesfile = 0
-  obtain_device_list_from_udev = 0
-  external_device_info_source = "none"
-  hints = "none"
-}
-global {
-  system_id_source = "lvmlocal"
-  use_lvmpolld = 0
-  event_activation = 0
-  locking_dir = "$d/lock"
-}
-activation {
-  udev_sync = 0
-  udev_rules = 0
-  monitoring = 0
-}
-backup {
-  backup = 0
-  archive = 0
-}
-CONF
+  lvm2_conf "$d/lvm" 'hints = "none"' 'system_id_source = "lvmlocal"' "locking_dir = \"$d/lock\""
   printf 'local {\n  system_id = "%s"\n}\n' "$n" >"$d/lvm/lvmlocal.conf"
 done
 # as NODE CMD…: CMD in NODE's environment (its host identity, kit directory, lists).
