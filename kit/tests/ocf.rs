@@ -6,8 +6,6 @@
 //! (`tests/tests/vm_ocf.rs`: ocf-tester, the ocft cases, bad configuration) and in the
 //! two-node cluster (`tests/tests/vm_cluster.rs`).
 
-#[path = "support/fake_dm.rs"]
-mod fake_dm;
 #[path = "support/servers.rs"]
 mod servers;
 
@@ -22,6 +20,7 @@ use lvmkit::ocf::{
     monitor_status,
 };
 use lvmkit::recovery::{Kind, Store};
+use lvmkit_dm::fake::FakeDm;
 
 const DTD_DIR: &str = "/usr/share/resource-agents";
 
@@ -279,7 +278,7 @@ fn run_on_b(
     tmp: &Path,
     disks: &[std::path::PathBuf],
     nodes: &Nodes,
-    dm: &fake_dm::FakeDm,
+    dm: &FakeDm,
     action: Action,
     vars: &[(&str, &str)],
 ) -> (Outcome, Paths) {
@@ -308,7 +307,7 @@ fn start_on_b(
     tmp: &Path,
     disks: &[std::path::PathBuf],
     nodes: &Nodes,
-    dm: &fake_dm::FakeDm,
+    dm: &FakeDm,
 ) -> (Outcome, Paths) {
     run_on_b(tmp, disks, nodes, dm, Action::Start, &[])
 }
@@ -317,7 +316,7 @@ fn start_on_b(
 fn a_probe_reads_the_membership_for_the_first_start_and_a_stale_one_is_read_again() {
     let tmp = tempfile::tempdir().unwrap();
     let disks = servers::images("system-id", tmp.path());
-    let dm = fake_dm::FakeDm::default();
+    let dm = FakeDm::default();
     let probe = [("OCF_RESKEY_CRM_meta_interval", "0")];
     let (out, paths) =
         run_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["lk-hostA", "hostB"])), &dm, Action::Monitor, &probe);
@@ -334,7 +333,7 @@ fn a_probe_reads_the_membership_for_the_first_start_and_a_stale_one_is_read_agai
     // A cache that does not name the owner (a node added since the probe) is read again once.
     let tmp = tempfile::tempdir().unwrap();
     let disks = servers::images("system-id", tmp.path());
-    let dm = fake_dm::FakeDm::default();
+    let dm = FakeDm::default();
     let (_, paths) =
         run_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["hostB", "hostC"])), &dm, Action::Monitor, &probe);
     assert!(paths.run_root.join("vg.nodes").exists());
@@ -361,7 +360,7 @@ fn a_first_start_takes_over_from_a_cluster_member_and_refuses_an_outsider_writin
     let disks = servers::images("system-id", tmp.path());
     let before = servers::on_disk(&disks, "lk_sysid");
     assert_eq!(before.system_id.as_deref(), Some("lk-hostA"));
-    let nothing_written = |paths: &Paths, dm: &fake_dm::FakeDm| {
+    let nothing_written = |paths: &Paths, dm: &FakeDm| {
         assert!(!paths.state_root.exists(), "no kit directory: {:?}", paths.state_root);
         assert!(!paths.run_root.exists(), "no started marker");
         assert!(!paths.controlled.exists(), "no controlled-list entry");
@@ -375,7 +374,7 @@ fn a_first_start_takes_over_from_a_cluster_member_and_refuses_an_outsider_writin
     };
 
     // The owner is outside the cluster: refused, exit 1 with the ownership code.
-    let dm = fake_dm::FakeDm::default();
+    let dm = FakeDm::default();
     let (out, paths) = start_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["hostB", "hostC"])), &dm);
     assert_eq!(out.status, Status::Generic, "{out:?}");
     let e = out.error.as_ref().unwrap();

@@ -1,11 +1,9 @@
 //! The recovery kit's actions end to end on lvm2-made images, with an in-memory
-//! device-mapper (`support/fake_dm.rs`): hierarchies, ownership (restore, takeover, refusal,
+//! device-mapper (`lvmkit_dm::fake`): hierarchies, ownership (restore, takeover, refusal,
 //! split brain), quickCheck at each level, recover, remove with a holder, missing PVs,
 //! adddelpv, canextend/extend, boot-activate. Two "servers" are two kit directories and two
 //! system IDs over the same image files. The real kernel runs the same code in the VM tests.
 
-#[path = "support/fake_dm.rs"]
-mod fake_dm;
 #[path = "support/servers.rs"]
 mod servers;
 
@@ -14,7 +12,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake_dm::FakeDm;
 use lvmkit::recovery::actions::{self, RestoreOptions, Severity};
 use lvmkit::recovery::controlled::{self, BootOutcome};
 use lvmkit::recovery::hierarchy::{self, PvSelection};
@@ -22,6 +19,8 @@ use lvmkit::recovery::resource::{ActivationPolicy, Kind, OwnershipPolicy, Policy
 use lvmkit::recovery::{Env, KitError};
 use lvmkit_activation::apply::Outcome;
 use lvmkit_dm::DevNum;
+use lvmkit_dm::control::DmControl;
+use lvmkit_dm::fake::FakeDm;
 use servers::{images, on_disk, server, write_sparse};
 
 fn code<T: std::fmt::Debug>(r: Result<T, KitError>) -> &'static str {
@@ -270,7 +269,7 @@ fn quick_check_finds_missing_suspended_and_changed_devices_and_recover_repairs_t
     hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
     let dm = FakeDm::default();
     actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
-    let good_table = dm.s().devs["lk_linear-lv1"].live.clone().unwrap().to_string();
+    let good_table = dm.state().devs["lk_linear-lv1"].live.clone().unwrap().to_string();
     dm.drop_dev("lk_linear-lv0");
     dm.suspend_dev("lk_linear-lv1");
     let h = actions::quick_check(&a, &dm, "lk_linear", 0).unwrap();
@@ -291,7 +290,7 @@ fn quick_check_finds_missing_suspended_and_changed_devices_and_recover_repairs_t
         ["lk_linear-lv1: table differs from the plan"]
     );
     actions::recover(&a, &dm, "lk_linear").unwrap();
-    assert_eq!(dm.s().devs["lk_linear-lv1"].live.clone().unwrap().to_string(), good_table);
+    assert_eq!(dm.state().devs["lk_linear-lv1"].live.clone().unwrap().to_string(), good_table);
 
     // Another node edits the VG (a tag): level 20 reports the new seqno, recover refreshes.
     let before = on_disk(&disks, "lk_linear").seqno;
@@ -350,6 +349,19 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert_eq!(e.code, "110002", "{e}");
     assert!(e.cause_text().contains("no answer within"), "{e}");
     assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
+    // restore probes before it reads, too: a PV that does not answer fails it within the
+    // bound with the PV's code, before anything is written or activated.
+    actions::remove(&a, &dm, "lk_linear").unwrap();
+    let before = std::fs::read(&disks[0]).unwrap();
+    let t = Instant::now();
+    let e = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap_err();
+    assert_eq!(e.code, "110002", "{e}");
+    assert!(e.cause_text().contains("no answer within"), "{e}");
+    assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
+    assert_eq!(std::fs::read(&disks[0]).unwrap(), before, "nothing written");
+    assert!(dm.list().unwrap().is_empty(), "nothing activated");
+    a.probe_exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_lvmkit")));
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
     // A PV path that is gone fails at once (the real probe again).
     a.probe_exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_lvmkit")));
     std::fs::remove_file(&disks[0]).unwrap();
@@ -418,7 +430,7 @@ fn a_failed_raid_leg_is_degraded() {
     let dm = FakeDm::default();
     actions::restore(&a, &dm, "lk_raid", &RestoreOptions::default()).unwrap();
     assert_eq!(actions::quick_check(&a, &dm, "lk_raid", 0).unwrap().status(), 0, "control: all legs alive");
-    dm.s().raid_health = Some("AD".into());
+    dm.state().raid_health = Some("AD".into());
     let h = actions::quick_check(&a, &dm, "/dev/lk_raid/r1", 0).unwrap();
     assert_eq!(h.status(), 3, "{h:?}");
     assert!(h.problems[0].line.contains("RAID leg failed or missing (health AD)"), "{h:?}");
