@@ -303,12 +303,7 @@ fn run_on_b(
     (agent.run_with(&|| Ok(env.clone())), paths)
 }
 
-fn start_on_b(
-    tmp: &Path,
-    disks: &[std::path::PathBuf],
-    nodes: &Nodes,
-    dm: &FakeDm,
-) -> (Outcome, Paths) {
+fn start_on_b(tmp: &Path, disks: &[std::path::PathBuf], nodes: &Nodes, dm: &FakeDm) -> (Outcome, Paths) {
     run_on_b(tmp, disks, nodes, dm, Action::Start, &[])
 }
 
@@ -408,7 +403,10 @@ fn a_first_start_takes_over_from_a_cluster_member_and_refuses_an_outsider_writin
         after.flags
     );
     assert_eq!(dm.names(), ["lk_sysid-lv0"]);
-    let r = Store::new(paths.state_root.join("vg")).find("lk_sysid").unwrap();
+    let store = Store::new(paths.state_root.join("vg"));
+    let ids: Vec<String> = store.list().unwrap().0.into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, ["lvmvg-lk_sysid"], "the VG's resource only (no lvmlv per LV)");
+    let r = store.find("lk_sysid").unwrap();
     let Kind::Lvmvg(v) = r.kind else { panic!("{r:?}") };
     let servers: Vec<(&str, Option<&str>)> =
         v.servers.iter().map(|s| (s.name.as_str(), s.system_id.as_deref())).collect();

@@ -112,7 +112,7 @@ fn autoactivation_off(env: &Env, read: &Read) -> Result<bool, KitError> {
 /// lvmlv resources for the named LVs (every visible LV when only the VG is named); the VG goes
 /// on the controlled list and its autoactivation off.
 pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Created, KitError> {
-    create_with_peers(env, args, policy, &[])
+    create_inner(env, args, policy, &[], true)
 }
 
 /// [`create`] on a server that knows its peers already (a cluster's members, `crm_node -l`):
@@ -120,12 +120,25 @@ pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Crea
 /// ID) may be created here although this server cannot write it yet — its autoactivation is
 /// turned off by the first restore's takeover ([`Created::autoactivation_deferred`]). A VG
 /// owned by a host that is no peer is refused (110003) before anything is written: no
-/// resource file, no controlled-list entry, no metadata write.
+/// resource file, no controlled-list entry, no metadata write. A VG named alone gets its
+/// lvmvg resource only (a cluster resource manages the VG as a whole: no lvmlv per LV, which
+/// at 100 LVs made a node's first start write 100 files more).
 pub fn create_with_peers(
     env: &Env,
     args: &[String],
     policy: Option<Policy>,
     peers: &[Server],
+) -> Result<Created, KitError> {
+    create_inner(env, args, policy, peers, false)
+}
+
+/// `every_lv`: a VG named alone gets an lvmlv resource for each visible LV too.
+fn create_inner(
+    env: &Env,
+    args: &[String],
+    policy: Option<Policy>,
+    peers: &[Server],
+    every_lv: bool,
 ) -> Result<Created, KitError> {
     if args.is_empty() {
         return Err(KitError::new("000002", &[("what", "create needs VG or /dev/VG/LV arguments")]));
@@ -178,7 +191,8 @@ pub fn create_with_peers(
         }
         let names: Vec<String> = match &lvs {
             Some(l) => l.clone(),
-            None => md.vg.lvs.iter().filter(|l| l.is_visible()).map(|l| l.name.clone()).collect(),
+            None if every_lv => md.vg.lvs.iter().filter(|l| l.is_visible()).map(|l| l.name.clone()).collect(),
+            None => Vec::new(),
         };
         for lv in &names {
             let l = md.vg.lv(lv).ok_or_else(|| KitError::new("110001", &[("lv", lv), ("vg", &vgname)]))?;

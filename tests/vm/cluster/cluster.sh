@@ -204,7 +204,7 @@ cl_start_watcher() {
         if [ "$(cat "$CL/fence/node$n" 2>/dev/null)" = off ] && [ ! -e "$CL/fence/node$n.killed" ]; then
           p=$(cat "$CL/node$n/pid" 2>/dev/null)
           [ -n "$p" ] && kill -KILL -- "-$p" 2>/dev/null
-          cl_now >"$CL/fence/node$n.killed"
+          cl_now >"$CL/fence/node$n.killed.tmp" && mv "$CL/fence/node$n.killed.tmp" "$CL/fence/node$n.killed"
         fi
       done
       sleep 0.05
