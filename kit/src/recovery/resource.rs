@@ -2,6 +2,7 @@
 //! volume). IDs are `lvmvg-<vg>` and `lvmlv-<vg>-<lv>`, tags `<vg>` and `/dev/<vg>/<lv>`.
 //! Dependencies form the hierarchy lv → vg → disk(s).
 
+use lvmkit_metadata::topology::SysBlock;
 use serde::{Deserialize, Serialize};
 
 /// The `format` every resource file starts with.
@@ -67,8 +68,15 @@ pub struct PvRecord {
     pub device: String,
     /// Device size in bytes.
     pub size: u64,
-    /// The whole disk under it (the device itself for a whole-disk PV).
+    /// The whole disk under it (the device itself for a whole-disk PV, an md array or a
+    /// multipath map).
     pub disk: String,
+    /// The devices under `disk` when it is built on others (sysfs `slaves/`): an md array's
+    /// members, a multipath map's paths. The kit reads and maps the PV through `device`
+    /// only, never through one of these; they are the disks a PV on replicated or
+    /// multipathed storage depends on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
 }
 
 /// A server the hierarchy is extended to.
@@ -107,6 +115,20 @@ impl VgResource {
             }
         }
         d
+    }
+
+    /// The components under `disk` (an md array's members, a multipath map's paths), each
+    /// once, as the PVs on it recorded them.
+    pub fn components_of(&self, disk: &str) -> Vec<String> {
+        let mut c: Vec<String> = Vec::new();
+        for p in self.pvs.iter().filter(|p| p.disk == disk) {
+            for x in &p.components {
+                if !c.contains(x) {
+                    c.push(x.clone());
+                }
+            }
+        }
+        c
     }
 
     /// The servers other than `me`.
@@ -248,6 +270,19 @@ pub fn disk_of(device: &str) -> String {
     device.to_string()
 }
 
+/// The devices device `dev` (a PV's device, by number) is built on: its sysfs `slaves/` (an
+/// md array's members, a multipath map's or another dm device's underlying devices), as
+/// device nodes, sorted. Empty for a plain disk or partition, and for a device sysfs does
+/// not know (an image file).
+pub fn components_under(sys: &dyn SysBlock, dev: Option<lvmkit_dm::DevNum>) -> Vec<String> {
+    let Some(n) = dev else { return Vec::new() };
+    let Some(name) = sys.name_of(n.major, n.minor) else { return Vec::new() };
+    let mut v: Vec<String> =
+        sys.entries(&name, "slaves").iter().map(|s| sys.node(s).display().to_string()).collect();
+    v.sort();
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,18 +298,21 @@ mod tests {
                     device: "/dev/sdb1".into(),
                     size: 1 << 30,
                     disk: "/dev/sdb".into(),
+                    components: Vec::new(),
                 },
                 PvRecord {
                     uuid: "p2".into(),
                     device: "/dev/sdb2".into(),
                     size: 1 << 30,
                     disk: "/dev/sdb".into(),
+                    components: Vec::new(),
                 },
                 PvRecord {
                     uuid: "p3".into(),
                     device: "/dev/sdc".into(),
                     size: 1 << 30,
                     disk: "/dev/sdc".into(),
+                    components: Vec::new(),
                 },
             ],
             servers: vec![Server { name: "a".into(), system_id: Some("host-a".into()) }],

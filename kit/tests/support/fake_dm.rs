@@ -30,6 +30,9 @@ pub struct State {
     pub log: Vec<String>,
     /// The health characters reported for every raid target (`AA`: all alive).
     pub raid_health: Option<String>,
+    /// Status lines reported for a device by name, as the kernel's target would (a
+    /// `multipath` map's path states): (target type, status text), over its whole table.
+    pub status_of: BTreeMap<String, (String, String)>,
 }
 
 /// The fake kernel.
@@ -245,6 +248,15 @@ impl DmControl for FakeDm {
         let n = self.get(id, "DM_TABLE_STATUS")?;
         let s = self.s();
         let Some(t) = &s.devs[&n].live else { return Ok(Vec::new()) };
+        if let Some((target_type, status)) = s.status_of.get(&n) {
+            let length = t.lines.iter().map(|l| l.length).fold(Sectors(0), |a, b| Sectors(a.0 + b.0));
+            return Ok(vec![StatusLine {
+                start: Sectors(0),
+                length,
+                target_type: target_type.clone(),
+                status: status.clone(),
+            }]);
+        }
         Ok(t.lines
             .iter()
             .filter(|l| matches!(l.target, Target::Raid(_)))
