@@ -397,6 +397,15 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert_eq!(h.problems[0].code, "110021");
     assert!(h.problems[0].line.contains("no answer within"), "{h:?}");
     assert!(took >= a.probe_timeout && took < a.probe_timeout + Duration::from_secs(2), "{took:?}");
+    // Level 20 reads the metadata of the PVs that answered only: with none, nothing (no scan
+    // of every device, which would read the dead path too).
+    let t = Instant::now();
+    let h = actions::quick_check(&a, &dm, "lk_linear", 20).unwrap();
+    assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
+    assert_eq!(h.status(), 1, "{h:?}");
+    let codes: Vec<&str> = h.problems.iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["110021", "110011"], "{h:?}");
+    assert!(h.problems[1].line.ends_with("metadata not re-read: none of its PVs answered"), "{h:?}");
     // recover probes before it reads: the same bound, and the PV's code.
     let t = Instant::now();
     let e = actions::recover(&a, &dm, "lk_linear").unwrap_err();

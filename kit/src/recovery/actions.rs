@@ -824,7 +824,16 @@ pub fn quick_check(env: &Env, dm: &dyn DmControl, what: &str, level: u8) -> Resu
     if level < 20 {
         return Ok(h);
     }
-    // Only the PVs that answered: a dead path must not hang the check here either.
+    // Only the PVs that answered: a dead path must not hang the check here either (and no
+    // PV answering is no reason for a scan of every device: an empty list would be one).
+    if readable.is_empty() {
+        h.problems.push(Problem {
+            severity: Severity::Failed,
+            code: "110011",
+            line: format!("{}: metadata not re-read: none of its PVs answered", vg.vg),
+        });
+        return Ok(h);
+    }
     let src = crate::source::Source::load(&readable, false);
     let uuid = lvmkit_metadata::id::LvmId::parse(&vg.vg_uuid).ok();
     let Some(avg) = src.assembly.vgs.iter().find(|v| Some(v.metadata.vg.id) == uuid) else {

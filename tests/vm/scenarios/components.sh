@@ -200,6 +200,10 @@ kit_as() { # NAME KEY ARGS…: `lvmkit kit ARGS` as NAME; "KEY-out:"/"KEY-err:" 
   echo "$key: status $st"
   return 0
 }
+rep_pvs() { # both tools' PVs, foreign VGs included (vgrep has a system ID)
+  lvm pvs --foreign --noheadings -o pv_name,vg_name 2>/dev/null | norm | sed 's/^/lvm2-pvs: /'
+  $L pvs --foreign --noheadings -o pv_name,vg_name 2>/dev/null | norm | sed 's/^/kit-pvs: /'
+}
 replica() {
   REP=/run/replica
   node_conf nodeA && node_conf nodeB || return 1
@@ -243,7 +247,7 @@ replica() {
   # A crashes: its devices and its array go with its kernel; no remove, nothing written.
   dmsetup remove vgrep-lv1 && dmsetup remove vgrep-lv2 && mdadm --stop /dev/md2 >/dev/null 2>&1 || return 1
   echo "replica-state: stopped"
-  pvs_both
+  rep_pvs
   $L check | sed 's/^/check: /'
   kit_as nodeB stopped-restore restore vgrep
   kit_as nodeB stopped-qc quickCheck vgrep
@@ -261,7 +265,7 @@ replica() {
   kit_as nodeA qc-a-after quickCheck vgrep --level 20
   as_node nodeB "$L" kit show vgrep | sed 's/^/b-show: /'
   kit_as nodeB remove-b remove vgrep
-  pvs_both
+  rep_pvs
   as_node nodeB lvm vgchange -q -ay vgrep && tables b-lvm2 vgrep && as_node nodeB lvm vgchange -q -an vgrep ||
     return 1
   mdadm --stop /dev/md3 >/dev/null 2>&1
