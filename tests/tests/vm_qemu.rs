@@ -272,7 +272,7 @@ fn vm_qemu_components() {
 }
 
 /// `KEY: status N` of the part's kit command `KEY`, and its stdout and stderr lines.
-fn kit_run<'t>(text: &'t str, key: &str) -> (i32, String, String) {
+fn kit_run(text: &str, key: &str) -> (i32, String, String) {
     let st = value(text, key)
         .strip_prefix("status ")
         .and_then(|n| n.parse().ok())
