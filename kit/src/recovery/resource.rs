@@ -271,12 +271,13 @@ pub fn disk_of(device: &str) -> String {
 }
 
 /// The devices device `dev` (a PV's device, by number) is built on: its sysfs `slaves/` (an
-/// md array's members, a multipath map's or another dm device's underlying devices), as
-/// device nodes, sorted. Empty for a plain disk or partition, and for a device sysfs does
-/// not know (an image file).
+/// md array's members, a multipath map's or another dm device's underlying devices) — for a
+/// partition, its disk's — as device nodes, sorted. Empty for a plain disk or partition, and
+/// for a device sysfs does not know (an image file).
 pub fn components_under(sys: &dyn SysBlock, dev: Option<lvmkit_dm::DevNum>) -> Vec<String> {
     let Some(n) = dev else { return Vec::new() };
     let Some(name) = sys.name_of(n.major, n.minor) else { return Vec::new() };
+    let name = sys.parent(&name).unwrap_or(name);
     let mut v: Vec<String> =
         sys.entries(&name, "slaves").iter().map(|s| sys.node(s).display().to_string()).collect();
     v.sort();
@@ -342,6 +343,27 @@ mod tests {
         });
         assert_eq!((l.id.as_str(), l.tag.as_str()), ("lvmlv-vg1-lv0", "/dev/vg1/lv0"));
         assert_eq!(l.depends_on, vec!["lvmvg-vg1".to_string()]);
+    }
+
+    #[test]
+    fn components_are_the_slaves_of_the_device_or_of_a_partitions_disk() {
+        use lvmkit_dm::DevNum;
+        use lvmkit_metadata::topology::FakeSysfs;
+        let d = tempfile::tempdir().unwrap();
+        let t = FakeSysfs::new(d.path()).unwrap();
+        t.dev("vdc", 254, 32, 1024).unwrap().dev("vdb", 254, 16, 1024).unwrap();
+        t.dev("md0", 9, 0, 1024).unwrap().dev("md0/md0p1", 259, 0, 512).unwrap();
+        t.dev("sdx", 8, 0, 1024).unwrap().dev("sdx/sdx1", 8, 1, 512).unwrap();
+        t.stack("vdc", "md0").unwrap().stack("vdb", "md0").unwrap();
+        let sys = t.sys();
+        let node = |n: &str| t.dev_path(n).display().to_string();
+        let members = vec![node("vdb"), node("vdc")];
+        assert_eq!(components_under(&sys, Some(DevNum::new(9, 0))), members, "sorted");
+        assert_eq!(components_under(&sys, Some(DevNum::new(259, 0))), members, "a partition: its disk's");
+        assert!(components_under(&sys, Some(DevNum::new(8, 1))).is_empty(), "a plain partition");
+        assert!(components_under(&sys, Some(DevNum::new(8, 0))).is_empty(), "a plain disk");
+        assert!(components_under(&sys, Some(DevNum::new(7, 9))).is_empty(), "unknown to sysfs");
+        assert!(components_under(&sys, None).is_empty(), "an image file");
     }
 
     #[test]
