@@ -638,8 +638,10 @@ impl<'a> Planner<'a> {
                 // `vgchange -ay` (`_activate_lvs_in_vg`): every visible LV in metadata order; a
                 // sparse snapshot (its origin a hidden virtual one) activates its origin in its
                 // place, other snapshots come with their (visible) origins.
-                for lv in &self.vg.lvs {
-                    if !lv.is_visible() || is_glue(lv) {
+                for (i, lv) in self.vg.lvs.iter().enumerate() {
+                    // lvm2's lv_is_visible: a snapshot's COW store (hidden in the metadata) is
+                    // as visible as its origin, always when that is virtual.
+                    if !self.roles.is_visible(self.vg, i) || is_glue(lv) {
                         continue;
                     }
                     let lv = match self.cow_of.get(lv.name.as_str()) {
@@ -964,9 +966,12 @@ impl<'a> Planner<'a> {
             let real_name = self.add_lv(lv, Some("real"))?;
             let real = b.child(&real_name);
             let snaps = self.snaps_of[lv.name.as_str()].clone();
+            // The origin's last child: lvm2 creates the origin's device right after it.
+            let mut last_child = real_name.clone();
             if let Some(m) = snaps.iter().find(|s| s.merging) {
-                let cow = self.add_lv(m.cow, Some("cow"))?;
-                let cow = b.child(&cow);
+                let cow_name = self.add_lv(m.cow, Some("cow"))?;
+                let cow = b.child(&cow_name);
+                last_child = cow_name;
                 let s = Snapshot {
                     origin: real,
                     cow,
@@ -980,9 +985,10 @@ impl<'a> Planner<'a> {
                 b.table.push(self.lv_size(lv), Target::SnapshotOrigin(SnapshotOrigin { origin: real }));
             }
             // lvm2 resumes the origin after its snapshots (activation priority 1): plan them first.
-            // It creates the origin's device before them, though (libdm's preload walk), so its
-            // number comes right after `-real`'s.
-            if let Some(d) = self.devices.iter_mut().find(|d| d.name == real_name) {
+            // It creates the origin's device before them, though (libdm's preload walk: the
+            // children of its table, then it), so its number comes right after `-real`'s, or
+            // after the merging snapshot's `-cow` (seen in the guest: real, cow, origin).
+            if let Some(d) = self.devices.iter_mut().find(|d| d.name == last_child) {
                 d.create_early.push(name.clone());
             }
             for s in &snaps {
@@ -1883,7 +1889,8 @@ mod tests {
              vg-c 0 8192 error\n\
              vg-o 0 8192 snapshot-merge <vg-o-real> <vg-c-cow> P 16\n"
         );
-        // lvm2 creates the origin's device right after `-real` (its number), resumes it last.
+        // lvm2 creates the origin's device right after its children `-real` and the merging
+        // `-cow` (its number), resumes it last.
         let p = plan_all(&v);
         let early: Vec<(&str, Vec<&str>)> = p
             .devices
@@ -1891,7 +1898,7 @@ mod tests {
             .filter(|d| !d.create_early.is_empty())
             .map(|d| (d.name.as_str(), d.create_early.iter().map(|n| n.as_str()).collect()))
             .collect();
-        assert_eq!(early, [("vg-o-real", vec!["vg-o"])]);
+        assert_eq!(early, [("vg-c-cow", vec!["vg-o"])]);
         // lvm2's lv_is_visible: a merging snapshot's COW is hidden (no /dev/vg/c, udev rules
         // off); one that does not merge is as visible as its origin, hidden or not.
         assert!(!p.device("vg-c").unwrap().public);
@@ -2091,7 +2098,7 @@ mod tests {
     #[test]
     fn sparse_snapshot() {
         let v = vg(&(lv_text("first", V, "", &[(1, &linear_on(0, 0))])
-            + &lv_text("s", V, "", &[(2, &linear_on(0, 10))])
+            + &hidden("s", 0, 10, 2)
             + &lv_text("last", V, "", &[(1, &linear_on(0, 1))])
             + &lv_text("lvol0_vorigin", H, "", &[(8, "type = \"zero\"")])
             + &lv_text(
