@@ -20,6 +20,8 @@
 //! | raid | `vg-lv_rmeta_N`, `vg-lv_rimage_N` (in table order), `vg-lv` (`raid`) |
 //! | mirror | `vg-lv_mlog`, `vg-lv_mimage_N`, `vg-lv` (`mirror`) |
 //! | cache (cache pool) | `vg-pool_cdata` (`-cdata`), `vg-pool_cmeta` (`-cmeta`), `vg-lv_corig` (`-real`), `vg-lv` (`cache`) |
+//! | LV being moved (`pvmove`) | `vg-pvmove0` (done segments `linear` to the destination, the first one not done a core-log `mirror`, later ones `linear` to the source), every LV on it, `vg-lv` |
+//! | sparse snapshot | `vg-lvolN_vorigin-real` (`zero`), the snapshot (`-cow`, `snapshot`), `vg-lvolN_vorigin` (`snapshot-origin`) |
 //!
 //! lvm2 version choices (2.03.16, Debian 12, which the VM tests compare against): raid and
 //! mirror sub-LVs get **no** uuid suffix (2.03.36 added `-real` for hidden raid sub-LVs); the
@@ -1168,7 +1170,13 @@ impl<'a> Planner<'a> {
     }
 
     /// An LV area: the LV's device (planned first) and the offset in it.
-    fn lv_area(&mut self, lv: &'a LogicalVolume, name: &str, le: u64, b: &mut Builder) -> Result<(DevRef, Sectors)> {
+    fn lv_area(
+        &mut self,
+        lv: &'a LogicalVolume,
+        name: &str,
+        le: u64,
+        b: &mut Builder,
+    ) -> Result<(DevRef, Sectors)> {
         let child = self.lv(lv, name)?;
         let d = self.add_lv(child, None)?;
         Ok((b.child(&d), Sectors(le * self.ext())))
@@ -2017,7 +2025,8 @@ mod tests {
     #[test]
     fn pvmove_in_progress() {
         let locked = "\"READ\", \"WRITE\", \"VISIBLE\", \"LOCKED\"";
-        let on_pvmove = |le: u64| format!("type = \"striped\"\nstripe_count = 1\nstripes = [\"pvmove0\", {le}]");
+        let on_pvmove =
+            |le: u64| format!("type = \"striped\"\nstripe_count = 1\nstripes = [\"pvmove0\", {le}]");
         let moving = |from: u64, to: u64, moved: u64| {
             format!(
                 "type = \"mirror\"\nmirror_count = 2\nextents_moved = {moved}\nmirrors = [\"pv0\", {from}, \"pv1\", {to}]"
@@ -2079,7 +2088,10 @@ mod tests {
                 "s",
                 H,
                 "",
-                &[(8, "type = \"thin\"\nthin_pool = \"p\"\ntransaction_id = 1\ndevice_id = 2\norigin = \"t\"\nmerge = \"t\"")],
+                &[(
+                    8,
+                    "type = \"thin\"\nthin_pool = \"p\"\ntransaction_id = 1\ndevice_id = 2\norigin = \"t\"\nmerge = \"t\"",
+                )],
             )));
         let p = plan_all(&v);
         assert_eq!(p.device("vg-t").unwrap().table.to_string(), "0 16384 thin <vg-p-tpool> 2");

@@ -6,8 +6,9 @@
 //! cachevols), records what
 //! `lvm vgchange -ay` creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO` (read-ahead
 //! in `$LVMKIT_VM_LVM2_RA`) and takes it down; it builds VG `vgm` on disks 6-8, loses the 7th
-//! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`;
-//! then this program (built static by `tests/tests/vm.rs`) runs. Anywhere else it prints
+//! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`; it
+//! builds VG `vgx` on disks 9-13 with every further segment type and variant and records
+//! lvm2's activation of it in `$LVMKIT_VM_MORE`; then this program (built static by `tests/tests/vm.rs`) runs. Anywhere else it prints
 //! `skipped: …`.
 
 mod guest;
@@ -452,7 +453,8 @@ fn vm_activate_more_types_like_lvm2() {
     let src = Source::load(&d[8..13].iter().map(PathBuf::from).collect::<Vec<_>>(), false);
     let opts = ApplyOptions::default();
     let out = activate(&src, &args(&["vgx"]), &PlanOptions::default(), &opts).unwrap().to_string();
-    let devices = lvm2.0.lines().map(|l| l.split(':').next().unwrap_or("")).collect::<std::collections::BTreeSet<_>>();
+    let devices =
+        lvm2.0.lines().map(|l| l.split(':').next().unwrap_or("")).collect::<std::collections::BTreeSet<_>>();
     println!("{out}");
     let ours_ra = dm_read_ahead();
     assert_like_lvm2(&lvm2, "vgx: our activation");

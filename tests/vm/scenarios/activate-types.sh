@@ -24,10 +24,22 @@
 # `--activationmode degraded` of the VG (degraded.*, its exit status degraded.rc), of vgm/r1
 # alone (degraded-r1.*) and of vgm/lin alone (degraded-lin.rc, degraded-lin.left).
 #
+# Then VG `vgx` on disks 9-13 with every further segment type and variant lvm2 2.03.16
+# activates (tests/vm/README.md has the table): raid0, raid0_meta, raid4, raid5_n/la/ra/rs, all
+# raid6 layouts, raid1 with writemostly + writebehind, raid10, a mirror with a disk log, a thin
+# pool on raid1 (zero off, discards nopassdown, error when full) with a thin LV, an external
+# origin's thin LV and a thin snapshot merge pending, a thin pool on a cache, caches in
+# writethrough and passthrough (cache pool on raid1), zero and error LVs, a sparse snapshot, a
+# COW snapshot merge pending and a pvmove stopped before its first progress check; lvm2's
+# `vgchange -ay --poll n` (nothing finishes the merges or the move) is recorded in
+# $VM_RUN/more/lvm2.{table,info,ra}.
+#
 # Last $LVMKIT_VM_TEST (the static kit/tests/vm_activate_types.rs) runs with the records in
-# $LVMKIT_VM_LVM2_TABLE / $LVMKIT_VM_LVM2_INFO / $LVMKIT_VM_LVM2_RA / $LVMKIT_VM_MISSING.
+# $LVMKIT_VM_LVM2_TABLE / $LVMKIT_VM_LVM2_INFO / $LVMKIT_VM_LVM2_RA / $LVMKIT_VM_MISSING /
+# $LVMKIT_VM_MORE.
 # Prints "left: …" (dmsetup ls) last. Disks: $VM_DISKS when the harness sets it, else
-# /dev/ubdb … /dev/ubdi; the first three of at least 96 MiB, the others of at least 32 MiB.
+# /dev/ubdb … /dev/ubdn; the first three and the last five of at least 96 MiB, the others of at
+# least 32 MiB.
 set -eu
 . "$(dirname "$0")/lvm2-env.sh"
 step() { echo "== [$(cut -d" " -f1 /proc/uptime) s] $*"; }
