@@ -2077,6 +2077,38 @@ mod tests {
         }
     }
 
+    /// A mirror whose log is itself a mirror (`--mirrorlog mirrored`): the log's legs and its
+    /// core-log mirror first, then the legs, then the mirror over the log device.
+    #[test]
+    fn mirror_with_a_mirrored_log() {
+        let mirror = |legs: [&str; 2], log: &str| {
+            format!(
+                "type = \"mirror\"\nmirror_count = 2\n{log}region_size = 1024\nmirrors = [\"{}\", 0, \"{}\", 0]",
+                legs[0], legs[1]
+            )
+        };
+        let v =
+            vg(&(lv_text(
+                "m",
+                V,
+                "",
+                &[(4, &mirror(["m_mimage_0", "m_mimage_1"], "mirror_log = \"m_mlog\"\n"))],
+            ) + &lv_text("m_mlog", H, "", &[(1, &mirror(["m_mlog_mimage_0", "m_mlog_mimage_1"], ""))])
+                + &hidden("m_mlog_mimage_0", 0, 20, 1)
+                + &hidden("m_mlog_mimage_1", 1, 20, 1)
+                + &hidden("m_mimage_0", 0, 0, 4)
+                + &hidden("m_mimage_1", 1, 0, 4)));
+        assert_eq!(
+            tables(&plan_all(&v)),
+            "vg-m_mlog_mimage_0 0 2048 linear 8:0 43008\n\
+             vg-m_mlog_mimage_1 0 2048 linear 8:16 43008\n\
+             vg-m_mlog 0 2048 mirror core 1 1024 2 <vg-m_mlog_mimage_0> 0 <vg-m_mlog_mimage_1> 0 1 handle_errors\n\
+             vg-m_mimage_0 0 8192 linear 8:0 2048\n\
+             vg-m_mimage_1 0 8192 linear 8:16 2048\n\
+             vg-m 0 8192 mirror disk 2 <vg-m_mlog> 1024 2 <vg-m_mimage_0> 0 <vg-m_mimage_1> 0 1 handle_errors\n"
+        );
+    }
+
     /// `lvconvert --merge` of a thin snapshot whose origin was inactive: the merge starts at the
     /// origin's next activation, which loads the origin with the snapshot's device id; the
     /// snapshot (hidden) is not activated.

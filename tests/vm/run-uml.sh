@@ -47,7 +47,7 @@ moddir=$(ls -d "$cache"/usr/lib/uml/modules/*/ | head -n1)
 moddir=${moddir%/}
 
 vm_begin "$@"
-vm_module_order "$moddir" $VM_DM_MODULES >"$vm_run/modules"
+vm_module_order "$moddir" $VM_DM_MODULES $VM_UML_EXTRA_MODULES >"$vm_run/modules"
 vm_disks ubd
 
 truncate -s 64M "$vm_run/scratch.img"
