@@ -651,6 +651,10 @@ impl<'a> Planner<'a> {
                         Some(_) => continue,
                         None => lv,
                     };
+                    // A VDO pool comes with its VDO LVs (and is refused with them).
+                    if lv.segments.iter().any(|s| matches!(s.kind, SegmentKind::VdoPool { .. })) {
+                        continue;
+                    }
                     if !wanted.iter().any(|w| w.name == lv.name) {
                         wanted.push(lv);
                     }
@@ -2183,6 +2187,37 @@ mod tests {
             // Not asking for it plans the rest.
             let other = PlanOptions { lvs: Some(vec![]), ..Default::default() };
             assert!(plan(&v, &both(), &other).unwrap().devices.is_empty());
+        }
+    }
+
+    /// `vgchange -ay` skips a VDO pool (its VDO LVs activate it); the VDO LV is refused by name
+    /// (no dm-vdo target line: Debian's 6.1 kernels lack the target); the rest is planned.
+    #[test]
+    fn vdo_is_refused_by_its_lv() {
+        let v = vg(&(lv_text("a", V, "", &[(1, &linear_on(0, 0))])
+            + &lv_text(
+                "vpool",
+                V,
+                "",
+                &[(4, "type = \"vdo-pool\"\ndata = \"vpool_vdata\"\nheader_size = 512")],
+            )
+            + &hidden("vpool_vdata", 0, 10, 4)
+            + &lv_text("vlv", V, "", &[(8, "type = \"vdo\"\nvdo_pool = \"vpool\"\nvdo_offset = 0")])));
+        match plan(&v, &both(), &PlanOptions::default()) {
+            Err(e @ Error::Unsupported { .. }) => {
+                assert_eq!(e.to_string(), "LV vg/vlv: segment type vdo is not supported by lvmkit activation")
+            }
+            other => panic!("{other:?}"),
+        }
+        let only_a = PlanOptions { lvs: Some(vec!["a".into()]), ..Default::default() };
+        assert_eq!(tables(&plan(&v, &both(), &only_a).unwrap()), "vg-a 0 2048 linear 8:0 2048\n");
+        // Naming the pool itself is refused by name too.
+        let only_pool = PlanOptions { lvs: Some(vec!["vpool".into()]), ..Default::default() };
+        match plan(&v, &both(), &only_pool) {
+            Err(Error::Unsupported { lv, segtype, .. }) => {
+                assert_eq!((lv.as_str(), segtype.as_str()), ("vpool", "vdo-pool"))
+            }
+            other => panic!("{other:?}"),
         }
     }
 
