@@ -6,8 +6,9 @@
 //! cachevols), records what
 //! `lvm vgchange -ay` creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO` (read-ahead
 //! in `$LVMKIT_VM_LVM2_RA`) and takes it down; it builds VG `vgm` on disks 6-8, loses the 7th
-//! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`;
-//! then this program (built static by `tests/tests/vm.rs`) runs. Anywhere else it prints
+//! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`; it
+//! builds VG `vgx` on disks 9-13 with every further segment type and variant and records
+//! lvm2's activation of it in `$LVMKIT_VM_MORE`; then this program (built static by `tests/tests/vm.rs`) runs. Anywhere else it prints
 //! `skipped: …`.
 
 mod guest;
@@ -43,6 +44,9 @@ fn kind(line: &str) -> &'static str {
     if name.starts_with("vgm-") {
         return "vgm (a PV missing)";
     }
+    if let Some(lv) = name.strip_prefix("vgx-") {
+        return more_kind(lv);
+    }
     let lv = name.strip_prefix("vgk-").unwrap_or(name);
     let starts = |p: &str| lv == p || lv.starts_with(&format!("{p}_")) || lv.starts_with(&format!("{p}-"));
     if starts("pool") || starts("thin") || starts("tsnap") || starts("tskip") {
@@ -70,6 +74,58 @@ fn kind(line: &str) -> &'static str {
     } else {
         "other"
     }
+}
+
+/// `vgx`'s LVs (`activate-types.sh`) by name prefix: the further segment types and variants.
+const MORE_KINDS: &[(&str, &str)] = &[
+    ("x0m", "raid0_meta"),
+    ("x0", "raid0"),
+    ("xraid4", "raid4"),
+    ("xraid5_n", "raid5_n"),
+    ("xraid5_la", "raid5_la"),
+    ("xraid5_ra", "raid5_ra"),
+    ("xraid5_rs", "raid5_rs"),
+    ("xraid6_zr", "raid6_zr"),
+    ("xraid6_nr", "raid6_nr"),
+    ("xraid6_nc", "raid6_nc"),
+    ("xraid6_n_6", "raid6_n_6"),
+    ("xraid6_la_6", "raid6_la_6"),
+    ("xraid6_ra_6", "raid6_ra_6"),
+    ("xraid6_ls_6", "raid6_ls_6"),
+    ("xraid6_rs_6", "raid6_rs_6"),
+    ("xwm", "raid1 (writemostly, writebehind)"),
+    ("xr10", "raid10 (4 images)"),
+    ("xmd", "mirror (disk log)"),
+    ("xtp", "thin pool on raid1 (zero off, nopassdown, error when full)"),
+    ("xt", "thin merging a thin snapshot"),
+    ("xts", "thin merging a thin snapshot"),
+    ("xext", "thin with an external origin"),
+    ("xeo", "thin with an external origin"),
+    ("xtc", "thin pool on a cache"),
+    ("xtcpool", "thin pool on a cache"),
+    ("xtct", "thin pool on a cache"),
+    ("xcw", "cache (writethrough)"),
+    ("xcwpool", "cache (writethrough)"),
+    ("xcp", "cache (passthrough, cache pool on raid1)"),
+    ("xcppool", "cache (passthrough, cache pool on raid1)"),
+    ("xz", "zero"),
+    ("xe", "error"),
+    ("xmo", "COW snapshot merging on activation"),
+    ("xpm", "pvmove in progress"),
+];
+
+fn more_kind(lv: &str) -> &'static str {
+    if lv.contains("_vorigin") || lv == "xsp" || lv.starts_with("xsp-") {
+        return "sparse snapshot (--virtualsize)";
+    }
+    if lv.starts_with("pvmove") {
+        return "pvmove in progress";
+    }
+    if lv.starts_with("xms") {
+        return "COW snapshot merging on activation";
+    }
+    let starts = |p: &str| lv == p || lv.starts_with(&format!("{p}_")) || lv.starts_with(&format!("{p}-"));
+    MORE_KINDS.iter().find(|(p, _)| starts(p)).map_or("other", |k| k.1)
 }
 
 const KINDS: [&str; 11] = [
@@ -352,6 +408,74 @@ fn vm_activate_types_like_lvm2() {
     deactivate(&src, &args(&[VG]), &opts).unwrap();
     assert!(dm_empty(), "left: {}", sh("dmsetup ls"));
     println!("vm_activate_types_like_lvm2: {:.2?}", started.elapsed());
+}
+
+/// `vgx`: every further segment type and variant lvm2 2.03.16 activates (see the scenario),
+/// activated by us from scratch: tables, names, uuids, attributes and read-ahead as lvm2's own
+/// activation of the same metadata (`vgchange -ay --poll n`: a pvmove stopped midway, a COW and
+/// a thin snapshot merge pending); lvm2 then takes our devices down.
+#[test]
+fn vm_activate_more_types_like_lvm2() {
+    let Ok(dir) = std::env::var("LVMKIT_VM_MORE") else {
+        println!("skipped: vm_activate_more_types_like_lvm2: runs inside the VM harness");
+        return;
+    };
+    let rec =
+        |n: &str| std::fs::read_to_string(format!("{dir}/{n}")).unwrap_or_else(|e| panic!("{dir}/{n}: {e}"));
+    let lvm2 = (rec("lvm2.table"), rec("lvm2.info"));
+    // Each kind is in lvm2's record (the scenario built what it should).
+    for k in MORE_KINDS.iter().map(|k| k.1).chain(["sparse snapshot (--virtualsize)"]) {
+        assert!(lvm2.0.lines().any(|l| kind(l) == k), "no {k} device in lvm2's record:\n{}", lvm2.0);
+    }
+    for t in [
+        " raid raid0 ",
+        " raid raid4 ",
+        " raid raid5_n ",
+        " raid raid6_n_6 ",
+        " mirror disk ",
+        " snapshot-merge ",
+        " zero",
+        " error",
+        " passthrough ",
+        " writethrough ",
+        "vgx-pvmove0: ",
+        " mirror core ",
+        " write_mostly ",
+        " max_write_behind ",
+        " error_if_no_space",
+    ] {
+        assert!(lvm2.0.contains(t), "no {t:?} in lvm2's record");
+    }
+    assert!(lvm2.0.lines().all(|l| kind(l) != "other"), "unclassified devices:\n{}", lvm2.0);
+    assert!(dm_empty(), "lvm2's devices should be down before we start");
+    let d = disks();
+    assert!(d.len() >= 13, "vgx needs disks 9-13, the guest has {d:?}");
+    let src = Source::load(&d[8..13].iter().map(PathBuf::from).collect::<Vec<_>>(), false);
+    let opts = ApplyOptions::default();
+    let out = activate(&src, &args(&["vgx"]), &PlanOptions::default(), &opts).unwrap().to_string();
+    let devices =
+        lvm2.0.lines().map(|l| l.split(':').next().unwrap_or("")).collect::<std::collections::BTreeSet<_>>();
+    println!("{out}");
+    let ours_ra = dm_read_ahead();
+    assert_like_lvm2(&lvm2, "vgx: our activation");
+    assert_eq!(out.lines().filter(|l| l.starts_with("created ")).count(), devices.len(), "{out}");
+    let differs = read_ahead_differences(&rec("lvm2.ra"), &ours_ra);
+    assert!(differs.is_empty(), "vgx: read-ahead (sectors) differs from lvm2's:\n{differs}");
+    // lvm2 recognises our devices as its own: it takes them down.
+    sh("lvm vgchange -q -an vgx");
+    assert!(dm_empty(), "lvm2 did not take our vgx devices down: {}", sh("dmsetup ls"));
+}
+
+/// The lines of lvm2's read-ahead record ours differ from (`- lvm2` / `+ ours`), empty when equal.
+fn read_ahead_differences(lvm2: &str, ours: &str) -> String {
+    lvm2.lines()
+        .filter(|l| !ours.lines().any(|o| o == *l))
+        .map(|l| {
+            let name = l.split(' ').next().unwrap_or("");
+            let mine = ours.lines().find(|o| o.split(' ').next() == Some(name)).unwrap_or("(none)");
+            format!("  - lvm2: {l}\n  + ours: {mine}\n")
+        })
+        .collect()
 }
 
 /// lvm2's read-ahead (`blockdev --getra`, sectors) on every device of the VG is what ours get.

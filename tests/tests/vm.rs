@@ -65,14 +65,19 @@ fn vm_activate_types_like_lvm2() {
     }
     let exe = build_static_test("lvmkit", "vm_activate_types");
     let tmp = tempfile::tempdir().expect("tempdir");
-    // vgk on five disks (three large, two for raid6/raid10), vgm on three (one goes missing).
-    let images: Vec<PathBuf> = ["a.img", "b.img", "c.img", "d.img", "e.img", "f.img", "g.img", "h.img"]
-        .iter()
-        .enumerate()
-        .map(|(i, n)| sparse_image(tmp.path(), n, if i < 3 { 96 << 20 } else { 32 << 20 }))
+    // vgk on five disks (three large, two for raid6/raid10), vgm on three (one goes missing),
+    // vgx (the further types) on five.
+    let images: Vec<PathBuf> = (0..13)
+        .map(|i| {
+            let size = match i {
+                0..3 | 8.. => 96 << 20,
+                _ => 32 << 20,
+            };
+            sparse_image(tmp.path(), &format!("{}.img", (b'a' + i) as char), size)
+        })
         .collect();
     let scenario = scenario_with_env(tmp.path(), "activate-types.sh", &[("LVMKIT_VM_TEST", &exe)]);
-    run_guest_batch("type activation", &scenario, &images, 3);
+    run_guest_batch("type activation", &scenario, &images, 4);
 }
 
 #[test]
