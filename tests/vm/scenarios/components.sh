@@ -19,8 +19,11 @@
 s=$(dirname "$0")
 . "$s/lvm2-env.sh"
 # Every device but the scratch disk; lvm2's own component detection decides the rest.
-sed -i 's#^  filter = .*#  filter = [ "r|^/dev/vda|", "a|.*|" ]#; s#^  global_filter = .*#  global_filter = [ "r|^/dev/vda|", "a|.*|" ]#' \
-  "$LVM_SYSTEM_DIR/lvm.conf"
+accept_all() { # LVM_SYSTEM_DIR
+  sed -i 's#^  filter = .*#  filter = [ "r|^/dev/vda|", "a|.*|" ]#; s#^  global_filter = .*#  global_filter = [ "r|^/dev/vda|", "a|.*|" ]#' \
+    "$1/lvm.conf"
+}
+accept_all "$LVM_SYSTEM_DIR"
 export LVMKIT_HINTS=/run/lvmkit/hints
 L=$LVMKIT
 H=$LVMKIT_VM_HEALTH_TEST
@@ -153,34 +156,11 @@ md() {
 # on) and is resynced; A "crashes" (its devices and its array go away, nothing written);
 # with the array stopped nothing comes up from a member; B assembles its own array md3
 # from its leg alone and restores: takes the VG over from its peer A, tables on md3.
-node_conf() { # NAME
+node_conf() { # NAME: server NAME's lvm.conf (system ID NAME through lvmlocal) and directories
   d=$REP/$1
-  mkdir -p "$d/lvm" "$d/kit" "$d/archive" "$d/backup" "$d/lock"
-  cat >"$d/lvm/lvm.conf" <<CONF
-devices {
-  filter = [ "r|^/dev/vda|", "a|.*|" ]
-  global_filter = [ "r|^/dev/vda|", "a|.*|" ]
-  use_devicesfile = 0
-  obtain_device_list_from_udev = 0
-  external_device_info_source = "none"
-  hints = "none"
-}
-global {
-  system_id_source = "lvmlocal"
-  use_lvmpolld = 0
-  event_activation = 0
-  locking_dir = "$d/lock"
-}
-activation {
-  udev_sync = 0
-  udev_rules = 0
-  monitoring = 0
-}
-backup {
-  backup = 0
-  archive = 0
-}
-CONF
+  mkdir -p "$d/kit" "$d/archive" "$d/backup" "$d/lock"
+  lvm2_conf "$d/lvm" 'hints = "none"' 'system_id_source = "lvmlocal"' "locking_dir = \"$d/lock\"" &&
+    accept_all "$d/lvm" || return 1
   printf 'local {\n  system_id = "%s"\n}\n' "$1" >"$d/lvm/lvmlocal.conf"
 }
 as_node() { # NAME COMMAND…: run as server NAME
