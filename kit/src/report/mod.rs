@@ -1,7 +1,10 @@
 //! lvm2-compatible `pvs`, `vgs` and `lvs` reports.
 //!
 //! [`report`] returns what lvm2 2.03 prints on stdout for the same options on a system where
-//! nothing is active and device-mapper is absent (activation columns show `X`/`unknown`).
+//! device-mapper is absent (activation columns show `X`/`unknown`); [`report_with_kernel`]
+//! what it prints with device-mapper there, from a snapshot of the live devices
+//! (`live.rs`: state, open count, kernel numbers, percentages, RAID/cache/thin/writecache
+//! status).
 //! Known differences from lvm2: `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
 //! `-S` (`select.rs`) does not know lvm2's fuzzy time words (`yesterday`, `2 hours ago`);
 //! `-O` on a string-list field orders by its text (lvm2 compares pointer bytes there); lvm2's
@@ -11,6 +14,7 @@ mod attr;
 mod fields;
 mod history;
 mod layout;
+mod live;
 mod output;
 mod rows;
 mod select;
@@ -321,8 +325,21 @@ pub fn field_names() -> Vec<&'static str> {
     FIELDS.iter().map(|f| f.name).collect()
 }
 
-/// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
+/// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout on a system without
+/// device-mapper.
 pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<String, ReportError> {
+    report_with_kernel(kind, opts, src, None)
+}
+
+/// [`report`] with the kernel's values for active LVs (lvm2's output with device-mapper
+/// there): `kernel` is what device-mapper had ([`lvmkit_activation::live::Kernel::read`]);
+/// `None` gives lvm2's no-kernel values.
+pub fn report_with_kernel(
+    kind: ReportKind,
+    opts: &ReportOptions,
+    src: &Source,
+    kernel: Option<&lvmkit_activation::live::Kernel>,
+) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
     let base = Base::of(kind, opts.segments);
     let cols = columns(base, &opts.fields)?;
@@ -345,7 +362,7 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
         .vgs
         .iter()
         .filter(|a| opts.foreign || !a.metadata.vg.is_foreign_to(opts.system_id.as_deref()))
-        .map(|a| VgView::new(a, &src.scan))
+        .map(|a| VgView::new(a, &src.scan).with_kernel(kernel))
         .collect();
     // An outdated PV (its VG dropped it while it was away) is neither in its VG nor an orphan
     // for lvm2: it only warns about it.

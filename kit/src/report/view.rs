@@ -108,6 +108,8 @@ pub(crate) struct VgView<'a> {
     by_name: HashMap<&'a str, usize>,
     /// Who uses whom (shared with the planner).
     roles: LvRoles,
+    /// What device-mapper has (`None`: no kernel, lvm2's no-activation values).
+    pub kernel: Option<&'a lvmkit_activation::live::Kernel>,
 }
 
 impl<'a> VgView<'a> {
@@ -135,7 +137,7 @@ impl<'a> VgView<'a> {
             info.glue = lv.segments.iter().any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }));
         }
         let pv_alloc = (0..vg.pvs.len()).map(|p| vg.pv_allocated(p)).collect();
-        let mut view = VgView { asm, vg, scan, lvs, pv_alloc, by_name, roles };
+        let mut view = VgView { asm, vg, scan, lvs, pv_alloc, by_name, roles, kernel: None };
         // Nothing can be partial when every PV is there (the usual case): skip the walk.
         if (0..view.vg.pvs.len()).any(|p| view.pv_missing(p)) {
             let mut state = vec![0u8; view.vg.lvs.len()];
@@ -144,6 +146,12 @@ impl<'a> VgView<'a> {
             }
         }
         view
+    }
+
+    /// The same view reading kernel values from `kernel`.
+    pub fn with_kernel(mut self, kernel: Option<&'a lvmkit_activation::live::Kernel>) -> VgView<'a> {
+        self.kernel = kernel;
+        self
     }
 
     /// lvm2's `_lv_mark_if_partial`: a missing PV under any area, or a partial dependency.
