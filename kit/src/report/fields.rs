@@ -289,6 +289,14 @@ fn live_or(c: &Ctx, r: &Row, name: &str, no_kernel: impl FnOnce() -> String) -> 
     r.lv().and_then(|(v, i)| live::field(&c.units, name, v, i)).unwrap_or_else(no_kernel)
 }
 
+/// `data_offset`/`new_data_offset`: the kernel's, or nothing without it.
+fn seg_live_offset(r: &Row, new: bool) -> String {
+    match (r.vg, r.lv, r.seg) {
+        (Some(v), Some(i), Some(s)) => live::seg_data_offset(v, i, s, new).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 fn lv_str(r: &Row, f: impl Fn(&VgView, usize) -> String) -> String {
     r.lv().map_or_else(String::new, |(v, i)| f(v, i))
 }
@@ -1498,8 +1506,8 @@ pub(crate) static FIELDS: &[Field] = &[
     })),
     f!("data_copies", Num, Seg, "#Cpy", 4, R, |_, r| seg_str(r, |_, _, s| data_copies(s).to_string())),
     // Reshape data offsets need the kernel's raid status: lvm2 prints nothing without it.
-    f!("data_offset", Num, Seg, "DOff", 4, R, |_, _| String::new()),
-    f!("new_data_offset", Num, Seg, "NOff", 4, R, |_, _| String::new()),
+    f!("data_offset", Num, Seg, "DOff", 4, R, |_, r| seg_live_offset(r, false)),
+    f!("new_data_offset", Num, Seg, "NOff", 4, R, |_, r| seg_live_offset(r, true)),
     // A free PV segment has data_copies 0: lvm2 prints data_copies - 1 as an unsigned number.
     f!("parity_chunks", Num, Seg, "#Par", 4, R, |_, r| match r.seg() {
         Some((v, _, s)) => parity_chunks(v, s).map_or_else(String::new, |n| n.to_string()),

@@ -119,7 +119,12 @@ fn seg_status(v: &VgView, lv: usize, s: usize, d: Option<&KernelDevice>) -> SegS
     };
     let segtype = seg.segtype.name.as_str();
     let t = line.target_type.as_str();
-    let compatible = t == segtype || (segtype.starts_with("raid") && t.contains("raid"));
+    // The segment types' `target_status_compatible`: striped runs as linear, raid as any
+    // raid target, a snapshot as snapshot-merge.
+    let compatible = t == segtype
+        || (segtype == "striped" && t == "linear")
+        || (segtype.starts_with("raid") && t.contains("raid"))
+        || (segtype == "snapshot" && t == "snapshot-merge");
     if !v.is_locked(lv) && !compatible {
         return SegStatus::Unknown;
     }
@@ -418,22 +423,6 @@ pub(crate) fn integrity_mismatches(v: &VgView, i: usize) -> Option<u64> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentages_as_libdm_rounds_them() {
-        assert_eq!(show_percent(None), "");
-        assert_eq!(show_percent(Some(make_percent(0, 10))), "0.00");
-        assert_eq!(show_percent(Some(make_percent(10, 10))), "100.00");
-        assert_eq!(show_percent(Some(make_percent(1, 3))), "33.33");
-        // Never 0.00 for something, never 100.00 for not everything.
-        assert_eq!(show_percent(Some(make_percent(1, 1_000_000))), "0.01");
-        assert_eq!(show_percent(Some(make_percent(999_999, 1_000_000))), "99.99");
-        assert_eq!(show_percent(Some(make_percent(5, 0))), "100.00");
-    }
-}
 
 fn yes(on: bool, w: &str) -> String {
     if on { w.to_string() } else { String::new() }
@@ -703,4 +692,172 @@ fn removed_after_reshape(v: &VgView, i: usize) -> bool {
         .skip(1)
         .filter_map(|a| v.lv_index(&a.data))
         .any(|j| v.lv(j).status.has("REMOVE_AFTER_RESHAPE"))
+}
+
+/// `segtype_is_reshapable_raid`: raid4/5/6 (any layout) and raid10.
+fn reshapable_raid(segtype: &str) -> bool {
+    ["raid4", "raid5", "raid6", "raid10"].iter().any(|p| segtype.starts_with(p))
+}
+
+/// `_lv_for_raid_image_seg`: a reshapable RAID LV's segment is its own; the first segment of
+/// an image belongs to the RAID LV named by the image's name up to its first `_`.
+fn raid_for_seg(v: &VgView, i: usize, s: usize) -> Option<usize> {
+    let seg = v.lv(i).segments.get(s)?;
+    if reshapable_raid(&seg.segtype.name) {
+        return Some(i);
+    }
+    if !v.is_raid_image(i) || seg.start_extent != 0 {
+        return None;
+    }
+    let name = &v.lv(i).name;
+    let mut cut = name.find('_')?;
+    if name[cut..].contains("_dup_") {
+        cut = cut + 5 + name[cut + 5..].find('_')?;
+    }
+    let raid = v.lv_index(&name[..cut])?;
+    v.first_seg(raid).is_some_and(|f| reshapable_raid(&f.segtype.name)).then_some(raid)
+}
+
+/// `data_offset` / `new_data_offset` of segment `s` of LV `i` (`_segdata_offset`): the RAID
+/// LV's kernel data offset; for `new`, on an image not in sync, the other end of the reshape
+/// space. `None` without a kernel snapshot (the caller keeps the no-kernel value).
+pub(crate) fn seg_data_offset(v: &VgView, i: usize, s: usize, new: bool) -> Option<String> {
+    kernel(v)?;
+    let Some(raid) = raid_for_seg(v, i, s) else { return Some(String::new()) };
+    let Some(st) = raid_status(v, raid) else { return Some(String::new()) };
+    let mut off = st.data_offset;
+    if new && v.is_raid_image(i) && !image_in_sync(v, i) {
+        let reshape = v.lv(i).segments[s].reshape_count.unwrap_or(0);
+        off = if off != 0 { 0 } else { reshape * v.vg.extent_size };
+    }
+    Some(off.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use lvmkit_dm::control::{DeviceInfo, StatusLine, flags};
+    use lvmkit_dm::{DevNum, Sectors};
+
+    use super::super::attr::tests::with_view;
+    use super::super::units::Units;
+    use super::*;
+
+    const VG_ID: &str = "aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaaa";
+
+    /// An LV section with its own id (`n` repeated) and one segment of two extents.
+    fn lv(name: &str, n: char, status: &str, seg: &str) -> String {
+        let id = format!("{0}{0}{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}{0}{0}", n);
+        format!(
+            "{name} {{\nid = \"{id}\"\nstatus = [{status}]\nflags = []\nsegment_count = 1\n\
+             segment1 {{\nstart_extent = 0\nextent_count = 2\n{seg}\n}}\n}}\n"
+        )
+    }
+
+    fn dev(v: &VgView, lv: &str, flags: u32, open: i32, status: &[(&str, &str)]) -> KernelDevice {
+        let i = v.lv_index(lv).unwrap();
+        let uuid = dm_uuid(&v.vg.id, &v.lv(i).id, None).unwrap();
+        KernelDevice {
+            info: DeviceInfo {
+                name: format!("vg-{lv}"),
+                uuid: Some(uuid.as_str().to_string()),
+                dev: DevNum { major: 253, minor: i as u32 },
+                open_count: open,
+                event_nr: 0,
+                target_count: status.len() as u32,
+                flags,
+            },
+            read_ahead: Some(256),
+            status: status
+                .iter()
+                .map(|(t, p)| StatusLine {
+                    start: Sectors(0),
+                    length: Sectors(2 * 8192),
+                    target_type: t.to_string(),
+                    status: p.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    fn vg() -> String {
+        let rw = "\"READ\", \"WRITE\"";
+        let rwv = "\"READ\", \"WRITE\", \"VISIBLE\"";
+        let lin = |pe: u64| format!("type = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", {pe}]");
+        let raid = "type = \"raid1\"\ndevice_count = 2\nregion_size = 1024\n\
+                    raids = [\"r_rmeta_0\", \"r_rimage_0\", \"r_rmeta_1\", \"r_rimage_1\"]";
+        let lvs = [
+            lv("lin", 'c', rwv, &lin(0)),
+            lv("off", 'd', rwv, &lin(2)),
+            lv("r", 'e', rwv, raid),
+            lv("r_rimage_0", 'f', rw, &lin(4)),
+            lv("r_rmeta_0", 'g', rw, &lin(6)),
+            lv("r_rimage_1", 'h', rw, &lin(8)),
+            lv("r_rmeta_1", 'i', rw, &lin(10)),
+        ]
+        .concat();
+        super::super::attr::tests::vg_text("", &lvs).replace("aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaaa", VG_ID)
+    }
+
+    #[test]
+    fn percentages_as_libdm_rounds_them() {
+        assert_eq!(show_percent(None), "");
+        assert_eq!(show_percent(Some(make_percent(0, 10))), "0.00");
+        assert_eq!(show_percent(Some(make_percent(10, 10))), "100.00");
+        assert_eq!(show_percent(Some(make_percent(1, 3))), "33.33");
+        // Never 0.00 for something, never 100.00 for not everything.
+        assert_eq!(show_percent(Some(make_percent(1, 1_000_000))), "0.01");
+        assert_eq!(show_percent(Some(make_percent(999_999, 1_000_000))), "99.99");
+        assert_eq!(show_percent(Some(make_percent(5, 0))), "100.00");
+    }
+
+    #[test]
+    fn kernel_values_of_a_snapshot() {
+        let text = vg();
+        with_view(&text, true, |plain| {
+            // No kernel: nothing live, the fields keep lvm2's no-kernel values.
+            assert!(lvdm(plain, 0).is_none());
+            assert_eq!(field(&Units::bytes_nosuffix(), "lv_active", plain, 0), None);
+            let live = [
+                dev(plain, "lin", flags::ACTIVE_PRESENT | flags::SUSPEND, 2, &[("linear", "")]),
+                dev(plain, "r", flags::ACTIVE_PRESENT, 0, &[("raid", "raid1 2 AD 20/40 recover 0 0")]),
+                dev(plain, "r_rimage_0", flags::ACTIVE_PRESENT, 1, &[("linear", "")]),
+                dev(plain, "r_rimage_1", flags::ACTIVE_PRESENT, 1, &[("linear", "")]),
+            ];
+            let kernel = Kernel::from_devices(live);
+            let v = VgView::new(plain.asm, plain.scan).with_kernel(Some(&kernel));
+            let u = Units::bytes_nosuffix();
+            let f = |name: &str, lv: &str| field(&u, name, &v, v.lv_index(lv).unwrap()).unwrap();
+            let attr = |lv: &str| {
+                let i = v.lv_index(lv).unwrap();
+                let mut a: [char; 10] = ['-'; 10];
+                for (k, ch) in super::super::attr::lv_attr(&v, i).chars().enumerate() {
+                    a[k] = ch;
+                }
+                patch_attr(&v, i, &mut a);
+                a.iter().collect::<String>()
+            };
+            assert_eq!(f("lv_active", "lin"), "active");
+            assert_eq!(f("lv_active", "off"), "");
+            assert_eq!(f("lv_suspended", "lin"), "suspended");
+            assert_eq!(f("lv_device_open", "lin"), "open");
+            assert_eq!(f("lv_device_open", "off"), "unknown");
+            assert_eq!(f("lv_kernel_minor", "off"), "-1");
+            assert_eq!(f("lv_kernel_major", "lin"), "253");
+            assert_eq!(f("lv_kernel_read_ahead", "lin"), "131072");
+            assert_eq!(f("lv_permissions", "lin"), "writeable");
+            assert_eq!(attr("lin"), "-wi-so----");
+            assert_eq!(attr("off"), "-wi-------");
+            // The second leg is dead: the raid LV and that image need a refresh, the first
+            // image does not; half the regions are in sync.
+            assert_eq!(f("sync_percent", "r"), "50.00");
+            assert_eq!(f("raid_sync_action", "r"), "recover");
+            assert_eq!(f("raid_mismatch_count", "r"), "0");
+            assert_eq!(f("lv_health_status", "r"), "refresh needed");
+            assert_eq!(attr("r"), "rwi-a-r-r-");
+            assert_eq!(attr("r_rimage_0"), "iwi-aor---");
+            assert_eq!(attr("r_rimage_1"), "Iwi-aor-r-");
+            // The raid's metadata images have no device: not active, and lvm2's 'r' still.
+            assert_eq!(attr("r_rmeta_0"), "ewi---r---");
+        });
+    }
 }
