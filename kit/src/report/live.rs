@@ -77,10 +77,11 @@ fn kernel<'a>(v: &VgView<'a>) -> Option<&'a Kernel> {
     v.kernel
 }
 
-/// The live device of LV `i` (or of its `layer`).
+/// The live device of LV `i` (or of its `layer`; without one, the LV's own device, whose
+/// uuid carries lvm2's role suffix).
 fn device<'a>(v: &VgView<'a>, i: usize, layer: Option<&str>) -> Option<&'a KernelDevice> {
     let k = kernel(v)?;
-    let uuid = dm_uuid(&v.vg.id, &v.lv(i).id, layer).ok()?;
+    let uuid = dm_uuid(&v.vg.id, &v.lv(i).id, layer.or_else(|| v.dm_uuid_suffix(i))).ok()?;
     k.device(uuid.as_str())
 }
 

@@ -148,6 +148,12 @@ impl<'a> VgView<'a> {
         view
     }
 
+    /// The uuid suffix lvm2 gives the device of LV `i` when no layer is asked for
+    /// (`build_dm_uuid`: `real`, `cdata`, `cmeta`, `cvol`, `pool`, `tdata`, `tmeta`, `vdata`).
+    pub fn dm_uuid_suffix(&self, i: usize) -> Option<&'static str> {
+        self.roles.dm_uuid_suffix(self.vg, i)
+    }
+
     /// The same view reading kernel values from `kernel`.
     pub fn with_kernel(mut self, kernel: Option<&'a lvmkit_activation::live::Kernel>) -> VgView<'a> {
         self.kernel = kernel;
