@@ -169,7 +169,8 @@ pub(crate) fn lvdm(v: &VgView, i: usize) -> Option<Lvdm> {
     }
     if v.is_thin_pool(i) {
         let d = device(v, i, Some("tpool"));
-        let mut info = info_of(d);
+        // Asked without read-ahead: lvm2 shows DM_READ_AHEAD_NONE (0).
+        let mut info = info_of(d).map(|x| Info { read_ahead: Some(0), ..x });
         let seg = seg_status(v, i, 0, d);
         if let SegStatus::ThinPool(p) = &seg {
             // The `-tpool` device exists; the pool itself is active only with its own device.
@@ -377,11 +378,8 @@ pub(crate) fn image_in_sync(v: &VgView, i: usize) -> bool {
         return false;
     }
     if v.is_raid_image(i) {
+        // 2.03.16 reads the leg's health only (no shortcut for a fully synced array).
         let Some((raid, k)) = raid_user(v, i) else { return false };
-        let Some((p, _)) = mirror_percent(v, raid, "raid") else { return false };
-        if p == make_percent(1, 1) {
-            return true;
-        }
         return raid_status(v, raid).is_some_and(|r| r.dev_health.as_bytes().get(k) == Some(&b'A'));
     }
     if v.is_mirror_image(i) {
