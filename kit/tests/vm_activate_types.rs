@@ -635,8 +635,8 @@ fn json_diff(lvm2: &str, ours: &str, key: &str) -> Vec<String> {
     out
 }
 
-/// lvm2's reports of `vgk` while active (raids in sync, `vgk-orig` held open, `vgk-r10`
-/// suspended: `$LVMKIT_VM_LIVE`, recorded by the scenario with the state still in place)
+/// lvm2's reports of `vgk` while active (raids in sync but `rf` with a failed leg, `vgk-orig`
+/// held open, `vgk-r10` suspended: `$LVMKIT_VM_LIVE`, recorded by the scenario with the state still in place)
 /// against lvmkit's from the same kernel state, every field; and the negative control: the
 /// no-kernel report differs in the live fields.
 #[test]
@@ -681,6 +681,13 @@ fn live_report_fields() {
     for d in &diffs {
         println!("DIFF {d}");
     }
+    // The states the comparison is about are there (else it would prove less than it says).
+    let lvs = json_rows(&std::fs::read_to_string(dir.join("lvs.json")).expect("lvm2's lvs"), "lv");
+    let row = |name: &str| lvs.iter().find(|r| r["lv_name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    assert_eq!(row("rf")["lv_health_status"], "refresh needed", "rf's leg is not failed");
+    assert_eq!(row("r10")["lv_suspended"], "suspended");
+    assert_eq!(row("orig")["lv_device_open"], "open");
+    assert_eq!(row("r1")["sync_percent"], "100.00");
     assert!(diffs.is_empty(), "{} of {cells} cells differ from lvm2's live report", diffs.len());
     // Negative control: without the kernel's values the comparison must fail, in the fields
     // that need it.
