@@ -6,12 +6,12 @@
 //! (`live.rs`: state, open count, kernel numbers, percentages, RAID/cache/thin/writecache
 //! status).
 //! Known differences from lvm2: `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
-//! `-S` (`select.rs`) does not know lvm2's fuzzy time words (`yesterday`, `2 hours ago`);
 //! `-O` on a string-list field orders by its text (lvm2 compares pointer bytes there); lvm2's
 //! warnings (a duplicate sort key) are not printed.
 
 mod attr;
 mod fields;
+mod fuzzy_time;
 mod history;
 mod layout;
 mod live;
@@ -96,6 +96,8 @@ pub struct ReportOptions {
     pub foreign: bool,
     /// This host's system ID (lvm2's `global/system_id_source`); `None`: the host has none.
     pub system_id: Option<String>,
+    /// "Now" for `-S`'s relative time words, seconds since the epoch; `None`: the clock.
+    pub now: Option<i64>,
 }
 
 /// A report request that cannot be answered.
@@ -347,8 +349,13 @@ pub fn report_with_kernel(
         Some(spec) => Some(sort::parse_keys(base.prefix(), spec)?),
         None => None,
     };
-    let selection =
-        select::parse(base.prefix(), opts.select.as_deref().unwrap_or("")).map_err(ReportError::Lvm2)?;
+    let now = opts.now.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    });
+    let selection = select::parse(base.prefix(), opts.select.as_deref().unwrap_or(""), now)
+        .map_err(ReportError::Lvm2)?;
     // Sort keys and selected fields count for the row type, as lvm2's hidden fields do.
     let mut typed = cols.clone();
     typed.extend(keys.iter().flatten().map(|k| k.field));
