@@ -48,7 +48,7 @@ pub struct LiveState {
 }
 
 /// Looks at what device-mapper has for `plan`: one list, then per planned device that exists
-/// its info and, when it has a live table, that table. A device listed and gone by the time
+/// one [`DmControl::lookup`] (its state and live table). A device listed and gone by the time
 /// it is asked about counts as absent.
 pub fn observe(dm: &dyn DmControl, plan: &Plan) -> Result<Observed, control::Error> {
     let listed = dm.list()?;
@@ -69,14 +69,7 @@ pub fn observe_listed(
             planned.push(None);
             continue;
         }
-        let id = DevId::Uuid(d.uuid.clone());
-        let state = match dm.info(&id)? {
-            Some(info) => {
-                let table = if info.live_table() { Some(dm.table(&id, false)?) } else { None };
-                Some(LiveState { info, table })
-            }
-            None => None,
-        };
+        let state = dm.lookup(&DevId::Uuid(d.uuid.clone()))?.map(|(info, table)| LiveState { info, table });
         planned.push(state);
     }
     Ok(Observed { listed, planned })

@@ -284,6 +284,14 @@ pub trait DmControl: Sync {
     fn info(&self, id: &DevId) -> Result<Option<DeviceInfo>>;
     /// The live (or inactive) table, parsed.
     fn table(&self, id: &DevId, inactive: bool) -> Result<Table>;
+    /// The device's state and, when it has one, its live table; `None` if there is no such
+    /// device. [`Dm`] asks once (DM_TABLE_STATUS answers with the header DM_DEV_STATUS gives);
+    /// this default asks [`info`](DmControl::info) then [`table`](DmControl::table).
+    fn lookup(&self, id: &DevId) -> Result<Option<(DeviceInfo, Option<Table>)>> {
+        let Some(info) = self.info(id)? else { return Ok(None) };
+        let table = if info.live_table() { Some(self.table(id, false)?) } else { None };
+        Ok(Some((info, table)))
+    }
     /// The live table's status lines.
     fn status(&self, id: &DevId) -> Result<Vec<StatusLine>>;
     /// Devices the live table uses.
@@ -502,6 +510,18 @@ fn header_for(id: &DevId, flags: u32, event_nr: u32) -> Header<'_> {
     h
 }
 
+/// The table in a DM_TABLE_STATUS reply (asked with [`flags::STATUS_TABLE`]).
+fn table_of(id: &DevId, r: &Reply, buf: &[u8]) -> Result<Table> {
+    let raw = abi::parse_table_status(abi::payload(buf, r), r.target_count)
+        .ok_or_else(|| reply_err(Cmd::TableStatus, id, "bad target specs"))?;
+    let lines = raw
+        .iter()
+        .map(|(s, l, t, p)| TableLine::from_raw(*s, *l, t, p))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|source| Error::Parse { cmd: Cmd::TableStatus.name(), device: id.to_string(), source })?;
+    Ok(Table { lines })
+}
+
 fn reply_err(cmd: Cmd, id: &DevId, why: &str) -> Error {
     Error::Reply { cmd: cmd.name(), device: id.to_string(), why: why.into() }
 }
@@ -679,18 +699,20 @@ impl DmControl for Dm {
             f |= flags::QUERY_INACTIVE_TABLE;
         }
         let (r, buf) = self.call_id(Cmd::TableStatus, id, f, 0, &[])?;
-        let raw = abi::parse_table_status(abi::payload(&buf, &r), r.target_count)
-            .ok_or_else(|| reply_err(Cmd::TableStatus, id, "bad target specs"))?;
-        let lines = raw
-            .iter()
-            .map(|(s, l, t, p)| TableLine::from_raw(*s, *l, t, p))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|source| Error::Parse {
-                cmd: Cmd::TableStatus.name(),
-                device: id.to_string(),
-                source,
-            })?;
-        Ok(Table { lines })
+        table_of(id, &r, &buf)
+    }
+
+    fn lookup(&self, id: &DevId) -> Result<Option<(DeviceInfo, Option<Table>)>> {
+        let (r, buf) = match self.call_id(Cmd::TableStatus, id, flags::STATUS_TABLE, 0, &[]) {
+            Ok(reply) => reply,
+            Err(e) if e.errno() == Some(libc::ENXIO) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut info = DeviceInfo::from_reply(&r);
+        // The reply echoes the request's flag; DM_DEV_STATUS's header has no such bit.
+        info.flags &= !flags::STATUS_TABLE;
+        let table = if info.live_table() { Some(table_of(id, &r, &buf)?) } else { None };
+        Ok(Some((info, table)))
     }
 
     fn status(&self, id: &DevId) -> Result<Vec<StatusLine>> {

@@ -139,12 +139,29 @@ fn linear_and_striped_lifecycle() {
     assert_eq!(created.name, lin.as_str());
     assert_eq!(created.uuid.as_deref(), Some("LVMKIT-TEST-lin"));
     assert!(!created.live_table() && !created.inactive_table());
+    // lookup (one DM_TABLE_STATUS) answers what info + table answer, at every stage.
+    let lookup = |id: &DevId| {
+        let one = dm.lookup(id).unwrap();
+        let two = dm.info(id).unwrap().map(|i| {
+            let t = i.live_table().then(|| dm.table(id, false).unwrap());
+            (i, t)
+        });
+        assert_eq!(one, two, "lookup of {id} differs from info + table");
+        one
+    };
+    let (i, t) = lookup(&by_name("lin")).unwrap();
+    assert!(!i.live_table() && t.is_none(), "{i:?} {t:?}");
     let lin_table: Table = format!("0 8192 linear {d0} 2048").parse().unwrap();
     let loaded = dm.table_load(&by_name("lin"), &lin_table, false).unwrap();
     assert!(loaded.inactive_table() && !loaded.live_table());
+    let (i, t) = lookup(&by_name("lin")).unwrap();
+    assert!(i.inactive_table() && !i.live_table() && t.is_none(), "the inactive table is not the live one");
     let resumed = dm.resume(&by_name("lin"), 0).unwrap();
     assert!(resumed.live_table() && !resumed.suspended());
     assert_eq!(dm.table(&by_name("lin"), false).unwrap(), lin_table);
+    let (i, t) = lookup(&DevId::Uuid(lin_uuid.clone())).unwrap();
+    assert_eq!((i.name.as_str(), i.dev, t), (lin.as_str(), created.dev, Some(lin_table.clone())));
+    assert_eq!(dm.lookup(&by_name("absent")).unwrap(), None);
     // Addressing by uuid reaches the same device.
     let by_uuid = dm.info(&DevId::Uuid(lin_uuid.clone())).unwrap().unwrap();
     assert_eq!((by_uuid.name.as_str(), by_uuid.dev), (lin.as_str(), created.dev));
@@ -190,6 +207,8 @@ fn linear_and_striped_lifecycle() {
     let s = dm.suspend(&by_name("str"), 0).unwrap();
     assert!(s.suspended());
     assert!(dm.info(&by_name("str")).unwrap().unwrap().suspended());
+    let (i, t) = dm.lookup(&by_name("str")).unwrap().unwrap();
+    assert!(i.suspended() && t == Some(str_table.clone()), "{i:?} {t:?}");
     let r = dm.resume(&by_name("str"), 0).unwrap();
     assert!(!r.suspended());
 

@@ -14,11 +14,14 @@
 #              (OCF_CHECK_LEVEL 0 and 10) / stop
 #   vgchange   `lvm vgchange -y --config local/extra_system_ids=[OLD] --systemid NEW VG` then
 #              `lvm vgchange -ay VG` / `lvm vgchange -an VG` (what the agent runs, without it)
+#   engine     lvmkit's engine without the kit: `lvmkit vgchange --takeover OLD --systemid NEW
+#              VG` then `lvmkit activate VG` / `lvmkit deactivate VG` (the kit's overhead is
+#              restore - engine up, remove - engine down)
 # Timed with bash's $EPOCHREALTIME (no process spawned for the clock): whole processes,
 # start-up included.
 #
 # Env: BENCH_DIR (manifest + metadata files), LVMKIT (static lvmkit), RUNS, TOOLS (default
-# "kit activate vgchange"). Disks: $VM_DISKS.
+# "kit activate vgchange engine"), PROFILE (a folder: one more kit cycle under strace). Disks: $VM_DISKS.
 # Manifest lines: `linear VG DISK PVUUID FILE` (DISK = 1-based index into $VM_DISKS).
 # Output: `T VG TOOL OP RUN MICROSECONDS` (OP up, down, qc0, qc10, qc20, mon0, mon10; run 0 is
 # the warm-up), `I …` information; a failed command or check prints FAIL and exits 1. Checks:
@@ -26,7 +29,7 @@
 # owner is on disk (lvm2 reads it); after every down none is left; at the warm-up, the kit's
 # tables equal lvm2's.
 set -u
-TOOLS=${TOOLS:-kit activate vgchange}
+TOOLS=${TOOLS:-kit activate vgchange engine}
 read -r -a DISKS <<<"${VM_DISKS:-/dev/ubdb /dev/ubdc}"
 disk() { echo "${DISKS[$(($1 - 1))]}"; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -116,6 +119,10 @@ t() { # VG TOOL OP RUN CMD…: runs CMD timed; prints the T line
   e=$EPOCHREALTIME
   echo "T $vg $tool $op $r $(((${e/./} - ${s/./})))"
 }
+engine_up() { # VG NODE FROM: the same with lvmkit's engine commands (no kit)
+  as "$2" "$LVMKIT" vgchange --devices "$DEV" --takeover "$3" --systemid "$2" "$1" &&
+    as "$2" "$LVMKIT" activate --devices "$DEV" "$1"
+}
 vg_up() { # VG NODE FROM: lvm2's takeover and activation, as the agent runs them
   as "$2" lvm vgchange -y --config "local/extra_system_ids=[\"$3\"]" --systemid "$2" "$1" &&
     as "$2" lvm vgchange -ay "$1"
@@ -154,6 +161,8 @@ bench_vg() { # VG N
           ;;
         vgchange)
           t "$vg" vgchange up "$r" vg_up "$vg" "$node" "$from" ;;
+        engine)
+          t "$vg" engine up "$r" engine_up "$vg" "$node" "$from" ;;
       esac
       under n "$uuid"
       [ "$n" = "$want" ] || fail "$vg $tool up run $r: $n devices, want $want"
@@ -170,17 +179,33 @@ bench_vg() { # VG N
           t "$vg" activate down "$r" ra "$node" "$vg" stop ;;
         vgchange)
           t "$vg" vgchange down "$r" as "$node" lvm vgchange -an "$vg" ;;
+        engine)
+          t "$vg" engine down "$r" as "$node" "$LVMKIT" deactivate --devices "$DEV" "$vg" ;;
       esac
       under n "$uuid"
       [ "$n" = 0 ] || fail "$vg $tool down run $r: $n devices left"
     done
   done
+  if [ -n "${PROFILE:-}" ] && [[ " $TOOLS " == *" kit "* ]]; then
+    # One more kit cycle, each command under `strace -f -r` (relative timestamps: the gaps
+    # between system calls are user-space time), untimed.
+    from=$(owner "$vg")
+    node=$(other "$from")
+    mkdir -p "$PROFILE"
+    local op
+    for op in restore "quickCheck --level 0" "quickCheck --level 10" remove; do
+      # shellcheck disable=SC2086
+      run as "$node" strace -f -r -o "$PROFILE/$vg-${op// /}.strace" "$LVMKIT" kit $op "lvmvg-$vg"
+    done
+    echo "I $vg: strace of restore, quickCheck 0/10 and remove in $PROFILE"
+  fi
 }
 
 while read -r kind vg d pv file; do
   case $kind in
     linear)
       dev=$(disk "$d")
+      DEV=$dev
       run as nodeA lvm pvcreate -ff -y --metadatasize 2m --uuid "$pv" --restorefile "$BENCH_DIR/$file" "$dev"
       run as nodeA lvm vgcfgrestore -f "$BENCH_DIR/$file" "$vg"
       run as nodeA lvm vgchange -y --systemid nodeA "$vg"
