@@ -37,6 +37,7 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
         foreign: a.foreign,
         // This host's system ID decides which VGs are foreign (LVM_SYSTEM_DIR, like lvm2).
         system_id: if a.foreign { None } else { configured_system_id()? },
+        now: None,
     };
     for e in &src.scan.errors {
         eprintln!("  WARNING: {e}");
