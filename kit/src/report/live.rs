@@ -374,10 +374,11 @@ pub(crate) fn copy_percent(v: &VgView, i: usize, d: &Lvdm) -> Option<i64> {
 
 /// `lv_raid_image_in_sync` / `lv_mirror_image_in_sync`.
 pub(crate) fn image_in_sync(v: &VgView, i: usize) -> bool {
-    if device(v, i, None).is_none() {
-        return false;
-    }
     if v.is_raid_image(i) {
+        // An image that is not active is taken as not in sync.
+        if device(v, i, None).is_none() {
+            return false;
+        }
         // 2.03.16 reads the leg's health only (no shortcut for a fully synced array).
         let Some((raid, k)) = raid_user(v, i) else { return false };
         return raid_status(v, raid).is_some_and(|r| r.dev_health.as_bytes().get(k) == Some(&b'A'));
