@@ -61,12 +61,7 @@ impl Kernel {
 
     /// A snapshot of the given devices (keyed by their uuid; tests, recorded states).
     pub fn from_devices(devices: impl IntoIterator<Item = KernelDevice>) -> Kernel {
-        Kernel {
-            devices: devices
-                .into_iter()
-                .filter_map(|d| d.info.uuid.clone().map(|u| (u, d)))
-                .collect(),
-        }
+        Kernel { devices: devices.into_iter().filter_map(|d| d.info.uuid.clone().map(|u| (u, d))).collect() }
     }
 
     /// The device with this uuid.

@@ -26,7 +26,13 @@ fn num(target: &'static str, status: &str, w: &[&str], i: usize, what: &str) -> 
 }
 
 /// `A/B` at word `i`.
-fn ratio(target: &'static str, status: &str, w: &[&str], i: usize, what: &str) -> Result<(u64, u64), BadStatus> {
+fn ratio(
+    target: &'static str,
+    status: &str,
+    w: &[&str],
+    i: usize,
+    what: &str,
+) -> Result<(u64, u64), BadStatus> {
     let s = w.get(i).ok_or_else(|| bad(target, status, format!("{what} missing at word {}", i + 1)))?;
     let (a, b) = s
         .split_once('/')
@@ -226,8 +232,10 @@ impl CacheStatus {
         };
         st.features = take(&mut i, "feature")?;
         st.core_args = take(&mut i, "core argument")?;
-        st.policy_name =
-            w.get(i).ok_or_else(|| bad("cache", s, format!("policy name missing at word {}", i + 1)))?.to_string();
+        st.policy_name = w
+            .get(i)
+            .ok_or_else(|| bad("cache", s, format!("policy name missing at word {}", i + 1)))?
+            .to_string();
         i += 1;
         st.policy_args = take(&mut i, "policy argument")?;
         let rest = &w[i..];
@@ -477,7 +485,8 @@ mod tests {
 
     #[test]
     fn thin_pool_thin_writecache_integrity_mirror() {
-        let p = ThinPoolStatus::parse("0 11/4096 5/256 - rw no_discard_passdown queue_if_no_space - 1024").unwrap();
+        let p = ThinPoolStatus::parse("0 11/4096 5/256 - rw no_discard_passdown queue_if_no_space - 1024")
+            .unwrap();
         assert_eq!((p.used_metadata_blocks, p.total_data_blocks), (11, 256));
         assert_eq!(p.discards, ThinDiscards::NoPassdown);
         assert!(!p.read_only);

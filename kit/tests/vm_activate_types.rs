@@ -623,7 +623,12 @@ fn json_diff(lvm2: &str, ours: &str, key: &str) -> Vec<String> {
         out.push(format!("{key}: lvm2 has {} rows, lvmkit {}", a.len(), b.len()));
     }
     for (ra, rb) in a.iter().zip(&b) {
-        let row = ra.get("lv_name").or_else(|| ra.get("pv_name")).or_else(|| ra.get("vg_name")).cloned().unwrap_or_default();
+        let row = ra
+            .get("lv_name")
+            .or_else(|| ra.get("pv_name"))
+            .or_else(|| ra.get("vg_name"))
+            .cloned()
+            .unwrap_or_default();
         for (k, va) in ra {
             match rb.get(k) {
                 Some(vb) if vb == va => {}
@@ -697,5 +702,8 @@ fn live_report_fields() {
             "the no-kernel report matches lvm2's live {field}: the comparison proves nothing"
         );
     }
-    println!("live report fields: {cells} cells equal to lvm2's; {} differ without the kernel", no_kernel_diffs.len());
+    println!(
+        "live report fields: {cells} cells equal to lvm2's; {} differ without the kernel",
+        no_kernel_diffs.len()
+    );
 }

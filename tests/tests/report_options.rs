@@ -790,7 +790,8 @@ fn fuzzy_time_words_match_lvm2() {
         })
         .collect();
     let c = lvmkit_tests::Case { images, ..c };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
     let day = 86_400;
     let midnight = now - now.rem_euclid(day);
     // Minutes, hours, yesterday noon, days, a week and more, months, years ago.
@@ -828,7 +829,8 @@ fn fuzzy_time_words_match_lvm2() {
         .unwrap_or_else(|e| panic!("{e}"));
     let src = Source::load(&c.images, false);
     let ctx = lvmkit::write::context(None, None, "fuzzy_time_words_match_lvm2");
-    lvmkit::write::vgcfgrestore(&src, &vg, &file, true, &ctx, &Default::default()).expect("restore the dated VG");
+    lvmkit::write::vgcfgrestore(&src, &vg, &file, true, &ctx, &Default::default())
+        .expect("restore the dated VG");
     drop(src);
     let loops = match attach(&j.losetup, &c, None) {
         Ok(l) => l,
@@ -885,10 +887,24 @@ fn fuzzy_time_words_match_lvm2() {
             assert!(!le.is_empty(), "lvm2 accepts {w}: the refusal control proves nothing");
         }
     }
-    assert!(bad.is_empty(), "{} of {} differ from lvm2:\n{}", bad.len(), words.len() + refused.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of {} differ from lvm2:\n{}",
+        bad.len(),
+        words.len() + refused.len(),
+        bad.join("\n")
+    );
     let mut distinct = answers.clone();
     distinct.sort();
     distinct.dedup();
-    assert!(distinct.len() >= 6, "only {} distinct answers: the words do not tell the LVs apart", distinct.len());
-    println!("{} fuzzy time selections as lvm2, {} distinct answers", words.len() + refused.len(), distinct.len());
+    assert!(
+        distinct.len() >= 6,
+        "only {} distinct answers: the words do not tell the LVs apart",
+        distinct.len()
+    );
+    println!(
+        "{} fuzzy time selections as lvm2, {} distinct answers",
+        words.len() + refused.len(),
+        distinct.len()
+    );
 }

@@ -331,7 +331,10 @@ fn granularity(info: &mut Info, id: Tid) {
 fn recognize(b: &[u8], list: &mut [Item], info: &mut Info) -> Result<(), String> {
     for k in 0..list.len() {
         if list[k].id == STR && match_str(b, list, k) == NULL {
-            return Err(format!("Unrecognized string in date/time specification at \"{}\".", rest(b, list[k].s)));
+            return Err(format!(
+                "Unrecognized string in date/time specification at \"{}\".",
+                rest(b, list[k].s)
+            ));
         }
         if list[k].id == FRAME_AGO {
             // `_change_to_relative`: absolute units before "ago" (back to the previous one).
@@ -348,7 +351,10 @@ fn recognize(b: &[u8], list: &mut [Item], info: &mut Info) -> Result<(), String>
     }
     for k in 0..list.len() {
         if list[k].id == NUM && match_num(list, k) == NULL {
-            return Err(format!("Unrecognized number in date/time specification at \"{}\".", rest(b, list[k].s)));
+            return Err(format!(
+                "Unrecognized number in date/time specification at \"{}\".",
+                rest(b, list[k].s)
+            ));
         }
         granularity(info, list[k].id);
     }
@@ -496,11 +502,7 @@ fn translate(b: &[u8], list: &[Item], info: &Info, now: i64) -> (i64, i64) {
                 U_MINUTE_REL => t += multiplier * 60,
                 U_HOUR => tm.hour = multiplier,
                 U_HOUR_REL => t += multiplier * 3600,
-                U_AM => {
-                    if prev == Some(NUM_MULTIPLIER) {
-                        tm.hour = multiplier;
-                    }
-                }
+                U_AM if prev == Some(NUM_MULTIPLIER) => tm.hour = multiplier,
                 U_PM => {
                     if prev.is_some_and(is_unit) {
                         t -= 12 * 3600;
@@ -515,7 +517,7 @@ fn translate(b: &[u8], list: &[Item], info: &Info, now: i64) -> (i64, i64) {
                     let num = multiplier % 12;
                     if num > tm.mon + 1 {
                         tm.year -= 1;
-                        tm.mon = 12 - num + tm.mon;
+                        tm.mon += 12 - num;
                     } else {
                         tm.mon -= num;
                     }
@@ -583,7 +585,12 @@ fn translate(b: &[u8], list: &[Item], info: &Info, now: i64) -> (i64, i64) {
 /// line lvm2 logs when the words make no date.
 pub(crate) fn parse(text: &[u8], now: i64) -> Result<Option<(i64, i64)>, String> {
     let Some(mut list) = preparse(text) else { return Ok(None) };
-    let mut info = Info { min_abs_date: UNIT_END, max_abs_date: UNIT_START, min_abs_time: UNIT_END, min_rel_time: UNIT_END };
+    let mut info = Info {
+        min_abs_date: UNIT_END,
+        max_abs_date: UNIT_START,
+        min_abs_time: UNIT_END,
+        min_rel_time: UNIT_END,
+    };
     recognize(text, &mut list, &mut info)?;
     Ok(Some(translate(text, &list, &info, now)))
 }
@@ -600,7 +607,9 @@ mod tests {
     }
 
     fn range(s: &str) -> (i64, i64) {
-        parse(s.as_bytes(), NOW).unwrap_or_else(|e| panic!("{s}: {e}")).unwrap_or_else(|| panic!("{s}: not fuzzy"))
+        parse(s.as_bytes(), NOW)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .unwrap_or_else(|| panic!("{s}: not fuzzy"))
     }
 
     #[test]
@@ -648,6 +657,8 @@ mod tests {
         );
         assert!(parse(b"today yesterday", NOW).unwrap_err().starts_with("Ambiguous date"));
         assert!(parse(b"noon midnight", NOW).unwrap_err().starts_with("Ambiguous time"));
-        assert!(parse(b"2 hours ago 14:00", NOW).unwrap_err().starts_with("Mixed absolute and relative time"));
+        assert!(
+            parse(b"2 hours ago 14:00", NOW).unwrap_err().starts_with("Mixed absolute and relative time")
+        );
     }
 }

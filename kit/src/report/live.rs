@@ -313,7 +313,11 @@ pub(crate) fn seg_percent(v: &VgView, d: &Lvdm, get: Get) -> Option<i64> {
             };
             let size = v.lv(lv).segments.iter().map(|s| s.extent_count).sum::<u64>() * v.vg.extent_size;
             let csize = size.div_ceil(chunk) * chunk;
-            Some(if t.mapped_sectors <= csize { make_percent(t.mapped_sectors, csize) } else { make_percent(1, 1) })
+            Some(if t.mapped_sectors <= csize {
+                make_percent(t.mapped_sectors, csize)
+            } else {
+                make_percent(1, 1)
+            })
         }
         _ => None,
     }
@@ -337,7 +341,7 @@ fn mirror_percent(v: &VgView, i: usize, target: &str) -> Option<(i64, u64)> {
         num += a;
         den += b;
         let area_len = seg.extent_count;
-        copied += if b == 0 { area_len } else { area_len * a / b };
+        copied += (area_len * a).checked_div(b).unwrap_or(area_len);
     }
     Some((make_percent(num, den), copied))
 }
@@ -423,7 +427,6 @@ pub(crate) fn integrity_mismatches(v: &VgView, i: usize) -> Option<u64> {
     None
 }
 
-
 fn yes(on: bool, w: &str) -> String {
     if on { w.to_string() } else { String::new() }
 }
@@ -437,9 +440,7 @@ pub(crate) fn field(units: &super::units::Units, name: &str, v: &VgView, i: usiz
     let undef = || "unknown".to_string();
     let num_or_empty = |n: Option<u64>| n.map_or_else(String::new, |n| n.to_string());
     Some(match name {
-        "lv_active" => {
-            if is_active(v, i)? { "active" } else { "" }.to_string()
-        }
+        "lv_active" => if is_active(v, i)? { "active" } else { "" }.to_string(),
         "lv_active_locally" => yes(is_active(v, i)?, "active locally"),
         "lv_active_remotely" => String::new(),
         "lv_active_exclusively" => yes(is_active(v, i)?, "active exclusively"),
@@ -506,7 +507,9 @@ pub(crate) fn field(units: &super::units::Units, name: &str, v: &VgView, i: usiz
             _ => String::new(),
         },
         "kernel_metadata_format" => match &d.seg {
-            SegStatus::Cache(c) => if c.features.iter().any(|f| f == "metadata2") { "2" } else { "1" }.to_string(),
+            SegStatus::Cache(c) => {
+                if c.features.iter().any(|f| f == "metadata2") { "2" } else { "1" }.to_string()
+            }
             _ => String::new(),
         },
         "kernel_discards" => match &d.seg {
@@ -533,7 +536,9 @@ pub(crate) fn field(units: &super::units::Units, name: &str, v: &VgView, i: usiz
             SegStatus::Snapshot(s) => yes(s.invalid, "snapshot invalid"),
             _ => undef(),
         },
-        "writecache_total_blocks" | "writecache_free_blocks" | "writecache_writeback_blocks"
+        "writecache_total_blocks"
+        | "writecache_free_blocks"
+        | "writecache_writeback_blocks"
         | "writecache_error" => match &d.seg {
             SegStatus::Writecache(w) => match name {
                 "writecache_total_blocks" => w.total_blocks,
@@ -604,7 +609,9 @@ fn yes_str(on: bool, w: &'static str) -> &'static str {
 pub(crate) fn patch_attr(v: &VgView, i: usize, a: &mut [char; 10]) {
     let Some(d) = lvdm(v, i) else { return };
     let lv = v.lv(i);
-    if a[0] == 'I' && (v.is_mirror_image(i) || (v.is_raid_image(i) && !v.is_visible(i))) && image_in_sync(v, i)
+    if a[0] == 'I'
+        && (v.is_mirror_image(i) || (v.is_raid_image(i) && !v.is_visible(i)))
+        && image_in_sync(v, i)
     {
         a[0] = 'i';
     }
@@ -746,7 +753,10 @@ mod tests {
 
     /// An LV section with its own id (`n` repeated) and one segment of two extents.
     fn lv(name: &str, n: char, status: &str, seg: &str) -> String {
-        let id = format!("{0}{0}{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}{0}{0}", n);
+        let id = format!(
+            "{0}{0}{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}-{0}{0}{0}{0}{0}{0}",
+            n
+        );
         format!(
             "{name} {{\nid = \"{id}\"\nstatus = [{status}]\nflags = []\nsegment_count = 1\n\
              segment1 {{\nstart_extent = 0\nextent_count = 2\n{seg}\n}}\n}}\n"

@@ -350,12 +350,10 @@ pub fn report_with_kernel(
         None => None,
     };
     let now = opts.now.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
     });
-    let selection = select::parse(base.prefix(), opts.select.as_deref().unwrap_or(""), now)
-        .map_err(ReportError::Lvm2)?;
+    let selection =
+        select::parse(base.prefix(), opts.select.as_deref().unwrap_or(""), now).map_err(ReportError::Lvm2)?;
     // Sort keys and selected fields count for the row type, as lvm2's hidden fields do.
     let mut typed = cols.clone();
     typed.extend(keys.iter().flatten().map(|k| k.field));
