@@ -118,8 +118,15 @@ fn seg_status(v: &VgView, lv: usize, s: usize, d: Option<&KernelDevice>) -> SegS
     }) else {
         return SegStatus::Unknown;
     };
-    let segtype = seg.segtype.name.as_str();
     let t = line.target_type.as_str();
+    // A merging origin: `snapshot-origin` until the merge starts (no status), then the
+    // `snapshot-merge` target's snapshot status.
+    let merging = v.is_merging_origin(lv);
+    if merging && t == "snapshot-origin" {
+        return SegStatus::None;
+    }
+    let as_snapshot = merging && t == "snapshot-merge";
+    let segtype = if as_snapshot { "snapshot" } else { seg.segtype.name.as_str() };
     // The segment types' `target_status_compatible`: striped runs as linear, raid as any
     // raid target, a snapshot as snapshot-merge.
     let compatible = t == segtype
@@ -130,6 +137,9 @@ fn seg_status(v: &VgView, lv: usize, s: usize, d: Option<&KernelDevice>) -> SegS
         return SegStatus::Unknown;
     }
     let p = line.status.as_str();
+    if as_snapshot {
+        return SnapshotStatus::parse(p).map_or(SegStatus::Unknown, SegStatus::Snapshot);
+    }
     let parsed = match &seg.kind {
         SegmentKind::Raid { .. } => RaidStatus::parse(p).map(SegStatus::Raid),
         SegmentKind::Thin { .. } => ThinStatus::parse(p).map(SegStatus::Thin),
@@ -195,6 +205,19 @@ pub(crate) fn lvdm(v: &VgView, i: usize) -> Option<Lvdm> {
         return Some(Lvdm { info, seg, seg_of: Some((i, 0)) });
     }
     if let Some(glue) = v.lvs[i].cow_of {
+        // A merging snapshot whose merge runs: the origin's device and status instead (the
+        // COW is mapped as an error target then).
+        if v.is_merging_cow(i) {
+            if let Some(o) = v.snapshot_origin(glue) {
+                let d = device(v, o, None);
+                let seg = seg_status(v, o, 0, d);
+                let running = matches!(seg, SegStatus::Snapshot(_))
+                    || (v.is_thin_volume(o) && matches!(seg, SegStatus::Thin(_)));
+                if running {
+                    return Some(Lvdm { info: info_of(d), seg, seg_of: Some((o, 0)) });
+                }
+            }
+        }
         // The COW LV's device runs the snapshot target of the glue LV's segment.
         let d = device(v, i, None);
         let s = v.vg.lvs[glue]
@@ -818,6 +841,44 @@ mod tests {
         assert_eq!(show_percent(Some(make_percent(1, 1_000_000))), "0.01");
         assert_eq!(show_percent(Some(make_percent(999_999, 1_000_000))), "99.99");
         assert_eq!(show_percent(Some(make_percent(5, 0))), "100.00");
+    }
+
+    #[test]
+    fn a_merging_snapshot_reads_its_origin() {
+        let rwv = "\"READ\", \"WRITE\", \"VISIBLE\"";
+        let rw = "\"READ\", \"WRITE\"";
+        let lin = |pe: u64| format!("type = \"striped\"\nstripe_count = 1\nstripes = [\"pv0\", {pe}]");
+        let glue = "type = \"snapshot\"\nchunk_size = 8\norigin = \"o\"\nmerging_store = \"c\"";
+        let lvs =
+            [lv("o", 'c', rwv, &lin(0)), lv("c", 'd', rwv, &lin(2)), lv("snapshot0", 'e', rw, glue)].concat();
+        let text = super::super::attr::tests::vg_text("", &lvs)
+            .replace("aaaaaa-aaaa-aaaa-aaaa-aaaa-aaaa-aaaaaa", VG_ID);
+        with_view(&text, true, |plain| {
+            let u = Units::bytes_nosuffix();
+            for (origin_target, origin_status, merging) in
+                [("snapshot-origin", "", false), ("snapshot-merge", "16/16384 16", true)]
+            {
+                let live = [
+                    dev(plain, "o", flags::ACTIVE_PRESENT, 0, &[(origin_target, origin_status)]),
+                    dev(plain, "c", flags::ACTIVE_PRESENT, 0, &[("snapshot", "800/16384 16")]),
+                ];
+                let kernel = Kernel::from_devices(live);
+                let v = VgView::new(plain.asm, plain.scan).with_kernel(Some(&kernel));
+                let (o, c) = (v.lv_index("o").unwrap(), v.lv_index("c").unwrap());
+                let od = lvdm(&v, o).unwrap();
+                let cd = lvdm(&v, c).unwrap();
+                if merging {
+                    // The merge runs: both read the origin's snapshot-merge status.
+                    assert!(matches!(od.seg, SegStatus::Snapshot(_)));
+                    assert_eq!(cd.seg_of, Some((o, 0)));
+                    assert_eq!(field(&u, "snap_percent", &v, c).unwrap(), "0.00");
+                } else {
+                    // Not started: the origin has no status, the COW is still a snapshot.
+                    assert_eq!(od.seg, SegStatus::None);
+                    assert_eq!(field(&u, "snap_percent", &v, c).unwrap(), "4.88");
+                }
+            }
+        });
     }
 
     #[test]
