@@ -20,6 +20,7 @@ use lvmkit::recovery::resource::{ActivationPolicy, Kind, OwnershipPolicy, Policy
 use lvmkit::recovery::{Env, KitError};
 use lvmkit_activation::apply::Outcome;
 use lvmkit_dm::DevNum;
+use lvmkit_dm::control::DmControl;
 
 /// Decompress a test-images case into `dir` (the tests write to the copies).
 fn images(case: &str, dir: &Path) -> Vec<PathBuf> {
@@ -403,6 +404,19 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert_eq!(e.code, "110002", "{e}");
     assert!(e.cause_text().contains("no answer within"), "{e}");
     assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
+    // restore probes before it reads, too: a PV that does not answer fails it within the
+    // bound with the PV's code, before anything is written or activated.
+    actions::remove(&a, &dm, "lk_linear").unwrap();
+    let before = std::fs::read(&disks[0]).unwrap();
+    let t = Instant::now();
+    let e = actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap_err();
+    assert_eq!(e.code, "110002", "{e}");
+    assert!(e.cause_text().contains("no answer within"), "{e}");
+    assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
+    assert_eq!(std::fs::read(&disks[0]).unwrap(), before, "nothing written");
+    assert!(dm.list().unwrap().is_empty(), "nothing activated");
+    a.probe_exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_lvmkit")));
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
     // A PV path that is gone fails at once (the real probe again).
     a.probe_exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_lvmkit")));
     std::fs::remove_file(&disks[0]).unwrap();

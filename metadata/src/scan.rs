@@ -480,6 +480,14 @@ pub fn set_before_parse(hook: fn(usize)) -> bool {
     BEFORE_PARSE.set(hook).is_ok()
 }
 
+/// Calls the hook [`set_before_parse`] set, for a text parsed outside a scan (a copy kept in
+/// a file: the kit's recorded state).
+pub fn before_parse(text_bytes: usize) {
+    if let Some(hook) = BEFORE_PARSE.get() {
+        hook(text_bytes);
+    }
+}
+
 enum DeviceResult {
     /// The PV (its mdas' `committed` still unset) and each mda's text to parse.
     Pv(Box<PvScan>, Vec<Option<RawText>>),

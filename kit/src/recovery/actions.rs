@@ -249,6 +249,7 @@ fn state_of(env: &Env, read: &Read, mode: ActivationPolicy) -> State {
 
 /// The plan recorded at restore (no disk read): the state's metadata and device numbers.
 fn plan_state(env: &Env, s: &State, lvs: Option<Vec<String>>) -> Result<Plan, String> {
+    lvmkit_metadata::scan::before_parse(s.metadata.len());
     let md = lvmkit_metadata::import::parse_metadata(s.metadata.as_bytes()).map_err(|e| e.to_string())?;
     let mut refs = Vec::new();
     for p in &md.vg.pvs {
@@ -261,6 +262,29 @@ fn plan_state(env: &Env, s: &State, lvs: Option<Vec<String>>) -> Result<Plan, St
     }
     let opts = PlanOptions { allow_foreign: true, ..plan_options(env, s.mode, lvs) };
     lvmkit_activation::plan(&md.vg, &refs, &opts).map_err(|e| e.to_string())
+}
+
+/// Reads one block of every recorded PV through probe children (when the binary is known), so
+/// a dead path cannot hang the caller: a PV with no answer within the probe deadline fails
+/// with 110002; with `strict`, so does one that answers with an error or is not there.
+fn probe_recorded(env: &Env, v: &VgResource, strict: bool) -> Result<(), KitError> {
+    let Some(exe) = &env.probe_exe else { return Ok(()) };
+    let devs: Vec<(String, u64)> = v.pvs.iter().map(|p| (p.device.clone(), 0)).collect();
+    for (p, res) in v.pvs.iter().zip(probe::probe_all(exe, &devs, env.probe_timeout)) {
+        let fatal = match res {
+            probe::ProbeResult::Ok => false,
+            probe::ProbeResult::TimedOut(_) => true,
+            probe::ProbeResult::Failed(_) | probe::ProbeResult::NotStarted(_) => strict,
+        };
+        if fatal {
+            return Err(KitError::new(
+                "110002",
+                &[("pv", &format!("{} ({})", p.uuid, p.device)), ("vg", &v.vg)],
+            )
+            .detail(format!("{}: {}", p.device, res.describe())));
+        }
+    }
+    Ok(())
 }
 
 /// Restore (bring in service) the resource `what` (tag or ID).
@@ -324,6 +348,11 @@ fn restore_vg(
     let mut out = Restored { id: r.id.clone(), vg: v.vg.clone(), ..Default::default() };
     let _vglock = crate::write::lock_vgs(&env.lock_dir, std::slice::from_ref(&v.vg), env.lock_wait)
         .map_err(|e| KitError::new("110011", &[("vg", &v.vg), ("why", "cannot lock the VG")]).caused(e))?;
+    // A dead path must not hang restore in the read below (the cluster's start timeout would
+    // end it, and a stop of the same hierarchy would hang next): PVs that do not answer fail
+    // it now, with their code, so the cluster moves the hierarchy. A PV that answers with an
+    // error or is not at its recorded path is left to the read (a full scan, the mode).
+    probe_recorded(env, v, false)?;
     let mut read = read_vg(env, v)?;
     // Before anything is written: a copy of a PV on a device the read did not look at.
     if let Some(e) = read.duplicate_elsewhere(env) {
@@ -863,20 +892,8 @@ pub fn recover(env: &Env, dm: &dyn DmControl, what: &str) -> Result<Recovered, K
     let _vglock = crate::write::lock_vgs(&env.lock_dir, std::slice::from_ref(&v.vg), env.lock_wait)
         .map_err(|e| KitError::new("110011", &[("vg", &v.vg), ("why", "cannot lock the VG")]).caused(e))?;
     // Every recorded PV must answer before anything reads it here (the cluster moves the
-    // hierarchy when one does not) — through probe children when the binary is known, so a
-    // dead path cannot hang recover.
-    if let Some(exe) = &env.probe_exe {
-        let devs: Vec<(String, u64)> = v.pvs.iter().map(|p| (p.device.clone(), 0)).collect();
-        for (p, res) in v.pvs.iter().zip(probe::probe_all(exe, &devs, env.probe_timeout)) {
-            if res != probe::ProbeResult::Ok {
-                return Err(KitError::new(
-                    "110002",
-                    &[("pv", &format!("{} ({})", p.uuid, p.device)), ("vg", &v.vg)],
-                )
-                .detail(format!("{}: {}", p.device, res.describe())));
-            }
-        }
-    }
+    // hierarchy when one does not).
+    probe_recorded(env, &v, true)?;
     let read = read_vg(env, &v)?;
     if let Some(e) = read.duplicate() {
         return Err(e);

@@ -56,6 +56,9 @@ pub fn probe_all(exe: &Path, devices: &[(String, u64)], deadline: Duration) -> V
         .map(|(d, off)| {
             Command::new(exe)
                 .args(["kit", "__probe", d, &off.to_string()])
+                // One read: mapping the executable and a heap reserve first would cost the
+                // child more than it saves (see `crate::startup`).
+                .env("LVMKIT_PREFAULT", "0")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
