@@ -683,6 +683,15 @@ fn live_report_fields() {
         let plain = report(kind, &opts, &src).expect("lvmkit report without a kernel");
         no_kernel_diffs.extend(json_diff(&lvm2, &plain, key));
     }
+    // The command's own output (its device-mapper read) against lvm2's too.
+    for (file, ours, key) in
+        [("lvs.json", "lvmkit-lvs.json", "lv"), ("lvs-segments.json", "lvmkit-lvs-segments.json", "seg")]
+    {
+        let lvm2 = std::fs::read_to_string(dir.join(file)).expect("lvm2's report");
+        let ours = std::fs::read_to_string(dir.join(ours)).expect("the lvmkit command's report");
+        cells += json_rows(&lvm2, key).iter().map(BTreeMap::len).sum::<usize>();
+        diffs.extend(json_diff(&lvm2, &ours, key).into_iter().map(|d| format!("command: {d}")));
+    }
     for d in &diffs {
         println!("DIFF {d}");
     }

@@ -64,6 +64,7 @@ fn vm_activate_types_like_lvm2() {
         return;
     }
     let exe = build_static_test("lvmkit", "vm_activate_types");
+    let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
     // vgk on five disks (three large, two for raid6/raid10), vgm on three (one goes missing).
     let images: Vec<PathBuf> = ["a.img", "b.img", "c.img", "d.img", "e.img", "f.img", "g.img", "h.img"]
@@ -71,7 +72,8 @@ fn vm_activate_types_like_lvm2() {
         .enumerate()
         .map(|(i, n)| sparse_image(tmp.path(), n, if i < 3 { 96 << 20 } else { 32 << 20 }))
         .collect();
-    let scenario = scenario_with_env(tmp.path(), "activate-types.sh", &[("LVMKIT_VM_TEST", &exe)]);
+    let scenario =
+        scenario_with_env(tmp.path(), "activate-types.sh", &[("LVMKIT_VM_TEST", &exe), ("LVMKIT", &lvmkit)]);
     let stdout = run_guest_batch("type activation", &scenario, &images, 3);
     // The live report comparison ran on its own, with vgk still active.
     assert!(

@@ -16,8 +16,9 @@
 # `dmsetup info -c -o name,uuid,attr` (sorted) and each device's read-ahead in $VM_RUN/lvm2.table,
 # lvm2.info, lvm2.ra; adds raid1 `rf`, waits for every raid to be in sync, fails rf's
 # second leg (an error table, a write), holds vgk-orig open, suspends vgk-r10 and records lvm2's `lvs -a -o all`, `lvs -a --segments -o all`, `vgs -o all` and
-# `pvs -o all` JSON in $VM_RUN/live, where `$LVMKIT_VM_TEST live_report_fields` (the kernel
-# state unchanged) compares lvmkit's field by field; then resumes, releases, removes rf and
+# `pvs -o all` JSON in $VM_RUN/live (and the static `$LVMKIT lvs` command's), where
+# `$LVMKIT_VM_TEST live_report_fields` (the kernel state unchanged) compares lvmkit's field by
+# field; then resumes, releases, removes rf and
 # takes it down again.
 #
 # Then VG `vgm` on disks 6-8 (keep on disk 6; lin on disk 7; span on 6 then 7; 2-stripe str on
@@ -126,6 +127,10 @@ lvm lvs -a -o all --reportformat json vgk >live/lvs.json
 lvm lvs -a --segments -o all --reportformat json vgk >live/lvs-segments.json
 lvm vgs -o all --reportformat json vgk >live/vgs.json
 lvm pvs -o all --reportformat json "$d1" "$d2" "$d3" "$d4" "$d5" >live/pvs.json
+# The static lvmkit command on the same state (its own device-mapper read, sysfs read-ahead).
+devs="$d1,$d2,$d3,$d4,$d5"
+"$LVMKIT" lvs --devices "$devs" -a -o all --reportformat json vgk >live/lvmkit-lvs.json
+"$LVMKIT" lvs --devices "$devs" -a --segments -o all --reportformat json vgk >live/lvmkit-lvs-segments.json
 dmsetup status | sort >live/status
 cat live/status
 st=0
