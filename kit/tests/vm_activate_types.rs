@@ -658,19 +658,22 @@ fn live_report_fields() {
     assert!(kernel.len() > 20, "vgk's devices are not active: {} LVM devices", kernel.len());
     let src = load();
     let pvs: Vec<String> = disks()[..5].to_vec();
-    let cases: [(&str, ReportKind, bool, Vec<String>, &str); 4] = [
-        ("lvs.json", ReportKind::Lv, false, vec![VG.to_string()], "lv"),
-        ("lvs-segments.json", ReportKind::Lv, true, vec![VG.to_string()], "seg"),
-        ("vgs.json", ReportKind::Vg, false, vec![VG.to_string()], "vg"),
-        ("pvs.json", ReportKind::Pv, false, pvs, "pv"),
+    let info = "lv_name,lv_kernel_major,lv_kernel_minor,lv_kernel_read_ahead,lv_permissions,lv_suspended,\
+                lv_live_table,lv_inactive_table,lv_device_open";
+    let cases: [(&str, ReportKind, bool, Vec<String>, &str, &str); 5] = [
+        ("lvs.json", ReportKind::Lv, false, vec![VG.to_string()], "lv", "all"),
+        ("lvs-info.json", ReportKind::Lv, false, vec![VG.to_string()], "lv", info),
+        ("lvs-segments.json", ReportKind::Lv, true, vec![VG.to_string()], "seg", "all"),
+        ("vgs.json", ReportKind::Vg, false, vec![VG.to_string()], "vg", "all"),
+        ("pvs.json", ReportKind::Pv, false, pvs, "pv", "all"),
     ];
     let mut diffs = Vec::new();
     let mut no_kernel_diffs = Vec::new();
     let mut cells = 0;
-    for (file, kind, segments, names, key) in cases {
+    for (file, kind, segments, names, key, fields) in cases {
         let lvm2 = std::fs::read_to_string(dir.join(file)).expect("lvm2's report");
         let opts = ReportOptions {
-            fields: vec!["all".to_string()],
+            fields: vec![fields.to_string()],
             all: true,
             segments,
             format: ReportFormat::Json,
@@ -702,6 +705,11 @@ fn live_report_fields() {
     assert_eq!(row("r10")["lv_suspended"], "suspended");
     assert_eq!(row("orig")["lv_device_open"], "open");
     assert_eq!(row("r1")["sync_percent"], "100.00");
+    // lvm2 reads a thin pool's kernel info from `-tpool` with segment status (read-ahead
+    // "none") and from the pool's own device without: the info-only report tells them apart.
+    let info = json_rows(&std::fs::read_to_string(dir.join("lvs-info.json")).expect("lvm2's lvs"), "lv");
+    let pool_ra = info.iter().find(|r| r["lv_name"] == "pool").expect("pool")["lv_kernel_read_ahead"].clone();
+    assert_ne!(pool_ra, row("pool")["lv_kernel_read_ahead"], "the info-only read is not exercised");
     assert!(diffs.is_empty(), "{} of {cells} cells differ from lvm2's live report", diffs.len());
     // Negative control: without the kernel's values the comparison must fail, in the fields
     // that need it.

@@ -166,10 +166,31 @@ fn user(v: &VgView, i: usize, roles: &[Role]) -> Option<(usize, usize)> {
     v.lvs[i].uses.iter().find(|u| roles.contains(&u.role)).map(|u| (u.by, u.seg))
 }
 
-/// `lv_info_with_seg_status` for the LV's first segment; `None` without a kernel snapshot.
+/// lvm2's kernel-info fields (`LVSINFO` in columns.h): a report with no other kernel field
+/// reads them with the plain `lv_info`, not `lv_info_with_seg_status`.
+pub(crate) const INFO_ONLY: [&str; 8] = [
+    "lv_kernel_major",
+    "lv_kernel_minor",
+    "lv_kernel_read_ahead",
+    "lv_permissions",
+    "lv_suspended",
+    "lv_live_table",
+    "lv_inactive_table",
+    "lv_device_open",
+];
+
+/// `lv_info_with_seg_status` for the LV's first segment (or, when the report needs no
+/// segment status, reporter.c's info-only `lv_info` of the LV's own device); `None` without
+/// a kernel snapshot.
 pub(crate) fn lvdm(v: &VgView, i: usize) -> Option<Lvdm> {
     kernel(v)?;
     let info_of = |d: Option<&KernelDevice>| d.map(Info::of);
+    if !v.kernel_status {
+        let new_pool =
+            matches!(v.first_seg(i).map(|s| &s.kind), Some(SegmentKind::ThinPool { transaction_id: 0, .. }));
+        let d = device(v, i, None).or_else(|| if new_pool { device(v, i, Some("tpool")) } else { None });
+        return Some(Lvdm { info: info_of(d), seg: SegStatus::None, seg_of: None });
+    }
     // A cache pool in use has no device: the status is its cache LV's.
     if v.is_cache_pool(i) {
         if let Some((c, s)) = user(v, i, &[Role::CachePool]) {
@@ -863,7 +884,7 @@ mod tests {
                     dev(plain, "c", flags::ACTIVE_PRESENT, 0, &[("snapshot", "800/16384 16")]),
                 ];
                 let kernel = Kernel::from_devices(live);
-                let v = VgView::new(plain.asm, plain.scan).with_kernel(Some(&kernel));
+                let v = VgView::new(plain.asm, plain.scan).with_kernel(Some(&kernel), true);
                 let (o, c) = (v.lv_index("o").unwrap(), v.lv_index("c").unwrap());
                 let od = lvdm(&v, o).unwrap();
                 let cd = lvdm(&v, c).unwrap();
@@ -895,7 +916,7 @@ mod tests {
                 dev(plain, "r_rimage_1", flags::ACTIVE_PRESENT, 1, &[("linear", "")]),
             ];
             let kernel = Kernel::from_devices(live);
-            let v = VgView::new(plain.asm, plain.scan).with_kernel(Some(&kernel));
+            let v = VgView::new(plain.asm, plain.scan).with_kernel(Some(&kernel), true);
             let u = Units::bytes_nosuffix();
             let f = |name: &str, lv: &str| field(&u, name, &v, v.lv_index(lv).unwrap()).unwrap();
             let attr = |lv: &str| {

@@ -359,6 +359,9 @@ pub fn report_with_kernel(
     typed.extend(keys.iter().flatten().map(|k| k.field));
     typed.extend(selection.iter().flat_map(|s| s.fields.iter().copied()));
     let rk = row_kind(base, &typed)?;
+    // lvm2 reads segment status only for the fields that need it (reporter.c: LVSSTATUS and
+    // LVSINFOSTATUS report types); the kernel-info fields alone take the plain `lv_info`.
+    let kernel_status = typed.iter().any(|f| f.obj == Obj::LvStatus && !live::INFO_ONLY.contains(&f.name));
     let default_order = keys.is_none();
     // lvm2 leaves out a VG owned by another system ID, with its LVs and PVs (also in `pvs
     // -a`), unless --foreign.
@@ -367,7 +370,7 @@ pub fn report_with_kernel(
         .vgs
         .iter()
         .filter(|a| opts.foreign || !a.metadata.vg.is_foreign_to(opts.system_id.as_deref()))
-        .map(|a| VgView::new(a, &src.scan).with_kernel(kernel))
+        .map(|a| VgView::new(a, &src.scan).with_kernel(kernel, kernel_status))
         .collect();
     // An outdated PV (its VG dropped it while it was away) is neither in its VG nor an orphan
     // for lvm2: it only warns about it.

@@ -110,6 +110,10 @@ pub(crate) struct VgView<'a> {
     roles: LvRoles,
     /// What device-mapper has (`None`: no kernel, lvm2's no-activation values).
     pub kernel: Option<&'a lvmkit_activation::live::Kernel>,
+    /// The report shows, sorts or selects a field that needs a segment's status (lvm2's
+    /// LVSSTATUS/LVSINFOSTATUS): kernel values come from `lv_info_with_seg_status`; otherwise
+    /// from the plain `lv_info` of the LV's own device.
+    pub kernel_status: bool,
 }
 
 impl<'a> VgView<'a> {
@@ -137,7 +141,8 @@ impl<'a> VgView<'a> {
             info.glue = lv.segments.iter().any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }));
         }
         let pv_alloc = (0..vg.pvs.len()).map(|p| vg.pv_allocated(p)).collect();
-        let mut view = VgView { asm, vg, scan, lvs, pv_alloc, by_name, roles, kernel: None };
+        let mut view =
+            VgView { asm, vg, scan, lvs, pv_alloc, by_name, roles, kernel: None, kernel_status: true };
         // Nothing can be partial when every PV is there (the usual case): skip the walk.
         if (0..view.vg.pvs.len()).any(|p| view.pv_missing(p)) {
             let mut state = vec![0u8; view.vg.lvs.len()];
@@ -154,9 +159,15 @@ impl<'a> VgView<'a> {
         self.roles.dm_uuid_suffix(self.vg, i)
     }
 
-    /// The same view reading kernel values from `kernel`.
-    pub fn with_kernel(mut self, kernel: Option<&'a lvmkit_activation::live::Kernel>) -> VgView<'a> {
+    /// The same view reading kernel values from `kernel` (with segment status when `status`:
+    /// see [`VgView::kernel_status`]).
+    pub fn with_kernel(
+        mut self,
+        kernel: Option<&'a lvmkit_activation::live::Kernel>,
+        status: bool,
+    ) -> VgView<'a> {
         self.kernel = kernel;
+        self.kernel_status = status;
         self
     }
 

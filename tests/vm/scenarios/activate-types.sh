@@ -126,6 +126,10 @@ mkdir live
 lvm lvs -a -o all --reportformat json vgk >live/lvs.json
 lvm lvs -a --segments -o all --reportformat json vgk >live/lvs-segments.json
 lvm vgs -o all --reportformat json vgk >live/vgs.json
+# Kernel-info fields alone: lvm2 reads them with plain lv_info (a thin pool's own device).
+info=lv_name,lv_kernel_major,lv_kernel_minor,lv_kernel_read_ahead,lv_permissions,lv_suspended
+info=$info,lv_live_table,lv_inactive_table,lv_device_open
+lvm lvs -a -o $info --reportformat json vgk >live/lvs-info.json
 lvm pvs -o all --reportformat json "$d1" "$d2" "$d3" "$d4" "$d5" >live/pvs.json
 # The static lvmkit command on the same state (its own device-mapper read, sysfs read-ahead).
 devs="$d1,$d2,$d3,$d4,$d5"
