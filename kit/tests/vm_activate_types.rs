@@ -660,7 +660,9 @@ fn live_report_fields() {
     let pvs: Vec<String> = disks()[..5].to_vec();
     let info = "lv_name,lv_kernel_major,lv_kernel_minor,lv_kernel_read_ahead,lv_permissions,lv_suspended,\
                 lv_live_table,lv_inactive_table,lv_device_open";
-    let cases: [(&str, ReportKind, bool, Vec<String>, &str, &str); 5] = [
+    // (lvm2's file, report, --segments, names, JSON key, -o).
+    type LiveCase<'a> = (&'a str, ReportKind, bool, Vec<String>, &'a str, &'a str);
+    let cases: [LiveCase; 5] = [
         ("lvs.json", ReportKind::Lv, false, vec![VG.to_string()], "lv", "all"),
         ("lvs-info.json", ReportKind::Lv, false, vec![VG.to_string()], "lv", info),
         ("lvs-segments.json", ReportKind::Lv, true, vec![VG.to_string()], "seg", "all"),
