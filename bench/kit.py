@@ -14,7 +14,7 @@ Debian's resource-agents on the host (the guest runs the host's /):
 Builds static release lvmkit itself (target/vm-build). VGs are made by lvm2 in the guest from
 text metadata this script writes (the same generator as bench/activate.py), one PV each.
 
-Usage: sudo python3 bench/kit.py [--runs 5] [--sizes 100,1000] [--vm uml|qemu] [--tools kit,activate,vgchange,engine]
+Usage: sudo python3 bench/kit.py [--runs 5] [--sizes 100,1000] [--vm uml|qemu] [--tools kit,activate,vgchange,engine,bare]
                                  [--no-build] [--raw FILE] [--keep] [--profile DIR]
 """
 import argparse
@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from activate import MIB, ROOT, Ids, sparse, vg_text  # noqa: E402  (the same VG generator)
+from activate import BARE, MIB, ROOT, Ids, build, sparse, vg_text  # noqa: E402  (the same VG generator and builds)
 
 LVMKIT = os.path.join(ROOT, "target", "vm-build", "x86_64-unknown-linux-gnu", "release", "lvmkit")
 SCENARIO = os.path.join(ROOT, "tests", "vm", "scenarios", "bench-kit.sh")
@@ -42,13 +42,6 @@ CHECKS = [("qc0", "kit quickCheck --level 0"), ("qc10", "--level 10"), ("qc20", 
           ("mon0", "LVM-activate monitor (OCF_CHECK_LEVEL=0)"), ("mon10", "monitor (OCF_CHECK_LEVEL=10)")]
 
 
-def build():
-    env = dict(os.environ, RUSTFLAGS="-C target-feature=+crt-static")
-    r = subprocess.run(["cargo", "build", "-q", "--release", "-p", "lvmkit", "--bin", "lvmkit",
-                        "--target", "x86_64-unknown-linux-gnu",
-                        "--target-dir", os.path.join(ROOT, "target", "vm-build")], cwd=ROOT, env=env)
-    if r.returncode != 0:
-        sys.exit("static build of lvmkit failed")
 
 
 def prepare(tmp, sizes):
@@ -85,14 +78,15 @@ def report(times, header):
     get = lambda vg, t, o: med[vg].get(t, {}).get(o)  # noqa: E731
     print(f"\n{header}\n")
     print("medians in ms\n")
-    print("| VG | kit restore | engine up | LVM-activate start | vgchange --systemid + -ay | kit remove | engine down "
-          "| LVM-activate stop | vgchange -an | kit qC 0 | qC 10 | qC 20 | monitor 0 | monitor 10 |")
-    print("|---|" + "---:|" * 13)
+    print("| VG | kit restore | engine up | bare up | LVM-activate start | vgchange --systemid + -ay | kit remove "
+          "| engine down | bare down | LVM-activate stop | vgchange -an | kit qC 0 | bare check | qC 10 | qC 20 "
+          "| monitor 0 | monitor 10 |")
+    print("|---|" + "---:|" * 16)
     for vg in med:
-        cells = [get(vg, "kit", "up"), get(vg, "engine", "up"), get(vg, "activate", "up"), get(vg, "vgchange", "up"),
-                 get(vg, "kit", "down"), get(vg, "engine", "down"), get(vg, "activate", "down"),
-                 get(vg, "vgchange", "down"),
-                 get(vg, "kit", "qc0"), get(vg, "kit", "qc10"), get(vg, "kit", "qc20"),
+        cells = [get(vg, "kit", "up"), get(vg, "engine", "up"), get(vg, "bare", "up"), get(vg, "activate", "up"),
+                 get(vg, "vgchange", "up"), get(vg, "kit", "down"), get(vg, "engine", "down"), get(vg, "bare", "down"),
+                 get(vg, "activate", "down"), get(vg, "vgchange", "down"),
+                 get(vg, "kit", "qc0"), get(vg, "bare", "qc0"), get(vg, "kit", "qc10"), get(vg, "kit", "qc20"),
                  get(vg, "activate", "mon0"), get(vg, "activate", "mon10")]
         print(f"| {vg} | " + " | ".join(ms(c) for c in cells) + " |")
     print("\nratios of medians (peer ÷ kit; targets: start ÷ restore ≥ 10, stop ÷ remove ≥ 5, "
@@ -118,6 +112,13 @@ def report(times, header):
             checks += [(f"{vg}: kit restore < 500 ms", 500 / (get(vg, "kit", "up") / 1000), 1),
                        (f"{vg}: quickCheck 0 < 100 ms", 100 / (get(vg, "kit", "qc0") / 1000), 1)]
         verdicts += [(what, None if x is None else x >= want) for what, x, want in checks]
+    if any(get(vg, "bare", "up") is not None for vg in med):
+        print("\nthe kit against the floor (bare_loop: the same tables with nothing else; kit ÷ bare)\n")
+        print("| VG | restore ÷ bare up | remove ÷ bare down | quickCheck 0 ÷ bare check |")
+        print("|---|---:|---:|---:|")
+        for vg in med:
+            row = [(get(vg, "kit", a), get(vg, "bare", b)) for a, b in (("up", "up"), ("down", "down"), ("qc0", "qc0"))]
+            print(f"| {vg} | " + " | ".join("–" if k is None or b is None else f"{k / b:.2f}" for k, b in row) + " |")
     print("\ntargets")
     for what, ok in verdicts:
         print(f"  {'not run' if ok is None else 'met    ' if ok else 'MISSED '} {what}")
@@ -134,8 +135,9 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--profile", metavar="DIR", help="after the timed runs, one more kit cycle per VG under "
                     "strace -f -r, its traces written to DIR")
-    ap.add_argument("--tools", default="kit,activate,vgchange,engine",
-                    help="which of kit, activate, vgchange, engine (lvmkit vgchange --takeover + activate / deactivate) to run")
+    ap.add_argument("--tools", default="kit,activate,vgchange,engine,bare",
+                    help="which of kit, activate, vgchange, engine (lvmkit vgchange --takeover + activate / "
+                         "deactivate), bare (dm/examples/bare_loop up/check/down --links: the ioctl floor) to run")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",") if s]
     if os.geteuid() != 0:
@@ -155,7 +157,7 @@ def main():
         tools = " ".join(a.tools.split(","))
         profile = os.path.abspath(a.profile) if a.profile else ""
         with open(wrapper, "w") as f:
-            f.write(f"#!/bin/sh\nBENCH_DIR='{tmp}' LVMKIT='{a.lvmkit}' RUNS={a.runs} TOOLS='{tools}' PROFILE='{profile}' exec /bin/bash '{SCENARIO}'\n")
+            f.write(f"#!/bin/sh\nBENCH_DIR='{tmp}' LVMKIT='{a.lvmkit}' BARE='{BARE}' RUNS={a.runs} TOOLS='{tools}' PROFILE='{profile}' exec /bin/bash '{SCENARIO}'\n")
         env = dict(os.environ, LVMKIT_VM_TIMEOUT=os.environ.get("LVMKIT_VM_TIMEOUT", "3600"))
         t0 = time.monotonic()
         p = subprocess.run([os.path.join(ROOT, "tests", "vm", f"run-{a.vm}.sh"), wrapper, *images],

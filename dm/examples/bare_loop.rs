@@ -4,6 +4,8 @@
 //! ```text
 //! bare_loop up PLAN [--nodes|--links]     per device, in plan order: DM_DEV_CREATE, DM_TABLE_LOAD, DM_DEV_SUSPEND (resume)
 //! bare_loop down PLAN [--nodes|--links]   per device, newest first: DM_DEV_REMOVE
+//! bare_loop check PLAN                    one DM_LIST_DEVICES, then per device one DM_TABLE_STATUS:
+//!                                         present by uuid, live, not suspended, the planned table
 //! ```
 //!
 //! PLAN is `lvmkit plan` output: a `# NAME uuid=UUID ro|rw …` header per device, then its
@@ -41,7 +43,9 @@ enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage => f.write_str("usage: bare_loop up|down PLAN [--nodes|--links]"),
+            Error::Usage => {
+                f.write_str("usage: bare_loop up|down PLAN [--nodes|--links] | bare_loop check PLAN")
+            }
             Error::Read(p, e) => write!(f, "{p}: {e}"),
             Error::Plan { line, why } => write!(f, "plan line {line}: {why}"),
             Error::Dm(e) => write!(f, "{e}"),
@@ -195,6 +199,31 @@ fn down(dm: &Dm, plan: &[Device], nodes: Nodes) -> Result<(), Error> {
     Ok(())
 }
 
+/// The least a health check can ask: the device list once, then per planned device its state
+/// and live table in one call, compared with the plan (references resolved by the listed
+/// names). The floor of the kit's quickCheck level 0.
+fn check(dm: &Dm, plan: &[Device]) -> Result<(), Error> {
+    let listed = dm.list()?;
+    let by_name: HashMap<&str, DevNum> = listed.iter().map(|d| (d.name.as_str(), d.dev)).collect();
+    for d in plan {
+        let fail = |why: String| Error::Device { name: d.name.to_string(), why };
+        if !listed.iter().any(|l| l.uuid.as_deref() == Some(d.uuid.as_str())) {
+            return Err(fail("missing".into()));
+        }
+        let (info, live) =
+            dm.lookup(&DevId::Uuid(d.uuid.clone()))?.ok_or_else(|| fail("gone while checked".into()))?;
+        if info.suspended() {
+            return Err(fail("suspended".into()));
+        }
+        let mut table = d.table.clone();
+        table.resolve(&mut |label| by_name.get(label).copied()).map_err(|e| fail(e.to_string()))?;
+        if live.as_ref() != Some(&table) {
+            return Err(fail(format!("live table {live:?} is not the planned {table}")));
+        }
+    }
+    Ok(())
+}
+
 fn run(args: &[String]) -> Result<(), Error> {
     let (verb, path, nodes) = match args {
         [v, p] => (v.as_str(), p, Nodes::None),
@@ -208,6 +237,7 @@ fn run(args: &[String]) -> Result<(), Error> {
     match verb {
         "up" => up(&dm, &plan, nodes),
         "down" => down(&dm, &plan, nodes),
+        "check" if nodes == Nodes::None => check(&dm, &plan),
         _ => Err(Error::Usage),
     }
 }

@@ -28,6 +28,8 @@ mod abi;
 pub mod control;
 pub mod devnum;
 pub mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod ioctl;
 /// Start-up aids for kernels where page faults are expensive (see `kit/src/startup.rs`).
 pub use ioctl::{prefault_executable, reserve_heap};

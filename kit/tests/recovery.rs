@@ -1,18 +1,14 @@
 //! The recovery kit's actions end to end on lvm2-made images, with an in-memory
-//! device-mapper (`support/fake_dm.rs`): hierarchies, ownership (restore, takeover, refusal,
+//! device-mapper (`lvmkit_dm::fake`): hierarchies, ownership (restore, takeover, refusal,
 //! split brain), quickCheck at each level, recover, remove with a holder, missing PVs,
 //! adddelpv, canextend/extend, boot-activate. Two "servers" are two kit directories and two
 //! system IDs over the same image files. The real kernel runs the same code in the VM tests.
-
-#[path = "support/fake_dm.rs"]
-mod fake_dm;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake_dm::FakeDm;
 use lvmkit::recovery::actions::{self, RestoreOptions, Severity};
 use lvmkit::recovery::controlled::{self, BootOutcome};
 use lvmkit::recovery::hierarchy::{self, PvSelection};
@@ -21,6 +17,7 @@ use lvmkit::recovery::{Env, KitError};
 use lvmkit_activation::apply::Outcome;
 use lvmkit_dm::DevNum;
 use lvmkit_dm::control::DmControl;
+use lvmkit_dm::fake::FakeDm;
 
 /// Decompress a test-images case into `dir` (the tests write to the copies).
 fn images(case: &str, dir: &Path) -> Vec<PathBuf> {
@@ -324,7 +321,7 @@ fn quick_check_finds_missing_suspended_and_changed_devices_and_recover_repairs_t
     hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
     let dm = FakeDm::default();
     actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
-    let good_table = dm.s().devs["lk_linear-lv1"].live.clone().unwrap().to_string();
+    let good_table = dm.state().devs["lk_linear-lv1"].live.clone().unwrap().to_string();
     dm.drop_dev("lk_linear-lv0");
     dm.suspend_dev("lk_linear-lv1");
     let h = actions::quick_check(&a, &dm, "lk_linear", 0).unwrap();
@@ -345,7 +342,7 @@ fn quick_check_finds_missing_suspended_and_changed_devices_and_recover_repairs_t
         ["lk_linear-lv1: table differs from the plan"]
     );
     actions::recover(&a, &dm, "lk_linear").unwrap();
-    assert_eq!(dm.s().devs["lk_linear-lv1"].live.clone().unwrap().to_string(), good_table);
+    assert_eq!(dm.state().devs["lk_linear-lv1"].live.clone().unwrap().to_string(), good_table);
 
     // Another node edits the VG (a tag): level 20 reports the new seqno, recover refreshes.
     let before = on_disk(&disks, "lk_linear").seqno;
@@ -485,7 +482,7 @@ fn a_failed_raid_leg_is_degraded() {
     let dm = FakeDm::default();
     actions::restore(&a, &dm, "lk_raid", &RestoreOptions::default()).unwrap();
     assert_eq!(actions::quick_check(&a, &dm, "lk_raid", 0).unwrap().status(), 0, "control: all legs alive");
-    dm.s().raid_health = Some("AD".into());
+    dm.state().raid_health = Some("AD".into());
     let h = actions::quick_check(&a, &dm, "/dev/lk_raid/r1", 0).unwrap();
     assert_eq!(h.status(), 3, "{h:?}");
     assert!(h.problems[0].line.contains("RAID leg failed or missing (health AD)"), "{h:?}");

@@ -150,6 +150,17 @@ pub enum Finding {
         /// Metadata's value.
         metadata: u64,
     },
+    /// The device is smaller than the PV's `dev_size` in the metadata. lvm2's
+    /// `check_pv_dev_sizes` only warns ("Was device resized?") and goes on, reads and writes
+    /// included; so do we.
+    DeviceSmallerThanPv {
+        /// Device.
+        device: String,
+        /// The device's size in 512-byte sectors.
+        dev_sectors: u64,
+        /// `dev_size` in the metadata, in sectors.
+        pv_sectors: u64,
+    },
     /// An unreadable or invalid area, header or text.
     Error(Error),
 }
@@ -189,6 +200,10 @@ impl std::fmt::Display for Finding {
             Finding::LabelMetadataDisagree { device, field, label, metadata } => {
                 write!(f, "{device}: {field} is {label} in the label but {metadata} in the metadata")
             }
+            Finding::DeviceSmallerThanPv { device, dev_sectors, pv_sectors } => write!(
+                f,
+                "Device {device} has size of {dev_sectors} sectors which is smaller than corresponding PV size of {pv_sectors} sectors. Was device resized?"
+            ),
             Finding::Error(e) => write!(f, "{e}"),
         }
     }
@@ -438,15 +453,11 @@ fn check_label_vs_metadata(pv: &PvScan, meta: &crate::model::PhysicalVolume, fin
     // which is smaller than corresponding PV size of … sectors. Was device resized?"
     if let Some(sectors) = meta.dev_size {
         if sectors.saturating_mul(512) > pv.dev_size {
-            findings.push(Finding::Error(
-                Error::Truncated {
-                    what: "physical volume (dev_size in the metadata; was the device resized?)",
-                    at: 0,
-                    len: sectors.saturating_mul(512),
-                    size: pv.dev_size,
-                }
-                .on_device(pv.name()),
-            ));
+            findings.push(Finding::DeviceSmallerThanPv {
+                device: pv.name().to_string(),
+                dev_sectors: pv.dev_size / 512,
+                pv_sectors: sectors,
+            });
         }
     }
     if let Some(pe) = pv.label.pv_header.pe_start() {

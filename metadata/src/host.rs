@@ -130,8 +130,10 @@ fn read_conf(path: &Path) -> Result<Option<String>, HostError> {
 
 /// `section/key` as a string in the text of `path`.
 fn conf_str(path: &Path, text: &str, section: &str, key: &str) -> Result<Option<String>, HostError> {
+    // Read as lvm2 reads its config files: a section given twice is one, the last value wins.
     let root = parse(text.as_bytes())
-        .map_err(|e| HostError::Parse { path: path.display().to_string(), source: Box::new(e) })?;
+        .map_err(|e| HostError::Parse { path: path.display().to_string(), source: Box::new(e) })?
+        .merge_duplicates();
     Ok(root.section(section).and_then(|s| match s.get(key) {
         Some(Node::Value(Value::Scalar(Scalar::Str(v) | Scalar::Bare(v)))) => Some(v.to_string()),
         _ => None,
@@ -247,6 +249,20 @@ mod tests {
         conf(d, "global {\n\tsystem_id_source = \"lvmlocal\"\n}\nlocal {\n\tsystem_id = \"n0\"\n}\n", None);
         assert_eq!(system_id(d).unwrap().as_deref(), Some("n0"));
         conf(d, "global {\n\tsystem_id_source = \"none\"\n}\n", Some(local));
+        assert_eq!(system_id(d).unwrap(), None);
+        // A section given twice is one section, and a key given twice keeps its last value
+        // (libdm reads config files so: "Ignoring duplicate config value").
+        conf(
+            d,
+            "global {\n\tsystem_id_source = \"none\"\n}\nglobal {\n\tumask = 077\n\tsystem_id_source = \"lvmlocal\"\n}\n",
+            Some(local),
+        );
+        assert_eq!(system_id(d).unwrap().as_deref(), Some("node-1"));
+        conf(
+            d,
+            "global {\n\tsystem_id_source = \"lvmlocal\"\n\tsystem_id_source = \"none\"\n}\n",
+            Some(local),
+        );
         assert_eq!(system_id(d).unwrap(), None);
     }
 

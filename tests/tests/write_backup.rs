@@ -367,3 +367,19 @@ fn two_processes_are_serialised() {
     );
     drop(held);
 }
+
+/// A file is read as lvm2 reads config files (libdm's `_section` with its duplicate-node
+/// check): a key given twice keeps the last value, a section given twice is merged — where
+/// metadata on a disk is parsed without that check and the first is looked up.
+#[test]
+fn a_backup_file_with_a_key_given_twice_is_read_with_the_last_value_as_lvm2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(case("linear").dir.join("vgcfgbackup.vg")).unwrap();
+    assert!(text.contains("\tmax_lv = 0\n"));
+    let f = tmp.path().join("dup.vg");
+    std::fs::write(&f, text.replacen("\tmax_lv = 0\n", "\tmax_lv = 0\n\tmax_lv = 7\n", 1)).unwrap();
+    assert_eq!(backup::read_file(&f).unwrap().vg.max_lv, 7, "the last value");
+    // Control: on a disk the same text gives the first.
+    let disk = lvmkit_metadata::import::parse_metadata(std::fs::read(&f).unwrap().as_slice()).unwrap();
+    assert_eq!(disk.vg.max_lv, 0);
+}

@@ -195,3 +195,29 @@ fn a_write_that_repairs_a_stale_copy_warns() {
     assert!(out.contains(&want), "{out}");
     assert!(!out.contains(&format!("on {} for VG", imgs[0].display())), "{out}");
 }
+
+/// Not a refusal: a device smaller than its PV's `dev_size` (a shrunk LUN, a truncated image).
+/// lvm2's `check_pv_dev_sizes` only warns ("Was device resized?") and writes on; so do we.
+#[test]
+fn a_device_smaller_than_its_pv_is_written_with_a_warning_as_lvm2_does() {
+    use lvmkit_metadata::assemble::Finding;
+    let dir = tempfile::tempdir().unwrap();
+    let imgs = copies(dir.path(), "linear", 1);
+    let full = std::fs::metadata(&imgs[0]).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&imgs[0]).unwrap();
+    f.set_len(full / 2).unwrap();
+    drop(f);
+    let src = Source::load(&imgs, false);
+    assert!(
+        src.assembly.findings.iter().any(|f| matches!(f, Finding::DeviceSmallerThanPv { .. })),
+        "control: the short device is noticed: {:?}",
+        src.assembly.findings
+    );
+    let vg = src.assembly.vgs[0].name().to_string();
+    let s0 = seqno(&imgs);
+    let w = change_vgs(&src, std::slice::from_ref(&vg), &[Change::AddVgTag("t".into())], &ctx(None, None));
+    assert!(w.is_ok(), "{w:?}");
+    assert_eq!(seqno(&imgs), s0 + 1);
+    let after = Source::load(&imgs, false);
+    assert!(after.assembly.vgs[0].metadata.vg.tags.iter().any(|t| t == "t"));
+}

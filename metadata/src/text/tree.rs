@@ -113,6 +113,38 @@ impl<'a> Section<'a> {
         self.items.iter().find(|i| i.key == key).map(|i| &i.node)
     }
 
+    /// The tree as lvm2 reads a *file* (`vgcfgrestore -f`, a backup: libdm's `_section` with
+    /// its duplicate-node check): a key given again in one section names the same node — a
+    /// section's items are merged into the first one's, by the same rule; a value replaces the
+    /// earlier one in the first one's place ("Ignoring duplicate config value", the last is
+    /// kept). Metadata read from a disk is parsed without that check (`import.c`), so there
+    /// the first of duplicate keys is the one looked up, as [`get`](Self::get) does.
+    pub fn merge_duplicates(self) -> Section<'a> {
+        let mut out: Vec<Item<'a>> = Vec::with_capacity(self.items.len());
+        for item in self.items {
+            match out.iter_mut().position(|o| o.key == item.key) {
+                None => out.push(item),
+                Some(i) => match (&mut out[i].node, item.node) {
+                    (Node::Section(first), Node::Section(more)) => {
+                        let mut merged = std::mem::take(first);
+                        merged.items.extend(more.items);
+                        *first = merged;
+                    }
+                    // libdm keeps the node's kind from its first appearance and sets its value;
+                    // a value after a section (or the reverse) is a parse error there, so the
+                    // later item simply takes the place.
+                    (node, later) => *node = later,
+                },
+            }
+        }
+        for item in &mut out {
+            if let Node::Section(sec) = &mut item.node {
+                *sec = std::mem::take(sec).merge_duplicates();
+            }
+        }
+        Section { items: out }
+    }
+
     /// Paths (`vg0/logical_volumes/lv0/status`) of keys given more than once in one section,
     /// each once, in text order. lvm2 warns about these ("Ignoring duplicate config value",
     /// libdm/libdm-config.c) and keeps reading; [`get`](Self::get) sees the first.
@@ -184,5 +216,36 @@ impl<'a> Section<'a> {
     /// Append `key { … }`.
     pub fn push_section(&mut self, key: impl Into<Cow<'a, str>>, s: Section<'a>) {
         self.items.push(Item { key: key.into(), node: Node::Section(s) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Scalar, Value};
+    use crate::text::parse;
+
+    fn int(v: Option<&Value<'_>>) -> i64 {
+        match v {
+            Some(Value::Scalar(Scalar::Int(i))) => *i,
+            other => panic!("not an integer: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_file_merges_duplicate_sections_and_keeps_the_last_value_as_libdm() {
+        let text = b"a = 1\ns {\nx = 1\ny = 2\n}\nb = 2\na = 3\ns {\nx = 5\nz = 6\n}\n";
+        let root = parse(text).unwrap();
+        // As read from a disk: both kept, the first looked up.
+        assert_eq!(int(root.value("a")), 1);
+        assert_eq!(root.duplicate_keys(), ["a", "s"]);
+        let merged = root.merge_duplicates();
+        let keys: Vec<&str> = merged.items.iter().map(|i| i.key.as_ref()).collect();
+        assert_eq!(keys, ["a", "s", "b"], "first positions kept");
+        assert_eq!(int(merged.value("a")), 3, "the last value");
+        let s = merged.section("s").unwrap();
+        let inner: Vec<(&str, i64)> =
+            s.items.iter().map(|i| (i.key.as_ref(), int(s.value(&i.key)))).collect();
+        assert_eq!(inner, [("x", 5), ("y", 2), ("z", 6)]);
+        assert!(merged.duplicate_keys().is_empty());
     }
 }

@@ -37,7 +37,6 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::export::{export_file_tree, export_header};
-use crate::import::parse_metadata;
 use crate::model::{Metadata, TextHeader};
 use crate::text::tree::{Node, Section};
 use crate::text::write_file;
@@ -278,7 +277,10 @@ pub fn write_to(path: &Path, md: &Metadata, info: &FileInfo) -> Result<(), Backu
 /// Read a backup or archive file (lvm2's or ours).
 pub fn read_file(path: &Path) -> Result<Metadata, BackupError> {
     let bytes = std::fs::read(path).map_err(io_err("cannot read", path))?;
-    parse_metadata(&bytes).map_err(|source| BackupError::Parse { path: path.display().to_string(), source })
+    // A file is read as lvm2 reads config files: duplicate keys merged, the last value kept.
+    crate::text::parse(&bytes)
+        .and_then(|root| crate::import::import(&root.merge_duplicates()))
+        .map_err(|source| BackupError::Parse { path: path.display().to_string(), source })
 }
 
 /// Where backups go; `None` turns one kind off.

@@ -14,6 +14,10 @@
 #              (OCF_CHECK_LEVEL 0 and 10) / stop
 #   vgchange   `lvm vgchange -y --config local/extra_system_ids=[OLD] --systemid NEW VG` then
 #              `lvm vgchange -ay VG` / `lvm vgchange -an VG` (what the agent runs, without it)
+#   bare       the floor (dm/examples/bare_loop, $BARE): `up PLAN --links` (create, load,
+#              resume, node and link per device; no ownership write) / `check PLAN` (one list,
+#              one DM_TABLE_STATUS per device, tables compared: the floor of quickCheck level 0,
+#              timed as qc0) / `down PLAN --links`; PLAN from `lvmkit plan`
 #   engine     lvmkit's engine without the kit: `lvmkit vgchange --takeover OLD --systemid NEW
 #              VG` then `lvmkit activate VG` / `lvmkit deactivate VG` (the kit's overhead is
 #              restore - engine up, remove - engine down)
@@ -21,7 +25,7 @@
 # start-up included.
 #
 # Env: BENCH_DIR (manifest + metadata files), LVMKIT (static lvmkit), RUNS, TOOLS (default
-# "kit activate vgchange engine"), PROFILE (a folder: one more kit cycle under strace). Disks: $VM_DISKS.
+# "kit activate vgchange engine bare"), BARE, PROFILE (a folder: one more kit cycle under strace). Disks: $VM_DISKS.
 # Manifest lines: `linear VG DISK PVUUID FILE` (DISK = 1-based index into $VM_DISKS).
 # Output: `T VG TOOL OP RUN MICROSECONDS` (OP up, down, qc0, qc10, qc20, mon0, mon10; run 0 is
 # the warm-up), `I …` information; a failed command or check prints FAIL and exits 1. Checks:
@@ -29,7 +33,7 @@
 # owner is on disk (lvm2 reads it); after every down none is left; at the warm-up, the kit's
 # tables equal lvm2's.
 set -u
-TOOLS=${TOOLS:-kit activate vgchange engine}
+TOOLS=${TOOLS:-kit activate vgchange engine bare}
 read -r -a DISKS <<<"${VM_DISKS:-/dev/ubdb /dev/ubdc}"
 disk() { echo "${DISKS[$(($1 - 1))]}"; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -39,36 +43,14 @@ export LVM_SUPPRESS_FD_WARNINGS=1
 [ -w /sys/kernel/uevent_helper ] && echo >/sys/kernel/uevent_helper
 
 # --- the two servers ---
+# shellcheck source=tests/vm/scenarios/lvm2-env.sh
+. "$(dirname "$0")/lvm2-env.sh"
 # Server state on the guest's tmpfs (a node's local disk), not on the host through hostfs.
 node_dir() { echo "/run/kit-nodes/node-$1"; }
 for n in nodeA nodeB; do
   d=$(node_dir $n)
   mkdir -p "$d/lvm" "$d/kit" "$d/archive" "$d/backup" "$d/lock"
-  cat >"$d/lvm/lvm.conf" <<CONF
-devices {
-  filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
-  global_filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
-  use_devicesfile = 0
-  obtain_device_list_from_udev = 0
-  external_device_info_source = "none"
-  hints = "none"
-}
-global {
-  system_id_source = "lvmlocal"
-  use_lvmpolld = 0
-  event_activation = 0
-  locking_dir = "$d/lock"
-}
-activation {
-  udev_sync = 0
-  udev_rules = 0
-  monitoring = 0
-}
-backup {
-  backup = 0
-  archive = 0
-}
-CONF
+  lvm2_conf "$d/lvm" 'hints = "none"' 'system_id_source = "lvmlocal"' "locking_dir = \"$d/lock\""
   printf 'local {\n  system_id = "%s"\n}\n' "$n" >"$d/lvm/lvmlocal.conf"
 done
 # as NODE CMD…: CMD in NODE's environment (its host identity, kit directory, lists).
@@ -137,6 +119,10 @@ bench_vg() { # VG N
   run as nodeA lvm vgchange -ay "$vg"
   ref=$(tables "$vg")
   run as nodeA lvm vgchange -an "$vg"
+  # The floor's plan (the same tables: checked at the warm-up like the kit's).
+  if [[ " $TOOLS " == *" bare "* ]]; then
+    as nodeA "$LVMKIT" plan --foreign --devices "$DEV" "$vg" >"$VM_RUN/$vg.plan" || fail "lvmkit plan $vg"
+  fi
   # The kit's hierarchy: on A, extended to B (A owns the VG).
   if [[ " $TOOLS " == *" kit "* ]]; then
     # The lvmvg and one lvmlv (the VG's restore brings every LV up; a hierarchy of every LV
@@ -163,12 +149,14 @@ bench_vg() { # VG N
           t "$vg" vgchange up "$r" vg_up "$vg" "$node" "$from" ;;
         engine)
           t "$vg" engine up "$r" engine_up "$vg" "$node" "$from" ;;
+        bare)
+          t "$vg" bare up "$r" "$BARE" up "$VM_RUN/$vg.plan" --links ;;
       esac
       under n "$uuid"
       [ "$n" = "$want" ] || fail "$vg $tool up run $r: $n devices, want $want"
-      [ "$(owner "$vg")" = "$node" ] || fail "$vg $tool up run $r: owner $(owner "$vg"), want $node"
-      if [ "$r" = 0 ] && [ "$tool" = kit ]; then
-        [ "$(tables "$vg")" = "$ref" ] || { diff <(echo "$ref") <(tables "$vg") | head; fail "$vg: kit's tables differ from lvm2's"; }
+      [ "$tool" = bare ] || [ "$(owner "$vg")" = "$node" ] || fail "$vg $tool up run $r: owner $(owner "$vg"), want $node"
+      if [ "$r" = 0 ] && { [ "$tool" = kit ] || [ "$tool" = bare ]; }; then
+        [ "$(tables "$vg")" = "$ref" ] || { diff <(echo "$ref") <(tables "$vg") | head; fail "$vg: $tool's tables differ from lvm2's"; }
       fi
       case $tool in
         kit)
@@ -181,6 +169,9 @@ bench_vg() { # VG N
           t "$vg" vgchange down "$r" as "$node" lvm vgchange -an "$vg" ;;
         engine)
           t "$vg" engine down "$r" as "$node" "$LVMKIT" deactivate --devices "$DEV" "$vg" ;;
+        bare)
+          t "$vg" bare qc0 "$r" "$BARE" check "$VM_RUN/$vg.plan"
+          t "$vg" bare down "$r" "$BARE" down "$VM_RUN/$vg.plan" --links ;;
       esac
       under n "$uuid"
       [ "$n" = 0 ] || fail "$vg $tool down run $r: $n devices left"

@@ -2,18 +2,25 @@
 # compare with). Private config in $VM_RUN/lvm: only the harness's images are seen (UML's
 # /dev/ubd[b-z], qemu's /dev/vd[b-z]; never the scratch disk ubda/vda), no udev, no devices
 # file, no metadata backups/archives written to the host's /etc/lvm.
-export LVM_SYSTEM_DIR="$VM_RUN/lvm"
-mkdir -p "$LVM_SYSTEM_DIR"
-cat >"$LVM_SYSTEM_DIR/lvm.conf" <<CONF
+# lvm2_conf DIR [DEVICES_LINE [GLOBAL_LINE…]]: writes that lvm.conf into DIR; extra lines go
+# into its devices section (one) and its global section (the rest). Scenarios with several
+# host identities (bench-kit.sh's servers) call it once per server.
+lvm2_conf() {
+  local dir=$1 devices=${2:-} global="" l
+  shift $(($# < 2 ? $# : 2))
+  for l in "$@"; do global+="  $l"$'\n'; done
+  mkdir -p "$dir"
+  cat >"$dir/lvm.conf" <<CONF
 devices {
   filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
   global_filter = [ "a|^/dev/ubd[b-z]\$|", "a|^/dev/vd[b-z]\$|", "r|.*|" ]
   use_devicesfile = 0
   obtain_device_list_from_udev = 0
   external_device_info_source = "none"
-}
+${devices:+  $devices
+}}
 global {
-  use_lvmpolld = 0
+${global}  use_lvmpolld = 0
   event_activation = 0
 }
 activation {
@@ -26,3 +33,6 @@ backup {
   archive = 0
 }
 CONF
+}
+export LVM_SYSTEM_DIR="$VM_RUN/lvm"
+lvm2_conf "$LVM_SYSTEM_DIR"
