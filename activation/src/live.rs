@@ -86,3 +86,51 @@ pub fn sysfs_read_ahead(dev: DevNum) -> Option<u64> {
     let p = format!("/sys/dev/block/{}:{}/queue/read_ahead_kb", dev.major, dev.minor);
     std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok().map(|kb| kb * 2)
 }
+
+#[cfg(test)]
+mod tests {
+    use lvmkit_dm::fake::FakeDm;
+
+    use super::*;
+
+    const LIN: &str = "LVM-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaccccccccccccccccccccccccccccccc1";
+    const RAID: &str = "LVM-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaccccccccccccccccccccccccccccccc2";
+
+    fn fake() -> FakeDm {
+        let dm = FakeDm::default();
+        dm.add("vg-lin", LIN, "0 2048 linear 8:16 2048");
+        dm.add("vg-r", RAID, "0 2048 linear 8:16 4096");
+        dm.add("crypt", "CRYPT-LUKS2-0123", "0 2048 linear 8:32 0");
+        dm.state().status_of.insert("vg-r".into(), ("raid".into(), "raid1 2 AD 10/20 recover 0 0".into()));
+        dm.hold("vg-lin", 1);
+        dm.suspend_dev("vg-r");
+        dm
+    }
+
+    #[test]
+    fn one_read_of_every_lvm_device() {
+        let dm = fake();
+        let k = Kernel::read(&dm, &|d| Some(u64::from(d.minor) * 8)).unwrap();
+        // Only LVM devices; the crypt device is not asked about.
+        assert_eq!(k.len(), 2);
+        assert!(!dm.log().iter().any(|l| l.contains("crypt")), "{:?}", dm.log());
+        let lin = k.device(LIN).unwrap();
+        assert_eq!((lin.info.open_count, lin.info.suspended(), lin.read_ahead), (1, false, Some(0)));
+        let r = k.device(RAID).unwrap();
+        assert!(r.info.suspended() && r.info.live_table());
+        assert_eq!(r.read_ahead, Some(8));
+        assert_eq!(r.status[0].target_type, "raid");
+        assert_eq!(r.status[0].status, "raid1 2 AD 10/20 recover 0 0");
+        assert!(k.device("LVM-none").is_none());
+    }
+
+    #[test]
+    fn a_failing_question_is_an_error_not_a_partial_snapshot() {
+        let dm = fake();
+        dm.fail_on("status vg-r");
+        assert!(Kernel::read(&dm, &|_| None).is_err());
+        let dm = fake();
+        dm.fail_on("list");
+        assert!(Kernel::read(&dm, &|_| None).is_err());
+    }
+}
