@@ -103,7 +103,7 @@ pub enum HealthError {
 /// recursively: an LV's PV on an md array over multipath maps is followed down). Devices that
 /// are neither multipath maps nor md arrays have nothing to report.
 pub fn component_health(
-    dm: &impl DmControl,
+    dm: &(impl DmControl + ?Sized),
     sys: &dyn SysBlock,
     dev_t: u64,
 ) -> Result<Vec<ComponentWarning>, HealthError> {
@@ -121,7 +121,7 @@ fn libc_minor(d: u64) -> u32 {
 }
 
 fn walk(
-    dm: &impl DmControl,
+    dm: &(impl DmControl + ?Sized),
     sys: &dyn SysBlock,
     name: &str,
     depth: usize,

@@ -20,6 +20,7 @@ pub mod apply;
 pub mod decide;
 pub mod error;
 pub mod health;
+pub mod live;
 pub mod names;
 pub mod parallel;
 pub mod plan;

@@ -34,6 +34,7 @@ mod ioctl;
 /// Start-up aids for kernels where page faults are expensive (see `kit/src/startup.rs`).
 pub use ioctl::{prefault_executable, reserve_heap};
 pub mod name;
+pub mod status;
 pub mod table;
 pub mod target;
 pub mod udev;

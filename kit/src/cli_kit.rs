@@ -658,8 +658,13 @@ fn list_show(env: &Env, what: Option<&str>, j: bool, detail: bool) -> Result<Pri
                 Kind::Lvmvg(v) => {
                     s.push_str(&format!("  vg: {} uuid {} format {}\n", v.vg, v.vg_uuid, v.vg_format));
                     for p in &v.pvs {
+                        let under = if p.components.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" over {}", p.components.join(", "))
+                        };
                         s.push_str(&format!(
-                            "  pv: {} {} {} bytes (disk {})\n",
+                            "  pv: {} {} {} bytes (disk {}{under})\n",
                             p.uuid, p.device, p.size, p.disk
                         ));
                     }

@@ -343,6 +343,15 @@ fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     assert_eq!(h.problems[0].code, "110021");
     assert!(h.problems[0].line.contains("no answer within"), "{h:?}");
     assert!(took >= a.probe_timeout && took < a.probe_timeout + Duration::from_secs(2), "{took:?}");
+    // Level 20 reads the metadata of the PVs that answered only: with none, nothing (no scan
+    // of every device, which would read the dead path too).
+    let t = Instant::now();
+    let h = actions::quick_check(&a, &dm, "lk_linear", 20).unwrap();
+    assert!(t.elapsed() < a.probe_timeout + Duration::from_secs(2));
+    assert_eq!(h.status(), 1, "{h:?}");
+    let codes: Vec<&str> = h.problems.iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["110021", "110011"], "{h:?}");
+    assert!(h.problems[1].line.ends_with("metadata not re-read: none of its PVs answered"), "{h:?}");
     // recover probes before it reads: the same bound, and the PV's code.
     let t = Instant::now();
     let e = actions::recover(&a, &dm, "lk_linear").unwrap_err();
@@ -434,6 +443,116 @@ fn a_failed_raid_leg_is_degraded() {
     let h = actions::quick_check(&a, &dm, "/dev/lk_raid/r1", 0).unwrap();
     assert_eq!(h.status(), 3, "{h:?}");
     assert!(h.problems[0].line.contains("RAID leg failed or missing (health AD)"), "{h:?}");
+}
+
+/// A PV on an md array (RAID1 of a local disk and the replica's leg) or on a multipath map:
+/// the kit records the array / map as the PV's device and disk, its members / paths as the
+/// components under it; quickCheck level 10 reads the PV through that top device (the
+/// members' nodes do not even exist here) and reports a failed member or path, from the
+/// kernel's state, as degraded (3), a map with no usable path left as unhealthy (1). Level 0
+/// reads no health: healthy throughout (the negative control).
+#[test]
+fn storage_under_a_pv_md_members_and_multipath_paths_recorded_and_degraded_at_level_10() {
+    use lvmkit::recovery::actions::Problem;
+    use lvmkit_metadata::topology::FakeSysfs;
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = images("linear", tmp.path());
+    let d = disks[0].display().to_string();
+    // The image is md0 (7:0 for device-mapper, as `server` numbers it) over vdb and vdc.
+    let md_root = tmp.path().join("sys-md");
+    std::fs::create_dir(&md_root).unwrap();
+    let md = FakeSysfs::new(&md_root).unwrap();
+    md.dev("vdb", 254, 16, 65536)
+        .unwrap()
+        .dev("vdc", 254, 32, 65536)
+        .unwrap()
+        .dev("md0", 7, 0, 65536)
+        .unwrap();
+    md.stack("vdb", "md0").unwrap().stack("vdc", "md0").unwrap();
+    md.attr("md0", "md/raid_disks", "2").unwrap().attr("md0", "md/degraded", "0").unwrap();
+    let mut a = server("a", Some("host-a"), &disks, tmp.path());
+    a.sysfs = Arc::new(md.sys());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let r = a.store.find("lk_linear").unwrap();
+    let Kind::Lvmvg(v) = &r.kind else { panic!() };
+    let members: Vec<String> = ["vdb", "vdc"].iter().map(|m| md.dev_path(m).display().to_string()).collect();
+    assert_eq!(
+        (v.pvs[0].device.as_str(), v.pvs[0].disk.as_str()),
+        (d.as_str(), d.as_str()),
+        "the top device"
+    );
+    assert_eq!(v.pvs[0].components, members, "the array's members are the disks under it");
+    let (all, _) = a.store.list().unwrap();
+    let tree = hierarchy::format_tree(&hierarchy::tree(&all, Some(&r)));
+    assert!(
+        tree.contains(&format!("    └── {d}\n        ├── {}\n        └── {}\n", members[0], members[1])),
+        "the array over its members:\n{tree}"
+    );
+    let pv = v.pvs[0].uuid.clone();
+    let dm = FakeDm::default();
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    assert_eq!((h.status(), h.pvs_read), (0, 1), "{h:?}");
+    // The replica's leg fails: I/O goes on through md0; level 10 says degraded, naming it.
+    md.attr("md0", "md/degraded", "1").unwrap();
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    assert_eq!((h.status(), h.pvs_read), (3, 1), "{h:?}");
+    assert_eq!(
+        h.problems,
+        [Problem {
+            severity: Severity::Degraded,
+            code: "110014",
+            line: format!("PV {pv} ({d}): md array md0: degraded, 1 member(s) missing of 2"),
+        }]
+    );
+    // An lvmlv's check looks at its VG's PVs too; level 0 reads no health.
+    assert_eq!(actions::quick_check(&a, &dm, "/dev/lk_linear/lv0", 10).unwrap().status(), 3);
+    assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 0).unwrap().status(), 0);
+    actions::remove(&a, &dm, "lk_linear").unwrap();
+    hierarchy::delete(&a, "lvmvg-lk_linear", true).unwrap();
+
+    // The same disk as multipath map dm-5 over the paths sda and sdb.
+    let mp_root = tmp.path().join("sys-mp");
+    std::fs::create_dir(&mp_root).unwrap();
+    let mp = FakeSysfs::new(&mp_root).unwrap();
+    let wwid = "mpath-3600a0b800012345678";
+    mp.dev("sda", 8, 0, 65536).unwrap().dev("sdb", 8, 16, 65536).unwrap().dev("dm-5", 7, 0, 65536).unwrap();
+    mp.stack("sda", "dm-5").unwrap().stack("sdb", "dm-5").unwrap();
+    mp.attr("dm-5", "dm/uuid", wwid).unwrap();
+    a.sysfs = Arc::new(mp.sys());
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let Kind::Lvmvg(v) = a.store.find("lk_linear").unwrap().kind else { panic!() };
+    let paths: Vec<String> = ["sda", "sdb"].iter().map(|m| mp.dev_path(m).display().to_string()).collect();
+    assert_eq!((v.pvs[0].device.as_str(), v.pvs[0].components.clone()), (d.as_str(), paths));
+    dm.add("mpatha", wwid, "0 131072 multipath 0 0 1 1 round-robin 0 2 1 8:0 1 8:16 1");
+    let paths = |s: &str| {
+        dm.state().status_of.insert("mpatha".into(), ("multipath".into(), s.into()));
+    };
+    paths("2 0 0 0 1 1 A 0 2 0 8:0 A 0 8:16 A 0");
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    assert_eq!((h.status(), h.pvs_read), (0, 1), "{h:?}");
+    // `fail_path 8:0`: degraded, the failed path named.
+    paths("2 0 0 0 1 1 A 0 2 0 8:0 F 1 8:16 A 0");
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    assert_eq!(h.status(), 3, "{h:?}");
+    assert_eq!(h.problems.len(), 1, "{h:?}");
+    assert_eq!(
+        h.problems[0].line,
+        format!("PV {pv} ({d}): multipath map dm-5: 1 failed path(s) (8:0), 1 active")
+    );
+    // No usable path left: a failure, not a warning.
+    paths("2 0 0 0 1 1 E 0 2 0 8:0 F 1 8:16 F 1");
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    assert_eq!(h.status(), 1, "{h:?}");
+    assert_eq!((h.problems[0].severity, h.problems[0].code), (Severity::Failed, "110009"));
+    assert!(h.problems[0].line.contains("no active path (failed: 8:0, 8:16)"), "{h:?}");
+    // A status the kernel would never print: a failure naming it, not a panic or a pass.
+    paths("2 0 0 0 1 1 A 0 2 0 8:0 X 1");
+    let h = actions::quick_check(&a, &dm, "lk_linear", 10).unwrap();
+    assert_eq!(h.status(), 1, "{h:?}");
+    assert!(h.problems[0].line.contains("cannot be read") && h.problems[0].line.contains("dm-5"), "{h:?}");
+    assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 0).unwrap().status(), 0);
 }
 
 #[test]

@@ -6,8 +6,9 @@
 //! cachevols), records what
 //! `lvm vgchange -ay` creates in `$LVMKIT_VM_LVM2_TABLE` / `$LVMKIT_VM_LVM2_INFO` (read-ahead
 //! in `$LVMKIT_VM_LVM2_RA`) and takes it down; it builds VG `vgm` on disks 6-8, loses the 7th
-//! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`;
-//! then this program (built static by `tests/tests/vm.rs`) runs. Anywhere else it prints
+//! disk's PV and records lvm2's partial and degraded activations in `$LVMKIT_VM_MISSING`; it
+//! builds VG `vgx` on disks 9-13 with every further segment type and variant and records
+//! lvm2's activation of it in `$LVMKIT_VM_MORE`; then this program (built static by `tests/tests/vm.rs`) runs. Anywhere else it prints
 //! `skipped: …`.
 
 mod guest;
@@ -43,6 +44,9 @@ fn kind(line: &str) -> &'static str {
     if name.starts_with("vgm-") {
         return "vgm (a PV missing)";
     }
+    if let Some(lv) = name.strip_prefix("vgx-") {
+        return more_kind(lv);
+    }
     let lv = name.strip_prefix("vgk-").unwrap_or(name);
     let starts = |p: &str| lv == p || lv.starts_with(&format!("{p}_")) || lv.starts_with(&format!("{p}-"));
     if starts("pool") || starts("thin") || starts("tsnap") || starts("tskip") {
@@ -70,6 +74,58 @@ fn kind(line: &str) -> &'static str {
     } else {
         "other"
     }
+}
+
+/// `vgx`'s LVs (`activate-types.sh`) by name prefix: the further segment types and variants.
+const MORE_KINDS: &[(&str, &str)] = &[
+    ("x0m", "raid0_meta"),
+    ("x0", "raid0"),
+    ("xraid4", "raid4"),
+    ("xraid5_n", "raid5_n"),
+    ("xraid5_la", "raid5_la"),
+    ("xraid5_ra", "raid5_ra"),
+    ("xraid5_rs", "raid5_rs"),
+    ("xraid6_zr", "raid6_zr"),
+    ("xraid6_nr", "raid6_nr"),
+    ("xraid6_nc", "raid6_nc"),
+    ("xraid6_n_6", "raid6_n_6"),
+    ("xraid6_la_6", "raid6_la_6"),
+    ("xraid6_ra_6", "raid6_ra_6"),
+    ("xraid6_ls_6", "raid6_ls_6"),
+    ("xraid6_rs_6", "raid6_rs_6"),
+    ("xwm", "raid1 (writemostly, writebehind)"),
+    ("xr10", "raid10 (4 images)"),
+    ("xmd", "mirror (disk log)"),
+    ("xtp", "thin pool on raid1 (zero off, nopassdown, error when full)"),
+    ("xt", "thin merging a thin snapshot"),
+    ("xts", "thin merging a thin snapshot"),
+    ("xext", "thin with an external origin"),
+    ("xeo", "thin with an external origin"),
+    ("xtc", "thin pool on a cache"),
+    ("xtcpool", "thin pool on a cache"),
+    ("xtct", "thin pool on a cache"),
+    ("xcw", "cache (writethrough)"),
+    ("xcwpool", "cache (writethrough)"),
+    ("xcp", "cache (passthrough, cache pool on raid1)"),
+    ("xcppool", "cache (passthrough, cache pool on raid1)"),
+    ("xz", "zero"),
+    ("xe", "error"),
+    ("xmo", "COW snapshot merging on activation"),
+    ("xpm", "pvmove in progress"),
+];
+
+fn more_kind(lv: &str) -> &'static str {
+    if lv.contains("_vorigin") || lv == "xsp" || lv.starts_with("xsp-") {
+        return "sparse snapshot (--virtualsize)";
+    }
+    if lv.starts_with("pvmove") {
+        return "pvmove in progress";
+    }
+    if lv.starts_with("xms") {
+        return "COW snapshot merging on activation";
+    }
+    let starts = |p: &str| lv == p || lv.starts_with(&format!("{p}_")) || lv.starts_with(&format!("{p}-"));
+    MORE_KINDS.iter().find(|(p, _)| starts(p)).map_or("other", |k| k.1)
 }
 
 const KINDS: [&str; 11] = [
@@ -354,6 +410,74 @@ fn vm_activate_types_like_lvm2() {
     println!("vm_activate_types_like_lvm2: {:.2?}", started.elapsed());
 }
 
+/// `vgx`: every further segment type and variant lvm2 2.03.16 activates (see the scenario),
+/// activated by us from scratch: tables, names, uuids, attributes and read-ahead as lvm2's own
+/// activation of the same metadata (`vgchange -ay --poll n`: a pvmove stopped midway, a COW and
+/// a thin snapshot merge pending); lvm2 then takes our devices down.
+#[test]
+fn vm_activate_more_types_like_lvm2() {
+    let Ok(dir) = std::env::var("LVMKIT_VM_MORE") else {
+        println!("skipped: vm_activate_more_types_like_lvm2: runs inside the VM harness");
+        return;
+    };
+    let rec =
+        |n: &str| std::fs::read_to_string(format!("{dir}/{n}")).unwrap_or_else(|e| panic!("{dir}/{n}: {e}"));
+    let lvm2 = (rec("lvm2.table"), rec("lvm2.info"));
+    // Each kind is in lvm2's record (the scenario built what it should).
+    for k in MORE_KINDS.iter().map(|k| k.1).chain(["sparse snapshot (--virtualsize)"]) {
+        assert!(lvm2.0.lines().any(|l| kind(l) == k), "no {k} device in lvm2's record:\n{}", lvm2.0);
+    }
+    for t in [
+        " raid raid0 ",
+        " raid raid4 ",
+        " raid raid5_n ",
+        " raid raid6_n_6 ",
+        " mirror disk ",
+        " snapshot-merge ",
+        " zero",
+        " error",
+        " passthrough ",
+        " writethrough ",
+        "vgx-pvmove0: ",
+        " mirror core ",
+        " write_mostly ",
+        " max_write_behind ",
+        " error_if_no_space",
+    ] {
+        assert!(lvm2.0.contains(t), "no {t:?} in lvm2's record");
+    }
+    assert!(lvm2.0.lines().all(|l| kind(l) != "other"), "unclassified devices:\n{}", lvm2.0);
+    assert!(dm_empty(), "lvm2's devices should be down before we start");
+    let d = disks();
+    assert!(d.len() >= 13, "vgx needs disks 9-13, the guest has {d:?}");
+    let src = Source::load(&d[8..13].iter().map(PathBuf::from).collect::<Vec<_>>(), false);
+    let opts = ApplyOptions::default();
+    let out = activate(&src, &args(&["vgx"]), &PlanOptions::default(), &opts).unwrap().to_string();
+    let devices =
+        lvm2.0.lines().map(|l| l.split(':').next().unwrap_or("")).collect::<std::collections::BTreeSet<_>>();
+    println!("{out}");
+    let ours_ra = dm_read_ahead();
+    assert_like_lvm2(&lvm2, "vgx: our activation");
+    assert_eq!(out.lines().filter(|l| l.starts_with("created ")).count(), devices.len(), "{out}");
+    let differs = read_ahead_differences(&rec("lvm2.ra"), &ours_ra);
+    assert!(differs.is_empty(), "vgx: read-ahead (sectors) differs from lvm2's:\n{differs}");
+    // lvm2 recognises our devices as its own: it takes them down.
+    sh("lvm vgchange -q -an vgx");
+    assert!(dm_empty(), "lvm2 did not take our vgx devices down: {}", sh("dmsetup ls"));
+}
+
+/// The lines of lvm2's read-ahead record ours differ from (`- lvm2` / `+ ours`), empty when equal.
+fn read_ahead_differences(lvm2: &str, ours: &str) -> String {
+    lvm2.lines()
+        .filter(|l| !ours.lines().any(|o| o == *l))
+        .map(|l| {
+            let name = l.split(' ').next().unwrap_or("");
+            let mine = ours.lines().find(|o| o.split(' ').next() == Some(name)).unwrap_or("(none)");
+            format!("  - lvm2: {l}\n  + ours: {mine}\n")
+        })
+        .collect()
+}
+
 /// lvm2's read-ahead (`blockdev --getra`, sectors) on every device of the VG is what ours get.
 /// lvm2 sets it on the devices it loads (`lv_read_ahead` "auto"; measured here: raid5 with 3
 /// images of 64 KiB stripes 768, raid6 with 5 images 1280), where the kernel alone gives 2 ×
@@ -595,4 +719,134 @@ fn vm_activate_missing_pv_like_lvm2() {
     assert!(!Path::new("/dev/vgm").exists(), "lvm2's /dev/vgm links left behind");
     assert_eq!(metadata_bytes(), before, "bytes before the first PE changed after lvm2's activation");
     println!("vm_activate_missing_pv_like_lvm2: {:.2?}", started.elapsed());
+}
+
+/// One report's rows as lvm2's JSON holds them (`{"report":[{KEY:[{field: value}]}]}`).
+fn json_rows(text: &str, key: &str) -> Vec<BTreeMap<String, String>> {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("JSON: {e}\n{text}"));
+    v["report"][0][key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no report.{key} in {text}"))
+        .iter()
+        .map(|row| {
+            row.as_object()
+                .expect("a row is an object")
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// `field: lvm2 … lvmkit …` for every cell that differs (rows in order), plus row-count and
+/// field-set differences.
+fn json_diff(lvm2: &str, ours: &str, key: &str) -> Vec<String> {
+    let (a, b) = (json_rows(lvm2, key), json_rows(ours, key));
+    let mut out = Vec::new();
+    if a.len() != b.len() {
+        out.push(format!("{key}: lvm2 has {} rows, lvmkit {}", a.len(), b.len()));
+    }
+    for (ra, rb) in a.iter().zip(&b) {
+        let row = ra
+            .get("lv_name")
+            .or_else(|| ra.get("pv_name"))
+            .or_else(|| ra.get("vg_name"))
+            .cloned()
+            .unwrap_or_default();
+        for (k, va) in ra {
+            match rb.get(k) {
+                Some(vb) if vb == va => {}
+                Some(vb) => out.push(format!("{key} {row} {k}: lvm2 {va:?}, lvmkit {vb:?}")),
+                None => out.push(format!("{key} {row} {k}: lvm2 {va:?}, lvmkit has no such field")),
+            }
+        }
+    }
+    out
+}
+
+/// lvm2's reports of `vgk` while active (raids in sync but `rf` with a failed leg, `vgk-orig`
+/// held open, `vgk-r10` suspended: `$LVMKIT_VM_LIVE`, recorded by the scenario with the state still in place)
+/// against lvmkit's from the same kernel state, every field; and the negative control: the
+/// no-kernel report differs in the live fields.
+#[test]
+fn live_report_fields() {
+    use lvmkit::report::{ReportFormat, ReportKind, ReportOptions, report, report_with_kernel};
+    use lvmkit_activation::live::{Kernel, sysfs_read_ahead};
+    let Ok(dir) = std::env::var("LVMKIT_VM_LIVE") else {
+        println!("skipped: live_report_fields: not in the guest");
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let dm = lvmkit_dm::control::Dm::open().expect("device-mapper");
+    let kernel = Kernel::read(&dm, &sysfs_read_ahead).expect("read device-mapper");
+    assert!(kernel.len() > 20, "vgk's devices are not active: {} LVM devices", kernel.len());
+    let src = load();
+    let pvs: Vec<String> = disks()[..5].to_vec();
+    let info = "lv_name,lv_kernel_major,lv_kernel_minor,lv_kernel_read_ahead,lv_permissions,lv_suspended,\
+                lv_live_table,lv_inactive_table,lv_device_open";
+    // (lvm2's file, report, --segments, names, JSON key, -o).
+    type LiveCase<'a> = (&'a str, ReportKind, bool, Vec<String>, &'a str, &'a str);
+    let cases: [LiveCase; 5] = [
+        ("lvs.json", ReportKind::Lv, false, vec![VG.to_string()], "lv", "all"),
+        ("lvs-info.json", ReportKind::Lv, false, vec![VG.to_string()], "lv", info),
+        ("lvs-segments.json", ReportKind::Lv, true, vec![VG.to_string()], "seg", "all"),
+        ("vgs.json", ReportKind::Vg, false, vec![VG.to_string()], "vg", "all"),
+        ("pvs.json", ReportKind::Pv, false, pvs, "pv", "all"),
+    ];
+    let mut diffs = Vec::new();
+    let mut no_kernel_diffs = Vec::new();
+    let mut cells = 0;
+    for (file, kind, segments, names, key, fields) in cases {
+        let lvm2 = std::fs::read_to_string(dir.join(file)).expect("lvm2's report");
+        let opts = ReportOptions {
+            fields: vec![fields.to_string()],
+            all: true,
+            segments,
+            format: ReportFormat::Json,
+            names,
+            ..Default::default()
+        };
+        let ours = report_with_kernel(kind, &opts, &src, Some(&kernel)).expect("lvmkit report");
+        cells += json_rows(&lvm2, key).iter().map(BTreeMap::len).sum::<usize>();
+        diffs.extend(json_diff(&lvm2, &ours, key));
+        let plain = report(kind, &opts, &src).expect("lvmkit report without a kernel");
+        no_kernel_diffs.extend(json_diff(&lvm2, &plain, key));
+    }
+    // The command's own output (its device-mapper read) against lvm2's too.
+    for (file, ours, key) in
+        [("lvs.json", "lvmkit-lvs.json", "lv"), ("lvs-segments.json", "lvmkit-lvs-segments.json", "seg")]
+    {
+        let lvm2 = std::fs::read_to_string(dir.join(file)).expect("lvm2's report");
+        let ours = std::fs::read_to_string(dir.join(ours)).expect("the lvmkit command's report");
+        cells += json_rows(&lvm2, key).iter().map(BTreeMap::len).sum::<usize>();
+        diffs.extend(json_diff(&lvm2, &ours, key).into_iter().map(|d| format!("command: {d}")));
+    }
+    for d in &diffs {
+        println!("DIFF {d}");
+    }
+    // The states the comparison is about are there (else it would prove less than it says).
+    let lvs = json_rows(&std::fs::read_to_string(dir.join("lvs.json")).expect("lvm2's lvs"), "lv");
+    let row = |name: &str| lvs.iter().find(|r| r["lv_name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    assert_eq!(row("rf")["lv_health_status"], "refresh needed", "rf's leg is not failed");
+    assert_eq!(row("r10")["lv_suspended"], "suspended");
+    assert_eq!(row("orig")["lv_device_open"], "open");
+    assert_eq!(row("r1")["sync_percent"], "100.00");
+    // lvm2 reads a thin pool's kernel info from `-tpool` with segment status (read-ahead
+    // "none") and from the pool's own device without: the info-only report tells them apart.
+    let info = json_rows(&std::fs::read_to_string(dir.join("lvs-info.json")).expect("lvm2's lvs"), "lv");
+    let pool_ra = info.iter().find(|r| r["lv_name"] == "pool").expect("pool")["lv_kernel_read_ahead"].clone();
+    assert_ne!(pool_ra, row("pool")["lv_kernel_read_ahead"], "the info-only read is not exercised");
+    assert!(diffs.is_empty(), "{} of {cells} cells differ from lvm2's live report", diffs.len());
+    // Negative control: without the kernel's values the comparison must fail, in the fields
+    // that need it.
+    for field in ["lv_attr", "lv_active", "lv_device_open", "lv_suspended", "sync_percent", "data_percent"] {
+        assert!(
+            no_kernel_diffs.iter().any(|d| d.contains(&format!(" {field}: "))),
+            "the no-kernel report matches lvm2's live {field}: the comparison proves nothing"
+        );
+    }
+    println!(
+        "live report fields: {cells} cells equal to lvm2's; {} differ without the kernel",
+        no_kernel_diffs.len()
+    );
 }

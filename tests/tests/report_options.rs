@@ -762,3 +762,149 @@ fn history_matches_lvm2() {
     }
     run_all(&[("thin", runs)]);
 }
+
+/// lvm2's fuzzy time words in `-S` (`today`, `yesterday`, weekdays, months, `N units ago`,
+/// `noon`, `AM`/`PM`) against the host's lvm2, on a copy of `lv-attrs` whose nine LVs get
+/// creation times spread from minutes to years before now (written with lvmkit's
+/// `vgcfgrestore`; each time away from the words' range edges, so lvm2's clock and ours may
+/// differ by seconds). The answers must differ between words: at least six distinct LV sets,
+/// and none of the expressions selects all nine or none unless meant to.
+#[test]
+fn fuzzy_time_words_match_lvm2() {
+    let j = match judge() {
+        Ok(j) => j,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let c = case("lv-attrs");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let images: Vec<PathBuf> = c
+        .images
+        .iter()
+        .map(|p| {
+            let to = tmp.path().join(p.file_name().expect("image name"));
+            std::fs::copy(p, &to).expect("copy the image");
+            to
+        })
+        .collect();
+    let c = lvmkit_tests::Case { images, ..c };
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let day = 86_400;
+    let midnight = now - now.rem_euclid(day);
+    // Minutes, hours, yesterday noon, days, a week and more, months, years ago.
+    let times = [
+        now - 5 * 60,
+        now - 3 * 3600 - 1800,
+        midnight - 12 * 3600,
+        midnight - 3 * day + 9 * 3600,
+        midnight - 9 * day + 15 * 3600,
+        midnight - 45 * day,
+        midnight - 200 * day,
+        midnight - 420 * day,
+        midnight - 3 * 365 * day,
+    ];
+    let text = std::fs::read_to_string(c.dir.join("vgcfgbackup.vg")).expect("lv-attrs vgcfgbackup.vg");
+    let mut k = 0;
+    let text: String = text
+        .lines()
+        .map(|l| {
+            // The LVs' lines (three tabs), not the file header's.
+            if l.starts_with("\t\t\tcreation_time = ") {
+                let t = times[k.min(times.len() - 1)];
+                k += 1;
+                format!("\t\t\tcreation_time = {t}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert_eq!(k, times.len(), "lv-attrs has {k} LVs, the test dates {}", times.len());
+    let file = tmp.path().join("lv-attrs.vg");
+    std::fs::write(&file, text).expect("write the VG file");
+    let vg = lvmkit_metadata::import::parse_metadata(std::fs::read(&file).unwrap().as_slice())
+        .map(|m| m.vg.name.clone())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let src = Source::load(&c.images, false);
+    let ctx = lvmkit::write::context(None, None, "fuzzy_time_words_match_lvm2");
+    lvmkit::write::vgcfgrestore(&src, &vg, &file, true, &ctx, &Default::default())
+        .expect("restore the dated VG");
+    drop(src);
+    let loops = match attach(&j.losetup, &c, None) {
+        Ok(l) => l,
+        Err(e) => {
+            println!("skipped: {}", e.message());
+            return;
+        }
+    };
+    let mut names: Vec<(String, String)> = loops
+        .devices
+        .iter()
+        .zip(&c.devices)
+        .map(|(dev, d)| (dev.clone(), c.our_name(&d.lvm_name).expect("our name")))
+        .collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
+    let a = Attached { src: Source::load(&c.images, false), case: c, loops, names };
+    let words = [
+        "lv_time = today",
+        "lv_time = yesterday",
+        "lv_time since yesterday",
+        "lv_time before yesterday",
+        "lv_time since \"10 minutes ago\"",
+        "lv_time = \"3 hours ago\"",
+        "lv_time since \"4 hours ago\"",
+        "lv_time until \"2 days ago\"",
+        "lv_time after \"1 week ago\"",
+        "lv_time before \"2 weeks ago\"",
+        "lv_time since \"1 year 3 months ago\"",
+        "lv_time < \"2 years ago\"",
+        "lv_time since \"6 months ago\" && lv_time until \"1 week ago\"",
+        "lv_time since noon",
+        "lv_time since \"yesterday noon\"",
+        "lv_time since Mon",
+        "lv_time since Sunday",
+        "lv_time = \"3 days ago\"",
+        "lv_time > \"2 PM\"",
+        "lv_time since \"Jan 2020\"",
+        "lv_time until \"Jan 2020\"",
+        "lv_time != yesterday",
+    ];
+    let refused = ["lv_time since now", "lv_time = \"last month\"", "lv_time since \"today yesterday\""];
+    let mut bad = Vec::new();
+    let mut answers: Vec<String> = Vec::new();
+    for w in words.iter().chain(&refused) {
+        let args = ["lvs", "-o", "lv_name", "--noheadings", "-S", w];
+        let (ls, le) = a.lvm2(&j, &args);
+        let (os, oe) = a.ours(&args);
+        if ls != os || le != oe {
+            bad.push(format!("{w}\n  lvm2: {ls:?} {le:?}\n  ours: {os:?} {oe:?}"));
+        }
+        if words.contains(w) {
+            answers.push(ls);
+        } else {
+            assert!(!le.is_empty(), "lvm2 accepts {w}: the refusal control proves nothing");
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {} differ from lvm2:\n{}",
+        bad.len(),
+        words.len() + refused.len(),
+        bad.join("\n")
+    );
+    let mut distinct = answers.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(
+        distinct.len() >= 6,
+        "only {} distinct answers: the words do not tell the LVs apart",
+        distinct.len()
+    );
+    println!(
+        "{} fuzzy time selections as lvm2, {} distinct answers",
+        words.len() + refused.len(),
+        distinct.len()
+    );
+}

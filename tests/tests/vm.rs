@@ -64,15 +64,27 @@ fn vm_activate_types_like_lvm2() {
         return;
     }
     let exe = build_static_test("lvmkit", "vm_activate_types");
+    let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
-    // vgk on five disks (three large, two for raid6/raid10), vgm on three (one goes missing).
-    let images: Vec<PathBuf> = ["a.img", "b.img", "c.img", "d.img", "e.img", "f.img", "g.img", "h.img"]
-        .iter()
-        .enumerate()
-        .map(|(i, n)| sparse_image(tmp.path(), n, if i < 3 { 96 << 20 } else { 32 << 20 }))
+    // vgk on five disks (three large, two for raid6/raid10), vgm on three (one goes missing),
+    // vgx (the further types) on five.
+    let images: Vec<PathBuf> = (0..13)
+        .map(|i| {
+            let size = match i {
+                0..3 | 8.. => 96 << 20,
+                _ => 32 << 20,
+            };
+            sparse_image(tmp.path(), &format!("{}.img", (b'a' + i) as char), size)
+        })
         .collect();
-    let scenario = scenario_with_env(tmp.path(), "activate-types.sh", &[("LVMKIT_VM_TEST", &exe)]);
-    run_guest_batch("type activation", &scenario, &images, 3);
+    let scenario =
+        scenario_with_env(tmp.path(), "activate-types.sh", &[("LVMKIT_VM_TEST", &exe), ("LVMKIT", &lvmkit)]);
+    let stdout = run_guest_batch("type activation", &scenario, &images, 4);
+    // The live report comparison ran on its own, with vgk still active.
+    assert!(
+        stdout.contains("test result: ok. 1 passed; 0 failed") && stdout.contains("live report fields: "),
+        "the live report comparison did not pass in the guest"
+    );
 }
 
 #[test]
@@ -122,12 +134,12 @@ fn vm_activate_lvm1() {
             ("LVMKIT_VM_LVM1_IMAGES", Path::new(&list)),
         ],
     );
-    run_guest_batch("LVM1 activation", &scenario, &images, 3);
+    let _ = run_guest_batch("LVM1 activation", &scenario, &images, 3);
 }
 
 /// One boot of `scenario` with `images`: the guest's status, and `passed` in-guest tests
 /// passed (naming the failed ones otherwise), none skipped, no device left.
-fn run_guest_batch(what: &str, scenario: &Path, images: &[PathBuf], passed: usize) {
+fn run_guest_batch(what: &str, scenario: &Path, images: &[PathBuf], passed: usize) -> String {
     let refs: Vec<&Path> = images.iter().map(PathBuf::as_path).collect();
     let out = run_uml(scenario, &refs);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -138,6 +150,7 @@ fn run_guest_batch(what: &str, scenario: &Path, images: &[PathBuf], passed: usiz
         guest_failures(&stdout)
     );
     assert_guest_tests(what, &stdout, passed);
+    stdout.into_owned()
 }
 
 /// The in-guest tests that failed (libtest's `failures:` list), for the host's assertion message.

@@ -155,7 +155,7 @@ fn vm_qemu_components() {
     let health = build_static_test("lvmkit-activation", "vm_health");
     let lvmkit = build_static_lvmkit();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let images: Vec<_> = (1..=8).map(|n| sparse_image(tmp.path(), &format!("d{n}.img"), 64 << 20)).collect();
+    let images: Vec<_> = (1..=10).map(|n| sparse_image(tmp.path(), &format!("d{n}.img"), 64 << 20)).collect();
     let lun = sparse_image(tmp.path(), "lun.img", 64 << 20);
     let refs: Vec<&Path> = images.iter().map(|p| p.as_path()).collect();
     let batch = scenario_with_env(
@@ -172,7 +172,7 @@ fn vm_qemu_components() {
     assert_eq!(out.status.code(), Some(7), "the batch's own status did not come back");
     let parts = parts(&stdout);
     let names: Vec<&str> = parts.iter().map(|(n, _, _)| n.as_str()).collect();
-    assert_eq!(names, ["multipath", "md", "whole", "dup"], "not every part ran");
+    assert_eq!(names, ["multipath", "md", "replica", "whole", "dup"], "not every part ran");
     for (name, st, text) in &parts {
         assert_eq!(*st, 0, "part {name} failed in the guest:\n{text}");
         assert!(!text.contains(": FAILED"), "part {name}:\n{text}");
@@ -238,6 +238,8 @@ fn vm_qemu_components() {
     assert!(stopped.contains("stopped-refused: ok"), "{stopped}");
     assert!(lines(stopped, "left-md: ").iter().all(|l| !l.contains("vgmd")), "{stopped}");
 
+    replica(text("replica"));
+
     // A whole disk and a partition in one VG.
     let whole = text("whole");
     let pvs = same_pvs("whole", whole);
@@ -267,4 +269,108 @@ fn vm_qemu_components() {
     let write = lines(dup, "kit-write: ").join("\n");
     assert!(write.contains("duplicate PV devices") && write.contains("/dev/vdi"), "{write}");
     assert!(lines(dup, "left-dup: ").iter().all(|l| !l.contains("vgdup")), "{dup}");
+}
+
+/// `KEY: status N` of the part's kit command `KEY`, and its stdout and stderr lines.
+fn kit_run(text: &str, key: &str) -> (i32, String, String) {
+    let st = value(text, key)
+        .strip_prefix("status ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{key}: no status in:\n{text}"));
+    let out = lines_in_order(text, &format!("{key}-out: ")).join("\n");
+    let err = lines_in_order(text, &format!("{key}-err: ")).join("\n");
+    (st, out, err)
+}
+
+fn lines_in_order<'t>(text: &'t str, prefix: &str) -> Vec<&'t str> {
+    text.lines().filter_map(|l| l.strip_prefix(prefix)).collect()
+}
+
+/// The replicated case (scenario part `replica`): RAID1 md2 of the "local" disk vdj and the
+/// replica vdk under VG vgrep; the kit's hierarchy on servers nodeA and nodeB.
+fn replica(rep: &str) {
+    let md_a = value(rep, "replica-devno-a");
+    let md_b = value(rep, "replica-devno-b");
+    assert_ne!(md_a, md_b, "B's array is a new md device");
+    assert!(md_a.starts_with("9:") && md_b.starts_with("9:"), "{md_a} {md_b}");
+    assert_eq!(value(rep, "a-systemid"), "nodeA");
+    for key in ["create", "canextend", "extend-b", "extend-a", "restore-a"] {
+        let (st, out, err) = kit_run(rep, key);
+        assert_eq!(st, 0, "{key}: {out}\n{err}");
+    }
+    // The kit records the array as the PV's device and disk, its members under it.
+    let show = lines_in_order(rep, "a-show: ").join("\n");
+    assert!(show.contains("/dev/md2 ") && show.contains("(disk /dev/md2 over /dev/vdj, /dev/vdk)"), "{show}");
+    let tree = lines_in_order(rep, "a-tree: ").join("\n");
+    assert!(
+        tree.contains("── /dev/md2\n") && tree.contains("── /dev/vdj\n") && tree.contains("── /dev/vdk"),
+        "{tree}"
+    );
+    // A's restore: lvm2's tables (as A), on md2.
+    let (a_lvm2, a_kit) = (lines(rep, "a-lvm2-table: "), lines(rep, "a-kit-table: "));
+    assert_eq!(a_lvm2.len(), 2, "{rep}");
+    assert_eq!(a_kit, a_lvm2, "A: lvmkit's tables (left) are not lvm2's (right)");
+    assert!(a_kit.iter().all(|t| t.contains(&format!(" linear {md_a} "))), "{a_kit:?}");
+    // Healthy, then the replica's leg fails: degraded (3) with the array named, I/O goes on;
+    // level 0 reads no health; resynced: healthy again.
+    let (st, out, err) = kit_run(rep, "qc10-healthy");
+    assert_eq!(st, 0, "{out}\n{err}");
+    assert_eq!(value(rep, "rep-degraded"), "1");
+    assert!(rep.contains("rep-io-after-fail-leg: ok"), "{rep}");
+    let (st, out, err) = kit_run(rep, "qc10-degraded");
+    assert_eq!(st, 3, "quickCheck 10 of a degraded array:\n{out}\n{err}");
+    assert!(out.contains("(/dev/md2): md array md2: degraded, 1 member(s) missing of 2"), "{out}");
+    assert!(err.contains("ERROR 110014: lvmvg-vgrep is in service but degraded"), "{err}");
+    assert_eq!(kit_run(rep, "qc0-degraded").0, 0, "level 0 reads no health");
+    assert!(value(rep, "rep-resynced").starts_with("0 "), "the leg did not rejoin");
+    let (st, out, err) = kit_run(rep, "qc10-resynced");
+    assert_eq!(st, 0, "{out}\n{err}");
+
+    // A crashed, its array stopped: the members are md components; nothing comes up from one.
+    let (_, rest) = rep.split_once("replica-state: stopped").expect("the stopped state");
+    let (stopped, on_b) = rest.split_once("replica-state: B").expect("B's state");
+    let vgrep =
+        |t: &str, p: &str| lines(t, p).into_iter().filter(|l| l.ends_with(" vgrep")).collect::<Vec<_>>();
+    assert!(vgrep(stopped, "kit-pvs: ").is_empty() && vgrep(stopped, "lvm2-pvs: ").is_empty(), "{stopped}");
+    for dev in ["/dev/vdj", "/dev/vdk"] {
+        let line = format!("check: info: {dev}: not used: an md component (md superblock 1.0 at byte ");
+        assert!(stopped.contains(&line), "{dev} not an md component:\n{stopped}");
+    }
+    let (st, out, err) = kit_run(stopped, "stopped-restore");
+    assert_eq!(st, 6, "B restored with the array stopped:\n{out}\n{err}");
+    assert!(err.contains("ERROR 110000"), "{err}");
+    assert_eq!(kit_run(stopped, "stopped-qc").0, 7);
+    assert!(lines(stopped, "left-stopped: ").iter().all(|l| !l.contains("vgrep")), "{stopped}");
+
+    // B's own array from its leg: B takes the VG over from its peer A, tables on B's array
+    // (lvm2's, as B), A's marker read; B's array runs on one leg: degraded.
+    assert_eq!(value(on_b, "b-degraded"), "1");
+    let (st, out, err) = kit_run(on_b, "takeover");
+    assert_eq!(st, 0, "B's takeover:\n{out}\n{err}");
+    assert!(out.contains("from system ID nodeA"), "the previous owner is not logged:\n{out}");
+    assert_eq!(value(on_b, "b-systemid"), "nodeB");
+    let (b_kit, b_lvm2) = (lines(on_b, "b-kit-table: "), lines(on_b, "b-lvm2-table: "));
+    assert_eq!(b_lvm2.len(), 2, "{on_b}");
+    assert_eq!(b_kit, b_lvm2, "B: lvmkit's tables (left) are not lvm2's (right)");
+    assert!(b_kit.iter().all(|t| t.contains(&format!(" linear {md_b} "))), "{b_kit:?}");
+    assert!(on_b.contains("marker-on-b: ok"), "{on_b}");
+    let (st, out, _) = kit_run(on_b, "qc10-b");
+    assert_eq!(st, 3, "{out}");
+    assert!(out.contains("md array md3: degraded, 1 member(s) missing of 2"), "{out}");
+    // Same device chosen by both tools: the PV on B's array.
+    assert_eq!(vgrep(on_b, "kit-pvs: "), [format!("{md_b} vgrep")], "{on_b}");
+    assert_eq!(vgrep(on_b, "kit-pvs: "), vgrep(on_b, "lvm2-pvs: "));
+    let show = lines_in_order(on_b, "b-show: ").join("\n");
+    assert!(
+        show.contains(&format!("{} ", "/dev/md3")) && show.contains("over /dev/vdk)"),
+        "B records its array: {show}"
+    );
+    // A (back from the dead, same kernel here): its recorded PV device is gone with its array,
+    // B's devices under the VG's uuid are not A's plan. Not healthy, and no scan of every
+    // device to find the metadata elsewhere.
+    let (st, out, _) = kit_run(on_b, "qc-a-after");
+    assert_eq!(st, 1, "{out}");
+    assert!(out.contains("(/dev/md2): cannot be read") && out.contains("metadata not re-read"), "{out}");
+    assert_eq!(kit_run(on_b, "remove-b").0, 0);
+    assert!(lines(on_b, "left-replica: ").iter().all(|l| !l.contains("vgrep")), "{on_b}");
 }

@@ -12,6 +12,11 @@
 # raid1/raid10/raid456 and dm-raid (md-mod, async_tx, raid6_pq, …).
 VM_DM_MODULES="dm-mod dm-zero dm-snapshot dm-mirror dm-thin-pool dm-cache dm-cache-smq
   dm-writecache dm-integrity raid1 raid10 raid456 dm-raid"
+# md's raid0 personality, which dm-raid's raid0 and raid0_meta need (without it their table
+# load fails with EINVAL): loaded by the UML guest, which has every module; only
+# activate-types.sh (UML) uses it. Moving it into VM_DM_MODULES gives the qemu guest it too, at
+# the price of setup-qemu.sh fetching the kernel package again once (its module stamp changes).
+VM_UML_EXTRA_MODULES="raid0"
 # What the qemu guest needs on top, being modules in Debian's linux-image-amd64 (built into
 # user-mode-linux): the host's root (virtio-pci, virtio-9p; loaded by the initramfs) and, after
 # it, the disks and crc32c_generic — libcrc32c (thin, cache, raid) only names it as a softdep,

@@ -14,7 +14,7 @@
 #     most 15 images.
 #   - device-mapper and its targets are loaded with finit_module in modules.dep order: dm-mod,
 #     dm-zero, dm-snapshot, dm-mirror (dm-log, dm-region-hash), dm-thin-pool, dm-cache +
-#     dm-cache-smq, dm-raid with raid1/raid10/raid456. There is no udev and no modprobe.
+#     dm-cache-smq, dm-raid with raid0/raid1/raid10/raid456. There is no udev and no modprobe.
 #   - the scenario runs as root with cwd, $VM_RUN, $HOME and $TMPDIR = the run's temp folder,
 #     PATH with the host's /usr/sbin, stdin /dev/null. A scenario starting with `#!` (or an
 #     ELF binary) is executed as is, any other with /bin/sh. PID 1 is tests/vm/init.c.
@@ -47,7 +47,7 @@ moddir=$(ls -d "$cache"/usr/lib/uml/modules/*/ | head -n1)
 moddir=${moddir%/}
 
 vm_begin "$@"
-vm_module_order "$moddir" $VM_DM_MODULES >"$vm_run/modules"
+vm_module_order "$moddir" $VM_DM_MODULES $VM_UML_EXTRA_MODULES >"$vm_run/modules"
 vm_disks ubd
 
 truncate -s 64M "$vm_run/scratch.img"

@@ -37,6 +37,7 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
         foreign: a.foreign,
         // This host's system ID decides which VGs are foreign (LVM_SYSTEM_DIR, like lvm2).
         system_id: if a.foreign { None } else { configured_system_id()? },
+        now: None,
     };
     for e in &src.scan.errors {
         eprintln!("  WARNING: {e}");
@@ -46,7 +47,16 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
     }
     // Not one device could be read: the report is empty, and the exit status says so.
     let code = if src.scan.nothing_readable() { ExitCode::from(5) } else { ExitCode::SUCCESS };
-    let out = report::report(kind, &opts, &src).map(|s| (s, code)).map_err(|e| e.to_string());
+    // Active LVs show the kernel's values, as in lvm2; without device-mapper (no control node)
+    // or when it cannot be read, lvm2's no-kernel values.
+    let kernel = lvmkit_dm::control::Dm::open().ok().and_then(|dm| {
+        lvmkit_activation::live::Kernel::read(&dm, &lvmkit_activation::live::sysfs_read_ahead)
+            .map_err(|e| eprintln!("  WARNING: device-mapper state not read: {e}"))
+            .ok()
+    });
+    let out = report::report_with_kernel(kind, &opts, &src, kernel.as_ref())
+        .map(|s| (s, code))
+        .map_err(|e| e.to_string());
     exit_soon(src);
     out
 }

@@ -368,10 +368,7 @@ fn restore_vg(
                 continue;
             };
             if let Some(d) = vg.pv_devices[i] {
-                let pv = &read.src.scan.pvs[d];
-                p.device = pv.name().to_string();
-                p.size = pv.dev_size;
-                p.disk = super::resource::disk_of(pv.name());
+                *p = env.pv_record(p.uuid.clone(), &read.src.scan.pvs[d]);
             }
         }
         if moved != *v {
@@ -826,11 +823,46 @@ pub fn quick_check(env: &Env, dm: &dyn DmControl, what: &str, level: u8) -> Resu
         let why = res.describe();
         problem(Severity::Failed, "110021", format!("PV {uuid} ({dev}): cannot be read: {why}"));
     }
+    // The storage under each PV's device (the top device the tables map and the probe read):
+    // a degraded md array or a multipath map with a failed path still serves I/O — degraded,
+    // not failed; a map with no usable path left is a failure.
+    for p in &state.pvs {
+        let (Some(device), Some(dev)) = (p.device.as_deref(), p.dev.as_deref()) else { continue };
+        let Ok(num) = dev.parse::<DevNum>() else { continue };
+        match lvmkit_activation::health::component_health(dm, env.sysfs.as_ref(), num.to_dev_t()) {
+            Ok(warnings) => {
+                for w in warnings {
+                    let severity = match w {
+                        lvmkit_activation::health::ComponentWarning::MultipathNoPath { .. } => {
+                            Severity::Failed
+                        }
+                        _ => Severity::Degraded,
+                    };
+                    let code = if severity == Severity::Degraded { "110014" } else { "110009" };
+                    problem(severity, code, format!("PV {} ({device}): {w}", p.uuid));
+                }
+            }
+            Err(e) => problem(
+                Severity::Failed,
+                "110009",
+                format!("PV {} ({device}): the health of the storage under it cannot be read: {e}", p.uuid),
+            ),
+        }
+    }
     h.pvs_read = readable.len();
     if level < 20 {
         return Ok(h);
     }
-    // Only the PVs that answered: a dead path must not hang the check here either.
+    // Only the PVs that answered: a dead path must not hang the check here either (and no
+    // PV answering is no reason for a scan of every device: an empty list would be one).
+    if readable.is_empty() {
+        h.problems.push(Problem {
+            severity: Severity::Failed,
+            code: "110011",
+            line: format!("{}: metadata not re-read: none of its PVs answered", vg.vg),
+        });
+        return Ok(h);
+    }
     let src = crate::source::Source::load(&readable, false);
     let uuid = lvmkit_metadata::id::LvmId::parse(&vg.vg_uuid).ok();
     let Some(avg) = src.assembly.vgs.iter().find(|v| Some(v.metadata.vg.id) == uuid) else {

@@ -223,7 +223,7 @@ pub const CATALOG: &[Entry] = &[
         DEGRADED,
         false,
         "{what} is in service but degraded",
-        "Every device is live, but a RAID leg is missing or failed, or missing areas are mapped to error targets (partial mode).",
+        "Every device is live, but a RAID leg is missing or failed, missing areas are mapped to error targets (partial mode), or the storage under a PV is degraded (quickCheck level 10: an md array with a failed or missing member, a multipath map with a failed path).",
         "Replace the failed disk; the service keeps running."
     ),
     entry!(

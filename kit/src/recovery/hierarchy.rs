@@ -33,20 +33,14 @@ pub struct Created {
     pub warnings: Vec<KitError>,
 }
 
-fn pv_records(read: &Read) -> Result<Vec<PvRecord>, KitError> {
+fn pv_records(env: &Env, read: &Read) -> Result<Vec<PvRecord>, KitError> {
     let vg = read.vg();
     let mut out = Vec::new();
     for (i, p) in vg.metadata.vg.pvs.iter().enumerate() {
         let Some(d) = vg.pv_devices[i] else {
             return Err(KitError::new("110002", &[("pv", &p.id.to_string()), ("vg", vg.name())]));
         };
-        let pv = &read.src.scan.pvs[d];
-        out.push(PvRecord {
-            uuid: p.id.to_string(),
-            device: pv.name().to_string(),
-            size: pv.dev_size,
-            disk: resource::disk_of(pv.name()),
-        });
+        out.push(env.pv_record(p.id.to_string(), &read.src.scan.pvs[d]));
     }
     Ok(out)
 }
@@ -162,7 +156,7 @@ fn create_inner(
             vg: vgname.clone(),
             vg_uuid: md.vg.id.to_string(),
             vg_format: format.clone(),
-            pvs: pv_records(&read)?,
+            pvs: pv_records(env, &read)?,
             servers: std::iter::once(Server {
                 name: env.server.clone(),
                 system_id: env.host_system_id.clone(),
@@ -301,19 +295,20 @@ pub struct Node {
 }
 
 fn vg_node(r: &Resource) -> Node {
-    let disks = match &r.kind {
-        Kind::Lvmvg(v) => v.disks(),
+    let disk = |d: String, children| Node { id: d.clone(), tag: d, kind: "disk".into(), children };
+    let children = match &r.kind {
+        // A disk built on others (an md array, a multipath map) over its members / paths.
+        Kind::Lvmvg(v) => v
+            .disks()
+            .into_iter()
+            .map(|d| {
+                let under = v.components_of(&d).into_iter().map(|c| disk(c, Vec::new())).collect();
+                disk(d, under)
+            })
+            .collect(),
         Kind::Lvmlv(_) => Vec::new(),
     };
-    Node {
-        id: r.id.clone(),
-        tag: r.tag.clone(),
-        kind: r.type_name().into(),
-        children: disks
-            .into_iter()
-            .map(|d| Node { id: d.clone(), tag: d, kind: "disk".into(), children: Vec::new() })
-            .collect(),
-    }
+    Node { id: r.id.clone(), tag: r.tag.clone(), kind: r.type_name().into(), children }
 }
 
 /// The hierarchies: each lvmlv over its lvmvg over its disks; an lvmvg no lvmlv depends on is
@@ -461,12 +456,7 @@ pub fn canextend(env: &Env, t: &Template) -> CanExtend {
                         t.server.name
                     ));
                 }
-                out.pvs.push(PvRecord {
-                    uuid: p.uuid.clone(),
-                    device: s.name().into(),
-                    size: s.dev_size,
-                    disk: resource::disk_of(s.name()),
-                });
+                out.pvs.push(env.pv_record(p.uuid.clone(), s));
             }
             _ => out.reasons.push(format!(
                 "PV {} is seen on more than one device here: {}",
@@ -609,12 +599,16 @@ pub fn adddelpv(env: &Env, what: &str, sel: &PvSelection) -> Result<PvChanges, K
     let vg = read.vg();
     let mut now: Vec<PvRecord> = Vec::new();
     for (i, p) in vg.metadata.vg.pvs.iter().enumerate() {
-        let dev = vg.pv_devices[i].map(|d| &read.src.scan.pvs[d]);
-        now.push(PvRecord {
-            uuid: p.id.to_string(),
-            device: dev.map_or_else(|| p.device.clone().unwrap_or_default(), |d| d.name().to_string()),
-            size: dev.map_or(0, |d| d.dev_size),
-            disk: dev.map_or_else(String::new, |d| resource::disk_of(d.name())),
+        now.push(match vg.pv_devices[i] {
+            Some(d) => env.pv_record(p.id.to_string(), &read.src.scan.pvs[d]),
+            // Not visible here: no disk (adddelpv refuses to record it).
+            None => PvRecord {
+                uuid: p.id.to_string(),
+                device: p.device.clone().unwrap_or_default(),
+                size: 0,
+                disk: String::new(),
+                components: Vec::new(),
+            },
         });
     }
     let mut out = PvChanges { id: r.id.clone(), ..Default::default() };

@@ -26,6 +26,8 @@ use std::time::Duration;
 use lvmkit_dm::DevNum;
 use lvmkit_metadata::assemble::{AssembledVg, Finding};
 use lvmkit_metadata::id::LvmId;
+use lvmkit_metadata::scan::PvScan;
+use lvmkit_metadata::topology::{SysBlock, Sysfs};
 use lvmkit_metadata::write::backup::Backups;
 use lvmkit_metadata::write::lock::LockWait;
 use lvmkit_metadata::write::ops::Context;
@@ -60,6 +62,9 @@ pub struct Env {
     pub devices: Vec<PathBuf>,
     /// PV device → device-mapper number.
     pub resolve: Resolver,
+    /// The kernel's block-device tree (`/sys`): the components under a PV's device (md
+    /// members, multipath paths) and their health.
+    pub sysfs: Arc<dyn SysBlock>,
     /// How device-mapper work is applied (nodes, removal retries, threads).
     pub apply: lvmkit_activation::apply::ApplyOptions,
     /// Archive and backup files of metadata writes.
@@ -89,6 +94,7 @@ impl Env {
             host_system_id: None,
             devices: Vec::new(),
             resolve: block_devnum(),
+            sysfs: Arc::new(Sysfs::default()),
             apply: Default::default(),
             backups: Backups::default(),
             lock_dir: PathBuf::from(lvmkit_metadata::write::lock::DEFAULT_LOCK_DIR),
@@ -103,6 +109,21 @@ impl Env {
     /// The write context: our system ID, a takeover from `takeover_from`.
     pub fn context(&self, takeover_from: Option<String>) -> Context {
         crate::write::context(self.host_system_id.clone(), takeover_from, &self.cmdline)
+    }
+
+    /// The record of PV `uuid` as seen here on `pv`: its device, size, whole disk and the
+    /// components under that device (md members, multipath paths).
+    pub fn pv_record(&self, uuid: String, pv: &PvScan) -> resource::PvRecord {
+        resource::PvRecord {
+            uuid,
+            device: pv.name().to_string(),
+            size: pv.dev_size,
+            disk: resource::disk_of(pv.name()),
+            components: resource::components_under(
+                self.sysfs.as_ref(),
+                (self.resolve)(pv.name(), pv.device.dev_t()),
+            ),
+        }
     }
 
     /// Scan `devices` (the restriction when empty).
@@ -197,7 +218,7 @@ impl Read {
     /// already ([`Read::duplicate`]).
     pub fn duplicate_elsewhere(&self, env: &Env) -> Option<KitError> {
         use lvmkit_metadata::scan::ScanOptions;
-        use lvmkit_metadata::topology::{self, Stack, StackOptions, SysBlock, Sysfs};
+        use lvmkit_metadata::topology::{self, Stack, StackOptions};
         if self.full_scan {
             return self.duplicate();
         }
@@ -218,11 +239,11 @@ impl Read {
             read_names.iter().filter_map(|n| identity(std::path::Path::new(n))).collect();
         // The devices the scan would read, classified as it does before any read: dm LVs
         // (unless scan_lvs), multipath paths and md members are components, never read.
-        let sys = Sysfs::default();
-        let stack = Stack::read(&sys);
+        let sys = env.sysfs.as_ref();
+        let stack = Stack::read(sys);
         let stack_opts = StackOptions { scan_lvs: false };
         let paths: Vec<PathBuf> = if env.devices.is_empty() {
-            topology::kernel_devices(&sys)
+            topology::kernel_devices(sys)
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|k| stack.classify(k.major, k.minor, Some(&k.name), stack_opts).is_ok())

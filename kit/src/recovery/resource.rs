@@ -2,6 +2,7 @@
 //! volume). IDs are `lvmvg-<vg>` and `lvmlv-<vg>-<lv>`, tags `<vg>` and `/dev/<vg>/<lv>`.
 //! Dependencies form the hierarchy lv → vg → disk(s).
 
+use lvmkit_metadata::topology::SysBlock;
 use serde::{Deserialize, Serialize};
 
 /// The `format` every resource file starts with.
@@ -67,8 +68,15 @@ pub struct PvRecord {
     pub device: String,
     /// Device size in bytes.
     pub size: u64,
-    /// The whole disk under it (the device itself for a whole-disk PV).
+    /// The whole disk under it (the device itself for a whole-disk PV, an md array or a
+    /// multipath map).
     pub disk: String,
+    /// The devices under `disk` when it is built on others (sysfs `slaves/`): an md array's
+    /// members, a multipath map's paths. The kit reads and maps the PV through `device`
+    /// only, never through one of these; they are the disks a PV on replicated or
+    /// multipathed storage depends on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
 }
 
 /// A server the hierarchy is extended to.
@@ -107,6 +115,20 @@ impl VgResource {
             }
         }
         d
+    }
+
+    /// The components under `disk` (an md array's members, a multipath map's paths), each
+    /// once, as the PVs on it recorded them.
+    pub fn components_of(&self, disk: &str) -> Vec<String> {
+        let mut c: Vec<String> = Vec::new();
+        for p in self.pvs.iter().filter(|p| p.disk == disk) {
+            for x in &p.components {
+                if !c.contains(x) {
+                    c.push(x.clone());
+                }
+            }
+        }
+        c
     }
 
     /// The servers other than `me`.
@@ -248,6 +270,20 @@ pub fn disk_of(device: &str) -> String {
     device.to_string()
 }
 
+/// The devices device `dev` (a PV's device, by number) is built on: its sysfs `slaves/` (an
+/// md array's members, a multipath map's or another dm device's underlying devices) — for a
+/// partition, its disk's — as device nodes, sorted. Empty for a plain disk or partition, and
+/// for a device sysfs does not know (an image file).
+pub fn components_under(sys: &dyn SysBlock, dev: Option<lvmkit_dm::DevNum>) -> Vec<String> {
+    let Some(n) = dev else { return Vec::new() };
+    let Some(name) = sys.name_of(n.major, n.minor) else { return Vec::new() };
+    let name = sys.parent(&name).unwrap_or(name);
+    let mut v: Vec<String> =
+        sys.entries(&name, "slaves").iter().map(|s| sys.node(s).display().to_string()).collect();
+    v.sort();
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,18 +299,21 @@ mod tests {
                     device: "/dev/sdb1".into(),
                     size: 1 << 30,
                     disk: "/dev/sdb".into(),
+                    components: Vec::new(),
                 },
                 PvRecord {
                     uuid: "p2".into(),
                     device: "/dev/sdb2".into(),
                     size: 1 << 30,
                     disk: "/dev/sdb".into(),
+                    components: Vec::new(),
                 },
                 PvRecord {
                     uuid: "p3".into(),
                     device: "/dev/sdc".into(),
                     size: 1 << 30,
                     disk: "/dev/sdc".into(),
+                    components: Vec::new(),
                 },
             ],
             servers: vec![Server { name: "a".into(), system_id: Some("host-a".into()) }],
@@ -304,6 +343,27 @@ mod tests {
         });
         assert_eq!((l.id.as_str(), l.tag.as_str()), ("lvmlv-vg1-lv0", "/dev/vg1/lv0"));
         assert_eq!(l.depends_on, vec!["lvmvg-vg1".to_string()]);
+    }
+
+    #[test]
+    fn components_are_the_slaves_of_the_device_or_of_a_partitions_disk() {
+        use lvmkit_dm::DevNum;
+        use lvmkit_metadata::topology::FakeSysfs;
+        let d = tempfile::tempdir().unwrap();
+        let t = FakeSysfs::new(d.path()).unwrap();
+        t.dev("vdc", 254, 32, 1024).unwrap().dev("vdb", 254, 16, 1024).unwrap();
+        t.dev("md0", 9, 0, 1024).unwrap().dev("md0/md0p1", 259, 0, 512).unwrap();
+        t.dev("sdx", 8, 0, 1024).unwrap().dev("sdx/sdx1", 8, 1, 512).unwrap();
+        t.stack("vdc", "md0").unwrap().stack("vdb", "md0").unwrap();
+        let sys = t.sys();
+        let node = |n: &str| t.dev_path(n).display().to_string();
+        let members = vec![node("vdb"), node("vdc")];
+        assert_eq!(components_under(&sys, Some(DevNum::new(9, 0))), members, "sorted");
+        assert_eq!(components_under(&sys, Some(DevNum::new(259, 0))), members, "a partition: its disk's");
+        assert!(components_under(&sys, Some(DevNum::new(8, 1))).is_empty(), "a plain partition");
+        assert!(components_under(&sys, Some(DevNum::new(8, 0))).is_empty(), "a plain disk");
+        assert!(components_under(&sys, Some(DevNum::new(7, 9))).is_empty(), "unknown to sysfs");
+        assert!(components_under(&sys, None).is_empty(), "an image file");
     }
 
     #[test]

@@ -294,7 +294,13 @@ mod tests {
             vg: name.into(),
             vg_uuid: "u".into(),
             vg_format: "lvm2".into(),
-            pvs: vec![PvRecord { uuid: "p".into(), device: "/dev/x".into(), size: 1, disk: "/dev/x".into() }],
+            pvs: vec![PvRecord {
+                uuid: "p".into(),
+                device: "/dev/x".into(),
+                size: 1,
+                disk: "/dev/x".into(),
+                components: Vec::new(),
+            }],
             servers: vec![Server { name: "a".into(), system_id: None }],
             policy: Policy::default(),
         })

@@ -11,6 +11,7 @@ use lvmkit_metadata::text::{Node, Scalar, Value};
 
 use super::attr;
 use super::layout;
+use super::live;
 use super::units::Units;
 use super::view::{PvSeg, VgView, mda_stats};
 
@@ -282,6 +283,19 @@ fn vg_free_count(v: &VgView) -> u64 {
 }
 
 // ---------------------------------------------------------------- LV ----
+
+/// A kernel value when the LV's VG has a kernel snapshot (`live::field`), else `no_kernel()`.
+fn live_or(c: &Ctx, r: &Row, name: &str, no_kernel: impl FnOnce() -> String) -> String {
+    r.lv().and_then(|(v, i)| live::field(&c.units, name, v, i)).unwrap_or_else(no_kernel)
+}
+
+/// `data_offset`/`new_data_offset`: the kernel's, or nothing without it.
+fn seg_live_offset(r: &Row, new: bool) -> String {
+    match (r.vg, r.lv, r.seg) {
+        (Some(v), Some(i), Some(s)) => live::seg_data_offset(v, i, s, new).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
 
 fn lv_str(r: &Row, f: impl Fn(&VgView, usize) -> String) -> String {
     r.lv().map_or_else(String::new, |(v, i)| f(v, i))
@@ -1217,7 +1231,7 @@ pub(crate) static FIELDS: &[Field] = &[
         }),
         "initial image sync"
     )),
-    f!("lv_image_synced", Bin, Lv, "ImgSynced", 10, R, |_, _| String::new()),
+    f!("lv_image_synced", Bin, Lv, "ImgSynced", 10, R, |c, r| live_or(c, r, "lv_image_synced", String::new)),
     f!("lv_merging", Bin, Lv, "Merging", 10, R, |_, r| word(
         r.lv().is_some_and(|(v, i)| v.is_merging_origin(i) || v.is_merging_cow(i)),
         "merging"
@@ -1252,10 +1266,19 @@ pub(crate) static FIELDS: &[Field] = &[
         }
         _ => String::new(),
     }),
-    f!("lv_active", Str, Lv, "Active", 6, L, |_, _| "unknown".to_string()),
-    f!("lv_active_locally", Bin, Lv, "ActLocal", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_active_remotely", Bin, Lv, "ActRemote", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_active_exclusively", Bin, Lv, "ActExcl", 10, R, |_, _| "unknown".to_string()),
+    f!("lv_active", Str, Lv, "Active", 6, L, |c, r| live_or(c, r, "lv_active", || "unknown".to_string())),
+    f!("lv_active_locally", Bin, Lv, "ActLocal", 10, R, |c, r| live_or(c, r, "lv_active_locally", || {
+        "unknown".to_string()
+    })),
+    f!("lv_active_remotely", Bin, Lv, "ActRemote", 10, R, |c, r| live_or(c, r, "lv_active_remotely", || {
+        "unknown".to_string()
+    })),
+    f!("lv_active_exclusively", Bin, Lv, "ActExcl", 10, R, |c, r| live_or(
+        c,
+        r,
+        "lv_active_exclusively",
+        || "unknown".to_string()
+    )),
     f!("lv_major", Num, Lv, "Maj", 3, R, |_, r| r
         .lv()
         .and_then(|(v, i)| v.lv(i).major)
@@ -1310,8 +1333,18 @@ pub(crate) static FIELDS: &[Field] = &[
         v, i, true
     ))),
     // Kernel state of a RAID: unknown without device-mapper (lvm2 prints nothing).
-    f!("raid_mismatch_count", Num, Lv, "Mismatches", 10, R, |_, _| String::new()),
-    f!("raid_sync_action", Str, Lv, "SyncAction", 10, L, |_, _| String::new()),
+    f!("raid_mismatch_count", Num, Lv, "Mismatches", 10, R, |c, r| live_or(
+        c,
+        r,
+        "raid_mismatch_count",
+        String::new
+    )),
+    f!("raid_sync_action", Str, Lv, "SyncAction", 10, L, |c, r| live_or(
+        c,
+        r,
+        "raid_sync_action",
+        String::new
+    )),
     f!("raid_write_behind", Num, Lv, "WBehind", 7, R, |_, r| lv_str(r, |v, i| match first_kind(v, i) {
         Some(SegmentKind::Raid { writebehind: Some(n), .. }) if *n > 0 => n.to_string(),
         _ => String::new(),
@@ -1338,7 +1371,12 @@ pub(crate) static FIELDS: &[Field] = &[
         },
         None => "-1".to_string(),
     }),
-    f!("integritymismatches", Num, Lv, "IntegMismatches", 15, R, |_, _| String::new()),
+    f!("integritymismatches", Num, Lv, "IntegMismatches", 15, R, |c, r| live_or(
+        c,
+        r,
+        "integritymismatches",
+        String::new
+    )),
     f!("move_pv", Str, Lv, "Move", 4, L, |_, r| lv_str(r, |v, i| move_pv_name(v, i).unwrap_or_default())),
     f!("move_pv_uuid", Str, Lv, "Move UUID", 38, L, |_, r| lv_str(r, |v, i| move_pv(v, i)
         .map_or_else(String::new, |p| v.vg.pvs[p].id.to_string()))),
@@ -1413,56 +1451,192 @@ pub(crate) static FIELDS: &[Field] = &[
         },
         None => "-1".to_string(),
     }),
-    f!("lv_kernel_major", Num, LvStatus, "KMaj", 4, R, |_, _| "-1".to_string()),
-    f!("lv_kernel_minor", Num, LvStatus, "KMin", 4, R, |_, _| "-1".to_string()),
-    f!("lv_kernel_read_ahead", Size, LvStatus, "KRahead", 7, R, |_, _| "-1".to_string()),
-    f!("lv_permissions", Str, LvStatus, "LPerms", 8, L, |_, r| match r.lv() {
-        Some((v, i)) if v.is_pvmove(i) => String::new(),
-        // Without device-mapper only a read-only LV is known for sure.
-        Some((v, i)) if !v.lv(i).is_writable() => "read-only".to_string(),
-        _ => "unknown".to_string(),
-    }),
-    f!("lv_suspended", Bin, LvStatus, "Suspended", 10, R, |_, _| "unknown".to_string()),
-    f!("lv_live_table", Bin, LvStatus, "LiveTable", 20, R, |_, _| "unknown".to_string()),
-    f!("lv_inactive_table", Bin, LvStatus, "InactiveTable", 20, R, |_, _| "unknown".to_string()),
-    f!("lv_device_open", Bin, LvStatus, "DevOpen", 10, R, |_, _| "unknown".to_string()),
-    f!("data_percent", Percent, LvStatus, "Data%", 6, R, |_, _| String::new()),
-    f!("snap_percent", Percent, LvStatus, "Snap%", 6, R, |_, _| String::new()),
-    f!("metadata_percent", Percent, LvStatus, "Meta%", 6, R, |_, _| String::new()),
-    f!("copy_percent", Percent, LvStatus, "Cpy%Sync", 8, R, |_, _| String::new()),
-    f!("sync_percent", Percent, LvStatus, "Cpy%Sync", 8, R, |_, _| String::new()),
+    f!("lv_kernel_major", Num, LvStatus, "KMaj", 4, R, |c, r| live_or(c, r, "lv_kernel_major", || "-1"
+        .to_string())),
+    f!("lv_kernel_minor", Num, LvStatus, "KMin", 4, R, |c, r| live_or(c, r, "lv_kernel_minor", || "-1"
+        .to_string())),
+    f!("lv_kernel_read_ahead", Size, LvStatus, "KRahead", 7, R, |c, r| live_or(
+        c,
+        r,
+        "lv_kernel_read_ahead",
+        || "-1".to_string()
+    )),
+    f!("lv_permissions", Str, LvStatus, "LPerms", 8, L, |c, r| live_or(c, r, "lv_permissions", || {
+        match r.lv() {
+            Some((v, i)) if v.is_pvmove(i) => String::new(),
+            // Without device-mapper only a read-only LV is known for sure.
+            Some((v, i)) if !v.lv(i).is_writable() => "read-only".to_string(),
+            _ => "unknown".to_string(),
+        }
+    })),
+    f!("lv_suspended", Bin, LvStatus, "Suspended", 10, R, |c, r| live_or(c, r, "lv_suspended", || "unknown"
+        .to_string())),
+    f!("lv_live_table", Bin, LvStatus, "LiveTable", 20, R, |c, r| live_or(c, r, "lv_live_table", || {
+        "unknown".to_string()
+    })),
+    f!("lv_inactive_table", Bin, LvStatus, "InactiveTable", 20, R, |c, r| live_or(
+        c,
+        r,
+        "lv_inactive_table",
+        || "unknown".to_string()
+    )),
+    f!("lv_device_open", Bin, LvStatus, "DevOpen", 10, R, |c, r| live_or(c, r, "lv_device_open", || {
+        "unknown".to_string()
+    })),
+    f!("data_percent", Percent, LvStatus, "Data%", 6, R, |c, r| live_or(c, r, "data_percent", String::new)),
+    f!("snap_percent", Percent, LvStatus, "Snap%", 6, R, |c, r| live_or(c, r, "snap_percent", String::new)),
+    f!("metadata_percent", Percent, LvStatus, "Meta%", 6, R, |c, r| live_or(
+        c,
+        r,
+        "metadata_percent",
+        String::new
+    )),
+    f!("copy_percent", Percent, LvStatus, "Cpy%Sync", 8, R, |c, r| live_or(
+        c,
+        r,
+        "copy_percent",
+        String::new
+    )),
+    f!("sync_percent", Percent, LvStatus, "Cpy%Sync", 8, R, |c, r| live_or(
+        c,
+        r,
+        "sync_percent",
+        String::new
+    )),
     // Cache, VDO and writecache kernel status: unknown without device-mapper (lvm2 prints
     // nothing).
-    f!("cache_total_blocks", Num, LvStatus, "CacheTotalBlocks", 16, R, |_, _| String::new()),
-    f!("cache_used_blocks", Num, LvStatus, "CacheUsedBlocks", 16, R, |_, _| String::new()),
-    f!("cache_dirty_blocks", Num, LvStatus, "CacheDirtyBlocks", 16, R, |_, _| String::new()),
-    f!("cache_read_hits", Num, LvStatus, "CacheReadHits", 16, R, |_, _| String::new()),
-    f!("cache_read_misses", Num, LvStatus, "CacheReadMisses", 16, R, |_, _| String::new()),
-    f!("cache_write_hits", Num, LvStatus, "CacheWriteHits", 16, R, |_, _| String::new()),
-    f!("cache_write_misses", Num, LvStatus, "CacheWriteMisses", 16, R, |_, _| String::new()),
-    f!("kernel_cache_settings", StrList, LvStatus, "KCacheSettings", 18, L, |_, _| String::new()),
-    f!("kernel_cache_policy", Str, LvStatus, "KCachePolicy", 18, L, |_, _| String::new()),
-    f!("kernel_metadata_format", Num, LvStatus, "KMFmt", 5, R, |_, _| String::new()),
-    f!("lv_health_status", Str, LvStatus, "Health", 15, L, |_, r| match r.lv() {
-        Some((v, i)) if v.lvs[i].partial => "partial".to_string(),
-        // RAID health needs the kernel.
-        Some((v, i)) if v.is_raid_type(i) => "unknown".to_string(),
-        _ => String::new(),
-    }),
-    f!("kernel_discards", Str, LvStatus, "KDiscards", 9, L, |_, _| String::new()),
-    f!("lv_check_needed", Bin, LvStatus, "CheckNeeded", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_merge_failed", Bin, LvStatus, "MergeFailed", 15, R, |_, _| "unknown".to_string()),
-    f!("lv_snapshot_invalid", Bin, LvStatus, "SnapInvalid", 15, R, |_, _| "unknown".to_string()),
+    f!("cache_total_blocks", Num, LvStatus, "CacheTotalBlocks", 16, R, |c, r| live_or(
+        c,
+        r,
+        "cache_total_blocks",
+        String::new
+    )),
+    f!("cache_used_blocks", Num, LvStatus, "CacheUsedBlocks", 16, R, |c, r| live_or(
+        c,
+        r,
+        "cache_used_blocks",
+        String::new
+    )),
+    f!("cache_dirty_blocks", Num, LvStatus, "CacheDirtyBlocks", 16, R, |c, r| live_or(
+        c,
+        r,
+        "cache_dirty_blocks",
+        String::new
+    )),
+    f!("cache_read_hits", Num, LvStatus, "CacheReadHits", 16, R, |c, r| live_or(
+        c,
+        r,
+        "cache_read_hits",
+        String::new
+    )),
+    f!("cache_read_misses", Num, LvStatus, "CacheReadMisses", 16, R, |c, r| live_or(
+        c,
+        r,
+        "cache_read_misses",
+        String::new
+    )),
+    f!("cache_write_hits", Num, LvStatus, "CacheWriteHits", 16, R, |c, r| live_or(
+        c,
+        r,
+        "cache_write_hits",
+        String::new
+    )),
+    f!("cache_write_misses", Num, LvStatus, "CacheWriteMisses", 16, R, |c, r| live_or(
+        c,
+        r,
+        "cache_write_misses",
+        String::new
+    )),
+    f!("kernel_cache_settings", StrList, LvStatus, "KCacheSettings", 18, L, |c, r| live_or(
+        c,
+        r,
+        "kernel_cache_settings",
+        String::new
+    )),
+    f!("kernel_cache_policy", Str, LvStatus, "KCachePolicy", 18, L, |c, r| live_or(
+        c,
+        r,
+        "kernel_cache_policy",
+        String::new
+    )),
+    f!("kernel_metadata_format", Num, LvStatus, "KMFmt", 5, R, |c, r| live_or(
+        c,
+        r,
+        "kernel_metadata_format",
+        String::new
+    )),
+    f!("lv_health_status", Str, LvStatus, "Health", 15, L, |c, r| live_or(
+        c,
+        r,
+        "lv_health_status",
+        || match r.lv() {
+            Some((v, i)) if v.lvs[i].partial => "partial".to_string(),
+            // RAID health needs the kernel.
+            Some((v, i)) if v.is_raid_type(i) => "unknown".to_string(),
+            _ => String::new(),
+        }
+    )),
+    f!("kernel_discards", Str, LvStatus, "KDiscards", 9, L, |c, r| live_or(
+        c,
+        r,
+        "kernel_discards",
+        String::new
+    )),
+    f!("lv_check_needed", Bin, LvStatus, "CheckNeeded", 15, R, |c, r| live_or(
+        c,
+        r,
+        "lv_check_needed",
+        || "unknown".to_string()
+    )),
+    f!("lv_merge_failed", Bin, LvStatus, "MergeFailed", 15, R, |c, r| live_or(
+        c,
+        r,
+        "lv_merge_failed",
+        || "unknown".to_string()
+    )),
+    f!("lv_snapshot_invalid", Bin, LvStatus, "SnapInvalid", 15, R, |c, r| live_or(
+        c,
+        r,
+        "lv_snapshot_invalid",
+        || "unknown".to_string()
+    )),
     f!("vdo_operating_mode", Str, LvStatus, "VDOOperatingMode", 16, L, |_, _| String::new()),
     f!("vdo_compression_state", Str, LvStatus, "VDOCompressionState", 19, L, |_, _| String::new()),
     f!("vdo_index_state", Str, LvStatus, "VDOIndexState", 13, L, |_, _| String::new()),
     f!("vdo_used_size", Num, LvStatus, "VDOUsedSize", 11, R, |_, _| String::new()),
     f!("vdo_saving_percent", Num, LvStatus, "VDOSaving%", 10, R, |_, _| String::new()),
-    f!("writecache_total_blocks", Num, LvStatus, "WCacheTotalBlocks", 17, R, |_, _| String::new()),
-    f!("writecache_free_blocks", Num, LvStatus, "WCacheFreeBlocks", 16, R, |_, _| String::new()),
-    f!("writecache_writeback_blocks", Num, LvStatus, "WCacheWritebackBlocks", 21, R, |_, _| String::new()),
-    f!("writecache_error", Num, LvStatus, "WCacheErrors", 12, R, |_, _| String::new()),
-    f!("lv_attr", Str, LvStatus, "Attr", 4, L, |_, r| lv_str(r, attr::lv_attr)),
+    f!("writecache_total_blocks", Num, LvStatus, "WCacheTotalBlocks", 17, R, |c, r| live_or(
+        c,
+        r,
+        "writecache_total_blocks",
+        String::new
+    )),
+    f!("writecache_free_blocks", Num, LvStatus, "WCacheFreeBlocks", 16, R, |c, r| live_or(
+        c,
+        r,
+        "writecache_free_blocks",
+        String::new
+    )),
+    f!("writecache_writeback_blocks", Num, LvStatus, "WCacheWritebackBlocks", 21, R, |c, r| live_or(
+        c,
+        r,
+        "writecache_writeback_blocks",
+        String::new
+    )),
+    f!("writecache_error", Num, LvStatus, "WCacheErrors", 12, R, |c, r| live_or(
+        c,
+        r,
+        "writecache_error",
+        String::new
+    )),
+    f!("lv_attr", Str, LvStatus, "Attr", 4, L, |_, r| lv_str(r, |v, i| {
+        let mut a: [char; 10] = [' '; 10];
+        for (k, ch) in attr::lv_attr(v, i).chars().take(10).enumerate() {
+            a[k] = ch;
+        }
+        live::patch_attr(v, i, &mut a);
+        a.iter().collect::<String>().trim_end().to_string()
+    })),
     // LV segments (seg_all).
     f!("segtype", Str, Seg, "Type", 4, L, |_, r| r
         .seg()
@@ -1485,8 +1659,8 @@ pub(crate) static FIELDS: &[Field] = &[
     })),
     f!("data_copies", Num, Seg, "#Cpy", 4, R, |_, r| seg_str(r, |_, _, s| data_copies(s).to_string())),
     // Reshape data offsets need the kernel's raid status: lvm2 prints nothing without it.
-    f!("data_offset", Num, Seg, "DOff", 4, R, |_, _| String::new()),
-    f!("new_data_offset", Num, Seg, "NOff", 4, R, |_, _| String::new()),
+    f!("data_offset", Num, Seg, "DOff", 4, R, |_, r| seg_live_offset(r, false)),
+    f!("new_data_offset", Num, Seg, "NOff", 4, R, |_, r| seg_live_offset(r, true)),
     // A free PV segment has data_copies 0: lvm2 prints data_copies - 1 as an unsigned number.
     f!("parity_chunks", Num, Seg, "#Par", 4, R, |_, r| match r.seg() {
         Some((v, _, s)) => parity_chunks(v, s).map_or_else(String::new, |n| n.to_string()),

@@ -1,16 +1,20 @@
 //! lvm2-compatible `pvs`, `vgs` and `lvs` reports.
 //!
 //! [`report`] returns what lvm2 2.03 prints on stdout for the same options on a system where
-//! nothing is active and device-mapper is absent (activation columns show `X`/`unknown`).
+//! device-mapper is absent (activation columns show `X`/`unknown`); [`report_with_kernel`]
+//! what it prints with device-mapper there, from a snapshot of the live devices
+//! (`live.rs`: state, open count, kernel numbers, percentages, RAID/cache/thin/writecache
+//! status).
 //! Known differences from lvm2: `pvs -a` lists only labelled PVs, not every scanned device; `lv_time` is printed in UTC.
-//! `-S` (`select.rs`) does not know lvm2's fuzzy time words (`yesterday`, `2 hours ago`);
 //! `-O` on a string-list field orders by its text (lvm2 compares pointer bytes there); lvm2's
 //! warnings (a duplicate sort key) are not printed.
 
 mod attr;
 mod fields;
+mod fuzzy_time;
 mod history;
 mod layout;
+mod live;
 mod output;
 mod rows;
 mod select;
@@ -92,6 +96,8 @@ pub struct ReportOptions {
     pub foreign: bool,
     /// This host's system ID (lvm2's `global/system_id_source`); `None`: the host has none.
     pub system_id: Option<String>,
+    /// "Now" for `-S`'s relative time words, seconds since the epoch; `None`: the clock.
+    pub now: Option<i64>,
 }
 
 /// A report request that cannot be answered.
@@ -321,8 +327,21 @@ pub fn field_names() -> Vec<&'static str> {
     FIELDS.iter().map(|f| f.name).collect()
 }
 
-/// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout.
+/// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout on a system without
+/// device-mapper.
 pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<String, ReportError> {
+    report_with_kernel(kind, opts, src, None)
+}
+
+/// [`report`] with the kernel's values for active LVs (lvm2's output with device-mapper
+/// there): `kernel` is what device-mapper had ([`lvmkit_activation::live::Kernel::read`]);
+/// `None` gives lvm2's no-kernel values.
+pub fn report_with_kernel(
+    kind: ReportKind,
+    opts: &ReportOptions,
+    src: &Source,
+    kernel: Option<&lvmkit_activation::live::Kernel>,
+) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
     let base = Base::of(kind, opts.segments);
     let cols = columns(base, &opts.fields)?;
@@ -330,13 +349,19 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
         Some(spec) => Some(sort::parse_keys(base.prefix(), spec)?),
         None => None,
     };
+    let now = opts.now.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    });
     let selection =
-        select::parse(base.prefix(), opts.select.as_deref().unwrap_or("")).map_err(ReportError::Lvm2)?;
+        select::parse(base.prefix(), opts.select.as_deref().unwrap_or(""), now).map_err(ReportError::Lvm2)?;
     // Sort keys and selected fields count for the row type, as lvm2's hidden fields do.
     let mut typed = cols.clone();
     typed.extend(keys.iter().flatten().map(|k| k.field));
     typed.extend(selection.iter().flat_map(|s| s.fields.iter().copied()));
     let rk = row_kind(base, &typed)?;
+    // lvm2 reads segment status only for the fields that need it (reporter.c: LVSSTATUS and
+    // LVSINFOSTATUS report types); the kernel-info fields alone take the plain `lv_info`.
+    let kernel_status = typed.iter().any(|f| f.obj == Obj::LvStatus && !live::INFO_ONLY.contains(&f.name));
     let default_order = keys.is_none();
     // lvm2 leaves out a VG owned by another system ID, with its LVs and PVs (also in `pvs
     // -a`), unless --foreign.
@@ -345,7 +370,7 @@ pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<St
         .vgs
         .iter()
         .filter(|a| opts.foreign || !a.metadata.vg.is_foreign_to(opts.system_id.as_deref()))
-        .map(|a| VgView::new(a, &src.scan))
+        .map(|a| VgView::new(a, &src.scan).with_kernel(kernel, kernel_status))
         .collect();
     // An outdated PV (its VG dropped it while it was away) is neither in its VG nor an orphan
     // for lvm2: it only warns about it.

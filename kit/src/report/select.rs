@@ -457,6 +457,8 @@ fn strictly_reserved(field: &str, mask: u32, v: Probe) -> bool {
 struct Parser<'a> {
     s: &'a [u8],
     prefix: &'a str,
+    /// "Now" for relative time words (seconds since the epoch).
+    now: i64,
     log: Vec<String>,
     fields: Vec<&'static Field>,
 }
@@ -573,6 +575,27 @@ impl Parser<'_> {
             .map(|d| (d.value, next))
     }
 
+    /// The value at `i` as lvm2's fuzzy time words (`yesterday`, `2 weeks ago`): the range and
+    /// where the value ends; `None` for a formatted date or `@seconds` (its words' error
+    /// logged, as lvm2 does before trying the formatted forms).
+    fn fuzzy_time(&mut self, i: usize) -> Option<(i64, i64, usize)> {
+        let logged = self.log.len();
+        let mut j = i;
+        let c = self.quote(&mut j);
+        let tok = self.tok_string(j, c, SEL_AND | SEL_OR | SEL_PE);
+        // Tokenising errors are the formatted path's to log.
+        self.log.truncate(logged);
+        let (b, e, next) = tok?;
+        match super::fuzzy_time::parse(&self.s[b..e], self.now) {
+            Ok(Some((t1, t2))) => Some((t1, t2, next)),
+            Ok(None) => None,
+            Err(m) => {
+                self.err(m);
+                None
+            }
+        }
+    }
+
     fn syntax_error(&mut self, at: usize) {
         let t = self.text(at);
         self.err(format!("Selection syntax error at '{t}'."));
@@ -654,7 +677,14 @@ impl Parser<'_> {
             }
             // `_tok_value`.
             let i = self.skip_space(last);
-            if let Some((r, next)) = self.get_reserved(field.name, tmask, i) {
+            // lv_time's reserved range value: lvm2's fuzzy time words (`_lv_time_handler`).
+            let fuzzy = if ty == Ty::Time { self.fuzzy_time(i) } else { None };
+            if let Some((t1, t2, next)) = fuzzy {
+                tval = TimeValue { range: true, t1, t2 };
+                flags &= !CMP_NUMBER;
+                flags |= tmask;
+                (vs, ve, last) = (i, next, next);
+            } else if let Some((r, next)) = self.get_reserved(field.name, tmask, i) {
                 reserved = Some(r);
                 if tmask == T_TIME {
                     flags &= !CMP_NUMBER;
@@ -1039,11 +1069,11 @@ fn unit_factor(c: u8) -> Option<u64> {
 
 /// Parse `-S`: lvm2's selection, or the lines lvm2 logs for it. `prefix` is the report's field
 /// prefix (`lv_` for lvs). Empty and `all` select everything.
-pub(crate) fn parse(prefix: &str, text: &str) -> Result<Option<Selection>, Vec<String>> {
+pub(crate) fn parse(prefix: &str, text: &str, now: i64) -> Result<Option<Selection>, Vec<String>> {
     if text.is_empty() || text.eq_ignore_ascii_case("all") {
         return Ok(None);
     }
-    let mut p = Parser { s: text.as_bytes(), prefix, log: Vec::new(), fields: Vec::new() };
+    let mut p = Parser { s: text.as_bytes(), prefix, now, log: Vec::new(), fields: Vec::new() };
     let Some((root, fin)) = p.or_ex(0) else { return Err(p.log) };
     let next = p.skip_space(fin);
     if next < p.s.len() {
@@ -1981,7 +2011,7 @@ mod tests {
 
     #[test]
     fn parse_errors_in_lvm2_words() {
-        let e = |s: &str| parse("lv_", s).unwrap_err();
+        let e = |s: &str| parse("lv_", s, 0).unwrap_err();
         assert_eq!(
             e("bogus=1"),
             [
@@ -1993,7 +2023,7 @@ mod tests {
         assert_eq!(e("lv_size=~x"), ["dm_report: incompatible comparison type for selection field lv_size"]);
         assert_eq!(e("!lv_name=a"), ["Syntax error: left parenthesis expected at 'lv_name=a'"]);
         assert_eq!(e("lv_name=a b")[0], "Expecting logical operator");
-        assert!(parse("lv_", "all").unwrap().is_none());
-        assert!(parse("lv_", "name=x && (size>1 || !(tags={a,b}))").unwrap().is_some());
+        assert!(parse("lv_", "all", 0).unwrap().is_none());
+        assert!(parse("lv_", "name=x && (size>1 || !(tags={a,b}))", 0).unwrap().is_some());
     }
 }

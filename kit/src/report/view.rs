@@ -108,6 +108,12 @@ pub(crate) struct VgView<'a> {
     by_name: HashMap<&'a str, usize>,
     /// Who uses whom (shared with the planner).
     roles: LvRoles,
+    /// What device-mapper has (`None`: no kernel, lvm2's no-activation values).
+    pub kernel: Option<&'a lvmkit_activation::live::Kernel>,
+    /// The report shows, sorts or selects a field that needs a segment's status (lvm2's
+    /// LVSSTATUS/LVSINFOSTATUS): kernel values come from `lv_info_with_seg_status`; otherwise
+    /// from the plain `lv_info` of the LV's own device.
+    pub kernel_status: bool,
 }
 
 impl<'a> VgView<'a> {
@@ -135,7 +141,8 @@ impl<'a> VgView<'a> {
             info.glue = lv.segments.iter().any(|s| matches!(s.kind, SegmentKind::Snapshot { .. }));
         }
         let pv_alloc = (0..vg.pvs.len()).map(|p| vg.pv_allocated(p)).collect();
-        let mut view = VgView { asm, vg, scan, lvs, pv_alloc, by_name, roles };
+        let mut view =
+            VgView { asm, vg, scan, lvs, pv_alloc, by_name, roles, kernel: None, kernel_status: true };
         // Nothing can be partial when every PV is there (the usual case): skip the walk.
         if (0..view.vg.pvs.len()).any(|p| view.pv_missing(p)) {
             let mut state = vec![0u8; view.vg.lvs.len()];
@@ -144,6 +151,24 @@ impl<'a> VgView<'a> {
             }
         }
         view
+    }
+
+    /// The uuid suffix lvm2 gives the device of LV `i` when no layer is asked for
+    /// (`build_dm_uuid`: `real`, `cdata`, `cmeta`, `cvol`, `pool`, `tdata`, `tmeta`, `vdata`).
+    pub fn dm_uuid_suffix(&self, i: usize) -> Option<&'static str> {
+        self.roles.dm_uuid_suffix(self.vg, i)
+    }
+
+    /// The same view reading kernel values from `kernel` (with segment status when `status`:
+    /// see [`VgView::kernel_status`]).
+    pub fn with_kernel(
+        mut self,
+        kernel: Option<&'a lvmkit_activation::live::Kernel>,
+        status: bool,
+    ) -> VgView<'a> {
+        self.kernel = kernel;
+        self.kernel_status = status;
+        self
     }
 
     /// lvm2's `_lv_mark_if_partial`: a missing PV under any area, or a partial dependency.

@@ -1,13 +1,16 @@
 #!/bin/sh
 # One qemu boot for tests/tests/vm_qemu.rs `vm_qemu_components`: PVs on the real storage under
 # them, lvm2 (default component detection, its default scan_lvs=0) as the judge of every case.
-# Needs eight 64 MiB images in $VM_DISKS, one image attached as two SCSI paths
+# Needs ten 64 MiB images in $VM_DISKS, one image attached as two SCSI paths
 # (LVMKIT_VM_MULTIPATH: /dev/sda + /dev/sdb), the static command $LVMKIT and the static
 # $LVMKIT_VM_HEALTH_TEST (activation/tests/vm_health.rs). Parts, framed by "=== NAME" and
 # "=== NAME: status N" (a failing part does not stop the next):
 #   multipath  a multipath map over sda + sdb, VG vgmp on it; a path failed under a live LV
 #   md         RAID1 md0 (metadata 1.0: members start with the PV label) on vdb + vdc and md1
 #              (1.2) on vdd + vde, VGs vgmd10 and vgmd12; a member failed; then both stopped
+#   replica    RAID1 md2 (1.0) of vdj ("local") + vdk (the replica), VG vgrep, two kit servers:
+#              restore on A, the replica's leg failed and resynced, A crashes, B assembles
+#              md3 from vdk alone and takes the VG over
 #   whole      VG vgwp on the whole disk vdf (no partition table) and the partition vdg1
 #   dup        VG vgdup on vdh, copied byte for byte onto vdi
 # Lines the host test reads: "lvm2-pvs: MAJ:MIN VG" / "kit-pvs: MAJ:MIN VG" (sorted, per
@@ -16,14 +19,17 @@
 s=$(dirname "$0")
 . "$s/lvm2-env.sh"
 # Every device but the scratch disk; lvm2's own component detection decides the rest.
-sed -i 's#^  filter = .*#  filter = [ "r|^/dev/vda|", "a|.*|" ]#; s#^  global_filter = .*#  global_filter = [ "r|^/dev/vda|", "a|.*|" ]#' \
-  "$LVM_SYSTEM_DIR/lvm.conf"
+accept_all() { # LVM_SYSTEM_DIR
+  sed -i 's#^  filter = .*#  filter = [ "r|^/dev/vda|", "a|.*|" ]#; s#^  global_filter = .*#  global_filter = [ "r|^/dev/vda|", "a|.*|" ]#' \
+    "$1/lvm.conf"
+}
+accept_all "$LVM_SYSTEM_DIR"
 export LVMKIT_HINTS=/run/lvmkit/hints
 L=$LVMKIT
 H=$LVMKIT_VM_HEALTH_TEST
 set -- $VM_DISKS
-[ $# -ge 8 ] || { echo "need 8 disks, have: $VM_DISKS"; exit 2; }
-D1=$1 D2=$2 D3=$3 D4=$4 D5=$5 D6=$6 D7=$7 D8=$8
+[ $# -ge 10 ] || { echo "need 10 disks, have: $VM_DISKS"; exit 2; }
+D1=$1 D2=$2 D3=$3 D4=$4 D5=$5 D6=$6 D7=$7 D8=$8 D9=$9 D10=${10}
 
 up() { cut -d' ' -f1 /proc/uptime; }
 part() {
@@ -142,6 +148,110 @@ md() {
   dmsetup ls | sed 's/^/left-md: /'
 }
 
+# The replicated case (DataKeeper-style: LVM above the replicated device): RAID1 md2
+# (metadata 1.0) of a "local" disk D9 and D10 standing in for the network device, VG vgrep
+# on it. Two servers (host identities nodeA and nodeB through their own LVM_SYSTEM_DIR with
+# system_id_source = "lvmlocal", their own kit directories): the hierarchy is created on A
+# and extended to B; A restores; the replica's leg fails (quickCheck 10: degraded, I/O goes
+# on) and is resynced; A "crashes" (its devices and its array go away, nothing written);
+# with the array stopped nothing comes up from a member; B assembles its own array md3
+# from its leg alone and restores: takes the VG over from its peer A, tables on md3.
+node_conf() { # NAME: server NAME's lvm.conf (system ID NAME through lvmlocal) and directories
+  d=$REP/$1
+  mkdir -p "$d/kit" "$d/archive" "$d/backup" "$d/lock"
+  lvm2_conf "$d/lvm" 'hints = "none"' 'system_id_source = "lvmlocal"' "locking_dir = \"$d/lock\"" &&
+    accept_all "$d/lvm" || return 1
+  printf 'local {\n  system_id = "%s"\n}\n' "$1" >"$d/lvm/lvmlocal.conf"
+}
+as_node() { # NAME COMMAND…: run as server NAME
+  an=$1
+  shift
+  env LVM_SYSTEM_DIR="$REP/$an/lvm" LVMKIT_KIT_DIR="$REP/$an/kit" LVMKIT_CONTROLLED_VGS="$REP/$an/lkvgs" \
+    LVMKIT_SERVER="$an" LVMKIT_ARCHIVE_DIR="$REP/$an/archive" LVMKIT_BACKUP_DIR="$REP/$an/backup" \
+    LVMKIT_LOCK_DIR="$REP/$an/lock" LVMKIT_HINTS=none "$@"
+}
+kit_as() { # NAME KEY ARGS…: `lvmkit kit ARGS` as NAME; "KEY-out:"/"KEY-err:" lines, "KEY: status N"
+  kn=$1 key=$2
+  shift 2
+  as_node "$kn" "$L" kit "$@" >"$VM_RUN/kit.out" 2>"$VM_RUN/kit.err"
+  st=$?
+  sed "s/^/$key-out: /" "$VM_RUN/kit.out"
+  sed "s/^/$key-err: /" "$VM_RUN/kit.err"
+  echo "$key: status $st"
+  return 0
+}
+rep_pvs() { # both tools' PVs, foreign VGs included (vgrep has a system ID)
+  lvm pvs --foreign --noheadings -o pv_name,vg_name 2>/dev/null | norm | sed 's/^/lvm2-pvs: /'
+  $L pvs --foreign --noheadings -o pv_name,vg_name 2>/dev/null | norm | sed 's/^/kit-pvs: /'
+}
+replica() {
+  REP=/run/replica
+  node_conf nodeA && node_conf nodeB || return 1
+  mdadm --create /dev/md2 --run --quiet --level=1 --raid-devices=2 --metadata=1.0 --assume-clean "$D9" "$D10" ||
+    return 1
+  echo "replica-devno-a: $(echo /dev/md2 | norm | cut -d' ' -f1)"
+  as_node nodeA lvm pvcreate -q /dev/md2 && as_node nodeA lvm vgcreate -q vgrep /dev/md2 &&
+    as_node nodeA lvm lvcreate -q -y -Zn -Wn -L 8m -n lv1 vgrep &&
+    as_node nodeA lvm lvcreate -q -y -Zn -Wn -L 4m -n lv2 vgrep || return 1
+  tables a-lvm2 vgrep
+  as_node nodeA lvm vgchange -q -an vgrep || return 1
+  echo "a-systemid: $(as_node nodeA lvm vgs --noheadings -o systemid vgrep | tr -d ' ')"
+  # The hierarchy: created on A, extended to B, B recorded on A.
+  kit_as nodeA create create vgrep
+  as_node nodeA "$L" kit export vgrep >"$REP/a.template" || fail export "export on A"
+  kit_as nodeB canextend canextend "$REP/a.template"
+  kit_as nodeB extend-b extend "$REP/a.template"
+  as_node nodeB "$L" kit export vgrep >"$REP/b.template" || fail export "export on B"
+  kit_as nodeA extend-a extend "$REP/b.template"
+  as_node nodeA "$L" kit show vgrep | sed 's/^/a-show: /'
+  as_node nodeA "$L" kit list | sed 's/^/a-tree: /'
+  kit_as nodeA restore-a restore vgrep
+  tables a-kit vgrep
+  pattern && write_lv /dev/mapper/vgrep-lv1 && same_lv /dev/mapper/vgrep-lv1 || fail io-a "LV I/O on A"
+  kit_as nodeA qc10-healthy quickCheck vgrep --level 10
+  # The replica's leg fails under the live LVs: I/O goes on, quickCheck 10 says degraded.
+  mdadm --quiet /dev/md2 --fail "$D10" || return 1
+  echo "rep-degraded: $(cat /sys/block/md2/md/degraded)"
+  same_lv /dev/mapper/vgrep-lv1 && pattern && write_lv /dev/mapper/vgrep-lv1 && same_lv /dev/mapper/vgrep-lv1 &&
+    dd if=/dev/urandom of=/dev/mapper/vgrep-lv2 bs=1M count=1 oflag=direct 2>/dev/null &&
+    ok rep-io-after-fail-leg || fail rep-io-after-fail-leg "LV I/O with the replica's leg failed"
+  kit_as nodeA qc10-degraded quickCheck vgrep --level 10
+  kit_as nodeA qc0-degraded quickCheck vgrep
+  # The link is back: the leg rejoins and resyncs; healthy again.
+  mdadm --quiet /dev/md2 --remove "$D10" && mdadm --quiet /dev/md2 --add "$D10" || return 1
+  mdadm --wait /dev/md2 >/dev/null 2>&1
+  echo "rep-resynced: $(cat /sys/block/md2/md/degraded) $(cat /sys/block/md2/md/sync_action)"
+  kit_as nodeA qc10-resynced quickCheck vgrep --level 10
+  # The marker B must read, written through the mirrored array.
+  pattern && write_lv /dev/mapper/vgrep-lv1 && same_lv /dev/mapper/vgrep-lv1 || fail io-marker "marker on A"
+  # A crashes: its devices and its array go with its kernel; no remove, nothing written.
+  dmsetup remove vgrep-lv1 && dmsetup remove vgrep-lv2 && mdadm --stop /dev/md2 >/dev/null 2>&1 || return 1
+  echo "replica-state: stopped"
+  rep_pvs
+  $L check | sed 's/^/check: /'
+  kit_as nodeB stopped-restore restore vgrep
+  kit_as nodeB stopped-qc quickCheck vgrep
+  dmsetup ls | sed 's/^/left-stopped: /'
+  # B assembles its own array from its leg alone (degraded: A's leg is gone with A).
+  mdadm --assemble --run --quiet /dev/md3 "$D10" || return 1
+  echo "replica-state: B"
+  echo "replica-devno-b: $(echo /dev/md3 | norm | cut -d' ' -f1)"
+  echo "b-degraded: $(cat /sys/block/md3/md/degraded)"
+  kit_as nodeB takeover restore vgrep
+  echo "b-systemid: $(as_node nodeB lvm vgs --noheadings -o systemid vgrep | tr -d ' ')"
+  tables b-kit vgrep
+  same_lv /dev/mapper/vgrep-lv1 && ok marker-on-b || fail marker-on-b "A's marker not read on B"
+  kit_as nodeB qc10-b quickCheck vgrep --level 10
+  kit_as nodeA qc-a-after quickCheck vgrep --level 20
+  as_node nodeB "$L" kit show vgrep | sed 's/^/b-show: /'
+  kit_as nodeB remove-b remove vgrep
+  rep_pvs
+  as_node nodeB lvm vgchange -q -ay vgrep && tables b-lvm2 vgrep && as_node nodeB lvm vgchange -q -an vgrep ||
+    return 1
+  mdadm --stop /dev/md3 >/dev/null 2>&1
+  dmsetup ls | sed 's/^/left-replica: /'
+}
+
 whole() {
   # An MBR with one partition (type 8e) at sector 2048, 32768 sectors long.
   printf '\000\000\000\000\216\000\000\000\000\010\000\000\000\200\000\000' |
@@ -175,7 +285,7 @@ dup() {
 
 echo "booted: $(up) s"
 # COMPONENTS_PARTS picks parts (default: all, in this order).
-for p in ${COMPONENTS_PARTS:-multipath md whole dup}; do
+for p in ${COMPONENTS_PARTS:-multipath md replica whole dup}; do
   part "$p" "$p"
 done
 echo "done: $(up) s"

@@ -8,7 +8,9 @@
 lvm2_conf() {
   local dir=$1 devices=${2:-} global="" l
   shift $(($# < 2 ? $# : 2))
-  for l in "$@"; do global+="  $l"$'\n'; done
+  # POSIX sh (dash runs most scenarios): no += nor $'…'.
+  for l in "$@"; do global="$global  $l
+"; done
   mkdir -p "$dir"
   cat >"$dir/lvm.conf" <<CONF
 devices {
