@@ -6,6 +6,8 @@
 //! compare against, as lvm2's reserved range value is. Times are UTC (lvm2 uses the local
 //! zone; lvmkit prints UTC); "now" is given by the caller, so tests can fix it.
 
+use super::select::{Tm, days_in_month, is_space, mktime_utc, strtol};
+
 // The ids in lvm2's `time_id_t` order: granularities are compared by this order.
 type Tid = u8;
 const NULL: Tid = 0;
@@ -164,10 +166,6 @@ struct Item {
     id: Tid,
     s: usize,
     len: usize,
-}
-
-fn is_space(c: u8) -> bool {
-    c.is_ascii_whitespace() || c == 0x0b
 }
 
 /// `_move_till_item_end`: to the next space; a number ends where its digits do.
@@ -398,18 +396,6 @@ fn recognize(b: &[u8], list: &mut [Item], info: &mut Info) -> Result<(), String>
     Ok(())
 }
 
-/// `struct tm` with lvm2's fields (`year` since 1900, `mon` 0-based).
-#[derive(Clone, Copy)]
-struct Tm {
-    year: i64,
-    mon: i64,
-    mday: i64,
-    hour: i64,
-    min: i64,
-    sec: i64,
-    wday: i64,
-}
-
 fn tm_of(t: i64) -> Tm {
     let c = lvmkit_metadata::time::Civil::from_unix(t);
     Tm {
@@ -420,44 +406,6 @@ fn tm_of(t: i64) -> Tm {
         min: i64::from(c.minute),
         sec: i64::from(c.second),
         wday: i64::from(c.weekday),
-    }
-}
-
-/// `mktime` in UTC, normalising out-of-range fields as mktime does.
-fn mktime(tm: &Tm) -> i64 {
-    let year = 1900 + tm.year + tm.mon.div_euclid(12);
-    let mon = tm.mon.rem_euclid(12);
-    let days = lvmkit_metadata::time::days_from_civil(year, (mon + 1) as u32, 1) + tm.mday - 1;
-    days * 86400 + tm.hour * 3600 + tm.min * 60 + tm.sec
-}
-
-/// `strtol(s, NULL, 10)` of an item's text (lvm2 reads past the item; digits stop it).
-fn strtol(b: &[u8], s: usize) -> i64 {
-    let mut i = s;
-    while b.get(i).is_some_and(|&c| is_space(c)) {
-        i += 1;
-    }
-    let neg = b.get(i) == Some(&b'-');
-    if matches!(b.get(i), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let mut v: i64 = 0;
-    while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-        i += 1;
-    }
-    if neg { -v } else { v }
-}
-
-/// lvm2's `_get_days_in_month(month, year)`, called with `tm_year` (years since 1900) as
-/// lvm2 does.
-fn days_in_month(month: i64, year: i64) -> i64 {
-    const DAYS: [i64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        1..=12 => DAYS[(month - 1) as usize],
-        _ => 31,
     }
 }
 
@@ -472,7 +420,7 @@ fn translate(b: &[u8], list: &[Item], info: &Info, now: i64) -> (i64, i64) {
     for ti in list {
         let id = ti.id;
         if is_num(id) {
-            let num = strtol(b, ti.s);
+            let num = strtol(b, ti.s).0;
             match id {
                 NUM_MULTIPLIER_NEGATIVE => multiplier = -num,
                 NUM_MULTIPLIER => multiplier = num,
@@ -556,7 +504,7 @@ fn translate(b: &[u8], list: &[Item], info: &Info, now: i64) -> (i64, i64) {
         tm.sec = 0;
     }
     // `_get_resulting_time_span` (UTC: no daylight saving adjustment).
-    let mut t1 = mktime(&tm) - t;
+    let mut t1 = mktime_utc(&tm) - t;
     let mut t2 = t1;
     if info.min_abs_time != UNIT_END {
         if info.min_abs_time == U_MINUTE {

@@ -463,7 +463,8 @@ struct Parser<'a> {
     fields: Vec<&'static Field>,
 }
 
-fn is_space(c: u8) -> bool {
+/// C's `isspace` in the C locale.
+pub(super) fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
 }
 
@@ -1322,23 +1323,26 @@ enum Range {
     Year,
 }
 
-/// `struct tm` fields lvm2 fills.
+/// `struct tm` with the fields lvm2 fills (`year` since 1900, `mon` 0-based; `wday` 0 =
+/// Sunday). Shared with the fuzzy time words (`fuzzy_time.rs`).
 #[derive(Clone, Copy)]
-struct Tm {
-    year: i64,
-    mon: i64,
-    mday: i64,
-    hour: i64,
-    min: i64,
-    sec: i64,
+pub(super) struct Tm {
+    pub(super) year: i64,
+    pub(super) mon: i64,
+    pub(super) mday: i64,
+    pub(super) hour: i64,
+    pub(super) min: i64,
+    pub(super) sec: i64,
+    pub(super) wday: i64,
 }
 
 fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-/// lvm2's `_get_days_in_month(month, year)` (1-based month).
-fn days_in_month(month: i64, year: i64) -> i64 {
+/// lvm2's `_get_days_in_month(month, year)` (1-based month). The fuzzy time words call it
+/// with `tm_year` (years since 1900), as lvm2 does.
+pub(super) fn days_in_month(month: i64, year: i64) -> i64 {
     const DAYS: [i64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     match month {
         2 if is_leap(year) => 29,
@@ -1349,7 +1353,7 @@ fn days_in_month(month: i64, year: i64) -> i64 {
 }
 
 /// `strtol(s, &end, 10)`: `(value, end)`; `end == i` when nothing was converted.
-fn strtol(s: &[u8], i: usize) -> (i64, usize) {
+pub(super) fn strtol(s: &[u8], i: usize) -> (i64, usize) {
     let mut j = i;
     while j < s.len() && is_space(s[j]) {
         j += 1;
@@ -1380,7 +1384,7 @@ fn skip_sp(s: &[u8], mut i: usize) -> usize {
 fn parse_formatted_date_time(s: &[u8]) -> (Option<TimeValue>, Vec<String>) {
     let mut log = Vec::new();
     let r = (|| {
-        let mut tm = Tm { year: -1, mon: -1, mday: -1, hour: -1, min: -1, sec: -1 };
+        let mut tm = Tm { year: -1, mon: -1, mday: -1, hour: -1, min: -1, sec: -1, wday: -1 };
         let mut range = Range::None;
         // _get_date
         let mut i = 0;
@@ -1636,8 +1640,8 @@ fn parse_formatted_date_time(s: &[u8]) -> (Option<TimeValue>, Vec<String>) {
     (r, log)
 }
 
-/// `mktime` in UTC, normalising out-of-range fields as mktime does.
-fn mktime_utc(tm: &Tm) -> i64 {
+/// `mktime` in UTC, normalising out-of-range fields as mktime does (`wday` is ignored).
+pub(super) fn mktime_utc(tm: &Tm) -> i64 {
     let year = 1900 + tm.year + tm.mon.div_euclid(12);
     let mon = tm.mon.rem_euclid(12);
     let days = lvmkit_metadata::time::days_from_civil(year, (mon + 1) as u32, 1) + tm.mday - 1;
