@@ -53,6 +53,28 @@ def build():
             sys.exit(f"static build of {' '.join(what)} failed")
 
 
+def run_guest(vm, tmp, env_words, scenario, images, timeout):
+    """Boots `vm` once with `scenario` (bash, `env_words` set) on `images`; keeps its output in
+    tmp/guest-output.txt; exits naming the failure unless the guest printed `I done` and no
+    `FAIL` line. Returns (stdout, wall seconds)."""
+    wrapper = os.path.join(tmp, "scenario.sh")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\n{env_words} exec /bin/bash '{scenario}'\n")
+    env = dict(os.environ, LVMKIT_VM_TIMEOUT=os.environ.get("LVMKIT_VM_TIMEOUT", str(timeout)))
+    t0 = time.monotonic()
+    p = subprocess.run([os.path.join(ROOT, "tests", "vm", f"run-{vm}.sh"), wrapper, *images],
+                       env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    with open(os.path.join(tmp, "guest-output.txt"), "w") as f:
+        f.write(p.stdout)
+    fails = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]
+    if p.returncode != 0 or fails or "I done" not in p.stdout:
+        sys.stdout.write(p.stdout[-6000:])
+        sys.stderr.write(p.stderr[-3000:])
+        sys.exit(f"guest run failed (status {p.returncode})")
+    return p.stdout, wall
+
+
 class Ids:
     """lvm2-style ids (32 alphanumerics, 6-4-4-4-4-4-6), reproducible from a seed."""
 
@@ -279,25 +301,11 @@ def main():
         images = prepare(tmp, a)
         if len(images) > 15:
             sys.exit("at most 15 images in one boot")
-        wrapper = os.path.join(tmp, "scenario.sh")
-        with open(wrapper, "w") as f:
-            f.write(f"#!/bin/sh\nBENCH_DIR='{tmp}' LVMKIT='{LVMKIT}' BARE='{BARE}' RUNS={a.runs} "
-                    f"UEVENT_HELPER={'keep' if a.uevent_helper else 'off'} SETTLE={a.settle} "
-                    f"exec /bin/bash '{SCENARIO}'\n")
-        env = dict(os.environ, LVMKIT_VM_TIMEOUT=os.environ.get("LVMKIT_VM_TIMEOUT", "1800"))
-        t0 = time.monotonic()
-        p = subprocess.run([os.path.join(ROOT, "tests", "vm", f"run-{a.vm}.sh"), wrapper, *images],
-                           env=env, capture_output=True, text=True)
-        wall = time.monotonic() - t0
-        with open(os.path.join(tmp, "guest-output.txt"), "w") as f:
-            f.write(p.stdout)
-        fails = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]
-        if p.returncode != 0 or fails or "I done" not in p.stdout:
-            sys.stdout.write(p.stdout[-6000:])
-            sys.stderr.write(p.stderr[-3000:])
-            sys.exit(f"guest run failed (status {p.returncode})")
+        stdout, wall = run_guest(a.vm, tmp, f"BENCH_DIR='{tmp}' LVMKIT='{LVMKIT}' BARE='{BARE}' RUNS={a.runs} "
+                                 f"UEVENT_HELPER={'keep' if a.uevent_helper else 'off'} SETTLE={a.settle}",
+                                 SCENARIO, images, timeout=1800)
         times, info = {}, []
-        for line in p.stdout.splitlines():
+        for line in stdout.splitlines():
             f = line.split()
             if f[:1] == ["T"]:
                 times.setdefault(f[1], {}).setdefault(f[2], {}).setdefault(f[3], {})[int(f[4])] = int(f[5])

@@ -25,10 +25,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from activate import BARE, MIB, ROOT, Ids, build, sparse, vg_text  # noqa: E402  (the same VG generator and builds)
+from activate import BARE, MIB, ROOT, Ids, build, run_guest, sparse, vg_text  # noqa: E402  (the same VG generator and builds)
 
 LVMKIT = os.path.join(ROOT, "target", "vm-build", "x86_64-unknown-linux-gnu", "release", "lvmkit")
 SCENARIO = os.path.join(ROOT, "tests", "vm", "scenarios", "bench-kit.sh")
@@ -153,25 +152,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lvmkit-bench-kit-")
     try:
         images = prepare(tmp, sizes)
-        wrapper = os.path.join(tmp, "scenario.sh")
         tools = " ".join(a.tools.split(","))
         profile = os.path.abspath(a.profile) if a.profile else ""
-        with open(wrapper, "w") as f:
-            f.write(f"#!/bin/sh\nBENCH_DIR='{tmp}' LVMKIT='{a.lvmkit}' BARE='{BARE}' RUNS={a.runs} TOOLS='{tools}' PROFILE='{profile}' exec /bin/bash '{SCENARIO}'\n")
-        env = dict(os.environ, LVMKIT_VM_TIMEOUT=os.environ.get("LVMKIT_VM_TIMEOUT", "3600"))
-        t0 = time.monotonic()
-        p = subprocess.run([os.path.join(ROOT, "tests", "vm", f"run-{a.vm}.sh"), wrapper, *images],
-                           env=env, capture_output=True, text=True)
-        wall = time.monotonic() - t0
-        with open(os.path.join(tmp, "guest-output.txt"), "w") as f:
-            f.write(p.stdout)
-        fails = [l for l in p.stdout.splitlines() if l.startswith("FAIL")]
-        if p.returncode != 0 or fails or "I done" not in p.stdout:
-            sys.stdout.write(p.stdout[-6000:])
-            sys.stderr.write(p.stderr[-3000:])
-            sys.exit(f"guest run failed (status {p.returncode})")
+        stdout, wall = run_guest(a.vm, tmp, f"BENCH_DIR='{tmp}' LVMKIT='{a.lvmkit}' BARE='{BARE}' RUNS={a.runs} "
+                                 f"TOOLS='{tools}' PROFILE='{profile}'", SCENARIO, images, timeout=3600)
         times, raw, info = {}, {}, []
-        for line in p.stdout.splitlines():
+        for line in stdout.splitlines():
             f = line.split()
             if f[:1] == ["T"]:
                 vg, tool, op, run, us = f[1], f[2], f[3], int(f[4]), int(f[5])
