@@ -31,17 +31,7 @@ set -- $VM_DISKS
 [ $# -ge 10 ] || { echo "need 10 disks, have: $VM_DISKS"; exit 2; }
 D1=$1 D2=$2 D3=$3 D4=$4 D5=$5 D6=$6 D7=$7 D8=$8 D9=$9 D10=${10}
 
-up() { cut -d' ' -f1 /proc/uptime; }
-part() {
-  name=$1
-  shift
-  echo "=== $name"
-  t=$(up)
-  st=0
-  "$@" || st=$?
-  echo "part $name: $t s to $(up) s"
-  echo "=== $name: status $st"
-}
+. "$s/parts.sh"
 lvm() { /usr/sbin/lvm "$@"; }
 ok() { echo "$1: ok"; }
 fail() {

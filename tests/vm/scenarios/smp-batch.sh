@@ -17,18 +17,8 @@
 # Prints the guest's uptime when the scenario starts ("booted: …") and ends ("done: …"), each
 # part's span ("part NAME: …"), and exits 7: the harness must bring that status back too.
 s=$(dirname "$0")
-up() { cut -d' ' -f1 /proc/uptime; }
+. "$s/parts.sh"
 echo "booted: $(up) s"
-part() {
-  name=$1
-  shift
-  echo "=== $name"
-  t=$(up)
-  st=0
-  "$@" || st=$?
-  echo "part $name: $t s to $(up) s"
-  echo "=== $name: status $st"
-}
 smp() {
   echo "cpus: $(grep -c ^processor /proc/cpuinfo) online: $(cat /sys/devices/system/cpu/online)"
   echo "kernel: $(uname -r)"
