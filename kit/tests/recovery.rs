@@ -23,6 +23,17 @@ use lvmkit_dm::control::DmControl;
 use lvmkit_dm::fake::FakeDm;
 use servers::{images, on_disk, server, write_sparse};
 
+/// Server "a" (system ID host-a) with the `linear` case's VG under kit control and restored
+/// on a fresh fake device-mapper: the images, the server, the device-mapper.
+fn linear_restored(tmp: &Path) -> (Vec<PathBuf>, Env, FakeDm) {
+    let disks = images("linear", tmp);
+    let a = server("a", Some("host-a"), &disks, tmp);
+    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
+    let dm = FakeDm::default();
+    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    (disks, a, dm)
+}
+
 fn code<T: std::fmt::Debug>(r: Result<T, KitError>) -> &'static str {
     match r {
         Ok(v) => panic!("expected an error, got {v:?}"),
@@ -155,11 +166,7 @@ fn restore_writes_our_system_id_activates_every_lv_and_is_idempotent_then_remove
 #[test]
 fn remove_works_by_uuid_prefix_when_the_pvs_are_gone_and_leaves_other_vgs() {
     let tmp = tempfile::tempdir().unwrap();
-    let disks = images("linear", tmp.path());
-    let a = server("a", Some("host-a"), &disks, tmp.path());
-    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
-    let dm = FakeDm::default();
-    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    let (disks, a, dm) = linear_restored(tmp.path());
     // A device another node left under a renamed name, and another VG's device.
     let vg_uuid = on_disk(&disks, "lk_linear").id.as_str().to_string();
     dm.add("renamed-old", &format!("LVM-{vg_uuid}{}", "x".repeat(32)), "0 8 zero");
@@ -183,11 +190,7 @@ fn remove_works_by_uuid_prefix_when_the_pvs_are_gone_and_leaves_other_vgs() {
 #[test]
 fn remove_of_an_open_lv_is_retried_within_its_bound_then_names_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let disks = images("linear", tmp.path());
-    let a = server("a", Some("host-a"), &disks, tmp.path());
-    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
-    let dm = FakeDm::default();
-    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    let (_disks, a, dm) = linear_restored(tmp.path());
     dm.hold("lk_linear-lv0", 1);
     let t = Instant::now();
     let e = actions::remove(&a, &dm, "/dev/lk_linear/lv0").unwrap_err();
@@ -264,11 +267,7 @@ fn ownership_peer_takeover_refusal_force_and_split_brain() {
 #[test]
 fn quick_check_finds_missing_suspended_and_changed_devices_and_recover_repairs_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let disks = images("linear", tmp.path());
-    let a = server("a", Some("host-a"), &disks, tmp.path());
-    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
-    let dm = FakeDm::default();
-    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    let (disks, a, dm) = linear_restored(tmp.path());
     let good_table = dm.state().devs["lk_linear-lv1"].live.clone().unwrap().to_string();
     dm.drop_dev("lk_linear-lv0");
     dm.suspend_dev("lk_linear-lv1");
@@ -320,11 +319,7 @@ fn quick_check_finds_missing_suspended_and_changed_devices_and_recover_repairs_t
 #[test]
 fn quick_check_10_returns_within_its_deadline_when_a_pv_read_hangs() {
     let tmp = tempfile::tempdir().unwrap();
-    let disks = images("linear", tmp.path());
-    let a = server("a", Some("host-a"), &disks, tmp.path());
-    hierarchy::create(&a, &["lk_linear".into()], None).unwrap();
-    let dm = FakeDm::default();
-    actions::restore(&a, &dm, "lk_linear", &RestoreOptions::default()).unwrap();
+    let (disks, a, dm) = linear_restored(tmp.path());
     assert_eq!(actions::quick_check(&a, &dm, "lk_linear", 10).unwrap().status(), 0, "control: readable");
     // A dead path: the probe's read never returns (uninterruptible sleep in the kernel). Here a
     // stand-in probe program that never answers — lvmkit refuses to open a FIFO, so none can
