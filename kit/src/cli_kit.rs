@@ -77,6 +77,7 @@ enum OwnershipArg {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Action {
     /// Create the lvmvg resource of VG and lvmlv resources (all LVs when only VG is named);
     /// the VG goes on the controlled list and its autoactivation off.

@@ -13,6 +13,7 @@ use lvmkit::ocf::{self, Action, Agent, OcfError, Paths, Request, Status, Values}
 
 /// `lvmkit ocf`.
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum OcfCmd {
     /// Install the agent as OCF_ROOT/resource.d/lvmkit/lvmvg (a symlink to this lvmkit).
     Install {

@@ -137,6 +137,8 @@ pub struct FileDevice {
     block: std::sync::OnceLock<u32>,
     /// Opened with O_DIRECT: reads go through an aligned scratch buffer.
     direct: bool,
+    /// What makes two paths this device: see [`FileDevice::identity`].
+    identity: (u64, u64),
 }
 
 /// How to open a path.
@@ -197,7 +199,15 @@ impl FileDevice {
         }
         let size = if is_block { file.seek(SeekFrom::End(0)).map_err(oerr)? } else { meta.len() };
         let rdev = is_block.then(|| meta.rdev());
-        Ok(FileDevice { name, file, size, rdev, block: std::sync::OnceLock::new(), direct })
+        let identity = if is_block { (u64::MAX, meta.rdev()) } else { (meta.dev(), meta.ino()) };
+        Ok(FileDevice { name, file, size, rdev, block: std::sync::OnceLock::new(), direct, identity })
+    }
+
+    /// What makes two paths the same device, from the opened descriptor: the device number of
+    /// a block device, the (filesystem, inode) pair of an image file. One device under two
+    /// names (a symlink, a `/dev/disk/by-*` alias) has one identity.
+    pub fn identity(&self) -> (u64, u64) {
+        self.identity
     }
 
     /// A regular file (an image), not a block device.

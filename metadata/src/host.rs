@@ -121,11 +121,24 @@ pub fn system_id_from_string(raw: &str) -> Result<String, String> {
 }
 
 fn read_conf(path: &Path) -> Result<Option<String>, HostError> {
+    Ok(read_conf_bytes(path)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+fn read_conf_bytes(path: &Path) -> Result<Option<Vec<u8>>, HostError> {
     match std::fs::read(path) {
-        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(HostError::Read { path: path.display().to_string(), source: Arc::new(e) }),
     }
+}
+
+/// Whether `key` occurs in `text` before any `#` on its line: a vectorised search for the key,
+/// then a look back over its line (a distribution's file names it only in comments).
+fn set_outside_comment(text: &[u8], key: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, key).any(|at| {
+        let line = memchr::memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1);
+        !text[line..at].contains(&b'#')
+    })
 }
 
 /// `section/key` as a string in the text of `path`.
@@ -156,14 +169,13 @@ fn id_from_file(file: &Path) -> Result<String, String> {
 pub fn identity(dir: &Path) -> Result<HostIdentity, HostError> {
     let none = HostIdentity { source: "none".into(), ..Default::default() };
     let conf_path = dir.join("lvm.conf");
-    let Some(lvm_conf) = read_conf(&conf_path)? else { return Ok(none) };
-    // A distribution's lvm.conf is ~110 KB of comments around a few settings, and activation
-    // asks on every run: parse it only when the key is set outside a comment at all.
-    let set =
-        lvm_conf.lines().any(|l| l.split('#').next().is_some_and(|code| code.contains("system_id_source")));
-    if !set {
+    let Some(raw) = read_conf_bytes(&conf_path)? else { return Ok(none) };
+    // A distribution's lvm.conf is ~110 KB of comments around a few settings, and every
+    // command asks: decode and parse it only when the key is set outside a comment at all.
+    if !set_outside_comment(&raw, b"system_id_source") {
         return Ok(none);
     }
+    let lvm_conf = String::from_utf8_lossy(&raw).into_owned();
     let source =
         conf_str(&conf_path, &lvm_conf, "global", "system_id_source")?.unwrap_or_else(|| "none".into());
     let mut out = HostIdentity { source: source.clone(), ..Default::default() };
@@ -226,6 +238,15 @@ mod tests {
                 let _ = std::fs::remove_file(dir.join("lvmlocal.conf"));
             }
         }
+    }
+
+    #[test]
+    fn a_key_counts_as_set_only_before_a_comment_sign_on_its_line() {
+        let key = b"system_id_source";
+        assert!(set_outside_comment(b"system_id_source = \"uname\"", key), "first line, no newline before");
+        assert!(set_outside_comment(b"# system_id_source\nglobal { system_id_source = 1 } # x\n", key));
+        assert!(!set_outside_comment(b"a = 1 # system_id_source = \"uname\"\n#system_id_source\n", key));
+        assert!(!set_outside_comment(b"", key));
     }
 
     #[test]

@@ -176,14 +176,6 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
     let mut infos: HashMap<usize, BlockInfo> = HashMap::new();
     let mut seen: Vec<(u64, u64)> = Vec::new();
     for (path, known) in &devices {
-        // One device under two names (the same path twice, a symlink, a /dev/disk/by-* alias) is
-        // scanned once, under the first name, as lvm2 treats aliases: not a duplicate PV.
-        if let Some(id) = identity(path) {
-            if seen.contains(&id) {
-                continue;
-            }
-            seen.push(id);
-        }
         // A kernel device is classified before it is opened: a component is never touched.
         let known_info = match known {
             Some((name, major, minor)) => match stack.classify(*major, *minor, Some(name), stack_opts) {
@@ -195,15 +187,27 @@ pub fn scan_with(opts: &ScanOptions, sys: &dyn SysBlock) -> Scan {
             },
             None => None,
         };
-        let devs = match open_partitioned(path, opts) {
-            Ok((devs, note)) => {
-                out.notes.extend(note.map(|n| (path.display().to_string(), n)));
-                devs
-            }
+        let file = match FileDevice::open(path, OpenOptionsLvm { direct: opts.direct }) {
+            Ok(f) => f,
             Err(e) => {
                 out.errors.push(e);
                 continue;
             }
+        };
+        // One device under two names (the same path twice, a symlink, a /dev/disk/by-* alias) is
+        // scanned once, under the first name, as lvm2 treats aliases: not a duplicate PV. The
+        // identity comes from the descriptor's fstat, which the open does anyway;
+        // /proc/partitions lists each device once.
+        if known.is_none() {
+            if seen.contains(&file.identity()) {
+                continue;
+            }
+            seen.push(file.identity());
+        }
+        let devs = {
+            let (devs, note) = partitioned(file);
+            out.notes.extend(note.map(|n| (path.display().to_string(), n)));
+            devs
         };
         for dev in devs {
             let info = match &known_info {
@@ -310,15 +314,6 @@ fn components_among_duplicates(scan: &mut Scan, sys: &dyn SysBlock, stack: &Stac
     }
 }
 
-/// What makes two paths the same device: the device number of a block device, the
-/// (filesystem, inode) pair of a file. `None` when the path cannot be stat'ed (its open fails
-/// and says why).
-fn identity(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let m = std::fs::metadata(path).ok()?;
-    Some(if m.file_type().is_block_device() { (u64::MAX, m.rdev()) } else { (m.dev(), m.ino()) })
-}
-
 /// Open a path; an image file with a partition table yields its partitions (`IMAGE:pN`)
 /// instead of itself, as lvm2 skips partitioned whole disks.
 pub fn open_with_partitions(path: &Path, opts: &ScanOptions) -> Result<Vec<Arc<dyn Device>>> {
@@ -332,7 +327,11 @@ type Opened = (Vec<Arc<dyn Device>>, Option<LabelNote>);
 /// its partition table hides (a whole-disk PV whose sector 0 looks like an MBR): the
 /// partitions are scanned, as lvm2 skips a partitioned disk, but not silently.
 fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<Opened> {
-    let dev = FileDevice::open(path, OpenOptionsLvm { direct: opts.direct })?;
+    Ok(partitioned(FileDevice::open(path, OpenOptionsLvm { direct: opts.direct })?))
+}
+
+/// [`open_partitioned`] for a device already opened.
+fn partitioned(dev: FileDevice) -> Opened {
     let is_file = dev.is_image();
     let dev: Arc<dyn Device> = Arc::new(dev);
     if is_file {
@@ -364,10 +363,10 @@ fn open_partitioned(path: &Path, opts: &ScanOptions) -> Result<Opened> {
                     Arc::new(Window::new(name, dev.clone(), p.start, p.len)) as Arc<dyn Device>
                 })
                 .collect();
-            return Ok((devs, hidden));
+            return (devs, hidden);
         }
     }
-    Ok((vec![dev], None))
+    (vec![dev], None)
 }
 
 /// Scan already-opened devices, keeping input order in the result.

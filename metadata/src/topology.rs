@@ -35,8 +35,10 @@ pub trait SysBlock: Send + Sync {
     fn name_of(&self, major: u32, minor: u32) -> Option<String>;
     /// For a partition, the kernel name of its disk; `None` for a whole device.
     fn parent(&self, name: &str) -> Option<String>;
-    /// The whole devices (`/sys/block`): where device-mapper devices and md arrays are.
-    fn devices(&self) -> Vec<String>;
+    /// The whole devices (`/sys/block`) that can sit above others: device-mapper devices
+    /// (`dm-N`) and md arrays (`mdN`, `md_dN`). A host may list hundreds of disks and loop
+    /// devices there; only these few are kept.
+    fn stacking_devices(&self) -> Vec<String>;
     /// The text of `/proc/partitions`.
     fn proc_partitions(&self) -> io::Result<String>;
     /// The device node to open for kernel name `name`: `/dev/mapper/DM_NAME` for a
@@ -93,9 +95,16 @@ impl SysBlock for Sysfs {
         let dir = std::fs::canonicalize(self.class(name)).ok()?;
         Some(dir.parent()?.file_name()?.to_string_lossy().into_owned())
     }
-    fn devices(&self) -> Vec<String> {
+    fn stacking_devices(&self) -> Vec<String> {
+        use std::os::unix::ffi::OsStrExt;
         let Ok(rd) = std::fs::read_dir(self.sys.join("block")) else { return Vec::new() };
-        rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+        rd.flatten()
+            .filter(|e| {
+                let n = e.file_name();
+                n.as_bytes().starts_with(b"dm-") || n.as_bytes().starts_with(b"md")
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
     }
     fn proc_partitions(&self) -> io::Result<String> {
         std::fs::read_to_string(self.proc_dir.join("partitions"))
@@ -261,12 +270,8 @@ impl Stack {
     /// whether it is suspended and its slaves; for each md array its members.
     pub fn read(sys: &dyn SysBlock) -> Stack {
         let mut st = Stack::default();
-        for name in sys.devices() {
+        for name in sys.stacking_devices() {
             let is_dm = name.starts_with("dm-");
-            // md arrays are `mdN` (`md_dN` for partitionable ones).
-            if !is_dm && !name.starts_with("md") {
-                continue;
-            }
             let Some(num) = sys.attr(&name, "dev").as_deref().and_then(devno) else { continue };
             let dm_uuid = if is_dm { Some(sys.attr(&name, "dm/uuid").unwrap_or_default()) } else { None };
             if let Some(u) = &dm_uuid {

@@ -48,8 +48,9 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
     // Not one device could be read: the report is empty, and the exit status says so.
     let code = if src.scan.nothing_readable() { ExitCode::from(5) } else { ExitCode::SUCCESS };
     // Active LVs show the kernel's values, as in lvm2; without device-mapper (no control node)
-    // or when it cannot be read, lvm2's no-kernel values.
-    let kernel = lvmkit_dm::control::Dm::open().ok().and_then(|dm| {
+    // or when it cannot be read, lvm2's no-kernel values. A report of no LV field does not ask.
+    let asks = report::needs_kernel(kind, &opts);
+    let kernel = asks.then(lvmkit_dm::control::Dm::open).and_then(Result::ok).and_then(|dm| {
         lvmkit_activation::live::Kernel::read(&dm, &lvmkit_activation::live::sysfs_read_ahead)
             .map_err(|e| eprintln!("  WARNING: device-mapper state not read: {e}"))
             .ok()

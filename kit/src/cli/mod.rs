@@ -31,6 +31,9 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Each subcommand's arguments are built only when it is the one invoked (clap's `defer`): a
+// command pays for its own options, not for every command's.
+#[command(defer = true)]
 pub(crate) enum Cmd {
     /// The recovery kit: lvmvg/lvmlv resources (restore, remove, quickCheck, recover, …);
     /// `lvmkit kit --help`.

@@ -327,6 +327,47 @@ pub fn field_names() -> Vec<&'static str> {
     FIELDS.iter().map(|f| f.name).collect()
 }
 
+/// What a report asks for: the fields it shows, its sort keys and its selection.
+struct Wanted {
+    base: Base,
+    cols: Vec<&'static Field>,
+    keys: Option<Vec<sort::Key>>,
+    selection: Option<select::Selection>,
+    /// Every field shown, sorted by or selected on: together they decide the row type, as
+    /// lvm2's hidden fields do.
+    typed: Vec<&'static Field>,
+}
+
+impl Wanted {
+    fn of(kind: ReportKind, opts: &ReportOptions) -> Result<Wanted, ReportError> {
+        let base = Base::of(kind, opts.segments);
+        let cols = columns(base, &opts.fields)?;
+        let keys = match &opts.sort {
+            Some(spec) => Some(sort::parse_keys(base.prefix(), spec)?),
+            None => None,
+        };
+        let now = opts.now.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+        let selection = select::parse(base.prefix(), opts.select.as_deref().unwrap_or(""), now)
+            .map_err(ReportError::Lvm2)?;
+        let mut typed = cols.clone();
+        typed.extend(keys.iter().flatten().map(|k| k.field));
+        typed.extend(selection.iter().flat_map(|s| s.fields.iter().copied()));
+        Ok(Wanted { base, cols, keys, selection, typed })
+    }
+}
+
+/// Whether a report shows, sorts by or selects on a field the kernel can change (an LV's or
+/// a segment's): `vgs` and `pvs` with their own fields do not, and like lvm2 they leave
+/// device-mapper alone. An invalid request answers `false`: the report itself says why.
+pub fn needs_kernel(kind: ReportKind, opts: &ReportOptions) -> bool {
+    Wanted::of(kind, opts)
+        .is_ok_and(|w| w.typed.iter().any(|f| matches!(f.obj, Obj::Lv | Obj::LvStatus | Obj::Seg)))
+}
+
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout on a system without
 /// device-mapper.
 pub fn report(kind: ReportKind, opts: &ReportOptions, src: &Source) -> Result<String, ReportError> {
@@ -343,21 +384,7 @@ pub fn report_with_kernel(
     kernel: Option<&lvmkit_activation::live::Kernel>,
 ) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
-    let base = Base::of(kind, opts.segments);
-    let cols = columns(base, &opts.fields)?;
-    let keys = match &opts.sort {
-        Some(spec) => Some(sort::parse_keys(base.prefix(), spec)?),
-        None => None,
-    };
-    let now = opts.now.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-    });
-    let selection =
-        select::parse(base.prefix(), opts.select.as_deref().unwrap_or(""), now).map_err(ReportError::Lvm2)?;
-    // Sort keys and selected fields count for the row type, as lvm2's hidden fields do.
-    let mut typed = cols.clone();
-    typed.extend(keys.iter().flatten().map(|k| k.field));
-    typed.extend(selection.iter().flat_map(|s| s.fields.iter().copied()));
+    let Wanted { base, cols, keys, selection, typed } = Wanted::of(kind, opts)?;
     let rk = row_kind(base, &typed)?;
     // lvm2 reads segment status only for the fields that need it (reporter.c: LVSSTATUS and
     // LVSINFOSTATUS report types); the kernel-info fields alone take the plain `lv_info`.
@@ -656,6 +683,30 @@ mod tests {
     fn names(base: Base, spec: &[&str]) -> Vec<&'static str> {
         let specs: Vec<String> = spec.iter().map(|s| s.to_string()).collect();
         columns(base, &specs).unwrap().iter().map(|f| f.name).collect()
+    }
+
+    #[test]
+    fn only_reports_with_lv_or_segment_fields_ask_the_kernel() {
+        let opts = |fields: &[&str], sort: Option<&str>, select: Option<&str>| ReportOptions {
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            sort: sort.map(str::to_string),
+            select: select.map(str::to_string),
+            ..ReportOptions::default()
+        };
+        let none = opts(&[], None, None);
+        assert!(!needs_kernel(ReportKind::Vg, &none), "vgs");
+        assert!(!needs_kernel(ReportKind::Pv, &none), "pvs");
+        assert!(needs_kernel(ReportKind::Lv, &none), "lvs: lv_attr shows the kernel's state");
+        assert!(needs_kernel(ReportKind::Pv, &opts(&["+lv_name"], None, None)), "pvs with an LV field");
+        assert!(needs_kernel(ReportKind::Vg, &opts(&[], Some("lv_name"), None)), "vgs sorted by an LV field");
+        assert!(
+            needs_kernel(ReportKind::Pv, &opts(&[], None, Some("seg_size>0"))),
+            "pvs selecting on a segment"
+        );
+        assert!(!needs_kernel(
+            ReportKind::Vg,
+            &opts(&["vg_name,vg_attr"], Some("vg_size"), Some("vg_name=x"))
+        ));
     }
 
     #[test]

@@ -150,20 +150,46 @@ impl<'a> Section<'a> {
     /// libdm/libdm-config.c) and keeps reading; [`get`](Self::get) sees the first.
     pub fn duplicate_keys(&self) -> Vec<String> {
         let mut out = Vec::new();
-        self.collect_duplicates("", &mut out);
+        self.collect_duplicates(&mut Vec::new(), &mut out);
         out
     }
 
-    fn collect_duplicates(&self, prefix: &str, out: &mut Vec<String>) {
-        let mut seen = std::collections::HashSet::new();
-        let mut reported = std::collections::HashSet::new();
-        for i in &self.items {
-            let key = i.key.as_ref();
-            if !seen.insert(key) && reported.insert(key) {
-                out.push(format!("{prefix}{key}"));
+    /// Every parse of on-disk metadata asks (thousands of small sections for a large VG), so
+    /// nothing is allocated unless a key repeats: a small section compares keys pairwise, a
+    /// large one (`logical_volumes`) sorts them; the path is formatted only for a duplicate.
+    fn collect_duplicates<'s>(&'s self, path: &mut Vec<&'s str>, out: &mut Vec<String>) {
+        const PAIRWISE: usize = 24;
+        let key = |n: usize| self.items[n].key.as_ref();
+        // The positions of keys' second appearances (each key reported once).
+        let seconds: Vec<usize> = if self.items.len() <= PAIRWISE {
+            (0..self.items.len()).filter(|&n| (0..n).filter(|&m| key(m) == key(n)).count() == 1).collect()
+        } else {
+            let mut order: Vec<usize> = (0..self.items.len()).collect();
+            order.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+            let mut v: Vec<usize> = (1..order.len())
+                .filter(|&w| {
+                    key(order[w - 1]) == key(order[w]) && (w < 2 || key(order[w - 2]) != key(order[w]))
+                })
+                .map(|w| order[w])
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let mut next = seconds.iter().peekable();
+        for (n, i) in self.items.iter().enumerate() {
+            if next.next_if_eq(&&n).is_some() {
+                let mut p = String::new();
+                for part in path.iter() {
+                    p.push_str(part);
+                    p.push('/');
+                }
+                p.push_str(&i.key);
+                out.push(p);
             }
             if let Node::Section(s) = &i.node {
-                s.collect_duplicates(&format!("{prefix}{key}/"), out);
+                path.push(i.key.as_ref());
+                s.collect_duplicates(path, out);
+                path.pop();
             }
         }
     }
@@ -247,5 +273,25 @@ mod tests {
             s.items.iter().map(|i| (i.key.as_ref(), int(s.value(&i.key)))).collect();
         assert_eq!(inner, [("x", 5), ("y", 2), ("z", 6)]);
         assert!(merged.duplicate_keys().is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_are_named_by_path_once_in_text_order_in_small_and_large_sections() {
+        // A large section (sorted, not compared pairwise): k7 repeats before k3's second and
+        // third appearance; a nested section has its own duplicate, named where it is met;
+        // two sections named alike are a duplicate of the parent, not of each other's keys.
+        let mut text = String::from("big {\n");
+        for n in 0..30 {
+            text.push_str(&format!("k{n} = {n}\n"));
+            if n == 10 {
+                text.push_str("k7 = 0\nk3 = 0\nk3 = 1\n");
+            }
+        }
+        text.push_str("inner {\nx = 1\ny = 2\nx = 3\n}\ninner {\nx = 1\n}\n}\nsmall {\na = 1\nb = 2\n}\n");
+        let root = parse(text.as_bytes()).unwrap();
+        assert_eq!(root.duplicate_keys(), ["big/k7", "big/k3", "big/inner/x", "big/inner"]);
+        // Negative control: the same text without the repeats has none.
+        let clean = text.replace("k7 = 0\nk3 = 0\nk3 = 1\n", "").replace("x = 3\n}\ninner {\nx = 1\n", "");
+        assert!(parse(clean.as_bytes()).unwrap().duplicate_keys().is_empty());
     }
 }
