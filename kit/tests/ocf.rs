@@ -308,9 +308,10 @@ fn start_on_b(tmp: &Path, disks: &[std::path::PathBuf], nodes: &Nodes, dm: &Fake
 }
 
 #[test]
-fn a_probe_reads_the_membership_for_the_first_start_and_a_stale_one_is_read_again() {
+fn a_probe_prepares_the_first_start_without_writing_the_vg_and_a_stale_membership_is_read_again() {
     let tmp = tempfile::tempdir().unwrap();
     let disks = servers::images("system-id", tmp.path());
+    let before = servers::on_disk(&disks, "lk_sysid");
     let dm = FakeDm::default();
     let probe = [("OCF_RESKEY_CRM_meta_interval", "0")];
     let (out, paths) =
@@ -318,12 +319,45 @@ fn a_probe_reads_the_membership_for_the_first_start_and_a_stale_one_is_read_agai
     assert_eq!(out.status, Status::NotRunning, "{out:?}");
     let cache = paths.run_root.join("vg.nodes");
     assert_eq!(std::fs::read_to_string(&cache).unwrap(), "lk-hostA\nhostB\n");
-    assert!(!paths.state_root.exists(), "a probe records no resource");
-    // The start uses what the probe read: the membership is not read again (it would fail).
+    // The owner is a member: the probe records the kit resource (the scan for the VG and the
+    // PV records leave the failover's start) and writes nothing to the VG.
+    assert!(out.log.iter().any(|l| l.contains("prepared the first start here")), "{:?}", out.log);
+    let store = Store::new(paths.state_root.join("vg"));
+    let ids: Vec<String> = store.list().unwrap().0.into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, ["lvmvg-lk_sysid"]);
+    let after_probe = servers::on_disk(&disks, "lk_sysid");
+    assert_eq!((after_probe.seqno, after_probe.system_id.as_deref()), (before.seqno, Some("lk-hostA")));
+    assert!(dm.names().is_empty(), "nothing activated");
+    // A second probe finds the resource and says not running here.
+    let (out, _) =
+        run_on_b(tmp.path(), &disks, &Nodes(Ok(vec!["lk-hostA", "hostB"])), &dm, Action::Monitor, &probe);
+    assert_eq!(out.status, Status::NotRunning, "{out:?}");
+    assert_eq!(servers::on_disk(&disks, "lk_sysid").seqno, before.seqno);
+    // The start uses what the probe prepared: the membership is not read again (it would
+    // fail), the takeover's one write also turns autoactivation off.
     let (out, _) = start_on_b(tmp.path(), &disks, &Nodes(Err("must not be read")), &dm);
     assert_eq!(out.status, Status::Success, "{out:?}");
     assert!(!out.log.iter().any(|l| l.contains("must not be read")), "{:?}", out.log);
-    assert_eq!(servers::on_disk(&disks, "lk_sysid").system_id.as_deref(), Some("hostB"));
+    let after = servers::on_disk(&disks, "lk_sysid");
+    assert_eq!(after.system_id.as_deref(), Some("hostB"));
+    assert_eq!(after.seqno, before.seqno + 1, "one write");
+    assert!(after.flags.as_ref().is_some_and(|f| f.has("NOAUTOACTIVATE")), "{:?}", after.flags);
+    assert_eq!(dm.names(), ["lk_sysid-lv0"]);
+
+    // A VG this node owns is left to the start (creating it here writes the VG): another
+    // node's probe state on the same disks, now owned by hostB.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let (out, paths) = run_on_b(
+        tmp2.path(),
+        &disks,
+        &Nodes(Ok(vec!["lk-hostA", "hostB"])),
+        &FakeDm::default(),
+        Action::Monitor,
+        &probe,
+    );
+    assert_eq!(out.status, Status::NotRunning, "{out:?}");
+    assert!(!paths.state_root.exists(), "nothing recorded: {:?}", out.log);
+    assert_eq!(servers::on_disk(&disks, "lk_sysid").seqno, after.seqno, "the probe wrote nothing");
 
     // A cache that does not name the owner (a node added since the probe) is read again once.
     let tmp = tempfile::tempdir().unwrap();

@@ -509,35 +509,52 @@ impl Agent<'_> {
         (!nodes.is_empty()).then_some(nodes)
     }
 
-    /// A probe on a node where this instance has no kit resource yet reads the membership
-    /// for its first start (`crm_node -l` is the costly part of a first start: it then
-    /// happens before any failover). Failures only cost the start that read.
-    fn cache_nodes(&self, log: &mut Vec<String>) {
+    /// A probe on a node where this instance has no kit resource yet prepares its first start
+    /// here, so that a failover does only what every start does: it reads the membership
+    /// (`crm_node -l`) and caches it, and, when one of those nodes owns the VG, creates the kit
+    /// resource (the scan for the VG, the PV records: [`hierarchy::prepare_with_peers`], which
+    /// never writes the VG). A VG this node or nobody owns is left to the start, which writes
+    /// it. Failures only cost the start that follows.
+    fn prepare_first_start(&self, env: &Env, log: &mut Vec<String>) {
         if self.policy().ownership != OwnershipPolicy::SystemId {
             return;
         }
-        match self.membership.nodes() {
-            Ok(nodes) => {
-                let mut text = nodes.join("\n");
-                text.push('\n');
-                if let Err(e) =
-                    lvmkit_metadata::write::backup::write_atomic(&self.nodes_cache(), text.as_bytes(), true)
-                {
-                    log.push(format!("WARNING: cannot cache the cluster's nodes: {e}"));
-                }
+        let nodes = match self.membership.nodes() {
+            Ok(nodes) => nodes,
+            Err(why) => return log.push(format!("WARNING: the cluster's nodes cannot be read ({why})")),
+        };
+        let mut text = nodes.join("\n");
+        text.push('\n');
+        if let Err(e) =
+            lvmkit_metadata::write::backup::write_atomic(&self.nodes_cache(), text.as_bytes(), true)
+        {
+            log.push(format!("WARNING: cannot cache the cluster's nodes: {e}"));
+        }
+        let peers = Self::as_peers(nodes, env);
+        match hierarchy::prepare_with_peers(
+            env,
+            std::slice::from_ref(&self.tag()),
+            Some(self.policy()),
+            &peers,
+        ) {
+            Ok(c) if !c.created.is_empty() => {
+                log.push(format!("prepared the first start here: kit resource(s) {}", c.created.join(", ")))
             }
-            Err(why) => log.push(format!("WARNING: the cluster's nodes cannot be read ({why})")),
+            Ok(_) => {}
+            Err(e) => {
+                log.push(format!("WARNING: the first start here is not prepared: {} {}", e.code, e.message))
+            }
         }
     }
 
     /// Makes sure this instance's kit resource exists: created from the VG on first use, with
     /// the cluster's nodes as its peers (system ID ownership), so that the first start of all
-    /// may be on a node that does not own the VG when a cluster member does. `Ok(true)`: the
-    /// VG's autoactivation is left to this start's takeover to turn off.
-    fn ensure_resource(&self, env: &Env, log: &mut Vec<String>) -> Result<bool, OcfError> {
+    /// may be on a node that does not own the VG when a cluster member does (its
+    /// autoactivation is then left to this start's takeover to turn off).
+    fn ensure_resource(&self, env: &Env, log: &mut Vec<String>) -> Result<(), OcfError> {
         let tag = self.tag();
         match env.store.find(&tag) {
-            Ok(_) => return Ok(false),
+            Ok(_) => return Ok(()),
             Err(e) if e.code == "000019" => {}
             Err(e) => {
                 let s = kit_status(&e);
@@ -589,7 +606,7 @@ impl Agent<'_> {
         for w in created.warnings {
             log.push(format!("WARNING {}: {}", w.code, w.message));
         }
-        Ok(!created.autoactivation_deferred.is_empty())
+        Ok(())
     }
 
     /// When the VG resource names no peer (created by `lvmkit kit create` before the cluster
@@ -635,10 +652,12 @@ impl Agent<'_> {
     ) -> Result<Status, OcfError> {
         let dm = self.dm()?;
         let env = env()?;
-        let deferred = self.ensure_resource(&env, log)?;
+        self.ensure_resource(&env, log)?;
         self.ensure_peers(&env, log)?;
-        // A VG created here while a peer owned it: the takeover turns its autoactivation off.
-        let opts = RestoreOptions { fix: deferred, ..Default::default() };
+        // The cluster manages the VG: a start leaves its autoactivation off. Where a peer owned
+        // the VG (a resource created by this start or by a probe) the takeover's one write
+        // does it; where it is off already, nothing is written for it.
+        let opts = RestoreOptions { fix: true, ..Default::default() };
         let done = actions::restore(&env, dm, &self.tag(), &opts).map_err(|e| {
             let s = if NOT_HERE.contains(&e.code) { Status::Generic } else { kit_status(&e) };
             ocf_error(e, s)
@@ -747,7 +766,7 @@ impl Agent<'_> {
                 return Err(ocf_error(e, s));
             }
             if self.req.probe {
-                self.cache_nodes(log);
+                self.prepare_first_start(&env, log);
             }
             // Never started through the kit here: running only if devices of the VG are live
             // (autoactivated, or started by hand) — the cluster then stops them.

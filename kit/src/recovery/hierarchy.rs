@@ -29,8 +29,19 @@ pub struct Created {
     /// VGs owned by a peer ([`create_with_peers`]): their autoactivation is left for the first
     /// restore to turn off, in its takeover write ([`super::actions::RestoreOptions::fix`]).
     pub autoactivation_deferred: Vec<String>,
+    /// VGs [`prepare_with_peers`] left for the start to create: this server's own or nobody's,
+    /// whose creation writes the VG (autoactivation off).
+    pub left_to_start: Vec<String>,
     /// Warnings (110007, …).
     pub warnings: Vec<KitError>,
+}
+
+/// Whether creating a resource may write the VG (turn its autoactivation off).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum VgWrites {
+    Allowed,
+    /// A cluster's probe: the VG is read, never written.
+    Never,
 }
 
 fn pv_records(env: &Env, read: &Read) -> Result<Vec<PvRecord>, KitError> {
@@ -106,7 +117,7 @@ fn autoactivation_off(env: &Env, read: &Read) -> Result<bool, KitError> {
 /// lvmlv resources for the named LVs (every visible LV when only the VG is named); the VG goes
 /// on the controlled list and its autoactivation off.
 pub fn create(env: &Env, args: &[String], policy: Option<Policy>) -> Result<Created, KitError> {
-    create_inner(env, args, policy, &[], true)
+    create_inner(env, args, policy, &[], true, VgWrites::Allowed)
 }
 
 /// [`create`] on a server that knows its peers already (a cluster's members, `crm_node -l`):
@@ -123,7 +134,24 @@ pub fn create_with_peers(
     policy: Option<Policy>,
     peers: &[Server],
 ) -> Result<Created, KitError> {
-    create_inner(env, args, policy, peers, false)
+    create_inner(env, args, policy, peers, false, VgWrites::Allowed)
+}
+
+/// [`create_with_peers`] ahead of a first start, as a cluster's probe does it on a node that
+/// has no resource for the VG yet: the scan for the VG, the PV records and the resource file
+/// leave the failover path. Only a VG owned by one of the peers is prepared, because its
+/// creation writes nothing to the VG (the start's takeover turns its autoactivation off);
+/// one that is this server's own or nobody's is left to the start
+/// ([`Created::left_to_start`]), and one owned by a host that is no peer is refused (110003)
+/// as [`create_with_peers`] refuses it. The start's restore checks the record against the
+/// disks and rescans when a PV moved or was added since.
+pub fn prepare_with_peers(
+    env: &Env,
+    args: &[String],
+    policy: Option<Policy>,
+    peers: &[Server],
+) -> Result<Created, KitError> {
+    create_inner(env, args, policy, peers, false, VgWrites::Never)
 }
 
 /// `every_lv`: a VG named alone gets an lvmlv resource for each visible LV too.
@@ -133,6 +161,7 @@ fn create_inner(
     policy: Option<Policy>,
     peers: &[Server],
     every_lv: bool,
+    writes: VgWrites,
 ) -> Result<Created, KitError> {
     if args.is_empty() {
         return Err(KitError::new("000002", &[("what", "create needs VG or /dev/VG/LV arguments")]));
@@ -214,6 +243,10 @@ fn create_inner(
                         .collect::<Vec<_>>()
                         .join(", ")
                 )));
+            }
+            _ if writes == VgWrites::Never => {
+                out.left_to_start.push(vgname.clone());
+                continue;
             }
             _ => {
                 if autoactivation_off(env, &read)? {
