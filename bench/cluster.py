@@ -20,8 +20,8 @@ for the agent.
 
     sudo python3 bench/cluster.py [--lvs 1,100] [--agents lvmvg,lvm-activate]
 
-Needs root, tests/vm/setup.sh done (the cluster packages included); builds the static lvmkit
-like the VM tests (bench/ocf.py's static_lvmkit).
+Needs root, tests/vm/setup.sh done (the cluster packages included); builds the static release lvmkit
+(bench/ocf.py's static_lvmkit, which is bench/activate.py's build).
 """
 import argparse
 import os

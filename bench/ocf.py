@@ -9,7 +9,7 @@ bench/cluster.py.
 
     sudo python3 bench/ocf.py [--runs 5] [--lvs 1,100]
 
-Needs root, tests/vm/setup.sh done and the static lvmkit (built here like the VM tests do).
+Needs root and tests/vm/setup.sh done; builds the static release lvmkit (bench/activate.py's).
 """
 import argparse
 import os
@@ -23,12 +23,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def static_lvmkit():
-    env = dict(os.environ, RUSTFLAGS="-C target-feature=+crt-static")
-    subprocess.run(
-        ["cargo", "build", "-q", "-p", "lvmkit", "--bin", "lvmkit", "--target", "x86_64-unknown-linux-gnu",
-         "--target-dir", os.path.join(REPO, "target/vm-build")],
-        cwd=REPO, env=env, check=True)
-    return os.path.join(REPO, "target/vm-build/x86_64-unknown-linux-gnu/debug/lvmkit")
+    """The static release lvmkit every benchmark runs (bench/activate.py builds it). Until
+    session 6 this built the debug profile: the agent and failover figures of sessions 4–5
+    were of an unoptimised lvmkit."""
+    from activate import LVMKIT, build
+    build()
+    return LVMKIT
 
 
 def agent_level(lvmkit, lvs, runs):
