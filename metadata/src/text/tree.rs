@@ -161,7 +161,9 @@ impl<'a> Section<'a> {
         const PAIRWISE: usize = 24;
         let key = |n: usize| self.items[n].key.as_ref();
         // The positions of keys' second appearances (each key reported once).
-        let seconds: Vec<usize> = if self.items.len() <= PAIRWISE {
+        let seconds: Vec<usize> = if self.surely_distinct() {
+            Vec::new()
+        } else if self.items.len() <= PAIRWISE {
             (0..self.items.len()).filter(|&n| (0..n).filter(|&m| key(m) == key(n)).count() == 1).collect()
         } else {
             let mut order: Vec<usize> = (0..self.items.len()).collect();
@@ -192,6 +194,24 @@ impl<'a> Section<'a> {
                 path.pop();
             }
         }
+    }
+
+    /// True when no two keys can be equal: none shares a signature (length and end bytes, in
+    /// 128 buckets) with another. Most sections of VG metadata pass with one look at each key;
+    /// a false answer only means that the keys are compared.
+    fn surely_distinct(&self) -> bool {
+        let mut seen = 0u128;
+        for i in &self.items {
+            let b = i.key.as_bytes();
+            let (first, last) =
+                (b.first().copied().unwrap_or(0) as usize, b.last().copied().unwrap_or(0) as usize);
+            let bit = 1u128 << ((b.len() * 31 + first * 7 + last) % 128);
+            if seen & bit != 0 {
+                return false;
+            }
+            seen |= bit;
+        }
+        true
     }
 
     /// The sub-section `key`, if `key` names a section.
