@@ -62,9 +62,13 @@ def fmt(v, unit=""):
 
 
 def first_there(r):
-    """lvmvg: whether the start was its first on that node (it records the kit resource and
-    reads `crm_node -l` first); LVM-activate keeps no state."""
-    return {"no": "yes", "yes": "no"}.get(r.get("recorded", "-"), "—")
+    """Whether the start was the node's first there since it booted (its pacemaker ran no
+    start of vg before), and for lvmvg whether the kit resource existed before it (`probe`:
+    prepared by the probe or an earlier start; `start`: this start created it and read
+    `crm_node -l`)."""
+    first = {"0": "yes"}.get(r.get("starts_before", ""), "no" if r.get("starts_before") else "—")
+    kit = {"yes": " (resource ready)", "no": " (start creates it)"}.get(r.get("recorded", "-"), "")
+    return first + kit
 
 
 def main():

@@ -190,11 +190,16 @@ fn requests_know_probes_and_ocf_versions() {
     .unwrap();
     assert!(!recurring.probe && recurring.ocf_1_1);
     assert_eq!(recurring.level, 10);
-    // Only a monitor is a probe; an unset interval is not one (ocf_is_probe).
+    // Only a monitor is a probe; an unset interval is one (ocf-shellfuncs defaults it to 0
+    // before ocf_is_probe, and Pacemaker 2.1 passes none to a probe: its probe's whole
+    // CRM_meta set in the cluster guests was on_node, on_node_uuid and timeout).
     assert!(
         !Request::from_env(Action::Start, &env_of(&[("OCF_RESKEY_CRM_meta_interval", "0")])).unwrap().probe
     );
-    assert!(!Request::from_env(Action::Monitor, &env_of(&[])).unwrap().probe);
+    let pacemaker_probe =
+        [("OCF_RESKEY_CRM_meta_on_node", "node2"), ("OCF_RESKEY_CRM_meta_timeout", "30000")];
+    assert!(Request::from_env(Action::Monitor, &env_of(&pacemaker_probe)).unwrap().probe);
+    assert!(Request::from_env(Action::Monitor, &env_of(&[])).unwrap().probe);
     assert!(
         Request::from_env(Action::Monitor, &env_of(&[("OCF_RESOURCE_INSTANCE", "../x")])).unwrap().instance
             == "_.._x"

@@ -131,7 +131,7 @@ pub struct Request {
     pub action: Action,
     /// `OCF_RESOURCE_INSTANCE`, made safe as a file name.
     pub instance: String,
-    /// A probe: monitor with `OCF_RESKEY_CRM_meta_interval` = 0.
+    /// A probe: a monitor whose `OCF_RESKEY_CRM_meta_interval` is 0 or unset.
     pub probe: bool,
     /// `OCF_CHECK_LEVEL` mapped to a supported level (0, 10, 20).
     pub level: u8,
@@ -173,8 +173,11 @@ impl Request {
             .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
             .collect::<String>();
         let instance = if instance.starts_with('.') { format!("_{instance}") } else { instance };
-        let probe =
-            action == Action::Monitor && env("OCF_RESKEY_CRM_meta_interval").is_some_and(|i| i.trim() == "0");
+        // resource-agents' `ocf_is_probe` after ocf-shellfuncs' `: ${OCF_RESKEY_CRM_meta_interval=0}`:
+        // Pacemaker 2.1 passes no interval at all to a probe (seen in the cluster guests: only
+        // CRM_meta_on_node, _on_node_uuid and _timeout), so an unset interval is a probe too.
+        let probe = action == Action::Monitor
+            && env("OCF_RESKEY_CRM_meta_interval").is_none_or(|i| i.trim().is_empty() || i.trim() == "0");
         let mut notes = Vec::new();
         let level = if action == Action::Monitor {
             let (l, note) = check_level(env("OCF_CHECK_LEVEL").as_deref())?;

@@ -257,12 +257,20 @@ timeline() {
     "start_done=$(cl_log_at "$n" "$c" "$t0" "Result of start operation for vg on node$n: ")"
 }
 
-# recorded NODE — lvmvg: `no` when NODE's agent has no kit resource for vg yet (its next start
-# is its first there: it records the resource and reads crm_node -l), else `yes`; `-` for
-# LVM-activate (no state).
+# recorded NODE — lvmvg: `yes` when NODE's agent has a kit resource for vg (an earlier start
+# there created it, or a probe prepared it), else `no` (the start records it and reads
+# crm_node -l); `-` for LVM-activate (no state).
 recorded() {
   [ "$agent" = lvmvg ] || { echo -; return; }
   cl_cmd "$1" "test -e /var/lib/lvmkit/ocf/vg/lvmvg-vgc.json && echo yes || echo no" 15
+}
+
+# starts_before NODE — how many starts of vg NODE's pacemaker ran since it last started
+# (0: the next start is the node's first there since it booted).
+starts_before() {
+  awk -v n="$1" '/pacemakerd.*Starting Pacemaker / { c = 0 }
+    index($0, "Result of start operation for vg on node" n ": ") { c++ }
+    END { print c + 0 }' "$CL/node$1/log/pacemaker/pacemaker.log" 2>/dev/null || echo 0
 }
 
 rejoin_if_lost() {
@@ -287,6 +295,7 @@ for scenario in "$@"; do
   case $scenario in
     move)
       rec=$(recorded $survivor)
+      starts=$(starts_before $survivor)
       k=$(watch_started $survivor)
       sleep 0.3
       t0=$(cl_now)
@@ -303,10 +312,11 @@ for scenario in "$@"; do
         "stop_done=$(cl_log_at $where "${clock[$where]}" "$t0" "Result of stop operation for vg on node$where: ")" \
         "start_invoked=$(cl_log_at $survivor "${clock[$survivor]}" "$t0" "Requesting local execution of start operation for vg on node$survivor")" \
         "start_done=$(cl_log_at $survivor "${clock[$survivor]}" "$t0" "Result of start operation for vg on node$survivor: ")" \
-        "to_started=$(cl_elapsed "$t0" "$t1") stop_ms=$stop_ms start_ms=$start_ms recorded=$rec"
+        "to_started=$(cl_elapsed "$t0" "$t1") stop_ms=$stop_ms start_ms=$start_ms recorded=$rec starts_before=$starts"
       ;;
     kill | freeze)
       rec=$(recorded $survivor)
+      starts=$(starts_before $survivor)
       k=$(watch_started $survivor)
       sleep 0.3
       t0=$(cl_now)
@@ -319,7 +329,7 @@ for scenario in "$@"; do
       # (The device that fences node 2 waits 15 s first: fence_delay.)
       echo "RESULT scenario=$scenario agent=$agent lvs=$lvs victim=node$where fence_delay=$([ $where = 2 ] && echo 15 || echo 0)" \
         "$(timeline $survivor "${clock[$survivor]}" "$t0" $where)" \
-        "killed=$(cl_elapsed "$t0" "$tf") to_started=$(cl_elapsed "$t0" "$t1") start_ms=$start_ms recorded=$rec"
+        "killed=$(cl_elapsed "$t0" "$tf") to_started=$(cl_elapsed "$t0" "$t1") start_ms=$start_ms recorded=$rec starts_before=$starts"
       cl_kill $where
       ;;
     split)
