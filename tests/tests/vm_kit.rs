@@ -13,8 +13,9 @@ use lvmkit_tests::vm::{
 };
 use lvmkit_tests::{lvm1_images, lvm1_shared};
 
-/// The in-guest scenarios of kit/tests/vm_kit.rs (T1–T14, the LVM1 VG, bad input).
-const MATRIX: usize = 16;
+/// The in-guest tests of kit/tests/vm_kit.rs (T1–T14, the LVM1 VG, bad input, the start-up's
+/// first-touch timing).
+const MATRIX: usize = 17;
 
 #[test]
 fn vm_kit_failover_matrix() {
