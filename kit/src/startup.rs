@@ -7,7 +7,7 @@
 //! reserve more heap, in proportion, before it parses large metadata texts (see
 //! `lvmkit_dm::prefault_executable` and `lvmkit_dm::reserve_heap`). Measured in the guest
 //! (BENCHMARKS.md, activation): `lvmkit plan` of a 100-LV VG 46 → 34 ms, of a 1000-LV VG
-//! 102 → 50–55 ms. On a native kernel (or under KVM or qemu) a first touch costs about a
+//! 102 → 50–55 ms. On a native kernel (or under KVM) a first touch costs about a
 //! microsecond and the bulk mapping of 4–5 MB of code only adds time (0.1 ms of a 1.3 ms
 //! `vgs`), so it is done only where one timed first touch of a fresh page is slow
 //! ([`page_faults_are_costly`]).
