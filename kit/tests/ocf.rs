@@ -456,3 +456,57 @@ fn a_first_start_takes_over_from_a_cluster_member_and_refuses_an_outsider_writin
     assert_eq!(out.status, Status::Success, "{out:?}");
     assert_eq!(servers::on_disk(&disks, "lk_sysid").seqno, seqno);
 }
+
+#[test]
+fn policy_names_are_the_parameters_choices_and_the_files_words() {
+    use lvmkit::ocf::params::PARAMS;
+    use lvmkit::recovery::resource::{ActivationPolicy, OwnershipPolicy};
+    let choices = |name: &str| PARAMS.iter().find(|p| p.name == name).unwrap().choices.to_vec();
+    let a: Vec<&str> = ActivationPolicy::ALL.iter().map(|a| a.name()).collect();
+    assert_eq!(a, choices("activation_mode"));
+    let o: Vec<&str> = OwnershipPolicy::ALL.iter().map(|o| o.name()).collect();
+    assert_eq!(o, choices("ownership"));
+    for p in ActivationPolicy::ALL {
+        assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.name()));
+    }
+    for p in OwnershipPolicy::ALL {
+        assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.name()));
+    }
+}
+
+#[test]
+fn a_start_brings_the_record_in_line_with_changed_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let disks = servers::images("system-id", tmp.path());
+    let dm = FakeDm::default();
+    let nodes = Nodes(Ok(vec!["lk-hostA", "hostB"]));
+    let (out, paths) = start_on_b(tmp.path(), &disks, &nodes, &dm);
+    assert_eq!(out.status, Status::Success, "{out:?}");
+    let policy = || {
+        let r = Store::new(paths.state_root.join("vg")).find("lk_sysid").unwrap();
+        let Kind::Lvmvg(v) = r.kind else { panic!("{r:?}") };
+        (v.policy.activation.name(), v.policy.ownership.name())
+    };
+    assert_eq!(policy(), ("complete", "system_id"));
+    // The same parameters again: nothing to bring in line (negative control).
+    let (out, _) = start_on_b(tmp.path(), &disks, &nodes, &dm);
+    assert!(!out.log.iter().any(|l| l.contains("follows the parameters")), "{:?}", out.log);
+    // `pcs resource update vg activation_mode=partial` restarts it with the new value.
+    let (out, _) = run_on_b(
+        tmp.path(),
+        &disks,
+        &nodes,
+        &dm,
+        Action::Start,
+        &[("OCF_RESKEY_activation_mode", "partial")],
+    );
+    assert_eq!(out.status, Status::Success, "{out:?}");
+    assert!(
+        out.log
+            .iter()
+            .any(|l| l.contains("activation_mode complete → partial, ownership system_id → system_id")),
+        "{:?}",
+        out.log
+    );
+    assert_eq!(policy(), ("partial", "system_id"));
+}

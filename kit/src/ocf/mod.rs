@@ -426,15 +426,15 @@ impl Agent<'_> {
 
     fn policy(&self) -> Policy {
         Policy {
-            activation: match self.values.get("activation_mode") {
-                "degraded" => ActivationPolicy::Degraded,
-                "partial" => ActivationPolicy::Partial,
-                _ => ActivationPolicy::Complete,
-            },
-            ownership: match self.values.get("ownership") {
-                "none" => OwnershipPolicy::None,
-                _ => OwnershipPolicy::SystemId,
-            },
+            // The values were checked against the parameter's choices (the same names).
+            activation: ActivationPolicy::ALL
+                .into_iter()
+                .find(|a| a.name() == self.values.get("activation_mode"))
+                .unwrap_or_default(),
+            ownership: OwnershipPolicy::ALL
+                .into_iter()
+                .find(|o| o.name() == self.values.get("ownership"))
+                .unwrap_or_default(),
             release_on_remove: false,
         }
     }
@@ -612,12 +612,13 @@ impl Agent<'_> {
         Ok(())
     }
 
-    /// When the VG resource names no peer (created by `lvmkit kit create` before the cluster
-    /// knew it), the cluster's nodes become its servers.
-    fn ensure_peers(&self, env: &Env, log: &mut Vec<String>) -> Result<(), OcfError> {
-        if self.policy().ownership == OwnershipPolicy::None {
-            return Ok(());
-        }
+    /// Brings the VG's kit record in line with the cluster's configuration before a start: the
+    /// parameters' activation mode and ownership (a `pcs resource update` restarts the
+    /// resource; the record, made by an earlier start or a probe, must follow it — the record's
+    /// `release_on_remove`, which no parameter sets, is kept), and, when the record names no
+    /// peer (created by `lvmkit kit create` before the cluster knew it), the cluster's nodes as
+    /// its servers.
+    fn sync_record(&self, env: &Env, log: &mut Vec<String>) -> Result<(), OcfError> {
         let vg_id = crate::recovery::resource::vg_id(self.values.get("volgrpname"));
         let mut r = match env.store.load(&vg_id) {
             Ok(Some(r)) => r,
@@ -628,20 +629,39 @@ impl Agent<'_> {
             }
         };
         let Kind::Lvmvg(v) = &mut r.kind else { return Ok(()) };
-        if !v.peers(&env.server).is_empty() {
+        let want = self.policy();
+        let mut changed = false;
+        if (v.policy.activation, v.policy.ownership) != (want.activation, want.ownership) {
+            log.push(format!(
+                "the record follows the parameters: activation_mode {} → {}, ownership {} → {}",
+                v.policy.activation.name(),
+                want.activation.name(),
+                v.policy.ownership.name(),
+                want.ownership.name(),
+            ));
+            v.policy.activation = want.activation;
+            v.policy.ownership = want.ownership;
+            changed = true;
+        }
+        if want.ownership == OwnershipPolicy::SystemId && v.peers(&env.server).is_empty() {
+            let peers = self.cluster_peers(env, log);
+            if !peers.is_empty() {
+                v.servers.extend(
+                    peers
+                        .into_iter()
+                        .filter(|p| !v.servers.iter().any(|s| s.name == p.name))
+                        .collect::<Vec<_>>(),
+                );
+                log.push(format!(
+                    "peers from the cluster: {}",
+                    v.servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+                changed = true;
+            }
+        }
+        if !changed {
             return Ok(());
         }
-        let peers = self.cluster_peers(env, log);
-        if peers.is_empty() {
-            return Ok(());
-        }
-        v.servers.extend(
-            peers.into_iter().filter(|p| !v.servers.iter().any(|s| s.name == p.name)).collect::<Vec<_>>(),
-        );
-        log.push(format!(
-            "peers from the cluster: {}",
-            v.servers.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
-        ));
         env.store.save(&r).map_err(|e| {
             let s = kit_status(&e);
             ocf_error(e, s)
@@ -656,7 +676,7 @@ impl Agent<'_> {
         let dm = self.dm()?;
         let env = env()?;
         self.ensure_resource(&env, log)?;
-        self.ensure_peers(&env, log)?;
+        self.sync_record(&env, log)?;
         // The cluster manages the VG: a start leaves its autoactivation off. Where a peer owned
         // the VG (a resource created by this start or by a probe) the takeover's one write
         // does it; where it is off already, nothing is written for it.

@@ -24,6 +24,19 @@ pub enum ActivationPolicy {
 }
 
 impl ActivationPolicy {
+    /// Every mode, in the order the OCF parameter lists them.
+    pub const ALL: [ActivationPolicy; 3] =
+        [ActivationPolicy::Complete, ActivationPolicy::Degraded, ActivationPolicy::Partial];
+
+    /// Its name in the resource file and the OCF `activation_mode` parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActivationPolicy::Complete => "complete",
+            ActivationPolicy::Degraded => "degraded",
+            ActivationPolicy::Partial => "partial",
+        }
+    }
+
     /// The engine's mode.
     pub fn mode(self) -> lvmkit_activation::ActivationMode {
         use lvmkit_activation::ActivationMode as M;
@@ -44,6 +57,19 @@ pub enum OwnershipPolicy {
     SystemId,
     /// No ownership marker is written (a host without a system ID; LVM1 VGs use export/import).
     None,
+}
+
+impl OwnershipPolicy {
+    /// Every mode, in the order the OCF parameter lists them.
+    pub const ALL: [OwnershipPolicy; 2] = [OwnershipPolicy::SystemId, OwnershipPolicy::None];
+
+    /// Its name in the resource file and the OCF `ownership` parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            OwnershipPolicy::SystemId => "system_id",
+            OwnershipPolicy::None => "none",
+        }
+    }
 }
 
 /// A resource's policy.
