@@ -49,13 +49,13 @@ pub(super) fn report(kind: ReportKind, a: ReportArgs) -> Outcome {
     let code = if src.scan.nothing_readable() { ExitCode::from(5) } else { ExitCode::SUCCESS };
     // Active LVs show the kernel's values, as in lvm2; without device-mapper (no control node)
     // or when it cannot be read, lvm2's no-kernel values. A report of no LV field does not ask.
-    let asks = report::needs_kernel(kind, &opts);
-    let kernel = asks.then(lvmkit_dm::control::Dm::open).and_then(Result::ok).and_then(|dm| {
+    let kernel = || {
+        let dm = lvmkit_dm::control::Dm::open().ok()?;
         lvmkit_activation::live::Kernel::read(&dm, &lvmkit_activation::live::sysfs_read_ahead)
             .map_err(|e| eprintln!("  WARNING: device-mapper state not read: {e}"))
             .ok()
-    });
-    let out = report::report_with_kernel(kind, &opts, &src, kernel.as_ref())
+    };
+    let out = report::report_reading_kernel(kind, &opts, &src, &kernel)
         .map(|s| (s, code))
         .map_err(|e| e.to_string());
     exit_soon(src);

@@ -364,8 +364,26 @@ impl Wanted {
 /// a segment's): `vgs` and `pvs` with their own fields do not, and like lvm2 they leave
 /// device-mapper alone. An invalid request answers `false`: the report itself says why.
 pub fn needs_kernel(kind: ReportKind, opts: &ReportOptions) -> bool {
-    Wanted::of(kind, opts)
-        .is_ok_and(|w| w.typed.iter().any(|f| matches!(f.obj, Obj::Lv | Obj::LvStatus | Obj::Seg)))
+    Wanted::of(kind, opts).is_ok_and(|w| w.needs_kernel())
+}
+
+impl Wanted {
+    fn needs_kernel(&self) -> bool {
+        self.typed.iter().any(|f| matches!(f.obj, Obj::Lv | Obj::LvStatus | Obj::Seg))
+    }
+}
+
+/// [`report_with_kernel`] that asks device-mapper (`read`) only when the report needs the
+/// kernel's values ([`needs_kernel`]), with the request parsed once.
+pub fn report_reading_kernel(
+    kind: ReportKind,
+    opts: &ReportOptions,
+    src: &Source,
+    read: &dyn Fn() -> Option<lvmkit_activation::live::Kernel>,
+) -> Result<String, ReportError> {
+    let wanted = Wanted::of(kind, opts)?;
+    let kernel = if wanted.needs_kernel() { read() } else { None };
+    render(kind, opts, src, wanted, kernel.as_ref())
 }
 
 /// Produce exactly what lvm2's `pvs`/`vgs`/`lvs` would print on stdout on a system without
@@ -383,8 +401,18 @@ pub fn report_with_kernel(
     src: &Source,
     kernel: Option<&lvmkit_activation::live::Kernel>,
 ) -> Result<String, ReportError> {
+    render(kind, opts, src, Wanted::of(kind, opts)?, kernel)
+}
+
+fn render(
+    kind: ReportKind,
+    opts: &ReportOptions,
+    src: &Source,
+    wanted: Wanted,
+    kernel: Option<&lvmkit_activation::live::Kernel>,
+) -> Result<String, ReportError> {
     let units = Units::parse(opts.units.as_deref(), opts.nosuffix)?;
-    let Wanted { base, cols, keys, selection, typed } = Wanted::of(kind, opts)?;
+    let Wanted { base, cols, keys, selection, typed } = wanted;
     let rk = row_kind(base, &typed)?;
     // lvm2 reads segment status only for the fields that need it (reporter.c: LVSSTATUS and
     // LVSINFOSTATUS report types); the kernel-info fields alone take the plain `lv_info`.
