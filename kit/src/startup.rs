@@ -43,14 +43,14 @@ pub fn prefault() {
 /// touch and the two clock reads (vDSO) take about a microsecond.
 pub const COSTLY_FAULT: std::time::Duration = std::time::Duration::from_micros(15);
 
-/// Whether a first touch of a page is slow here: one fresh page is written and timed (with the
-/// two clock reads around it: where they trap to a host too, that only confirms it). The
-/// block is above glibc's mmap threshold, so it is a new mapping that calloc leaves untouched
-/// (the write faults); a preemption during the write can only make the answer "slow", which
-/// costs what the prefault costs, nothing more.
+/// Whether a first touch of a page is slow here: one page of a fresh anonymous mapping is
+/// written and timed (with the two clock reads around it: where they trap to a host too, that
+/// only confirms it). The mapping is made for this (not taken from malloc, whose large blocks
+/// may come from heap it touched already); a preemption during the write can only make the
+/// answer "slow", which costs what the prefault costs, nothing more.
 pub fn page_faults_are_costly() -> bool {
-    const BLOCK: usize = 1 << 20;
-    let mut block = vec![0u8; BLOCK];
+    const BLOCK: usize = 64 << 10;
+    let Ok(mut block) = memmap2::MmapMut::map_anon(BLOCK) else { return false };
     let t = std::time::Instant::now();
     block[BLOCK / 2] = 1;
     std::hint::black_box(&mut block);
